@@ -1,0 +1,51 @@
+"""Settings, read once from the environment.
+
+``DATABASE_URL`` (an SQLAlchemy URL) selects the database; without it the
+dashboard uses the embedded SQLite file ``data/dashboard.sqlite`` next to the
+code and generates demo data there on first run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "dashboard.sqlite"
+
+# Named cache lifetimes (seconds) for st.cache_data; see STYLE.md rule 6.
+TTL_PLACES = 300
+TTL_LIVE = 10
+TTL_HISTORY = 120
+CACHE_MAX_ENTRIES = 64
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    embedded: bool  # True when DATABASE_URL is unset: the demo SQLite file
+    query_timeout_s: float  # every dashboard query is cut off after this
+    connect_timeout_s: int
+    demo_scale: str
+    demo_seed: int
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    url = env.get("DATABASE_URL", "").strip()
+    embedded = not url
+    if embedded:
+        url = sqlite_url(Path(env.get("DASHBOARD_SQLITE_PATH", str(DEFAULT_SQLITE_PATH))))
+    return Settings(
+        database_url=url,
+        embedded=embedded,
+        query_timeout_s=float(env.get("DASHBOARD_QUERY_TIMEOUT", "8")),
+        connect_timeout_s=int(env.get("DASHBOARD_CONNECT_TIMEOUT", "2")),
+        demo_scale=env.get("DASHBOARD_DEMO_SCALE", "station"),
+        demo_seed=int(env.get("DASHBOARD_DEMO_SEED", "7")),
+    )

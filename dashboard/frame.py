@@ -1,0 +1,285 @@
+"""The app's frame: engine, database health, first-run demo data, the shared
+filter bar (kept in the URL) and cached calls into ``queries``.
+
+Pages call ``context()`` to get what the frame prepared and ``cached(...)``
+to run a query function; they never see SQL or build an engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from dashboard import timeutil, ui
+from dashboard.config import CACHE_MAX_ENTRIES, TTL_HISTORY, TTL_LIVE, TTL_PLACES, Settings, load_settings
+from dashboard.database import DatabaseEmpty, DataError, Health, check_database, make_reader, make_writer
+from dashboard.filters import PERIODS, Catalogue, Filters, URL_KEYS, decode, encode
+from dashboard.schema import INCIDENT_CATEGORIES
+
+NOW_RESOLUTION_S = 10  # "now" is floored to this, so cached calls share keys
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    engine: Engine
+    catalogue: Catalogue
+    filters: Filters
+    now: datetime  # naive UTC, floored to NOW_RESOLUTION_S
+
+    @property
+    def db_key(self) -> str:
+        return self.settings.database_url
+
+    def scope_label(self) -> str:
+        """Human description of the place filter, e.g. "五里亭社区 · 第3网格"."""
+        c = self.catalogue
+        f = self.filters
+        parts = []
+        if f.grid_id is not None and (g := c.by_id("grid", f.grid_id)):
+            parts.append(g.name)
+        elif f.community_id is not None and (cm := c.by_id("community", f.community_id)):
+            parts.append(cm.name)
+        elif f.station_id is not None and (s := c.by_id("station", f.station_id)):
+            parts.append(s.name)
+        else:
+            parts.append("全辖区")
+        return " · ".join(parts)
+
+    def period_label(self) -> str:
+        f = self.filters
+        name = PERIODS.get(f.period, f.period)
+        return f"{name}（{f.start:%m-%d} 至 {f.end:%m-%d}）" if f.start and f.end else name
+
+
+# --- resources ----------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return make_reader(load_settings())
+
+
+@st.cache_resource(ttl=10, show_spinner=False)
+def _health(url: str) -> Health:
+    return check_database(_engine(url), load_settings())
+
+
+@st.cache_resource(show_spinner=False)
+def _first_run_lock() -> threading.Lock:
+    return threading.Lock()
+
+
+@st.cache_data(ttl=TTL_PLACES, max_entries=8, show_spinner=False)
+def _catalogue(_engine: Engine, db_key: str) -> Catalogue:
+    from queries import places
+
+    return places.catalogue(_engine)
+
+
+def _run(_engine: Engine, fn_path: str, args: tuple) -> Any:
+    mod, name = fn_path.rsplit(".", 1)
+    return getattr(importlib.import_module(mod), name)(_engine, *args)
+
+
+@st.cache_data(ttl=TTL_LIVE, max_entries=CACHE_MAX_ENTRIES, show_spinner=False)
+def _cached_live(_engine: Engine, db_key: str, fn_path: str, args: tuple) -> Any:
+    return _run(_engine, fn_path, args)
+
+
+@st.cache_data(ttl=TTL_HISTORY, max_entries=CACHE_MAX_ENTRIES, show_spinner=False)
+def _cached_history(_engine: Engine, db_key: str, fn_path: str, args: tuple) -> Any:
+    return _run(_engine, fn_path, args)
+
+
+def cached(ctx: Context, fn: Callable[..., Any], *args: Any, live: bool = True) -> Any:
+    """Call ``fn(engine, *args)`` through a bounded cache (TTL_LIVE or TTL_HISTORY)."""
+    path = f"{fn.__module__}.{fn.__qualname__}"
+    runner = _cached_live if live else _cached_history
+    return runner(ctx.engine, ctx.db_key, path, args)
+
+
+# --- start-up -------------------------------------------------------------------------
+
+
+def _generate_demo(settings: Settings) -> None:
+    """First run on the embedded database: write the demo world, with a progress bar."""
+    from dashboard.demo import generate
+
+    with _first_run_lock():
+        if check_database(_engine(settings.database_url), settings).ok:
+            return  # another session did it while we waited
+        bar = st.progress(0.0, text="首次运行：正在生成演示数据…")
+        generate(
+            make_writer(settings.database_url),
+            scale=settings.demo_scale,
+            seed=settings.demo_seed,
+            progress=lambda frac, msg: bar.progress(min(max(frac, 0.0), 1.0), text=f"首次运行：{msg}"),
+        )
+        bar.empty()
+    _health.clear()
+    _catalogue.clear()
+
+
+def _stop_with(err: DataError) -> None:
+    ui.data_error(err)
+    st.caption("页面每 10 秒自动重试；也可点击下方按钮立即重试。")
+    if st.button("重新连接", key="jw_retry"):
+        _health.clear()
+        st.rerun()
+    st.stop()
+
+
+def _now() -> datetime:
+    n = timeutil.utcnow()
+    return n.replace(second=n.second - n.second % NOW_RESOLUTION_S, microsecond=0)
+
+
+def start() -> Context:
+    """Check the database, make demo data on first run, draw the filter bar.
+
+    Stops the script (after a clear message, no traceback) when the data
+    source cannot be used.
+    """
+    settings = load_settings()
+    health = _health(settings.database_url)
+    if not health.ok and settings.embedded and isinstance(health.error, DatabaseEmpty):
+        _generate_demo(settings)
+        health = _health(settings.database_url)
+    if not health.ok:
+        assert health.error is not None
+        _health.clear()  # retry on the next run rather than caching the failure
+        _stop_with(health.error)
+    engine = _engine(settings.database_url)
+    try:
+        cat = _catalogue(engine, settings.database_url)
+    except DataError as err:
+        _health.clear()
+        _stop_with(err)
+    now = _now()
+    filters = filter_bar(cat, now)
+    ctx = Context(settings, engine, cat, filters, now)
+    st.session_state["_jw_context"] = ctx
+    return ctx
+
+
+def context() -> Context:
+    """The Context the frame prepared for this run (pages call this)."""
+    ctx = st.session_state.get("_jw_context")
+    if ctx is None:  # a page run without the frame: never expected, but never a traceback
+        return start()
+    return ctx
+
+
+# --- the filter bar ---------------------------------------------------------------------
+
+_K = {k: f"jw_{k}" for k in ("station", "community", "grid", "period", "dates", "cats")}
+
+
+def _seed(f: Filters) -> None:
+    ss = st.session_state
+    ss[_K["station"]] = f.station_id
+    ss[_K["community"]] = f.community_id
+    ss[_K["grid"]] = f.grid_id
+    ss[_K["period"]] = f.period
+    ss[_K["dates"]] = (f.start, f.end)
+    ss[_K["cats"]] = list(f.categories or ())
+
+
+def _on_station() -> None:
+    st.session_state[_K["community"]] = None
+    st.session_state[_K["grid"]] = None
+
+
+def _on_community() -> None:
+    st.session_state[_K["grid"]] = None
+
+
+def filter_bar(cat: Catalogue, now: datetime) -> Filters:
+    """Draw 派出所/社区/网格/时段 selectors, synchronised with the URL.
+
+    The URL is read first and checked here (Streamlit would drop a bad value
+    silently): anything unusable gives a visible warning and the default. The
+    URL is then rewritten from the widgets, so every view is a link.
+    """
+    today = timeutil.local_today(now)
+    params = st.query_params.to_dict()
+    from_url, warnings = decode(params, cat, today, INCIDENT_CATEGORIES)
+    url_filters = {k: v for k, v in params.items() if k in URL_KEYS}
+    last = st.session_state.get("_jw_last_url")
+    if last is None or (url_filters and url_filters != last):
+        _seed(from_url)  # a fresh session, a pasted link or the back button
+
+    ss = st.session_state
+    multi_station = len(cat.stations) > 1
+    cols = st.columns([1.2, 1.3, 1.3, 1.0, 1.6] if multi_station else [1.3, 1.3, 1.0, 1.6], vertical_alignment="bottom")
+    i = 0
+    station_id = None
+    if multi_station:
+        opts = [None] + [p.id for p in cat.stations]
+        if ss.get(_K["station"]) not in opts:
+            ss[_K["station"]] = None
+        names = {p.id: p.name for p in cat.stations}
+        station_id = cols[i].selectbox(
+            "派出所", opts, key=_K["station"], format_func=lambda x: "全部派出所" if x is None else names[x], on_change=_on_station
+        )
+        i += 1
+    elif cat.stations:
+        station_id = cat.stations[0].id
+    comms = cat.communities_of(station_id)
+    c_opts = [None] + [p.id for p in comms]
+    if ss.get(_K["community"]) not in c_opts:
+        ss[_K["community"]] = None
+    c_names = {p.id: p.name for p in comms}
+    community_id = cols[i].selectbox(
+        "社区", c_opts, key=_K["community"], format_func=lambda x: "全部社区" if x is None else c_names[x], on_change=_on_community
+    )
+    i += 1
+    grids_ = cat.grids_of(community_id, station_id)
+    g_opts = [None] + [p.id for p in grids_]
+    if ss.get(_K["grid"]) not in g_opts:
+        ss[_K["grid"]] = None
+    g_names = {p.id: p.name for p in grids_}
+    grid_id = cols[i].selectbox("网格", g_opts, key=_K["grid"], format_func=lambda x: "全部网格" if x is None else g_names[x])
+    i += 1
+    if ss.get(_K["period"]) not in PERIODS:
+        ss[_K["period"]] = "30d"
+    period = cols[i].selectbox("时段", list(PERIODS), key=_K["period"], format_func=lambda k: PERIODS[k])
+    i += 1
+    start = end = None
+    if period == "custom":
+        dates = ss.get(_K["dates"])
+        if not (isinstance(dates, (tuple, list)) and len(dates) == 2 and all(dates)):
+            ss[_K["dates"]] = (from_url.start, from_url.end)
+        picked = cols[i].date_input("起止日期", key=_K["dates"], max_value=today, format="YYYY-MM-DD")
+        if isinstance(picked, (tuple, list)) and len(picked) == 2:
+            start, end = picked
+        else:
+            period = from_url.period if from_url.period != "custom" else "30d"
+    else:
+        s, e = Filters().with_period(period, today).start, Filters().with_period(period, today).end
+        cols[i].html(f'<div class="jw-sub" style="padding-bottom:.6rem">{s:%Y-%m-%d} 至 {e:%Y-%m-%d}</div>')
+
+    cats = tuple(ss.get(_K["cats"]) or ()) or None
+    f = Filters(
+        station_id=station_id if multi_station else None,
+        community_id=community_id,
+        grid_id=grid_id,
+        categories=cats,
+    ).with_period(period, today, start, end)
+
+    if warnings:
+        st.warning("；".join(warnings), icon="⚠️")
+
+    enc = encode(f, cat)
+    if enc != url_filters:
+        others = {k: v for k, v in params.items() if k not in URL_KEYS}
+        st.query_params.from_dict({**others, **enc})
+    ss["_jw_last_url"] = enc
+    return f

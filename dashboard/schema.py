@@ -1,0 +1,420 @@
+"""The shared database schema: SQLAlchemy Core tables, one module.
+
+Conventions that every writer of this database (the grid app, 110, the demo
+generator, the simulator) must follow:
+
+* Times are naive ``DateTime`` values in **UTC**. The screen shows them in
+  Asia/Shanghai (see ``dashboard.timeutil``).
+* Every located row carries ``grid_id`` (the grid it falls in; exactly one) and
+  ``h3``: the H3 cell at resolution ``H3_RESOLUTION`` (9, about 0.1 km², edge
+  about 174 m: a street block) of its point, computed when the row is written,
+  so hot spots and patrol coverage are plain ``GROUP BY h3`` on both backends.
+* Categories, states and kinds are short Chinese strings, the words the
+  command room uses; their allowed values are listed below as constants.
+
+The tables are created and upgraded only by the Alembic migrations in
+``dashboard/migrations``; ``tests/test_migrations.py`` proves that the
+migrations and these definitions agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+H3_RESOLUTION = 9
+
+# Naming convention so that Alembic and both backends agree on constraint names.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# --- vocabularies -----------------------------------------------------------
+
+REPORT_CATEGORIES = (
+    "矛盾纠纷",
+    "治安隐患",
+    "消防隐患",
+    "违章搭建",
+    "噪音扰民",
+    "设施损坏",
+    "电诈线索",
+    "求助",
+    "其他",
+)
+URGENCIES = ("一般", "紧急", "特急")
+
+# Dispatch task states, in the order of the closed loop (闭环).
+TASK_STATES = ("待研判", "已派发", "处置中", "已反馈", "已办结", "已回访")
+OPEN_TASK_STATES = ("待研判", "已派发", "处置中")
+TASK_EVENT_TYPES = (
+    "创建",  # task created from a report
+    "派发",  # dispatched to the community officer
+    "转派",  # transferred to a department (or to another one)
+    "签收",  # assignee accepted; work in progress
+    "反馈",  # feedback given
+    "办结",  # closed
+    "回访",  # follow-up visit done (with satisfaction)
+)
+
+INCIDENT_CATEGORIES = (
+    "刑事",
+    "治安",
+    "电信诈骗",
+    "盗窃",
+    "入室盗窃",
+    "盗窃电动自行车",
+    "侵财",
+    "接触类",
+    "纠纷",
+    "求助",
+)
+
+DISPUTE_KINDS = ("邻里纠纷", "婚姻家庭", "物业纠纷", "劳资纠纷", "债务纠纷", "交通事故", "消费纠纷", "其他纠纷")
+DISPUTE_STATUSES = ("调处中", "化解", "未化解")
+# Three-level joint mediation (三级联调).
+MEDIATION_LEVELS = {1: "网格员", 2: "社区民警", 3: "司法所/律师/人民调解员"}
+
+GRID_WORKER_KINDS = (
+    "网格员",
+    "网格长",
+    "楼栋长",
+    "综治协管员",
+    "社区党员",
+    "政法协理员",
+    "物业保安",
+    "红袖标志愿者",
+    "义警",
+    "外卖骑手",
+    "快递员",
+    "平安志愿者",
+    "信息员",
+    "调解员",
+)
+PATROL_TEAM_KINDS = ("巡防队", "红袖标巡逻队", "商圈巡防队", "城市巡逻队")
+SHIFTS = ("白", "黑")
+BASE_RECORD_KINDS = ("标准地址", "实有人口", "实有房屋", "实有单位")
+CAMERA_KINDS = ("出入口", "楼栋", "道路", "重点部位")
+
+# --- places -----------------------------------------------------------------
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),  # e.g. 五里亭派出所
+    Column("branch", String(64), nullable=False),  # 分局, e.g. 东侨公安分局
+    Column("centroid_lat", Float, nullable=False),
+    Column("centroid_lon", Float, nullable=False),
+)
+
+communities = Table(
+    "communities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("station_id", Integer, ForeignKey("stations.id"), nullable=False, index=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+    Column("centroid_lat", Float, nullable=False),
+    Column("centroid_lon", Float, nullable=False),
+)
+
+grids = Table(
+    "grids",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", Integer, ForeignKey("communities.id"), nullable=False, index=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+    # GeoJSON Polygon geometry (lon/lat, WGS84), as text: portable on both backends.
+    Column("boundary_geojson", Text, nullable=False),
+    Column("area_km2", Float, nullable=False),
+    Column("centroid_lat", Float, nullable=False),
+    Column("centroid_lon", Float, nullable=False),
+    Column("h3", String(16), nullable=False),  # cell of the centroid
+    Column("population", Integer, nullable=False, server_default="0"),
+)
+
+compounds = Table(  # 小区
+    "compounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("buildings", Integer, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("h3", String(16), nullable=False),
+)
+
+# --- people and units -------------------------------------------------------
+
+officers = Table(  # 社区民警 / 辅警
+    "officers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("station_id", Integer, ForeignKey("stations.id"), nullable=False, index=True),
+    Column("community_id", Integer, ForeignKey("communities.id"), nullable=True, index=True),
+    Column("name", String(32), nullable=False),
+    Column("badge", String(16), nullable=False),
+    Column("role", String(16), nullable=False),  # 民警 / 辅警
+    Column("phone", String(20), nullable=False),
+)
+
+grid_workers = Table(  # 网格力量
+    "grid_workers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False, index=True),
+    Column("name", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # one of GRID_WORKER_KINDS
+    Column("phone", String(20), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+departments = Table(  # 职能部门
+    "departments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+)
+
+# --- grid reports and the dispatch loop ---------------------------------------
+
+reports = Table(  # 网格上报 / 社情民意
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reported_at", DateTime, nullable=False),
+    Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False),
+    Column("h3", String(16), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("place", String(128), nullable=False),
+    Column("reporter_id", Integer, ForeignKey("grid_workers.id"), nullable=True),
+    Column("category", String(16), nullable=False),  # REPORT_CATEGORIES
+    Column("urgency", String(8), nullable=False),  # URGENCIES
+    Column("text", Text, nullable=False),
+    Column("source", String(16), nullable=False, server_default="网格通"),
+    Index("ix_reports_grid_time", "grid_id", "reported_at"),
+    Index("ix_reports_time", "reported_at"),
+    Index("ix_reports_h3", "h3"),
+)
+
+tasks = Table(  # 派单: one per report that the command room handles
+    "tasks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=True, index=True),
+    Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False),
+    Column("h3", String(16), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("urgency", String(8), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("state", String(8), nullable=False),  # TASK_STATES, current
+    # Current assignee: the community officer or a department (never both).
+    Column("officer_id", Integer, ForeignKey("officers.id"), nullable=True),
+    Column("department_id", Integer, ForeignKey("departments.id"), nullable=True),
+    Column("dispatched_at", DateTime, nullable=True),  # first dispatch or transfer
+    Column("deadline_at", DateTime, nullable=True),  # current feedback deadline (限时反馈)
+    Column("feedback_at", DateTime, nullable=True),
+    Column("closed_at", DateTime, nullable=True),
+    Column("visited_at", DateTime, nullable=True),
+    Column("satisfied", Boolean, nullable=True),  # from the follow-up visit
+    Column("transfer_count", SmallInteger, nullable=False, server_default="0"),
+    # Optimistic concurrency: every change appends an event and bumps version.
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_tasks_grid_created", "grid_id", "created_at"),
+    Index("ix_tasks_created", "created_at"),
+    Index("ix_tasks_state_deadline", "state", "deadline_at"),
+)
+
+task_events = Table(  # append-only log of the closed loop
+    "task_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("task_id", Integer, ForeignKey("tasks.id"), nullable=False),
+    Column("seq", Integer, nullable=False),  # 1, 2, ... per task (= task version after it)
+    Column("at", DateTime, nullable=False),
+    Column("event", String(8), nullable=False),  # TASK_EVENT_TYPES
+    Column("actor", String(64), nullable=False),  # who did it (name and unit)
+    Column("to_state", String(8), nullable=False),
+    Column("officer_id", Integer, ForeignKey("officers.id"), nullable=True),
+    Column("department_id", Integer, ForeignKey("departments.id"), nullable=True),
+    Column("deadline_at", DateTime, nullable=True),
+    Column("note", Text, nullable=True),
+    Index("ix_task_events_task_seq", "task_id", "seq", unique=True),
+    Index("ix_task_events_at", "at"),
+)
+
+# --- disputes and mediation ----------------------------------------------------
+
+disputes = Table(  # 矛盾纠纷
+    "disputes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=True),
+    Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False),
+    Column("h3", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # DISPUTE_KINDS
+    Column("found_at", DateTime, nullable=False),
+    Column("parties", SmallInteger, nullable=False, server_default="2"),
+    Column("summary", Text, nullable=False),
+    Column("level", SmallInteger, nullable=False),  # current/last mediation level 1..3
+    Column("status", String(8), nullable=False),  # DISPUTE_STATUSES
+    Column("closed_at", DateTime, nullable=True),
+    Column("visit_due_at", DateTime, nullable=True),
+    Column("visited_at", DateTime, nullable=True),
+    Column("satisfied", Boolean, nullable=True),
+    Index("ix_disputes_grid_found", "grid_id", "found_at"),
+    Index("ix_disputes_found", "found_at"),
+    Index("ix_disputes_closed", "closed_at"),
+)
+
+mediation_steps = Table(  # 三级联调: one row per level tried
+    "mediation_steps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dispute_id", Integer, ForeignKey("disputes.id"), nullable=False, index=True),
+    Column("level", SmallInteger, nullable=False),  # 1 grid worker, 2 officer, 3 司法所/lawyer/mediator
+    Column("mediator", String(64), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("ended_at", DateTime, nullable=True),
+    Column("outcome", String(8), nullable=True),  # 化解 / 未化解 / 升级 ; NULL while ongoing
+)
+
+# --- 110 incidents ------------------------------------------------------------
+
+incidents = Table(  # 警情
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("received_at", DateTime, nullable=False),
+    Column("arrived_at", DateTime, nullable=True),
+    Column("closed_at", DateTime, nullable=True),
+    Column("category", String(16), nullable=False),  # INCIDENT_CATEGORIES
+    Column("subtype", String(32), nullable=False),
+    Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False),
+    Column("h3", String(16), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("place", String(128), nullable=False),
+    Column("outcome", String(32), nullable=True),
+    Index("ix_incidents_grid_received", "grid_id", "received_at"),
+    Index("ix_incidents_received", "received_at"),
+    Index("ix_incidents_h3", "h3"),
+)
+
+# --- patrol -----------------------------------------------------------------------
+
+patrol_teams = Table(
+    "patrol_teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("station_id", Integer, ForeignKey("stations.id"), nullable=False, index=True),
+    Column("community_id", Integer, ForeignKey("communities.id"), nullable=True),
+    Column("name", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # PATROL_TEAM_KINDS
+    Column("members", SmallInteger, nullable=False),
+)
+
+patrol_shifts = Table(
+    "patrol_shifts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Integer, ForeignKey("patrol_teams.id"), nullable=False, index=True),
+    Column("shift", String(4), nullable=False),  # 白 / 黑
+    Column("started_at", DateTime, nullable=False),
+    Column("ended_at", DateTime, nullable=True),  # NULL while on duty
+    Column("prevented", SmallInteger, nullable=False, server_default="0"),  # 预防制止
+    Column("caught", SmallInteger, nullable=False, server_default="0"),  # 抓获
+    Index("ix_patrol_shifts_started", "started_at"),
+)
+
+patrol_points = Table(  # GPS track points
+    "patrol_points",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shift_id", Integer, ForeignKey("patrol_shifts.id"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False),
+    Column("h3", String(16), nullable=False),
+    Index("ix_patrol_points_grid_at", "grid_id", "at"),
+    Index("ix_patrol_points_at", "at"),
+    Index("ix_patrol_points_shift", "shift_id", "at"),
+)
+
+# --- cameras and base data ----------------------------------------------------------
+
+cameras = Table(  # 视频监控点位
+    "cameras",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False, index=True),
+    Column("h3", String(16), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # CAMERA_KINDS
+    Column("online", Boolean, nullable=False),
+    Column("last_seen_at", DateTime, nullable=True),
+)
+
+base_records = Table(  # 一标三实: one row per address, person, house or unit collected
+    "base_records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False),
+    Column("h3", String(16), nullable=False),
+    Column("kind", String(8), nullable=False),  # BASE_RECORD_KINDS
+    Column("collected_at", DateTime, nullable=False),
+    Column("collector_id", Integer, ForeignKey("grid_workers.id"), nullable=True),
+    Index("ix_base_records_grid_kind", "grid_id", "kind"),
+    Index("ix_base_records_collected", "collected_at"),
+)
+
+# Tables in dependency order (parents first), for bulk loads and resets.
+ALL_TABLES = [
+    stations,
+    communities,
+    grids,
+    compounds,
+    officers,
+    grid_workers,
+    departments,
+    reports,
+    tasks,
+    task_events,
+    disputes,
+    mediation_steps,
+    incidents,
+    patrol_teams,
+    patrol_shifts,
+    patrol_points,
+    cameras,
+    base_records,
+]

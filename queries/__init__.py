@@ -1,0 +1,8 @@
+"""The query layer: the only place where SQL is written.
+
+One module per area (places, reports, dispatch, incidents, patrol, disputes)
+plus ``measures``, where each measure of DOMAIN.md is defined exactly once.
+Every function takes an engine and a frozen ``Filters`` and returns a
+DataFrame or a small dataclass; its docstring states the grain and columns.
+Nothing here imports Streamlit.
+"""

@@ -1,0 +1,73 @@
+"""Test fixtures: one real database per test session, on the backend CI asks for.
+
+With ``DATABASE_URL`` unset the suite runs on SQLite files in a temporary
+folder; with ``DATABASE_URL=postgresql+psycopg://...`` it creates a database of
+its own on that server (``<name>_t<pid>``) and drops it at the end, so the
+named database itself is never touched. CI runs the suite once each way.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+# The fixed end of the fixture world: the tests' "now" (naive UTC).
+FIXTURE_END = datetime(2026, 11, 20, 6, 30)  # 14:30 in Asia/Shanghai
+FIXTURE_SEED = 11
+
+
+def _target_url() -> str:
+    return os.environ.get("DATABASE_URL", "").strip()
+
+
+def backend_name() -> str:
+    url = _target_url()
+    return make_url(url).get_backend_name() if url else "sqlite"
+
+
+class ScratchDatabases:
+    """Makes fresh, empty databases on the session's backend and removes them afterwards."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.base = _target_url()
+        self.made: list[str] = []
+
+    def new(self, label: str = "db") -> str:
+        if not self.base or make_url(self.base).get_backend_name() == "sqlite":
+            return f"sqlite:///{self.tmp / f'{label}-{uuid.uuid4().hex[:8]}.sqlite'}"
+        u = make_url(self.base)
+        name = f"jwrh_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}".lower()
+        admin = create_engine(u, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))  # name is ours, not user input
+        admin.dispose()
+        self.made.append(name)
+        return u.set(database=name).render_as_string(hide_password=False)
+
+    def cleanup(self) -> None:
+        if not self.made:
+            return
+        admin = create_engine(make_url(self.base), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.made:
+                conn.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
+                    {"n": name},
+                )
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabases]:
+    s = ScratchDatabases(tmp_path_factory.mktemp("databases"))
+    yield s
+    s.cleanup()

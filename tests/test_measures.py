@@ -1,0 +1,179 @@
+"""Each measure against hand-computed figures on the hand-built world (tests/handmade.py),
+on the session's backend, plus the pure arithmetic and its edge cases."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import pytest
+
+from dashboard import fmt
+from dashboard.config import load_settings
+from dashboard.database import make_reader, make_writer
+from dashboard.filters import Filters
+from dashboard.migrate import upgrade
+from queries import dispatch, incidents, measures, reports
+from queries.measures import Ratio, change, last_year_window, previous_window
+from tests import handmade as H
+
+ALL = Filters()
+C1 = Filters(community_id=H.C1)
+B1 = Filters(grid_id=H.B1)
+
+
+@pytest.fixture(scope="module")
+def engine(scratch):
+    url = scratch.new("hand")
+    upgrade(make_writer(url))
+    H.build(make_writer(url))
+    eng = make_reader(load_settings({"DATABASE_URL": url}))
+    yield eng
+    eng.dispose()
+
+
+# --- arithmetic ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cur, base, expected",
+    [(12, 10, 0.2), (5, 10, -0.5), (0, 4, -1.0), (7, 7, 0.0), (5, 0, None), (0, 0, None), (None, 3, None), (3, None, None), (float("nan"), 3, None), (3, float("nan"), None)],
+)
+def test_change(cur, base, expected):
+    got = change(cur, base)
+    assert got == pytest.approx(expected) if expected is not None else got is None
+
+
+def test_ratio_zero_denominator_is_none_and_shows_dash():
+    assert Ratio(0, 0).value is None
+    assert fmt.pct(Ratio(0, 0).value) == "—"
+    assert fmt.change(change(3, 0)) == "—"
+    assert Ratio(47, 50).value == pytest.approx(0.94)
+
+
+def test_point_change_for_rates():
+    assert measures.point_change(0.962, 0.95) == pytest.approx(0.012)
+    assert measures.point_change(None, 0.9) is None
+    c = measures.compare_rates(Ratio(19, 20), Ratio(9, 10), Ratio(0, 0))
+    assert c.value == pytest.approx(0.95) and c.yoy == pytest.approx(0.05) and c.pop is None
+
+
+def test_last_year_window_handles_leap_day():
+    # 29 Feb 2024 00:00 local = 28 Feb 16:00 UTC
+    w = (datetime(2024, 2, 28, 16), datetime(2024, 3, 1, 16))
+    assert last_year_window(w) == (datetime(2023, 2, 27, 16), datetime(2023, 3, 1, 16))
+
+
+def test_previous_window_same_time_yesterday_and_calendar_month():
+    today = (datetime(2026, 11, 19, 16), H.NOW)
+    assert previous_window(today) == (datetime(2026, 11, 18, 16), datetime(2026, 11, 19, 6, 30))
+    assert previous_window(H.MONTH, "month") == (datetime(2026, 9, 30, 16), datetime(2026, 10, 20, 6, 30))
+    week = (datetime(2026, 11, 13, 16), datetime(2026, 11, 20, 16))
+    assert previous_window(week) == (datetime(2026, 11, 6, 16), datetime(2026, 11, 13, 16))
+
+
+def test_previous_month_window_clamps_month_end():
+    # 31 Mar local → 28 Feb (2026 is not a leap year)
+    w = (datetime(2026, 2, 28, 16), datetime(2026, 3, 30, 16))  # 1 Mar .. 31 Mar 00:00 local
+    s, e = previous_window(w, "month")
+    assert (s, e) == (datetime(2026, 1, 31, 16), datetime(2026, 2, 27, 16))
+
+
+@pytest.mark.parametrize("x, kind, text", [(0.125, "count", "↑12.5%"), (-0.5, "count", "↓50.0%"), (0.0, "count", "持平"), (None, "count", "—"), (0.012, "rate", "↑1.2个百分点"), (float("inf"), "count", "—")])
+def test_change_formatting(x, kind, text):
+    assert fmt.change(x, kind) == text
+
+
+def test_count_formatting():
+    assert fmt.count(1234) == "1,234"
+    assert fmt.count(58000) == "5.80万"
+    assert fmt.count(None) == "—"
+    assert fmt.count(float("nan")) == "—"
+
+
+# --- the dispatch loop --------------------------------------------------------------
+
+
+def test_on_time_feedback_rate_counts_open_overdue_tasks_as_late(engine):
+    # deadlines in the month: T1 ok, T2 late, T3 open past deadline (late), T6 ok, T7 ok
+    assert measures.on_time_feedback_rate(engine, ALL, H.MONTH) == Ratio(3, 5)
+    assert measures.on_time_feedback_rate(engine, C1, H.MONTH) == Ratio(2, 4)
+    assert measures.on_time_feedback_rate(engine, B1, H.MONTH) == Ratio(1, 1)
+
+
+def test_closure_rate_judged_at_window_end(engine):
+    # created in the month: T1 T2 T3 T4 T5 T7; closed by its end: T1 T2 (T7 closes after)
+    assert measures.closure_rate(engine, ALL, H.MONTH) == Ratio(2, 6)
+    assert measures.closure_rate(engine, B1, H.MONTH) == Ratio(0, 0)
+    assert measures.closure_rate(engine, B1, H.MONTH).value is None
+
+
+def test_overdue_count_at_instants(engine):
+    assert measures.overdue_count(engine, ALL, H.NOW) == 1  # T3
+    assert measures.overdue_count(engine, ALL, H.D("2026-11-06 02:00")) == 1  # T2 before its late feedback
+    assert measures.overdue_count(engine, ALL, H.D("2026-11-07 12:00")) == 0
+    assert measures.overdue_count(engine, B1, H.NOW) == 0
+
+
+def test_mean_time_to_close(engine):
+    # closed in the month: T1 26 h, T2 72 h, T6 336 h
+    assert measures.mean_time_to_close_hours(engine, ALL, H.MONTH) == pytest.approx((26 + 72 + 336) / 3)
+    assert measures.mean_time_to_close_hours(engine, ALL, (H.D("2020-01-01"), H.D("2020-02-01"))) is None
+
+
+def test_follow_up_and_satisfaction(engine):
+    assert measures.follow_up_rate(engine, ALL, H.MONTH) == Ratio(2, 3)
+    assert measures.task_satisfaction_rate(engine, ALL, H.MONTH) == Ratio(1, 2)
+
+
+def test_snapshot_states(engine):
+    assert dispatch.pending_count(engine, ALL, H.NOW) == 1  # T5
+    assert dispatch.in_progress_count(engine, ALL, H.NOW) == 2  # T3, T4
+    assert dispatch.pending_count(engine, ALL, H.D("2026-11-05 00:30")) == 1  # T2 before dispatch
+    df = dispatch.state_counts(engine, ALL)
+    assert dict(zip(df.state, df.n)) == {"待研判": 1, "已派发": 1, "处置中": 1, "已反馈": 1, "已办结": 1, "已回访": 2}
+
+
+# --- disputes ----------------------------------------------------------------------------
+
+
+def test_resolution_rate(engine):
+    assert measures.resolution_rate(engine, ALL, H.MONTH) == Ratio(1, 2)
+    assert measures.resolution_rate(engine, C1, H.MONTH) == Ratio(1, 2)
+    assert measures.resolution_rate(engine, B1, H.MONTH) == Ratio(0, 0)
+
+
+def test_dispute_satisfaction(engine):
+    assert measures.dispute_satisfaction_rate(engine, ALL, H.MONTH) == Ratio(2, 2)
+
+
+# --- incidents and reports ---------------------------------------------------------------
+
+
+def test_response_times_nearest_rank(engine):
+    df = measures.response_times(engine, ALL, H.MONTH)
+    row = df.iloc[0]
+    assert (row["group"], row["n"], row["median_min"], row["p90_min"]) == ("全部", 8, pytest.approx(9), pytest.approx(30))
+    by_cat = measures.response_times(engine, ALL, H.MONTH, by="category").set_index("group")
+    assert by_cat.loc["盗窃", "median_min"] == pytest.approx(10) and by_cat.loc["盗窃", "p90_min"] == pytest.approx(20)
+    assert by_cat.loc["求助", "n"] == 1 and by_cat.loc["求助", "p90_min"] == pytest.approx(3)
+    assert by_cat.loc["治安", "median_min"] == pytest.approx(9) and by_cat.loc["治安", "p90_min"] == pytest.approx(30)
+    by_comm = measures.response_times(engine, ALL, H.MONTH, by="community").set_index("group")
+    assert by_comm.loc["甲社区", "n"] == 5 and by_comm.loc["甲社区", "median_min"] == pytest.approx(10)
+    assert by_comm.loc["乙社区", "p90_min"] == pytest.approx(30)
+
+
+def test_response_times_empty_and_category_filter(engine):
+    assert measures.response_times(engine, ALL, (H.D("2020-01-01"), H.D("2020-02-01"))).empty
+    df = measures.response_times(engine, Filters(categories=("治安",)), H.MONTH)
+    assert df.iloc[0]["n"] == 3
+
+
+def test_counts_today_cut_at_now(engine):
+    today = (datetime(2026, 11, 19, 16), H.NOW)
+    assert reports.count(engine, ALL, today) == 2
+    assert reports.count(engine, ALL, previous_window(today)) == 1  # report 4, not 5
+    assert incidents.count(engine, ALL, H.MONTH) == 9
+    assert incidents.count(engine, ALL, last_year_window(H.MONTH)) == 1
+    assert incidents.count(engine, Filters(categories=("盗窃", "求助")), H.MONTH) == 6
+    assert math.isclose(change(incidents.count(engine, ALL, H.MONTH), incidents.count(engine, ALL, last_year_window(H.MONTH))), 8.0)
