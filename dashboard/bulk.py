@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import islice
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, SmallInteger, String, Table, Text, func, select
 from sqlalchemy.engine import Connection
 
 from dashboard import schema
@@ -58,14 +58,40 @@ def bulk_insert(
     return n
 
 
+def _pg_type(col) -> str | None:  # noqa: ANN001
+    """PostgreSQL type name for binary COPY, or None when we do not know it."""
+    t = col.type
+    if isinstance(t, SmallInteger):
+        return "int2"
+    if isinstance(t, BigInteger):
+        return "int8"
+    if isinstance(t, Integer):
+        return "int4"
+    if isinstance(t, Float):
+        return "float8"
+    if isinstance(t, DateTime):
+        return "timestamptz" if t.timezone else "timestamp"
+    if isinstance(t, Boolean):
+        return "bool"
+    if isinstance(t, (String, Text)):
+        return "text"  # varchar and text share their binary format
+    return None
+
+
 def _copy_postgres(conn: Connection, t: Table, cols: list[str], rows: Iterable[Sequence]) -> int:
     from psycopg import sql
 
+    types = [_pg_type(t.c[c]) for c in cols]
+    binary = all(types)  # binary COPY is ~15 % faster; it needs every column's type up front
     target = sql.Identifier(t.schema, t.name) if t.schema else sql.Identifier(t.name)
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(target, sql.SQL(", ").join(sql.Identifier(c) for c in cols))
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")).format(
+        target, sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+    )
     raw = conn.connection.driver_connection
     n = 0
     with raw.cursor() as cur, cur.copy(stmt) as copy:
+        if binary:
+            copy.set_types(types)
         write = copy.write_row
         for r in rows:
             write(r)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,10 @@ class Settings:
     connect_timeout_s: int
     demo_scale: str
     demo_seed: int
+    demo_months: int
+    # DASHBOARD_NOW (ISO, naive UTC) freezes the dashboard's clock: for tests,
+    # screenshots and replaying a past day. Unset in production.
+    now_override: datetime | None = None
 
 
 def sqlite_url(path: Path) -> str:
@@ -48,4 +53,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         connect_timeout_s=int(env.get("DASHBOARD_CONNECT_TIMEOUT", "2")),
         demo_scale=env.get("DASHBOARD_DEMO_SCALE", "station"),
         demo_seed=int(env.get("DASHBOARD_DEMO_SEED", "7")),
+        demo_months=int(env.get("DASHBOARD_DEMO_MONTHS", "18")),
+        now_override=_parse_now(env.get("DASHBOARD_NOW", "")),
     )
+
+
+def _parse_now(value: str) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        raise SystemExit(f"DASHBOARD_NOW must be an ISO date-time in UTC, got {value!r}") from None

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from dashboard import timeutil, ui
 from dashboard.config import CACHE_MAX_ENTRIES, TTL_HISTORY, TTL_LIVE, TTL_PLACES, Settings, load_settings
 from dashboard.database import DatabaseEmpty, DataError, Health, check_database, make_reader, make_writer
-from dashboard.filters import PERIODS, Catalogue, Filters, URL_KEYS, decode, encode
+from dashboard.filters import PERIODS, URL_KEYS, Catalogue, Filters, decode, encode, resolve_period
 from dashboard.schema import INCIDENT_CATEGORIES
 
 NOW_RESOLUTION_S = 10  # "now" is floored to this, so cached calls share keys
@@ -120,6 +120,7 @@ def _generate_demo(settings: Settings) -> None:
             make_writer(settings.database_url),
             scale=settings.demo_scale,
             seed=settings.demo_seed,
+            months=settings.demo_months,
             progress=lambda frac, msg: bar.progress(min(max(frac, 0.0), 1.0), text=f"首次运行：{msg}"),
         )
         bar.empty()
@@ -136,8 +137,8 @@ def _stop_with(err: DataError) -> None:
     st.stop()
 
 
-def _now() -> datetime:
-    n = timeutil.utcnow()
+def _now(settings: Settings) -> datetime:
+    n = settings.now_override or timeutil.utcnow()
     return n.replace(second=n.second - n.second % NOW_RESOLUTION_S, microsecond=0)
 
 
@@ -162,9 +163,12 @@ def start() -> Context:
     except DataError as err:
         _health.clear()
         _stop_with(err)
-    now = _now()
+    now = _now(settings)
+    head = st.container()
     filters = filter_bar(cat, now)
     ctx = Context(settings, engine, cat, filters, now)
+    with head:
+        page_header(cat, now, ctx.scope_label())
     st.session_state["_jw_context"] = ctx
     return ctx
 
@@ -180,25 +184,44 @@ def context() -> Context:
 # --- the filter bar ---------------------------------------------------------------------
 
 _K = {k: f"jw_{k}" for k in ("station", "community", "grid", "period", "dates", "cats")}
+ALL = 0  # the "全部" option of a place selector (ids start at 1; None would show a placeholder)
 
 
 def _seed(f: Filters) -> None:
     ss = st.session_state
-    ss[_K["station"]] = f.station_id
-    ss[_K["community"]] = f.community_id
-    ss[_K["grid"]] = f.grid_id
+    ss[_K["station"]] = f.station_id or ALL
+    ss[_K["community"]] = f.community_id or ALL
+    ss[_K["grid"]] = f.grid_id or ALL
     ss[_K["period"]] = f.period
     ss[_K["dates"]] = (f.start, f.end)
     ss[_K["cats"]] = list(f.categories or ())
 
 
 def _on_station() -> None:
-    st.session_state[_K["community"]] = None
-    st.session_state[_K["grid"]] = None
+    st.session_state[_K["community"]] = ALL
+    st.session_state[_K["grid"]] = ALL
 
 
 def _on_community() -> None:
-    st.session_state[_K["grid"]] = None
+    st.session_state[_K["grid"]] = ALL
+
+
+def _place_select(col, label: str, all_label: str, places: tuple, key: str, on_change=None) -> int | None:  # noqa: ANN001
+    """A selectbox of places with 全部 first; returns the id or None for all."""
+    ss = st.session_state
+    opts = [ALL] + [p.id for p in places]
+    if ss.get(key) not in opts:
+        ss[key] = ALL
+    names = {p.id: p.name for p in places}
+    picked = col.selectbox(label, opts, key=key, format_func=lambda x: all_label if x == ALL else names[x], on_change=on_change)
+    return None if picked in (None, ALL) else int(picked)
+
+
+def page_header(cat: Catalogue, now: datetime, scope: str) -> None:
+    """Station name, 综合指挥室, scope and the data time: the first line of every page."""
+    names = [p.name for p in cat.stations]
+    station = "、".join(names) if len(names) <= 2 else f"{len(names)}个派出所"
+    ui.header(f"{station} · 综合指挥室", f"{scope} · 数据截至 {timeutil.fmt_local(now, '%Y-%m-%d %H:%M:%S')}")
 
 
 def filter_bar(cat: Catalogue, now: datetime) -> Filters:
@@ -222,31 +245,13 @@ def filter_bar(cat: Catalogue, now: datetime) -> Filters:
     i = 0
     station_id = None
     if multi_station:
-        opts = [None] + [p.id for p in cat.stations]
-        if ss.get(_K["station"]) not in opts:
-            ss[_K["station"]] = None
-        names = {p.id: p.name for p in cat.stations}
-        station_id = cols[i].selectbox(
-            "派出所", opts, key=_K["station"], format_func=lambda x: "全部派出所" if x is None else names[x], on_change=_on_station
-        )
+        station_id = _place_select(cols[i], "派出所", "全部派出所", cat.stations, _K["station"], _on_station)
         i += 1
     elif cat.stations:
         station_id = cat.stations[0].id
-    comms = cat.communities_of(station_id)
-    c_opts = [None] + [p.id for p in comms]
-    if ss.get(_K["community"]) not in c_opts:
-        ss[_K["community"]] = None
-    c_names = {p.id: p.name for p in comms}
-    community_id = cols[i].selectbox(
-        "社区", c_opts, key=_K["community"], format_func=lambda x: "全部社区" if x is None else c_names[x], on_change=_on_community
-    )
+    community_id = _place_select(cols[i], "社区", "全部社区", cat.communities_of(station_id), _K["community"], _on_community)
     i += 1
-    grids_ = cat.grids_of(community_id, station_id)
-    g_opts = [None] + [p.id for p in grids_]
-    if ss.get(_K["grid"]) not in g_opts:
-        ss[_K["grid"]] = None
-    g_names = {p.id: p.name for p in grids_}
-    grid_id = cols[i].selectbox("网格", g_opts, key=_K["grid"], format_func=lambda x: "全部网格" if x is None else g_names[x])
+    grid_id = _place_select(cols[i], "网格", "全部网格", cat.grids_of(community_id, station_id), _K["grid"])
     i += 1
     if ss.get(_K["period"]) not in PERIODS:
         ss[_K["period"]] = "30d"
@@ -263,7 +268,7 @@ def filter_bar(cat: Catalogue, now: datetime) -> Filters:
         else:
             period = from_url.period if from_url.period != "custom" else "30d"
     else:
-        s, e = Filters().with_period(period, today).start, Filters().with_period(period, today).end
+        s, e = resolve_period(period, today)
         cols[i].html(f'<div class="jw-sub" style="padding-bottom:.6rem">{s:%Y-%m-%d} 至 {e:%Y-%m-%d}</div>')
 
     cats = tuple(ss.get(_K["cats"]) or ()) or None

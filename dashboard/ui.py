@@ -13,14 +13,15 @@ from dashboard.database import DataError
 
 CSS_PATH = PROJECT_ROOT / "assets" / "style.css"
 
-# Density ramp for maps: dark blue (quiet) → amber → red (busy). RGBA.
+# Density ramp for maps (plasma-like, no muddy middle on a dark background):
+# deep blue (quiet) → purple → rose → orange → yellow (busy). RGBA.
 RAMP = [
-    (30, 58, 95, 150),
-    (35, 110, 160, 165),
-    (60, 170, 200, 175),
-    (250, 200, 70, 185),
-    (250, 130, 50, 195),
-    (235, 60, 60, 210),
+    (35, 30, 140, 165),
+    (106, 20, 168, 175),
+    (177, 42, 144, 185),
+    (225, 100, 98, 195),
+    (252, 166, 54, 205),
+    (240, 230, 60, 215),
 ]
 
 
@@ -33,8 +34,9 @@ def load_css() -> None:
     st.html(f"<style>{_css(str(CSS_PATH), CSS_PATH.stat().st_mtime)}</style>")
 
 
-def _cmp_class(x: float | None, higher_is_better: bool) -> str:
-    if x is None or round(x * 100, 1) == 0:
+def _cmp_class(x: float | None, higher_is_better: bool | None) -> str:
+    """Colour of a change: green when good news, red when bad, plain when neither."""
+    if x is None or round(x * 100, 1) == 0 or higher_is_better is None:
         return "jw-flat"
     up = x > 0
     good = up == higher_is_better

@@ -30,7 +30,9 @@ class Kpi:
     compared: measures.Compared
     detail: str | None = None
     alarm: bool = False
-    higher_is_better: bool = False
+    # True: up is good news (rates); False: up is bad (incidents, backlog);
+    # None: neither (more reports means more eyes, not more trouble).
+    higher_is_better: bool | None = False
 
 
 def today_window(now: datetime) -> Window:
@@ -85,7 +87,7 @@ def kpis(engine: Engine, f: Filters, now: datetime | None = None) -> list[Kpi]:
     overdue = _snapshot(measures.overdue_count, engine, places_only, now)
     return [
         Kpi("incidents_today", "今日警情", "count", _counted(incidents.count, engine, f, today)),
-        Kpi("reports_today", "今日上报", "count", _counted(reports.count, engine, places_only, today)),
+        Kpi("reports_today", "今日上报", "count", _counted(reports.count, engine, places_only, today), higher_is_better=None),
         Kpi("pending", "待派单", "count", _snapshot(dispatch.pending_count, engine, places_only, now)),
         Kpi("in_progress", "处置中", "count", _snapshot(dispatch.in_progress_count, engine, places_only, now)),
         Kpi("overdue", "超期", "count", overdue, alarm=bool(overdue.value)),

@@ -71,3 +71,27 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabas
     s = ScratchDatabases(tmp_path_factory.mktemp("databases"))
     yield s
     s.cleanup()
+
+
+@pytest.fixture(scope="session")
+def world_url(scratch: ScratchDatabases) -> str:
+    """The demo world at station scale, built once per session (fixed seed and end)."""
+    from dashboard.database import make_writer
+    from dashboard.demo import generate
+
+    url = scratch.new("world")
+    writer = make_writer(url)
+    generate(writer, scale="station", seed=FIXTURE_SEED, end=FIXTURE_END, months=14)
+    writer.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def world(world_url: str):
+    """A reader engine on the session's demo world."""
+    from dashboard.config import load_settings
+    from dashboard.database import make_reader
+
+    engine = make_reader(load_settings({"DATABASE_URL": world_url}))
+    yield engine
+    engine.dispose()

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
 
-from dashboard import fmt, timeutil, ui
+from dashboard import fmt, ui
 from dashboard.database import DataError
 from dashboard.frame import cached, context
 from queries import overview, places
 
 ctx = context()
 f = ctx.filters
-
-stations = cached(ctx, places.station_header, f.places_only(), live=False)
-station_name = "、".join(stations["name"]) if len(stations) <= 2 else f"{len(stations)}个派出所"
-ui.header(
-    f"{station_name} · 综合指挥室",
-    f"{ctx.scope_label()} · 数据截至 {timeutil.fmt_local(ctx.now, '%Y-%m-%d %H:%M:%S')}",
-)
-
 
 def _view_state(df: pd.DataFrame, width_px: int = 1100, height_px: int = 560) -> pdk.ViewState:
     """Centre and zoom that fit every grid of ``df``."""
@@ -34,9 +27,9 @@ def _view_state(df: pd.DataFrame, width_px: int = 1100, height_px: int = 560) ->
         lats += [p[1] for p in ring]
     lon_span = max(max(lons) - min(lons), 1e-3)
     lat_span = max(max(lats) - min(lats), 1e-3)
-    import math
-
-    zoom = math.log2(min(width_px * 360 / (256 * lon_span * 1.15), height_px * 360 / (256 * lat_span * 1.15 * 1.12)))
+    # deck.gl's world is 512 px wide at zoom 0; Mercator stretches latitude by 1/cos(lat).
+    stretch = 1 / math.cos(math.radians((max(lats) + min(lats)) / 2))
+    zoom = math.log2(min(width_px * 360 / (512 * lon_span * 1.1), height_px * 360 / (512 * lat_span * stretch * 1.1)))
     return pdk.ViewState(
         longitude=(max(lons) + min(lons)) / 2, latitude=(max(lats) + min(lats)) / 2, zoom=min(zoom, 16), pitch=0, bearing=0
     )
@@ -84,10 +77,11 @@ def density_map(df: pd.DataFrame) -> None:
             get_size=17,
             get_color=[235, 242, 255, 235],
             character_set='"auto"',
-            font_family='"Noto Sans CJK SC", "Noto Sans SC", sans-serif',
-            outline_width=2,
-            outline_color=[10, 16, 32, 255],
-            font_settings={"sdf": True},
+            font_family='"Noto Sans CJK SC"',
+            font_weight=700,
+            background=True,
+            get_background_color=[10, 16, 32, 170],
+            background_padding=[6, 3],
         ),
     ]
     deck = pdk.Deck(

@@ -1,0 +1,153 @@
+"""AppTest of the app: the overview under several filters, bad URL values and
+database problems. No exception anywhere; a warning where the URL was bad."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import FIXTURE_END
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+def html_text(at: AppTest) -> str:
+    """All text the run produced, including st.html blocks."""
+    parts = []
+    for node in at.main:
+        parts.append(_walk(node))
+    return "\n".join(parts)
+
+
+def _walk(node) -> str:  # noqa: ANN001
+    out = []
+    proto = getattr(node, "proto", None)
+    if proto is not None:
+        for attr in ("body", "value", "label"):
+            v = getattr(proto, attr, None)
+            if isinstance(v, str):
+                out.append(v)
+    for child in getattr(node, "children", {}).values() if isinstance(getattr(node, "children", None), dict) else []:
+        out.append(_walk(child))
+    return "\n".join(out)
+
+
+@pytest.fixture
+def app_env(world_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", world_url)
+    monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
+
+
+def run(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+FILTER_SETS = [
+    {},
+    {"community": "WLT-C01"},
+    {"grid": "WLT-C02-G01"},
+    {"community": "WLT-C03", "period": "7d"},
+    {"period": "today"},
+    {"period": "custom", "start": "2026-11-01", "end": "2026-11-15"},
+    {"cat": "盗窃,入室盗窃", "period": "quarter"},
+]
+
+
+@pytest.mark.parametrize("params", FILTER_SETS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "all")
+def test_overview_renders(app_env, params):
+    at = run(params)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert not at.warning, [w.value for w in at.warning]
+    text = html_text(at)
+    for label in ("今日警情", "今日上报", "待派单", "处置中", "超期", "本月办结率", "本月化解率"):
+        assert label in text
+    assert "同比" in text and "环比" in text
+    assert "综合指挥室" in text
+    # the URL keeps the filters the run used
+    for k, v in params.items():
+        assert at.query_params.get(k) in (v, [v]), (k, at.query_params)
+
+
+BAD = [
+    ({"community": "NOPE"}, "未知的社区"),
+    ({"grid": "abc"}, "未知的网格"),
+    ({"start": "2025-13-45"}, "格式错误的日期"),
+    ({"community": "' OR 1=1 --"}, "未知的社区"),
+    ({"period": "forever"}, "未知的时段"),
+    ({"community": "WLT-C01", "grid": "WLT-C02-G01"}, "不属于"),
+    ({"cat": "飞碟"}, "未知的类别"),
+]
+
+
+@pytest.mark.parametrize("params, needle", BAD, ids=[str(p) for p, _ in BAD])
+def test_bad_url_values_warn(app_env, params, needle):
+    at = run(params)
+    assert not at.exception, at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert needle in warnings, warnings
+    assert "今日警情" in html_text(at)  # the page still renders with the defaults
+    for k in params:
+        if k in ("community", "grid", "start", "period", "cat"):
+            bad_value = params[k]
+            assert at.query_params.get(k) != bad_value or k == "community" and needle == "不属于"
+
+
+def test_empty_period_shows_no_data_not_error(app_env):
+    at = run({"start": "2001-01-01", "end": "2001-01-31"})
+    assert not at.exception and not at.error
+    text = html_text(at)
+    assert "无警情" in text or "无数据" in text
+
+
+def test_widget_change_updates_url(app_env):
+    at = run()
+    at.selectbox(key="jw_period").select("7d").run()
+    assert not at.exception
+    assert at.query_params.get("period") in ("7d", ["7d"])
+    at.selectbox(key="jw_community").select(2).run()  # options are community ids; None = 全部社区
+    assert not at.exception
+    code = at.query_params.get("community")
+    assert code in ("WLT-C02", ["WLT-C02"]), at.query_params
+    # the grid list now holds only that community's grids
+    grid = at.selectbox(key="jw_grid")
+    assert len(grid.options) > 2 and all(o == "全部网格" or o.startswith(grid.options[1][:3]) for o in grid.options)
+
+
+def test_unreachable_database_gives_message(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5999/nowhere")
+    at = run()
+    assert not at.exception
+    assert any("数据库无法连接" in e.value for e in at.error)
+
+
+def test_empty_named_database_is_not_written(scratch, monkeypatch):
+    from dashboard.database import make_writer
+
+    url = scratch.new("appempty")
+    with make_writer(url).connect():
+        pass
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = run()
+    assert not at.exception
+    assert any("数据库为空" in e.value for e in at.error)
+    from sqlalchemy import inspect
+
+    with make_writer(url).connect() as c:
+        assert inspect(c).get_table_names() == []
+
+
+def test_first_run_generates_demo_data(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DASHBOARD_SQLITE_PATH", str(tmp_path / "first.sqlite"))
+    monkeypatch.setenv("DASHBOARD_DEMO_MONTHS", "2")
+    at = run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert (tmp_path / "first.sqlite").exists()
+    assert "今日警情" in html_text(at)

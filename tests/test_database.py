@@ -1,0 +1,112 @@
+"""Database behaviour: WAL, read-only reader, time limits, and clear messages for an
+unreachable, empty or outdated database (nothing written)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import text
+
+from dashboard.config import load_settings
+from dashboard.database import (
+    DatabaseEmpty,
+    DatabaseUnavailable,
+    QueryTimeout,
+    SchemaOutdated,
+    check_database,
+    make_reader,
+    make_writer,
+)
+from dashboard.migrate import upgrade
+from queries._common import fetch_scalar
+from tests.conftest import backend_name
+
+
+def reader(url: str, timeout: float = 8):
+    s = load_settings({"DATABASE_URL": url, "DASHBOARD_QUERY_TIMEOUT": str(timeout)})
+    return make_reader(s), s
+
+
+def test_missing_sqlite_file_is_reported_and_not_created(tmp_path):
+    path = tmp_path / "gone.sqlite"
+    eng, s = reader(f"sqlite:///{path}")
+    h = check_database(eng, s)
+    assert not h.ok and isinstance(h.error, DatabaseEmpty)
+    assert "python -m dashboard.demo" in h.error.en and "演示数据" in h.error.zh
+    assert not path.exists()
+
+
+def test_empty_database(scratch):
+    url = scratch.new("empty")
+    with make_writer(url).connect():  # an existing database without tables
+        pass
+    eng, s = reader(url)
+    h = check_database(eng, s)
+    assert not h.ok and isinstance(h.error, DatabaseEmpty)
+    assert "数据库为空" in h.error.zh
+
+
+def test_schema_without_data(scratch):
+    url = scratch.new("nodata")
+    upgrade(make_writer(url))
+    eng, s = reader(url)
+    h = check_database(eng, s)
+    assert not h.ok and isinstance(h.error, DatabaseEmpty) and h.revision is not None
+
+
+def test_old_schema_version(scratch):
+    url = scratch.new("old")
+    w = make_writer(url)
+    upgrade(w)
+    with w.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    eng, s = reader(url)
+    h = check_database(eng, s)
+    assert not h.ok and isinstance(h.error, SchemaOutdated)
+    assert "0000" in h.error.zh and "python -m dashboard.migrate" in h.error.en
+
+
+def test_unreachable_postgres_fails_fast_with_a_message():
+    eng, s = reader("postgresql+psycopg://postgres@127.0.0.1:5999/nowhere")
+    t = time.monotonic()
+    h = check_database(eng, s)
+    assert time.monotonic() - t < 10
+    assert not h.ok and isinstance(h.error, DatabaseUnavailable)
+    assert "数据库无法连接" in h.error.zh and "127.0.0.1:5999" in h.error.en
+
+
+def test_reader_cannot_write(scratch):
+    url = scratch.new("ro")
+    upgrade(make_writer(url))
+    eng, _ = reader(url)
+    with pytest.raises(Exception):
+        with eng.begin() as c:
+            c.execute(text("INSERT INTO departments (id, name, kind) VALUES (1, 'x', 'y')"))
+
+
+@pytest.mark.skipif(backend_name() != "sqlite", reason="SQLite journal mode")
+def test_sqlite_writer_uses_wal(scratch):
+    url = scratch.new("wal")
+    w = make_writer(url)
+    upgrade(w)
+    with w.connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
+
+
+def test_slow_query_times_out_with_a_clear_message(scratch):
+    url = scratch.new("slow")
+    upgrade(make_writer(url))
+    eng, _ = reader(url, timeout=0.3)
+    if backend_name() == "sqlite":
+        slow = text("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT count(*) FROM c")
+    else:
+        slow = text("SELECT pg_sleep(3)")
+    t = time.monotonic()
+    with pytest.raises(QueryTimeout) as exc:
+        fetch_scalar(eng, slow)
+    assert time.monotonic() - t < 2.5
+    assert "查询超时" in exc.value.zh
+    # the connection is usable again afterwards
+    assert fetch_scalar(eng, text("SELECT 1")) == 1
