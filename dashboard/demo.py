@@ -957,7 +957,7 @@ class _World:
             cmd = [f"指挥室 {staff[int(x * len(staff))]}" for x in staff_l[k]]
             comm = g_comm[g]
             off = self.comm_officer[comm]
-            comm_label = f"{self.comm_names[comm]}社区民警 {self.officer_name[off]}"
+            comm_label = f"{self.comm_names[comm].removesuffix('社区')}社区民警 {self.officer_name[off]}"
             cat_name = cats[ca]
             steps = [(c_t, "创建", cmd[0], "待研判", None, None, None, f"网格上报：{cat_name}")]
             if td:

@@ -46,7 +46,7 @@ def _fingerprint(engine) -> dict[str, tuple[int, str]]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def world(scratch):
+def small_world(scratch):
     url = scratch.new("demo")
     engine = make_writer(url)
     calls: list[tuple[float, str]] = []
@@ -56,15 +56,15 @@ def world(scratch):
 
 
 @pytest.fixture(scope="module")
-def fingerprint(world):
-    return _fingerprint(world["engine"])
+def fingerprint(small_world):
+    return _fingerprint(small_world["engine"])
 
 
 # --- the run itself ---------------------------------------------------------------------
 
 
-def test_summary_and_progress(world):
-    s = world["summary"]
+def test_summary_and_progress(small_world):
+    s = small_world["summary"]
     assert isinstance(s, demo.DemoSummary)
     assert (s.scale, s.seed, s.end) == ("station", FIXTURE_SEED, FIXTURE_END)
     assert list(s.counts) == [t.name for t in schema.ALL_TABLES]
@@ -75,18 +75,18 @@ def test_summary_and_progress(world):
     assert s.counts["patrol_teams"] == 8
     for t in ("reports", "tasks", "task_events", "disputes", "mediation_steps", "incidents", "patrol_shifts", "patrol_points", "cameras", "base_records"):
         assert s.counts[t] > 0, t
-    with world["engine"].connect() as conn:
+    with small_world["engine"].connect() as conn:
         for t in schema.ALL_TABLES:
             assert conn.execute(select(func.count()).select_from(t)).scalar() == s.counts[t.name]
-    fracs = [f for f, _ in world["progress"]]
+    fracs = [f for f, _ in small_world["progress"]]
     assert fracs == sorted(fracs) and fracs[-1] == 1.0 and 0 <= fracs[0]
-    assert all(re.search(r"[\u4e00-\u9fff]", m) for _, m in world["progress"])
+    assert all(re.search(r"[\u4e00-\u9fff]", m) for _, m in small_world["progress"])
 
 
-def test_rough_volumes(world):
+def test_rough_volumes(small_world):
     """Daily volumes in the last month are in the shapes of the articles."""
     since = FIXTURE_END - timedelta(days=30)
-    with world["engine"].connect() as conn:
+    with small_world["engine"].connect() as conn:
         inc = conn.execute(select(func.count()).where(schema.incidents.c.received_at >= since)).scalar() / 30
         rep = conn.execute(select(func.count()).where(schema.reports.c.reported_at >= since)).scalar() / 30
         dis = conn.execute(select(func.count()).where(schema.disputes.c.found_at >= since)).scalar() / 30
@@ -100,7 +100,7 @@ def test_rough_volumes(world):
 # --- determinism, refusal, replace ----------------------------------------------------------
 
 
-def test_same_seed_same_rows_other_seed_other_rows(scratch, world, fingerprint):
+def test_same_seed_same_rows_other_seed_other_rows(scratch, small_world, fingerprint):
     b = make_writer(scratch.new("demo_b"))
     demo.generate(b, scale="station", seed=FIXTURE_SEED, end=FIXTURE_END, months=MONTHS)
     assert _fingerprint(b) == fingerprint
@@ -134,8 +134,8 @@ def test_same_seed_same_rows_other_seed_other_rows(scratch, world, fingerprint):
 
 
 @pytest.fixture(scope="module")
-def grids(world):
-    with world["engine"].connect() as conn:
+def grids(small_world):
+    with small_world["engine"].connect() as conn:
         return conn.execute(select(schema.grids).order_by(schema.grids.c.id)).mappings().all()
 
 
@@ -166,10 +166,10 @@ def test_grids_tile_the_station(grids):
 
 
 @pytest.mark.parametrize("table", ["incidents", "patrol_points", "reports", "cameras", "compounds"])
-def test_located_rows_are_inside_their_grid(world, grids, table):
+def test_located_rows_are_inside_their_grid(small_world, grids, table):
     t = schema.metadata.tables[table]
     loc = GridLocator((g["id"], g["boundary_geojson"]) for g in grids)
-    with world["engine"].connect() as conn:
+    with small_world["engine"].connect() as conn:
         n = conn.execute(select(func.count()).select_from(t)).scalar()
         step = max(1, n // 400)
         rows = conn.execute(select(t.c.id, t.c.lat, t.c.lon, t.c.grid_id, t.c.h3).where(t.c.id % step == 0)).all()
@@ -179,9 +179,9 @@ def test_located_rows_are_inside_their_grid(world, grids, table):
         assert cell == h3_cell(lat, lon)
 
 
-def test_tasks_and_disputes_share_their_reports_place(world):
+def test_tasks_and_disputes_share_their_reports_place(small_world):
     r, t, d = schema.reports, schema.tasks, schema.disputes
-    with world["engine"].connect() as conn:
+    with small_world["engine"].connect() as conn:
         bad_t = conn.execute(
             select(func.count()).select_from(t.join(r, r.c.id == t.c.report_id)).where((t.c.grid_id != r.c.grid_id) | (t.c.h3 != r.c.h3) | (t.c.category != r.c.category) | (t.c.urgency != r.c.urgency) | (t.c.created_at < r.c.reported_at))
         ).scalar()
@@ -196,9 +196,9 @@ def test_tasks_and_disputes_share_their_reports_place(world):
 # --- the closed loop --------------------------------------------------------------------------
 
 
-def test_task_columns_agree_with_their_events(world):
+def test_task_columns_agree_with_their_events(small_world):
     t, e = schema.tasks, schema.task_events
-    with world["engine"].connect() as conn:
+    with small_world["engine"].connect() as conn:
         tasks = {row.id: row for row in conn.execute(select(t))}
         events: dict[int, list] = {}
         for row in conn.execute(select(e).order_by(e.c.task_id, e.c.seq)):
@@ -237,9 +237,9 @@ def test_task_columns_agree_with_their_events(world):
     assert 1 <= overdue <= 40
 
 
-def test_disputes_and_mediation_steps_agree(world):
+def test_disputes_and_mediation_steps_agree(small_world):
     d, m = schema.disputes, schema.mediation_steps
-    with world["engine"].connect() as conn:
+    with small_world["engine"].connect() as conn:
         disputes = {row.id: row for row in conn.execute(select(d))}
         steps: dict[int, list] = {}
         for row in conn.execute(select(m).order_by(m.c.dispute_id, m.c.level)):
@@ -259,9 +259,9 @@ def test_disputes_and_mediation_steps_agree(world):
     assert sum(x.status == "化解" for x in closed) / len(closed) >= 0.9
 
 
-def test_patrol_shifts_and_points(world):
+def test_patrol_shifts_and_points(small_world):
     s, p = schema.patrol_shifts, schema.patrol_points
-    with world["engine"].connect() as conn:
+    with small_world["engine"].connect() as conn:
         open_shifts = conn.execute(select(s.c.started_at).where(s.c.ended_at.is_(None))).scalars().all()
         first, last = conn.execute(select(func.min(p.c.at), func.max(p.c.at))).one()
         outside = conn.execute(
