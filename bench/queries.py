@@ -32,7 +32,7 @@ from dashboard.database import check_database, describe_url, make_reader  # noqa
 from dashboard.filters import PERIODS, Filters  # noqa: E402
 from dashboard.schema import INCIDENT_CATEGORIES, incidents  # noqa: E402
 
-MODULES = ["places", "incidents", "reports", "dispatch", "disputes", "patrol", "measures", "overview"]
+MODULES = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "queries").glob("*.py") if not p.stem.startswith("_"))
 
 
 def query_functions():
@@ -47,6 +47,12 @@ def query_functions():
                 yield f"{mod_name}.{name}", fn
 
 
+# Id parameters are filled with a random existing id of their table.
+ID_TABLES = {"task_id": "tasks", "report_id": "reports", "dispute_id": "disputes", "incident_id": "incidents"}
+ID_MAX: dict[str, int] = {}
+ID_RNG = random.Random(7)
+
+
 def call(fn, engine, f: Filters, now: datetime):
     kwargs = {}
     for p in list(inspect.signature(fn).parameters.values())[1:]:
@@ -56,6 +62,10 @@ def call(fn, engine, f: Filters, now: datetime):
             kwargs["window"] = f.window(now)
         elif p.name in ("at", "now"):
             kwargs[p.name] = now
+        elif p.name in ID_TABLES:
+            kwargs[p.name] = ID_RNG.randint(1, max(1, ID_MAX[p.name]))
+        elif p.name == "grid_id":
+            kwargs[p.name] = f.grid_id or ID_RNG.randint(1, max(1, ID_MAX["grid_id"]))
         elif p.default is inspect.Parameter.empty:
             raise TypeError(f"don't know how to fill {p.name} of {fn.__name__}")
     return fn(engine, **kwargs)
@@ -101,6 +111,11 @@ def main() -> int:
     with engine.connect() as c:
         newest = c.execute(select(func.max(incidents.c.received_at))).scalar()
         n_inc = c.execute(select(func.count()).select_from(incidents)).scalar()
+        from dashboard import schema
+
+        for param, table in {**ID_TABLES, "grid_id": "grids"}.items():
+            t = schema.metadata.tables[table]
+            ID_MAX[param] = int(c.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar())
     now = settings.now_override or newest or timeutil.utcnow()
     today = timeutil.local_today(now)
     rng = random.Random(args.seed)

@@ -46,6 +46,12 @@ def change(x: float | None, kind: str = "count") -> str:
     return f"{'↑' if v > 0 else '↓'}{abs(v):.1f}%"
 
 
+def change_marked(x: float | None, kind: str = "count", sig: bool = False) -> str:
+    """``change`` for tables and tooltips: "↑35.0%（显著）" when a Poisson test says so."""
+    out = change(x, kind)
+    return f"{out}（显著）" if sig and not _unknown(x) else out
+
+
 def minutes(m: float | None) -> str:
     """Minutes as "8.5分钟" or "1.2小时"."""
     if _unknown(m):

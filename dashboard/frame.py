@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import importlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from dashboard import timeutil, ui
+from dashboard import nav, timeutil, ui
 from dashboard.config import CACHE_MAX_ENTRIES, TTL_HISTORY, TTL_LIVE, TTL_PLACES, Settings, load_settings
 from dashboard.database import DatabaseEmpty, DataError, Health, check_database, make_reader, make_writer
 from dashboard.filters import PERIODS, URL_KEYS, Catalogue, Filters, decode, encode, resolve_period
@@ -142,8 +142,9 @@ def _now(settings: Settings) -> datetime:
     return n.replace(second=n.second - n.second % NOW_RESOLUTION_S, microsecond=0)
 
 
-def start() -> Context:
-    """Check the database, make demo data on first run, draw the filter bar.
+def start(current: str | None = None) -> Context:
+    """Check the database, make demo data on first run, draw the header, the page
+    menu (``current`` is the running page's url_path) and the filter bar.
 
     Stops the script (after a clear message, no traceback) when the data
     source cannot be used.
@@ -165,11 +166,15 @@ def start() -> Context:
         _stop_with(err)
     now = _now(settings)
     head = st.container()
+    menu_box = st.container()
     filters = filter_bar(cat, now)
     ctx = Context(settings, engine, cat, filters, now)
     with head:
         page_header(cat, now, ctx.scope_label())
+    with menu_box:
+        menu(current, encode(filters, cat))
     st.session_state["_jw_context"] = ctx
+    st.session_state["_jw_page"] = next((p.key for p in nav.PAGES if p.url_path == current), None)
     return ctx
 
 
@@ -179,6 +184,67 @@ def context() -> Context:
     if ctx is None:  # a page run without the frame: never expected, but never a traceback
         return start()
     return ctx
+
+
+# --- the page menu and drill-down ------------------------------------------------------
+
+
+def menu(current: str | None, params: dict[str, str]) -> None:
+    """One link per page, carrying the current filters (not a page's own parameters)."""
+    cols = st.columns(len(nav.PAGES), gap="small")
+    for col, p in zip(cols, nav.PAGES):
+        with col:
+            st.page_link(p.path, label=p.title, icon=p.icon, query_params=params, disabled=p.url_path == current, width="stretch")
+
+
+def selection_key(name: str) -> str:
+    """Key for a clickable chart/map/table: renewed after every drill-down, so a
+    selection made on one visit never fires again when the user comes back."""
+    return f"{name}-{st.session_state.get('_jw_nonce', 0)}"
+
+
+_KEEP = object()
+
+
+def drill(target: str | None = None, *, community_id: Any = _KEEP, grid_id: Any = _KEEP, params: dict[str, str] | None = None) -> None:
+    """Go to a narrower view: page ``target`` (a key of ``nav.BY_KEY``; None = this
+    page) with the place narrowed to ``community_id``/``grid_id`` and the period
+    kept, plus page parameters such as ``{"task": "123"}``. Never returns."""
+    ctx = context()
+    f = ctx.filters
+    cat = ctx.catalogue
+    station_id, community, grid = f.station_id, f.community_id, f.grid_id
+    if grid_id is not _KEEP:
+        grid = grid_id
+        if grid is not None and (g := cat.by_id("grid", grid)):
+            community = g.parent_id
+    if community_id is not _KEEP:
+        community = community_id
+        if grid is not None and (g := cat.by_id("grid", grid)) and g.parent_id != community:
+            grid = None
+    if community is not None and (c := cat.by_id("community", community)) and f.station_id is not None:
+        station_id = c.parent_id
+    narrowed = replace(f, station_id=station_id, community_id=community, grid_id=grid)
+    query = {**encode(narrowed, cat), **(params or {})}
+    st.session_state["_jw_nonce"] = st.session_state.get("_jw_nonce", 0) + 1
+    path = nav.BY_KEY[target].path if target else None
+    if path is None:
+        here = st.session_state.get("_jw_page")
+        path = nav.BY_KEY[here].path if here in nav.BY_KEY else nav.BY_KEY["overview"].path
+    st.switch_page(path, query_params=query)
+
+
+def id_param(name: str, label: str) -> int | None:
+    """A page's own id parameter (e.g. ``?task=123``): an int, or None with a
+    visible warning when it is malformed."""
+    raw = st.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, str) and raw.isdigit() and len(raw) <= 12:
+        return int(raw)
+    shown = str(raw)[:32]
+    st.warning(f"已忽略无效的{label}编号 {name}={shown}", icon="⚠️")
+    return None
 
 
 # --- the filter bar ---------------------------------------------------------------------

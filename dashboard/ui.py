@@ -43,21 +43,31 @@ def _cmp_class(x: float | None, higher_is_better: bool | None) -> str:
     return ("jw-up-" if up else "jw-down-") + ("good" if good else "bad")
 
 
-def kpi_tile(label: str, value: str, *, yoy: str, yoy_cls: str, pop: str, pop_cls: str, detail: str | None = None, alarm: bool = False) -> str:
-    """HTML of one KPI tile (escaped)."""
+SIG_TITLE = "泊松检验 p<0.05：变化不是随机波动"
+
+
+def change_html(x: float | None, kind: str = "count", higher_is_better: bool | None = False, sig: bool = False) -> str:
+    """A coloured 同比/环比 value; a significant change of a count gets a 显著 mark."""
+    mark = f'<span class="jw-sig" title="{SIG_TITLE}">显著</span>' if sig and x is not None else ""
+    return f'<span class="{_cmp_class(x, higher_is_better)}">{html.escape(fmt.change(x, kind))}</span>{mark}'
+
+
+def kpi_tile(label: str, value: str, *, yoy: str, pop: str, detail: str | None = None, alarm: bool = False) -> str:
+    """HTML of one KPI tile; ``yoy``/``pop`` are ``change_html`` fragments."""
     e = html.escape
     det = f'<span class="jw-kpi-detail">{e(detail)}</span>' if detail else ""
     return (
         f'<div class="jw-kpi{" alarm" if alarm else ""}" data-kpi="{e(label)}">'
         f'<div class="jw-kpi-label">{e(label)}</div>'
         f'<div class="jw-kpi-value">{e(value)}{det}</div>'
-        f'<div class="jw-kpi-cmp">同比 <span class="{yoy_cls}">{e(yoy)}</span></div>'
-        f'<div class="jw-kpi-cmp">环比 <span class="{pop_cls}">{e(pop)}</span></div>'
+        f'<div class="jw-kpi-cmp">同比 {yoy}</div>'
+        f'<div class="jw-kpi-cmp">环比 {pop}</div>'
         "</div>"
     )
 
 
-def kpi_row(kpis) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
+def kpi_row(kpis, columns: int | None = None) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
+    """A row of KPI tiles (``Kpi`` objects: label, kind, compared, detail, alarm, higher_is_better)."""
     tiles = []
     for k in kpis:
         c = k.compared
@@ -66,15 +76,14 @@ def kpi_row(kpis) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
             kpi_tile(
                 k.label,
                 value,
-                yoy=fmt.change(c.yoy, k.kind),
-                yoy_cls=_cmp_class(c.yoy, k.higher_is_better),
-                pop=fmt.change(c.pop, k.kind),
-                pop_cls=_cmp_class(c.pop, k.higher_is_better),
+                yoy=change_html(c.yoy, k.kind, k.higher_is_better, c.yoy_sig),
+                pop=change_html(c.pop, k.kind, k.higher_is_better, c.pop_sig),
                 detail=k.detail,
                 alarm=k.alarm,
             )
         )
-    st.html('<div class="jw-kpi-row">' + "".join(tiles) + "</div>")
+    n = columns or len(tiles)
+    st.html(f'<div class="jw-kpi-row" style="grid-template-columns: repeat({n}, minmax(0, 1fr))">' + "".join(tiles) + "</div>")
 
 
 def header(title: str, subtitle: str) -> None:

@@ -98,19 +98,90 @@ def previous_window(w: Window, period: str | None = None) -> Window:
     return w[0] - step, w[1] - step
 
 
+# A 同比/环比 change of a count is marked only below this p-value. Small counts
+# are never marked: with 5 events or fewer in both periods together even 5 vs 0
+# gives p = 0.0625.
+SIGNIFICANCE_LEVEL = 0.05
+_EXACT_LIMIT = 5000
+
+
+def poisson_p_value(current: int, base: int, exposure_ratio: float = 1.0) -> float | None:
+    """Two-sided p-value of "the two counts come from the same Poisson rate".
+
+    The conditional (exact) test: given n = current + base events, under the
+    null hypothesis ``current`` ~ Binomial(n, q) with q = r / (1 + r), where r
+    is the ratio of the current period's length to the base period's (1 for
+    同比 and 环比, which compare periods of equal length). The p-value sums the
+    probabilities of every outcome no more likely than the one observed. Above
+    5,000 events the normal approximation with continuity correction is used.
+    None when there is nothing to test (n = 0) or a count is negative.
+    """
+    if current is None or base is None or current < 0 or base < 0 or exposure_ratio <= 0:
+        return None
+    current, base = int(current), int(base)
+    n = current + base
+    if n == 0:
+        return None
+    q = exposure_ratio / (1.0 + exposure_ratio)
+    if n > _EXACT_LIMIT:
+        sd = math.sqrt(n * q * (1 - q))
+        z = max(abs(current - n * q) - 0.5, 0.0) / sd
+        return min(1.0, math.erfc(z / math.sqrt(2)))
+    lq, l1q = math.log(q), math.log1p(-q)
+    lfn = math.lgamma(n + 1)
+
+    def logpmf(k: int) -> float:
+        return lfn - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * lq + (n - k) * l1q
+
+    observed = logpmf(current)
+    tol = observed + 1e-7  # outcomes as likely as the observed one count too (float noise)
+    total = 0.0
+    for k in range(n + 1):
+        lp = logpmf(k)
+        if lp <= tol:
+            total += math.exp(lp)
+    return min(1.0, total)
+
+
+def significant(current: float | None, base: float | None, exposure_ratio: float = 1.0) -> bool:
+    """True when a change between two event counts is unlikely to be noise (Poisson test, p < 0.05)."""
+    if current is None or base is None:
+        return False
+    if not (float(current).is_integer() and float(base).is_integer()):
+        return False
+    p = poisson_p_value(int(current), int(base), exposure_ratio)
+    return p is not None and p < SIGNIFICANCE_LEVEL
+
+
 @dataclass(frozen=True)
 class Compared:
-    """A figure with its 同比 and 环比 (None = "—") and the bases they came from."""
+    """A figure with its 同比 and 环比 (None = "—") and the bases they came from.
+
+    ``yoy_sig``/``pop_sig`` mark a change of a count that a Poisson test finds
+    significant (p < 0.05); small counts show their change without the mark.
+    Rates never carry the mark.
+    """
 
     value: float | None
     yoy: float | None
     pop: float | None
     yoy_base: float | None
     pop_base: float | None
+    yoy_sig: bool = False
+    pop_sig: bool = False
 
 
 def compare(value: float | None, yoy_base: float | None, pop_base: float | None) -> Compared:
-    return Compared(value, change(value, yoy_base), change(value, pop_base), yoy_base, pop_base)
+    """A count with its 同比 and 环比 and whether each change is significant."""
+    return Compared(
+        value,
+        change(value, yoy_base),
+        change(value, pop_base),
+        yoy_base,
+        pop_base,
+        significant(value, yoy_base),
+        significant(value, pop_base),
+    )
 
 
 # --- the dispatch loop -------------------------------------------------------------

@@ -1,0 +1,31 @@
+"""The page table: every page's file, title and URL, in menu order.
+
+``streamlit_app.py`` builds ``st.Page`` objects from it; the frame draws the
+menu from it and drill-downs name their target by its key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    path: str  # relative to the project root (the folder of streamlit_app.py)
+    title: str
+    icon: str
+    url_path: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview", "pages/desk/overview.py", "总览", "📊", "overview"),
+    PageSpec("reports", "pages/desk/reports.py", "网格上报", "📨", "reports"),
+    PageSpec("dispatch", "pages/desk/dispatch.py", "派单队列", "📋", "dispatch"),
+    PageSpec("patrol", "pages/desk/patrol.py", "巡逻覆盖", "🚓", "patrol"),
+    PageSpec("trends", "pages/desk/trends.py", "警情趋势", "📈", "trends"),
+    PageSpec("disputes", "pages/desk/disputes.py", "矛盾纠纷", "🤝", "disputes"),
+    PageSpec("grid", "pages/desk/grid.py", "网格画像", "🧭", "grid"),
+)
+BY_KEY = {p.key: p for p in PAGES}
+HOME = PageSpec("home", "pages/desk/home.py", "首页", "🏠", "home")
