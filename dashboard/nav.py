@@ -14,18 +14,18 @@ class PageSpec:
     key: str
     path: str  # relative to the project root (the folder of streamlit_app.py)
     title: str
-    icon: str
+    icon: str  # Streamlit Material Symbols name: the font ships with Streamlit, no emoji font needed
     url_path: str
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview", "pages/desk/overview.py", "总览", "📊", "overview"),
-    PageSpec("reports", "pages/desk/reports.py", "网格上报", "📨", "reports"),
-    PageSpec("dispatch", "pages/desk/dispatch.py", "派单队列", "📋", "dispatch"),
-    PageSpec("patrol", "pages/desk/patrol.py", "巡逻覆盖", "🚓", "patrol"),
-    PageSpec("trends", "pages/desk/trends.py", "警情趋势", "📈", "trends"),
-    PageSpec("disputes", "pages/desk/disputes.py", "矛盾纠纷", "🤝", "disputes"),
-    PageSpec("grid", "pages/desk/grid.py", "网格画像", "🧭", "grid"),
+    PageSpec("overview", "pages/desk/overview.py", "总览", ":material/dashboard:", "overview"),
+    PageSpec("reports", "pages/desk/reports.py", "网格上报", ":material/campaign:", "reports"),
+    PageSpec("dispatch", "pages/desk/dispatch.py", "派单队列", ":material/assignment:", "dispatch"),
+    PageSpec("patrol", "pages/desk/patrol.py", "巡逻覆盖", ":material/local_police:", "patrol"),
+    PageSpec("trends", "pages/desk/trends.py", "警情趋势", ":material/trending_up:", "trends"),
+    PageSpec("disputes", "pages/desk/disputes.py", "矛盾纠纷", ":material/handshake:", "disputes"),
+    PageSpec("grid", "pages/desk/grid.py", "网格画像", ":material/grid_view:", "grid"),
 )
 BY_KEY = {p.key: p for p in PAGES}
-HOME = PageSpec("home", "pages/desk/home.py", "首页", "🏠", "home")
+HOME = PageSpec("home", "pages/desk/home.py", "首页", ":material/home:", "home")

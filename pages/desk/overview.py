@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
 
-from dashboard import fmt, ui
+from dashboard import fmt, maps, ui
 from dashboard.database import DataError
-from dashboard.frame import cached, context
-from queries import overview, places
+from dashboard.frame import cached, context, drill, selection_key
+from queries import overview
 
 ctx = context()
 f = ctx.filters
 
-def _view_state(df: pd.DataFrame, width_px: int = 1100, height_px: int = 560) -> pdk.ViewState:
-    """Centre and zoom that fit every grid of ``df``."""
-    lons, lats = [], []
-    for g in df["boundary_geojson"]:
-        ring = json.loads(g)["coordinates"][0]
-        lons += [p[0] for p in ring]
-        lats += [p[1] for p in ring]
-    lon_span = max(max(lons) - min(lons), 1e-3)
-    lat_span = max(max(lats) - min(lats), 1e-3)
-    # deck.gl's world is 512 px wide at zoom 0; Mercator stretches latitude by 1/cos(lat).
-    stretch = 1 / math.cos(math.radians((max(lats) + min(lats)) / 2))
-    zoom = math.log2(min(width_px * 360 / (512 * lon_span * 1.1), height_px * 360 / (512 * lat_span * stretch * 1.1)))
-    return pdk.ViewState(
-        longitude=(max(lons) + min(lons)) / 2, latitude=(max(lats) + min(lats)) / 2, zoom=min(zoom, 16), pitch=0, bearing=0
-    )
+def _drill_to(obj: dict) -> None:
+    """Click on a grid: whole area → its community; a community → the grid; a grid → its profile."""
+    grid_id, community_id = obj.get("grid_id"), obj.get("community_id")
+    if grid_id is None:
+        return
+    if f.grid_id is not None:
+        drill("grid", grid_id=int(grid_id))
+    elif f.community_id is not None:
+        drill(None, grid_id=int(grid_id))
+    else:
+        drill(None, community_id=int(community_id))
 
 
 def density_map(df: pd.DataFrame) -> None:
@@ -43,6 +38,8 @@ def density_map(df: pd.DataFrame) -> None:
         rows.append(
             {
                 "polygon": json.loads(r.boundary_geojson)["coordinates"][0],
+                "grid_id": int(r.grid_id),
+                "community_id": int(r.community_id),
                 "name": r.name,
                 "community": r.community,
                 "n": int(r.n),
@@ -50,10 +47,6 @@ def density_map(df: pd.DataFrame) -> None:
                 "fill": ui.ramp_color(t),
             }
         )
-    # Community labels at the mean of their grids' centroids.
-    labels = (
-        df.groupby("community", as_index=False)[["centroid_lon", "centroid_lat"]].mean().rename(columns={"community": "label"})
-    )
     layers = [
         pdk.Layer(
             "PolygonLayer",
@@ -68,34 +61,22 @@ def density_map(df: pd.DataFrame) -> None:
             pickable=True,
             auto_highlight=True,
         ),
-        pdk.Layer(
-            "TextLayer",
-            id="community-labels",
-            data=labels.to_dict("records"),
-            get_position=["centroid_lon", "centroid_lat"],
-            get_text="label",
-            get_size=17,
-            get_color=[235, 242, 255, 235],
-            character_set='"auto"',
-            font_family='"Noto Sans CJK SC"',
-            font_weight=700,
-            background=True,
-            get_background_color=[10, 16, 32, 170],
-            background_padding=[6, 3],
-        ),
+        maps.community_label_layer(df),
     ]
-    deck = pdk.Deck(
-        layers=layers,
-        initial_view_state=_view_state(df),
-        map_provider=None,
+    deck = maps.deck(
+        layers,
+        maps.view_state(maps.rings(df["boundary_geojson"])),
         tooltip={"html": "<b>{name}</b><br/>{community}<br/>警情 {n} 起 · 每平方公里 {density} 起"},
     )
-    st.pydeck_chart(deck, height=560, key="overview-map")
+    event = st.pydeck_chart(deck, height=560, key=selection_key("overview-map"), on_select="rerun", selection_mode="single-object")
+    picked = (event.selection.get("objects") or {}).get("grid-density") if event else None
+    if picked:
+        _drill_to(picked[0])
     ramp = "".join(
         f'<span><span class="jw-swatch" style="background: rgba({c[0]},{c[1]},{c[2]},0.9)"></span>{lbl}</span>'
         for c, lbl in zip([ui.ramp_color(x) for x in (0, 0.33, 0.66, 1.0)], ["少", "", "", f"多（≥{top:.0f} 起/km²）"])
     )
-    st.html(f'<div class="jw-legend">警情密度：{ramp}</div>')
+    st.html(f'<div class="jw-legend">警情密度：{ramp}<span>· 点击网格逐级下钻：社区 → 网格 → 网格画像</span></div>')
 
 
 def trend_chart(df: pd.DataFrame) -> None:
