@@ -167,7 +167,7 @@ def start(current: str | None = None) -> Context:
     now = _now(settings)
     head = st.container()
     menu_box = st.container()
-    filters = filter_bar(cat, now)
+    filters = filter_bar(cat, now, current)
     ctx = Context(settings, engine, cat, filters, now)
     with head:
         page_header(cat, now, ctx.scope_label())
@@ -204,6 +204,7 @@ def selection_key(name: str) -> str:
 
 
 _KEEP = object()
+VIA = "via"
 
 
 def drill(target: str | None = None, *, community_id: Any = _KEEP, grid_id: Any = _KEEP, params: dict[str, str] | None = None) -> None:
@@ -225,8 +226,13 @@ def drill(target: str | None = None, *, community_id: Any = _KEEP, grid_id: Any 
     if community is not None and (c := cat.by_id("community", community)) and f.station_id is not None:
         station_id = c.parent_id
     narrowed = replace(f, station_id=station_id, community_id=community, grid_id=grid)
-    query = {**encode(narrowed, cat), **(params or {})}
+    # "via" is consumed by the next run's filter bar (see there): it makes the URL
+    # that run writes differ from the one switch_page sent.
+    query = {**encode(narrowed, cat), **(params or {}), VIA: st.session_state.get("_jw_page") or "page"}
     st.session_state["_jw_nonce"] = st.session_state.get("_jw_nonce", 0) + 1
+    # Widget values do not survive a switch_page made mid-run: the next run's
+    # filter bar seeds them from this, whatever the URL comparison says.
+    st.session_state["_jw_pending"] = narrowed
     path = nav.BY_KEY[target].path if target else None
     if path is None:
         here = st.session_state.get("_jw_page")
@@ -290,7 +296,7 @@ def page_header(cat: Catalogue, now: datetime, scope: str) -> None:
     ui.header(f"{station} · 综合指挥室", f"{scope} · 数据截至 {timeutil.fmt_local(now, '%Y-%m-%d %H:%M:%S')}")
 
 
-def filter_bar(cat: Catalogue, now: datetime) -> Filters:
+def filter_bar(cat: Catalogue, now: datetime, current: str | None = None) -> Filters:
     """Draw 派出所/社区/网格/时段 selectors, synchronised with the URL.
 
     The URL is read first and checked here (Streamlit would drop a bad value
@@ -302,7 +308,10 @@ def filter_bar(cat: Catalogue, now: datetime) -> Filters:
     from_url, warnings = decode(params, cat, today, INCIDENT_CATEGORIES)
     url_filters = {k: v for k, v in params.items() if k in URL_KEYS}
     last = st.session_state.get("_jw_last_url")
-    if last is None or (url_filters and url_filters != last):
+    pending = st.session_state.pop("_jw_pending", None)
+    if pending is not None:
+        _seed(pending)  # a drill-down
+    elif last is None or (url_filters and url_filters != last):
         _seed(from_url)  # a fresh session, a pasted link or the back button
 
     ss = st.session_state
@@ -349,8 +358,14 @@ def filter_bar(cat: Catalogue, now: datetime) -> Filters:
         st.warning("；".join(warnings), icon="⚠️")
 
     enc = encode(f, cat)
-    if enc != url_filters:
-        others = {k: v for k, v in params.items() if k not in URL_KEYS}
+    # After st.switch_page to another page the browser drops the query string
+    # while the server keeps it, and ignores a rewrite to the same string
+    # (streamlit#9050, still so in 1.67): drill() adds "via", and dropping it
+    # here sends a different string, which the browser then shows.
+    page_changed = ss.get("_jw_last_page", current) != current
+    if enc != url_filters or page_changed or VIA in params:
+        others = {k: v for k, v in params.items() if k not in URL_KEYS and k != VIA}
         st.query_params.from_dict({**others, **enc})
     ss["_jw_last_url"] = enc
+    ss["_jw_last_page"] = current
     return f

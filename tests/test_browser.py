@@ -77,3 +77,97 @@ def test_overview_at_1920x1080_and_bad_param_warning(server, pw):
         assert b.console_errors == [], b.console_errors
     finally:
         b.close()
+
+
+# --- every page, the menu, the back button, drill-down by clicking -----------------------
+
+from dashboard import nav  # noqa: E402
+
+# What each page draws once it is done: (css selector, how many at least).
+PAGE_PARTS = {
+    "overview": ["canvas", ".js-plotly-plot"],
+    "reports": [".js-plotly-plot", '[data-testid="stDataFrame"]'],
+    "dispatch": [".js-plotly-plot", '[data-testid="stDataFrame"]'],
+    "patrol": ["canvas", '[data-testid="stDataFrame"]'],
+    "trends": [".js-plotly-plot"],
+    "disputes": [".js-plotly-plot"],
+    "grid": ["canvas", ".js-plotly-plot"],
+}
+PAGE_QUERY = {"grid": "?grid=WLT-C02-G01"}
+
+
+def _open(b: Browser, url: str) -> None:
+    b.page.goto(url)
+    b.page.wait_for_selector(".jw-header", timeout=60_000)
+    b.settle()
+
+
+@pytest.mark.parametrize("spec", nav.PAGES, ids=[p.key for p in nav.PAGES])
+def test_every_page_at_1920x1080(server, pw, spec):
+    b = Browser(pw)
+    try:
+        _open(b, f"{server}/{spec.url_path}{PAGE_QUERY.get(spec.key, '')}")
+        for sel in PAGE_PARTS[spec.key]:
+            b.page.wait_for_selector(sel, timeout=30_000)
+        b.settle()
+        assert b.page.locator('[data-testid="stException"]').count() == 0
+        # the frame ran on this page: header, menu and filter bar
+        assert b.page.locator('[data-testid="stPageLink"]').count() == len(nav.PAGES)
+        assert b.page.get_by_text("社区", exact=True).count() >= 1
+        b.screenshot(f"page-{spec.key}-1920x1080")
+        assert b.external == [], b.external
+        assert b.console_errors == [], b.console_errors
+    finally:
+        b.close()
+
+
+def test_menu_keeps_filters_and_back_button_restores_them(server, pw):
+    b = Browser(pw)
+    try:
+        _open(b, f"{server}/overview?community=WLT-C02&period=7d")
+        b.page.locator('[data-testid="stPageLink"] a', has_text="警情趋势").click()
+        b.page.wait_for_url("**/trends?*", timeout=30_000)
+        b.settle()
+        assert "community=WLT-C02" in b.page.url and "period=7d" in b.page.url
+        # change the period on the trends page, then go back: the overview's filters return
+        b.page.goto(f"{server}/trends?community=WLT-C03")
+        b.page.wait_for_selector(".jw-header", timeout=60_000)
+        b.settle()
+        b.page.go_back()
+        b.page.wait_for_url("**/trends?*community=WLT-C02*", timeout=30_000)
+        b.settle()
+        assert "period=7d" in b.page.url
+        selects = b.page.locator('[data-testid="stSelectbox"]').all_inner_texts()
+        assert any("东湖社区" in s or "WLT-C02" in s for s in selects) or b.page.get_by_text("东湖社区").count() >= 1, selects
+        assert b.console_errors == [], b.console_errors
+    finally:
+        b.close()
+
+
+def test_clicking_the_overview_map_drills_down(server, pw):
+    b = Browser(pw)
+    try:
+        _open(b, f"{server}/overview")
+        canvas = b.page.locator("canvas").first
+        b.page.wait_for_timeout(1500)  # deck.gl draws after the script settles
+        box = canvas.bounding_box()
+        assert box
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        b.page.mouse.click(x, y)
+        b.page.wait_for_url("**community=*", timeout=30_000)
+        b.settle()
+        assert "grid=" not in b.page.url
+        b.page.wait_for_timeout(1500)
+        box = b.page.locator("canvas").first.bounding_box()
+        b.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        b.page.wait_for_url("**grid=*", timeout=30_000)
+        b.settle()
+        b.page.wait_for_timeout(1500)
+        box = b.page.locator("canvas").first.bounding_box()
+        b.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        b.page.wait_for_url("**/grid?*", timeout=30_000)
+        b.settle()
+        assert "grid=" in b.page.url
+        assert b.console_errors == [], b.console_errors
+    finally:
+        b.close()
