@@ -1,0 +1,42 @@
+"""Shared plotly look: dark, large type, Chinese font, no mode bar.
+
+``style(fig)`` applies the house layout; ``show(fig, key)`` draws it with
+Streamlit's theme off (so the template applies) and returns the selection
+state when ``on_select`` is given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+FONT = "Noto Sans CJK SC, sans-serif"
+GRID = "#22314f"
+COLORS = ["#3fb6ff", "#ffb020", "#3ddc84", "#ff5a5f", "#b48cff", "#2ad4c8", "#ff8ad8", "#c8d64a", "#8ea0c4", "#ff9b57"]
+
+
+def style(fig: go.Figure, height: int = 460, legend: bool = True) -> go.Figure:
+    fig.update_layout(
+        template="plotly_dark",
+        height=height,
+        margin=dict(l=10, r=10, t=30 if legend else 10, b=10),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(17,26,46,0.6)",
+        font=dict(size=16, family=FONT),
+        colorway=COLORS,
+        showlegend=legend,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=15)),
+        hoverlabel=dict(font=dict(size=15, family=FONT)),
+    )
+    fig.update_xaxes(gridcolor=GRID)
+    fig.update_yaxes(gridcolor=GRID)
+    return fig
+
+
+def show(fig: go.Figure, key: str, on_select: str = "ignore", selection_mode: Any = ("points",)) -> Any:
+    """Draw ``fig``; with ``on_select="rerun"`` return the PlotlyState of the click."""
+    return st.plotly_chart(
+        fig, theme=None, key=key, config={"displayModeBar": False}, on_select=on_select, selection_mode=selection_mode
+    )
