@@ -131,11 +131,11 @@ try:
         else:
             trend_chart(trend)
             this, last = int(trend["n"].sum()), int(trend["n_last_year"].sum())
-            from queries.measures import change
+            from queries.measures import change, significant
 
             st.html(
                 f'<div class="jw-legend">近30天共 {fmt.count(this)} 起，去年同期 {fmt.count(last)} 起，'
-                f"同比 {fmt.change(change(this, last))}</div>"
+                f"同比 {ui.change_html(change(this, last), sig=significant(this, last))}</div>"
             )
 except DataError as err:
     ui.data_error(err)
