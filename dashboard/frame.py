@@ -204,13 +204,22 @@ def selection_key(name: str) -> str:
 
 
 _KEEP = object()
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number cannot exist (and PostgreSQL would reject it)
 VIA = "via"
 
 
-def drill(target: str | None = None, *, community_id: Any = _KEEP, grid_id: Any = _KEEP, params: dict[str, str] | None = None) -> None:
+def drill(
+    target: str | None = None,
+    *,
+    community_id: Any = _KEEP,
+    grid_id: Any = _KEEP,
+    categories: Any = _KEEP,
+    params: dict[str, str] | None = None,
+) -> None:
     """Go to a narrower view: page ``target`` (a key of ``nav.BY_KEY``; None = this
-    page) with the place narrowed to ``community_id``/``grid_id`` and the period
-    kept, plus page parameters such as ``{"task": "123"}``. Never returns."""
+    page) with the place narrowed to ``community_id``/``grid_id``, the incident
+    ``categories`` set (a tuple, or None for all) and the period kept, plus page
+    parameters such as ``{"task": "123"}``. Never returns."""
     ctx = context()
     f = ctx.filters
     cat = ctx.catalogue
@@ -226,6 +235,8 @@ def drill(target: str | None = None, *, community_id: Any = _KEEP, grid_id: Any 
     if community is not None and (c := cat.by_id("community", community)) and f.station_id is not None:
         station_id = c.parent_id
     narrowed = replace(f, station_id=station_id, community_id=community, grid_id=grid)
+    if categories is not _KEEP:
+        narrowed = replace(narrowed, categories=tuple(categories) if categories else None)
     # "via" is consumed by the next run's filter bar (see there): it makes the URL
     # that run writes differ from the one switch_page sent.
     query = {**encode(narrowed, cat), **(params or {}), VIA: st.session_state.get("_jw_page") or "page"}
@@ -246,7 +257,7 @@ def id_param(name: str, label: str) -> int | None:
     raw = st.query_params.get(name)
     if raw in (None, ""):
         return None
-    if isinstance(raw, str) and raw.isdigit() and len(raw) <= 12:
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
         return int(raw)
     shown = str(raw)[:32]
     st.warning(f"已忽略无效的{label}编号 {name}={shown}", icon="⚠️")

@@ -11,8 +11,9 @@ import re
 
 # Mainland mobile numbers (11 digits starting 1[3-9]) and landlines such as
 # 0593-1234567, not part of a longer run of digits.
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-(\d{7,8})(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)((?:\+?86[ -]?)?1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+# Area code 0xx(x), with or without a dash, space or brackets, then 7–8 digits.
+_LANDLINE = re.compile(r"(?<!\d)(\(?0\d{2,3}\)?)[ -]?(\d{7,8})(?!\d)")
 # 18-digit resident ID (last character may be X) and the old 15-digit form.
 _ID18 = re.compile(r"(?<![\dXx])(\d{6})(\d{8})(\d{3}[\dXx])(?![\dXx])")
 _ID15 = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{3})(?!\d)")
@@ -48,5 +49,5 @@ def text(s: str | None) -> str:
     s = _ID18.sub(lambda m: f"{m.group(1)}{'*' * 8}{m.group(3)}", s)
     s = _ID15.sub(lambda m: f"{m.group(1)}{'*' * 6}{m.group(3)}", s)
     s = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", s)
-    s = _LANDLINE.sub(lambda m: f"{m.group(1)}-{'*' * (len(m.group(2)) - 4)}{m.group(2)[-4:]}", s)
+    s = _LANDLINE.sub(lambda m: m.group(0)[: -len(m.group(2))] + "*" * (len(m.group(2)) - 4) + m.group(2)[-4:], s)
     return s

@@ -28,7 +28,7 @@ def style(fig: go.Figure, height: int = 460, legend: bool = True) -> go.Figure:
         colorway=COLORS,
         showlegend=legend,
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=15)),
-        hoverlabel=dict(font=dict(size=15, family=FONT)),
+        hoverlabel=dict(font=dict(size=15, family=FONT, color="#e8eefc"), bgcolor="#16213a", bordercolor="#3fb6ff"),
     )
     fig.update_xaxes(gridcolor=GRID)
     fig.update_yaxes(gridcolor=GRID)

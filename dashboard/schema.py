@@ -64,7 +64,8 @@ URGENCIES = ("一般", "紧急", "特急")
 
 # Dispatch task states, in the order of the closed loop (闭环).
 TASK_STATES = ("待研判", "已派发", "处置中", "已反馈", "已办结", "已回访")
-OPEN_TASK_STATES = ("待研判", "已派发", "处置中")
+# Open = not closed yet (the 派单队列 queue); 已反馈 waits for the command room to close it.
+OPEN_TASK_STATES = ("待研判", "已派发", "处置中", "已反馈")
 TASK_EVENT_TYPES = (
     "创建",  # task created from a report
     "派发",  # dispatched to the community officer

@@ -6,15 +6,17 @@ function answers "now" and "this time yesterday" (for 同比/环比).
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
 from dashboard.filters import Filters
-from dashboard.schema import TASK_STATES, tasks
-from queries._common import apply_filters, fetch_df, fetch_one
+from dashboard.schema import TASK_STATES, communities, departments, grids, officers, reports, task_events, tasks
+from queries import measures  # measures never imports this module
+from queries._common import Window, apply_filters, fetch_df, fetch_one
 
 
 def pending_condition(at: datetime):  # noqa: ANN201
@@ -48,12 +50,355 @@ def in_progress_count(engine: Engine, f: Filters, at: datetime) -> int:
     return int(fetch_one(engine, stmt)[0])
 
 
-def state_counts(engine: Engine, f: Filters) -> pd.DataFrame:
+def state_counts(engine: Engine, f: Filters, window: Window | None = None) -> pd.DataFrame:
     """Tasks by their current state, in loop order.
 
+    With ``window`` only the tasks created in it (half-open, UTC) are counted,
+    each by its state now; without it, every task in the filtered places.
     Grain: one row per state in TASK_STATES (zero where none). Columns: state, n.
     """
-    stmt = apply_filters(select(tasks.c.state, func.count().label("n")).select_from(tasks), f, grid_col=tasks.c.grid_id)
+    stmt = apply_filters(
+        select(tasks.c.state, func.count().label("n")).select_from(tasks),
+        f,
+        grid_col=tasks.c.grid_id,
+        time_col=tasks.c.created_at if window is not None else None,
+        window=window,
+    )
     df = fetch_df(engine, stmt.group_by(tasks.c.state))
     counts = dict(zip(df["state"], df["n"])) if len(df) else {}
     return pd.DataFrame({"state": list(TASK_STATES), "n": [int(counts.get(s, 0)) for s in TASK_STATES]})
+
+
+def task_history(engine: Engine, task_id: int) -> pd.DataFrame:
+    """The whole event log of one task, oldest first.
+
+    Grain: one row per task event. Columns: seq, at (naive UTC), event,
+    actor, to_state, officer (name or None), department (name or None),
+    deadline_at, note. Empty when the task does not exist.
+    """
+    stmt = (
+        select(
+            task_events.c.seq,
+            task_events.c.at,
+            task_events.c.event,
+            task_events.c.actor,
+            task_events.c.to_state,
+            officers.c.name.label("officer"),
+            departments.c.name.label("department"),
+            task_events.c.deadline_at,
+            task_events.c.note,
+        )
+        .select_from(
+            task_events.outerjoin(officers, officers.c.id == task_events.c.officer_id).outerjoin(
+                departments, departments.c.id == task_events.c.department_id
+            )
+        )
+        .where(task_events.c.task_id == task_id)
+        .order_by(task_events.c.seq)
+    )
+    return fetch_df(engine, stmt)
+
+
+# --- the dispatch page (派单队列) ---------------------------------------------------------
+#
+# "Open" (未办结) at an instant ``at``: the task had been created by ``at`` and
+# had not been closed (办结) by then, i.e. its state at ``at`` was one of
+# 待研判, 已派发, 处置中 or 已反馈. Closed (已办结) and visited (已回访) tasks
+# are out of the queue. Judged from the timestamps, like the snapshots above.
+
+OPEN_STATES = TASK_STATES[:4]  # 待研判 已派发 处置中 已反馈
+# Queue phases, in screen order: overdue first, then waiting for feedback
+# (soonest deadline first), then waiting to be dispatched (oldest first), then
+# feedback given and waiting to be closed (oldest feedback first).
+PHASE_OVERDUE, PHASE_RUNNING, PHASE_PENDING, PHASE_FEEDBACK = 0, 1, 2, 3
+
+
+def open_condition(at: datetime):  # noqa: ANN201
+    """未办结 at ``at``: created by then and not closed by then (states 待研判 to 已反馈)."""
+    return and_(tasks.c.created_at <= at, or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > at))
+
+
+def open_count(engine: Engine, f: Filters, at: datetime) -> int:
+    """Open tasks (see ``open_condition``) at ``at`` in the filtered places. Grain: one number."""
+    stmt = apply_filters(select(func.count()).select_from(tasks).where(open_condition(at)), f, grid_col=tasks.c.grid_id)
+    return int(fetch_one(engine, stmt)[0])
+
+
+def _state_at(at: datetime):  # noqa: ANN202
+    """The task's state at ``at``: the to_state of its last event by then (the
+    stored state when the task has no event log)."""
+    last = (
+        select(task_events.c.to_state)
+        .where(task_events.c.task_id == tasks.c.id, task_events.c.at <= at)
+        .order_by(task_events.c.seq.desc())
+        .limit(1)
+        .correlate(tasks)
+        .scalar_subquery()
+    )
+    return func.coalesce(last, tasks.c.state)
+
+
+def open_tasks(engine: Engine, f: Filters, at: datetime, limit: int = 500) -> pd.DataFrame:
+    """The open tasks at ``at`` in the filtered places (categories and period do
+    not apply: the queue is what is still on the table), overdue first.
+
+    Grain: one row per open task, at most ``limit`` rows, in queue order: phase
+    (PHASE_OVERDUE, PHASE_RUNNING, PHASE_PENDING, PHASE_FEEDBACK), then within
+    a phase by deadline (overdue and running), creation (pending) or feedback
+    time, then id.
+    Columns: id, created_at, state (at ``at``, from the event log), category,
+    urgency, community_id, community, grid_id, grid, officer (the assigned
+    community officer's name, unmasked) or department (the assigned
+    department's name), deadline_at, dispatched_at, feedback_at (naive UTC),
+    transfer_count (转派 so far), overdue (bool, ``measures.overdue_condition``),
+    phase, minutes_left (deadline − at in minutes, negative when past; NaN
+    without a deadline). Assignee, deadline and transfer count are the task's
+    current ones, as in ``measures.overdue_count``.
+    """
+    overdue = measures.overdue_condition(at)
+    pending = or_(tasks.c.dispatched_at.is_(None), tasks.c.dispatched_at > at)
+    answered = and_(tasks.c.feedback_at.is_not(None), tasks.c.feedback_at <= at)
+    phase = case((overdue, PHASE_OVERDUE), (pending, PHASE_PENDING), (answered, PHASE_FEEDBACK), else_=PHASE_RUNNING)
+    sort_at = case((overdue, tasks.c.deadline_at), (pending, tasks.c.created_at), (answered, tasks.c.feedback_at), else_=tasks.c.deadline_at)
+    # First the open tasks from ``tasks`` alone (one scan, ordered and cut to
+    # ``limit``), then their names: joining first made SQLite walk every task
+    # through the grid index.
+    q = apply_filters(
+        select(
+            tasks.c.id,
+            tasks.c.grid_id,
+            tasks.c.officer_id,
+            tasks.c.department_id,
+            case((overdue, 1), else_=0).label("overdue"),
+            phase.label("phase"),
+            case((sort_at.is_(None), 1), else_=0).label("no_sort_at"),
+            sort_at.label("sort_at"),
+        ).where(open_condition(at)),
+        f,
+        grid_col=tasks.c.grid_id,
+    )
+    q = q.order_by(phase, case((sort_at.is_(None), 1), else_=0), sort_at, tasks.c.id).limit(limit).subquery("q")
+    stmt = (
+        select(
+            tasks.c.id,
+            tasks.c.created_at,
+            _state_at(at).label("state"),
+            tasks.c.category,
+            tasks.c.urgency,
+            communities.c.id.label("community_id"),
+            communities.c.name.label("community"),
+            grids.c.id.label("grid_id"),
+            grids.c.name.label("grid"),
+            officers.c.name.label("officer"),
+            departments.c.name.label("department"),
+            tasks.c.deadline_at,
+            tasks.c.dispatched_at,
+            tasks.c.feedback_at,
+            tasks.c.transfer_count,
+            q.c.overdue,
+            q.c.phase,
+        )
+        .select_from(
+            q.join(tasks, tasks.c.id == q.c.id)
+            .join(grids, grids.c.id == q.c.grid_id)
+            .join(communities, communities.c.id == grids.c.community_id)
+            .outerjoin(officers, officers.c.id == q.c.officer_id)
+            .outerjoin(departments, departments.c.id == q.c.department_id)
+        )
+        .order_by(q.c.phase, q.c.no_sort_at, q.c.sort_at, q.c.id)
+    )
+    df = fetch_df(engine, stmt)
+    for col in ("created_at", "deadline_at", "dispatched_at", "feedback_at"):
+        df[col] = pd.to_datetime(df[col])
+    df["transfer_count"] = df["transfer_count"].astype(int)
+    df["overdue"] = df["overdue"].astype(int).astype(bool)
+    df["phase"] = df["phase"].astype(int)
+    df["minutes_left"] = (df["deadline_at"] - pd.Timestamp(at)).dt.total_seconds() / 60.0
+    return df
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    """One task as the detail view shows it (names unmasked: the page masks)."""
+
+    id: int
+    created_at: datetime
+    state: str
+    category: str
+    urgency: str
+    community_id: int
+    community: str
+    grid_id: int
+    grid: str
+    officer: str | None
+    department: str | None
+    dispatched_at: datetime | None
+    deadline_at: datetime | None
+    feedback_at: datetime | None
+    closed_at: datetime | None
+    visited_at: datetime | None
+    satisfied: bool | None
+    transfer_count: int
+    report_id: int | None
+    reported_at: datetime | None
+    place: str | None
+    report_text: str | None
+    overdue: bool | None = None  # 超期 at the ``at`` given to task_detail (None without one)
+
+
+def task_detail(engine: Engine, task_id: int, at: datetime | None = None) -> TaskDetail | None:
+    """One task with its place, current assignee and the report it came from.
+
+    Grain: one task (None when no task has this id). State, assignee and times
+    are the stored current ones; ``overdue`` is ``measures.overdue_condition(at)``
+    when ``at`` is given.
+    """
+    flag = case((measures.overdue_condition(at), 1), else_=0) if at is not None else None
+    stmt = (
+        select(
+            *([flag.label("overdue")] if flag is not None else []),
+            tasks.c.id,
+            tasks.c.created_at,
+            tasks.c.state,
+            tasks.c.category,
+            tasks.c.urgency,
+            communities.c.id.label("community_id"),
+            communities.c.name.label("community"),
+            grids.c.id.label("grid_id"),
+            grids.c.name.label("grid"),
+            officers.c.name.label("officer"),
+            departments.c.name.label("department"),
+            tasks.c.dispatched_at,
+            tasks.c.deadline_at,
+            tasks.c.feedback_at,
+            tasks.c.closed_at,
+            tasks.c.visited_at,
+            tasks.c.satisfied,
+            tasks.c.transfer_count,
+            tasks.c.report_id,
+            reports.c.reported_at,
+            reports.c.place,
+            reports.c.text.label("report_text"),
+        )
+        .select_from(
+            tasks.join(grids, grids.c.id == tasks.c.grid_id)
+            .join(communities, communities.c.id == grids.c.community_id)
+            .outerjoin(officers, officers.c.id == tasks.c.officer_id)
+            .outerjoin(departments, departments.c.id == tasks.c.department_id)
+            .outerjoin(reports, reports.c.id == tasks.c.report_id)
+        )
+        .where(tasks.c.id == task_id)
+    )
+    df = fetch_df(engine, stmt)
+    if df.empty:
+        return None
+    row = df.iloc[0].to_dict()
+    clean = {k: (None if _missing(v) else v) for k, v in row.items()}
+    for k in ("id", "community_id", "grid_id", "transfer_count"):
+        clean[k] = int(clean[k])
+    if clean["report_id"] is not None:
+        clean["report_id"] = int(clean["report_id"])
+    for k in ("satisfied", "overdue"):
+        if clean.get(k) is not None:
+            clean[k] = bool(clean[k])
+    for k in ("created_at", "dispatched_at", "deadline_at", "feedback_at", "closed_at", "visited_at", "reported_at"):
+        if clean[k] is not None:
+            clean[k] = pd.Timestamp(clean[k]).to_pydatetime()
+    return TaskDetail(**clean)
+
+
+def _missing(v) -> bool:  # noqa: ANN001
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def loop_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
+    """按时反馈率, 办结率 and 平均处置时长 side by side per group (``by`` is
+    "department": the unit holding the task now, or "community").
+
+    Grain: one row per group that has any of the three populations in
+    ``window``. Columns: key, group, due, on_time, on_time_rate, created,
+    closed, closure_rate, closed_in_window, mean_close_hours (rates and hours
+    NaN where a group has no such tasks). Ordered by the number of tasks
+    created, then due, descending. Each part is ``measures.*_by``.
+    """
+    a = measures.on_time_feedback_rate_by(engine, f, window, by).rename(columns={"rate": "on_time_rate"})
+    b = measures.closure_rate_by(engine, f, window, by).rename(columns={"rate": "closure_rate"})
+    c = measures.mean_time_to_close_hours_by(engine, f, window, by).rename(columns={"n": "closed_in_window", "hours": "mean_close_hours"})
+    out = a.merge(b, on=["key", "group"], how="outer").merge(c, on=["key", "group"], how="outer")
+    for col in ("due", "on_time", "created", "closed", "closed_in_window"):
+        out[col] = out[col].fillna(0).astype(int)
+    for col in ("on_time_rate", "closure_rate", "mean_close_hours"):
+        out[col] = out[col].astype(float)
+    out["key"] = out["key"].astype(int)
+    cols = ["key", "group", "due", "on_time", "on_time_rate", "created", "closed", "closure_rate", "closed_in_window", "mean_close_hours"]
+    return out.sort_values(["created", "due", "key"], ascending=[False, False, True], ignore_index=True)[cols]
+
+
+def snapshot_counts(engine: Engine, f: Filters, at: datetime) -> pd.DataFrame:
+    """待派单, 处置中 and 超期 at ``at``, at the same time one day earlier (环比's
+    base) and at the same local instant one year earlier (同比's base), in one
+    pass over the tasks: each count uses the very condition of
+    ``pending_count``, ``in_progress_count`` and ``measures.overdue_count``.
+
+    Grain: one row per instant, in the order now, yesterday, last_year.
+    Columns: instant ("now" | "yesterday" | "last_year"), at (naive UTC),
+    pending, in_progress, overdue (ints).
+    """
+    instants = {"now": at, "yesterday": at - timedelta(days=1), "last_year": measures.last_year_window((at, at))[0]}
+    conditions = {"pending": pending_condition, "in_progress": in_progress_condition, "overdue": measures.overdue_condition}
+    cols = [
+        func.coalesce(func.sum(case((cond(t), 1), else_=0)), 0).label(f"{name}__{key}")
+        for key, t in instants.items()
+        for name, cond in conditions.items()
+    ]
+    # Only a task not closed by the earliest instant can count anywhere (a plain
+    # scan: a condition on created_at would make SQLite walk the whole index).
+    earliest = min(instants.values())
+    stmt = select(*cols).select_from(tasks).where(or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > earliest))
+    row = dict(zip([c.name for c in cols], fetch_one(engine, apply_filters(stmt, f, grid_col=tasks.c.grid_id))))
+    return pd.DataFrame(
+        [{"instant": key, "at": t, **{name: int(row[f"{name}__{key}"]) for name in conditions}} for key, t in instants.items()]
+    )
+
+
+def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list:
+    """The six tiles of the dispatch page at ``now`` for the filter's period.
+
+    Grain: one ``queries.overview.Kpi`` per tile, in screen order: 待派单,
+    处置中, 超期 (snapshots at ``now``, compared with the same instant
+    yesterday (环比) and one year earlier (同比): ``snapshot_counts``),
+    按时反馈率, 办结率 (rates over ``f.window(now)``, compared by percentage points with
+    ``measures.last_year_window`` and ``measures.previous_window(w, f.period)``)
+    and 平均处置时长 (kind "hours": mean hours, relative change, never marked
+    显著). Categories in ``f`` do not apply (they are incident categories).
+    """
+    from queries.overview import Kpi  # overview imports this module
+
+    places = f.places_only()
+    w = f.window(now)
+    yoy_w, pop_w = measures.last_year_window(w), measures.previous_window(w, f.period)
+    snaps = snapshot_counts(engine, places, now).set_index("instant")
+
+    def snapshot(name: str) -> measures.Compared:
+        return measures.compare(int(snaps.at["now", name]), int(snaps.at["last_year", name]), int(snaps.at["yesterday", name]))
+
+    def rated(fn) -> tuple[measures.Compared, str]:  # noqa: ANN001
+        r = fn(engine, places, w)
+        return measures.compare_rates(r, fn(engine, places, yoy_w), fn(engine, places, pop_w)), f"{r.numerator}/{r.denominator}"
+
+    overdue = snapshot("overdue")
+    on_time, on_time_detail = rated(measures.on_time_feedback_rate)
+    closure, closure_detail = rated(measures.closure_rate)
+    hours = [measures.mean_time_to_close_hours(engine, places, x) for x in (w, yoy_w, pop_w)]
+    mean_close = measures.Compared(hours[0], measures.change(hours[0], hours[1]), measures.change(hours[0], hours[2]), hours[1], hours[2])
+    return [
+        Kpi("pending", "待派单", "count", snapshot("pending")),
+        Kpi("in_progress", "处置中", "count", snapshot("in_progress")),
+        Kpi("overdue", "超期", "count", overdue, alarm=bool(overdue.value)),
+        Kpi("on_time", "按时反馈率", "rate", on_time, on_time_detail, higher_is_better=True),
+        Kpi("closure", "办结率", "rate", closure, closure_detail, higher_is_better=True),
+        Kpi("mean_close", "平均处置时长", "hours", mean_close, "小时", higher_is_better=False),
+    ]

@@ -49,3 +49,144 @@ def hot_cells(engine: Engine, f: Filters, window: Window, limit: int = 200) -> p
     """The busiest H3 cells (res 9). Grain: one row per cell. Columns: h3, n; busiest first."""
     stmt = _filtered(select(incidents.c.h3, func.count().label("n")).select_from(incidents), f, window)
     return fetch_df(engine, stmt.group_by(incidents.c.h3).order_by(func.count().desc(), incidents.c.h3).limit(limit))
+
+
+# --- trends page (警情趋势) ---
+
+from datetime import date, datetime, timedelta  # noqa: E402
+
+from dashboard import timeutil  # noqa: E402
+from dashboard.schema import INCIDENT_CATEGORIES  # noqa: E402
+from queries._sql import local_hour, local_weekday  # noqa: E402
+
+# Time grains of the trend chart, with the words the screen uses for them.
+GRAIN_LABELS = {"hour": "按小时", "day": "按日", "week": "按周", "month": "按月"}
+WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def _local_days(window: Window) -> list[date]:
+    """The local calendar days a half-open UTC window touches, in order."""
+    if window[1] <= window[0]:
+        return []
+    first = timeutil.to_local(window[0]).date()
+    last = timeutil.to_local(window[1] - timedelta(microseconds=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def trend_grain(window: Window) -> str:
+    """The grain that fits a window: "hour" for one day or less (今日), "day" up to
+    31 local days, "week" up to 184 (six months), "month" beyond."""
+    if window[1] - window[0] <= timedelta(days=1):
+        return "hour"
+    days = len(_local_days(window))
+    if days <= 31:
+        return "day"
+    if days <= 184:
+        return "week"
+    return "month"
+
+
+def categories_in_scope(f: Filters, present: object = ()) -> list[str]:
+    """The categories a page shows, each even when zero: the filter's, else all of
+    ``INCIDENT_CATEGORIES`` followed by any other category found in the data
+    (another system writes incidents; its new categories must not vanish)."""
+    if f.categories:
+        return list(f.categories)
+    extra = sorted({str(c) for c in present} - set(INCIDENT_CATEGORIES))
+    return list(INCIDENT_CATEGORIES) + extra
+
+
+def _bucket_start(day: date, grain: str, first: date) -> date:
+    if grain == "week":
+        start = day - timedelta(days=day.weekday())  # Monday
+    elif grain == "month":
+        start = day.replace(day=1)
+    else:
+        start = day
+    return max(start, first)  # the first bucket is cut at the window's first day
+
+
+def _bucket_label(start: datetime, end_incl: date, grain: str, full_month: bool) -> str:
+    if grain == "hour":
+        return f"{start:%m-%d %H}时"
+    if grain == "day":
+        return f"{start:%m-%d}"
+    if grain == "week":
+        return f"{start:%m-%d}至{end_incl:%m-%d}"
+    return f"{start:%Y年%m月}" if full_month else f"{start:%Y年%m月}（{start.day}–{end_incl.day}日）"
+
+
+def category_series(engine: Engine, f: Filters, window: Window, grain: str | None = None) -> pd.DataFrame:
+    """Incidents per time bucket and category, for the trend chart.
+
+    ``grain`` is "hour", "day", "week" (Monday to Sunday) or "month", local
+    time; None picks ``trend_grain(window)``. SQL counts per local day (and
+    hour) and category; days are then summed into weeks or months (at most a
+    few thousand rows). The first and last buckets are cut at the window's
+    ends, so a week or month may be partial (its label says which days).
+
+    Grain: one row per bucket × category, every bucket in the window and every
+    category in scope present (zeros filled). Columns: bucket (local start,
+    pandas Timestamp), label (text for the screen), category, n.
+    """
+    grain = grain or trend_grain(window)
+    if grain not in GRAIN_LABELS:
+        raise ValueError(f"grain must be one of {list(GRAIN_LABELS)}")
+    day = local_day(incidents.c.received_at).label("day")
+    keys = [day, local_hour(incidents.c.received_at).label("hour")] if grain == "hour" else [day]
+    stmt = _filtered(select(*keys, incidents.c.category, func.count().label("n")).select_from(incidents), f, window)
+    df = fetch_df(engine, stmt.group_by(*keys, incidents.c.category))
+    days = _local_days(window)
+    cats = categories_in_scope(f, df["category"].unique() if len(df) else ())
+    cols = ["bucket", "label", "category", "n"]
+    if not days:
+        return pd.DataFrame(columns=cols)
+    first, last = days[0], days[-1]
+    if grain == "hour":
+        start_h = timeutil.to_local(window[0]).replace(minute=0, second=0, microsecond=0)
+        end_local = timeutil.to_local(window[1])
+        starts = []
+        t = start_h
+        while t < end_local:
+            starts.append(t)
+            t += timedelta(hours=1)
+        labels = {s: _bucket_label(s, s.date(), grain, True) for s in starts}
+        buckets = [datetime.combine(date.fromisoformat(d), datetime.min.time()) + timedelta(hours=int(h)) for d, h in zip(df["day"], df["hour"])]
+    else:
+        starts_d = sorted({_bucket_start(d, grain, first) for d in days})
+        ends = [*(s - timedelta(days=1) for s in starts_d[1:]), last]
+        starts = [datetime.combine(s, datetime.min.time()) for s in starts_d]
+        labels = {}
+        for s, e in zip(starts, ends):
+            full = grain == "month" and s.day == 1 and (e + timedelta(days=1)).day == 1
+            labels[s] = _bucket_label(s, e, grain, full)
+        buckets = [datetime.combine(_bucket_start(date.fromisoformat(d), grain, first), datetime.min.time()) for d in df["day"]]
+    counts: dict[tuple[datetime, str], int] = {}
+    for b, c, n in zip(buckets, df["category"], df["n"]):
+        counts[(b, c)] = counts.get((b, c), 0) + int(n)
+    rows = [(pd.Timestamp(s), labels[s], c, counts.get((s, c), 0)) for s in starts for c in cats]
+    out = pd.DataFrame(rows, columns=cols)
+    out["n"] = out["n"].astype(int)
+    return out
+
+
+def hour_of_week(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
+    """Incidents by local weekday and hour of day (GROUP BY in SQL).
+
+    Grain: 168 rows, one per weekday × hour, zeros filled. Columns: weekday
+    (0 = 周一 … 6 = 周日, Asia/Shanghai), hour (0–23, local), n.
+    """
+    dow = local_weekday(incidents.c.received_at).label("dow")  # 0 = Sunday in SQL
+    hour = local_hour(incidents.c.received_at).label("hour")
+    stmt = _filtered(select(dow, hour, func.count().label("n")).select_from(incidents), f, window)
+    df = fetch_df(engine, stmt.group_by(dow, hour))
+    counts = {((int(d) + 6) % 7, int(h)): int(n) for d, h, n in zip(df["dow"], df["hour"], df["n"])}
+    rows = [(wd, h, counts.get((wd, h), 0)) for wd in range(7) for h in range(24)]
+    return pd.DataFrame(rows, columns=["weekday", "hour", "n"])
+
+
+def first_received_at(engine: Engine) -> datetime | None:
+    """When the incident feed begins: the earliest received_at of any incident,
+    all places and categories (naive UTC), or None when there are none.
+    A comparison base that starts earlier is not fully covered by the data."""
+    return fetch_one(engine, select(func.min(incidents.c.received_at)).select_from(incidents))[0]

@@ -201,9 +201,9 @@ def on_time_feedback_rate(engine: Engine, f: Filters, window: Window) -> Ratio:
     """按时反馈率 over tasks whose feedback deadline fell in ``window`` (see module doc).
 
     Grain: one number for the filtered places. Open tasks past their deadline count as late.
+    The per-task flag is ``_on_time_flag`` (shared with ``on_time_feedback_rate_by``).
     """
-    on_time = case((and_(tasks.c.feedback_at.is_not(None), tasks.c.feedback_at <= tasks.c.deadline_at), 1), else_=0)
-    stmt = select(func.count(), func.coalesce(func.sum(on_time), 0)).select_from(tasks)
+    stmt = select(func.count(), func.coalesce(func.sum(_on_time_flag()), 0)).select_from(tasks)
     stmt = apply_filters(stmt, f, grid_col=tasks.c.grid_id, time_col=tasks.c.deadline_at, window=window)
     n, ok = fetch_one(engine, stmt)
     return Ratio(int(ok), int(n))
@@ -211,8 +211,7 @@ def on_time_feedback_rate(engine: Engine, f: Filters, window: Window) -> Ratio:
 
 def closure_rate(engine: Engine, f: Filters, window: Window) -> Ratio:
     """办结率: tasks created in ``window`` and closed by its end / tasks created in it."""
-    closed = case((_not_after(tasks.c.closed_at, window[1]), 1), else_=0)
-    stmt = select(func.count(), func.coalesce(func.sum(closed), 0)).select_from(tasks)
+    stmt = select(func.count(), func.coalesce(func.sum(_closed_flag(window[1])), 0)).select_from(tasks)
     stmt = apply_filters(stmt, f, grid_col=tasks.c.grid_id, time_col=tasks.c.created_at, window=window)
     n, done = fetch_one(engine, stmt)
     return Ratio(int(done), int(n))
@@ -238,7 +237,7 @@ def overdue_count(engine: Engine, f: Filters, at: datetime) -> int:
 
 def mean_time_to_close_hours(engine: Engine, f: Filters, window: Window) -> float | None:
     """平均处置时长 in hours, over tasks closed in ``window``; None when none closed."""
-    stmt = select(func.avg(minutes_between(tasks.c.created_at, tasks.c.closed_at))).select_from(tasks)
+    stmt = select(func.avg(_close_minutes())).select_from(tasks)
     stmt = apply_filters(stmt, f, grid_col=tasks.c.grid_id, time_col=tasks.c.closed_at, window=window)
     minutes = fetch_one(engine, stmt)[0]
     return None if minutes is None else float(minutes) / 60.0
@@ -266,25 +265,18 @@ def task_satisfaction_rate(engine: Engine, f: Filters, window: Window) -> Ratio:
 
 
 def resolution_rate(engine: Engine, f: Filters, window: Window) -> Ratio:
-    """化解率: disputes closed in ``window`` as 化解 / disputes closed in it."""
-    ok = case((disputes.c.status == "化解", 1), else_=0)
-    stmt = select(func.count(), func.coalesce(func.sum(ok), 0)).select_from(disputes).where(disputes.c.closed_at.is_not(None))
-    stmt = apply_filters(stmt, f, grid_col=disputes.c.grid_id, time_col=disputes.c.closed_at, window=window)
-    n, r = fetch_one(engine, stmt)
-    return Ratio(int(r), int(n))
+    """化解率: disputes closed in ``window`` as 化解 / disputes closed in it (``DISPUTE_RATIOS``)."""
+    return _dispute_ratio(engine, f, window, "resolution")
 
 
 def dispute_satisfaction_rate(engine: Engine, f: Filters, window: Window) -> Ratio:
-    """满意率 of disputes: satisfied / follow-up visits made in ``window``."""
-    sat = case((disputes.c.satisfied.is_(True), 1), else_=0)
-    stmt = (
-        select(func.count(), func.coalesce(func.sum(sat), 0))
-        .select_from(disputes)
-        .where(disputes.c.satisfied.is_not(None))
-    )
-    stmt = apply_filters(stmt, f, grid_col=disputes.c.grid_id, time_col=disputes.c.visited_at, window=window)
-    n, s = fetch_one(engine, stmt)
-    return Ratio(int(s), int(n))
+    """满意率 of disputes: satisfied / follow-up visits made in ``window`` (``DISPUTE_RATIOS``)."""
+    return _dispute_ratio(engine, f, window, "satisfaction")
+
+
+def _dispute_ratio(engine: Engine, f: Filters, window: Window, measure: str) -> Ratio:
+    row = dispute_ratio_by(engine, f, window, measure, by=None).iloc[0]
+    return Ratio(int(row["numerator"]), int(row["denominator"]))
 
 
 # --- incidents ------------------------------------------------------------------------
@@ -353,3 +345,794 @@ def compare_rates(value: Ratio, yoy_base: Ratio, pop_base: Ratio) -> Compared:
     """A rate with its 同比/环比 as percentage-point differences."""
     v, y, p = value.value, yoy_base.value, pop_base.value
     return Compared(v, point_change(v, y), point_change(v, p), y, p)
+
+
+# --- reports (网格上报) ---
+
+from dashboard.schema import reports as _reports  # noqa: E402
+
+
+def dispatched_share(engine: Engine, f: Filters, window: Window) -> Ratio:
+    """已派单占比: reports uploaded in ``window`` whose task had been dispatched or
+    transferred (``tasks.dispatched_at``) by the window's end / reports uploaded in it.
+
+    Grain: one number for the filtered places (the report's grid). A report
+    with no task yet, or whose task is still 待研判, counts as not dispatched;
+    a report with several tasks counts once. Judged at the window's end, like
+    办结率, so a past period (同比/环比 bases) reads as it stood then.
+    """
+    done = select(tasks.c.id).where(tasks.c.report_id == _reports.c.id, _not_after(tasks.c.dispatched_at, window[1])).exists()
+    base = apply_filters(select(func.count()).select_from(_reports), f, grid_col=_reports.c.grid_id, time_col=_reports.c.reported_at, window=window)
+    # Two counts, the second a semi-join (not a per-row EXISTS in a SUM): a year of a
+    # district's reports stays well under a second on PostgreSQL.
+    n, d = fetch_one(engine, select(base.scalar_subquery(), base.where(done).scalar_subquery()))
+    return Ratio(int(d), int(n))
+
+
+# --- disputes page ---
+# Grouped 化解率 and 满意率 of disputes (by community, grid or kind) and the two
+# snapshots the 矛盾纠纷 page shows. The definitions of 化解率 and 满意率 are
+# written once here as SQL pieces (numerator, population, time column);
+# ``resolution_rate`` and ``dispute_satisfaction_rate`` above are
+# ``dispute_ratio_by(..., by=None)``, and tests/test_measures_disputes.py
+# checks that the groups add up to them.
+#
+# * 调处中 at an instant ``at``: found by ``at`` and not closed by ``at``.
+# * 回访待办 at ``at``: closed by ``at``, not visited by ``at``, visit due
+#   before ``at`` + horizon (7 days); 回访超期 = due before ``at``.
+
+DISPUTE_RATIOS: dict[str, tuple] = {
+    # name: (numerator per row, which disputes count, the time that must fall in the window)
+    "resolution": (
+        case((disputes.c.status == "化解", 1), else_=0),
+        disputes.c.closed_at.is_not(None),
+        disputes.c.closed_at,
+    ),
+    "satisfaction": (
+        case((disputes.c.satisfied.is_(True), 1), else_=0),
+        disputes.c.satisfied.is_not(None),
+        disputes.c.visited_at,
+    ),
+}
+DISPUTE_GROUPS = ("community", "grid", "kind")
+
+
+def dispute_ratio_by(engine: Engine, f: Filters, window: Window, measure: str = "resolution", by: str | None = "community") -> pd.DataFrame:
+    """化解率 (``measure="resolution"``) or 满意率 (``"satisfaction"``) of disputes per group.
+
+    Grain: one row per group with at least one dispute in the population
+    (``by`` = "community" → community id, "grid" → grid id, "kind" → 纠纷类型;
+    None → one row, group "全部", present even when empty).
+    Columns: group, numerator, denominator, rate (float; NaN when denominator is 0).
+    """
+    if measure not in DISPUTE_RATIOS:
+        raise ValueError(f"measure must be one of {list(DISPUTE_RATIOS)}")
+    if by is not None and by not in DISPUTE_GROUPS:
+        raise ValueError(f"by must be one of {list(DISPUTE_GROUPS)} or None")
+    numerator, population, time_col = DISPUTE_RATIOS[measure]
+    source = disputes
+    if by == "community":
+        source = disputes.join(grids, grids.c.id == disputes.c.grid_id)
+        group = grids.c.community_id
+    elif by == "grid":
+        group = disputes.c.grid_id
+    elif by == "kind":
+        group = disputes.c.kind
+    else:
+        group = literal("全部")
+    stmt = (
+        select(group.label("group"), func.count().label("denominator"), func.coalesce(func.sum(numerator), 0).label("numerator"))
+        .select_from(source)
+        .where(population)
+    )
+    stmt = apply_filters(stmt, f, grid_col=disputes.c.grid_id, time_col=time_col, window=window)
+    if by is not None:
+        stmt = stmt.group_by(group).order_by(group)
+    df = fetch_df(engine, stmt)
+    if by is None and df.empty:
+        df = pd.DataFrame({"group": ["全部"], "denominator": [0], "numerator": [0]})
+    df["numerator"] = df["numerator"].astype(int)
+    df["denominator"] = df["denominator"].astype(int)
+    if by in ("community", "grid"):
+        df["group"] = df["group"].astype(int)
+    df["rate"] = [n / d if d else float("nan") for n, d in zip(df["numerator"], df["denominator"])]
+    return df[["group", "numerator", "denominator", "rate"]]
+
+
+def resolution_rate_by(engine: Engine, f: Filters, window: Window, by: str | None = "community") -> pd.DataFrame:
+    """化解率 per group (see ``dispute_ratio_by``): resolved / closed in ``window``."""
+    return dispute_ratio_by(engine, f, window, "resolution", by)
+
+
+def dispute_satisfaction_rate_by(engine: Engine, f: Filters, window: Window, by: str | None = "community") -> pd.DataFrame:
+    """满意率 of disputes per group (see ``dispute_ratio_by``): satisfied / visits made in ``window``."""
+    return dispute_ratio_by(engine, f, window, "satisfaction", by)
+
+
+def dispute_open_condition(at: datetime):  # noqa: ANN201
+    """A dispute is 调处中 at ``at``: found by then and not closed by then."""
+    return and_(disputes.c.found_at <= at, _not_yet(disputes.c.closed_at, at))
+
+
+def visit_pending_condition(at: datetime, horizon_days: float = 7):  # noqa: ANN201
+    """A dispute's follow-up visit is 待办 at ``at``: closed by then, not visited by
+    then, and due before ``at`` + ``horizon_days`` (0 → only the overdue ones)."""
+    return and_(
+        _not_after(disputes.c.closed_at, at),
+        disputes.c.visit_due_at.is_not(None),
+        disputes.c.visit_due_at < at + timedelta(days=horizon_days),
+        _not_yet(disputes.c.visited_at, at),
+    )
+
+
+@dataclass(frozen=True)
+class VisitBacklog:
+    """回访待办 at an instant: ``pending`` due within the horizon (overdue included), ``overdue`` already past due."""
+
+    pending: int
+    overdue: int
+
+
+def visit_backlog(engine: Engine, f: Filters, at: datetime, horizon_days: float = 7) -> VisitBacklog:
+    """回访待办 and 回访超期 counts at the instant ``at``. Grain: one pair of numbers."""
+    overdue = case((disputes.c.visit_due_at < at, 1), else_=0)
+    stmt = select(func.count(), func.coalesce(func.sum(overdue), 0)).select_from(disputes).where(visit_pending_condition(at, horizon_days))
+    n, late = fetch_one(engine, apply_filters(stmt, f, grid_col=disputes.c.grid_id))
+    return VisitBacklog(int(n), int(late))
+
+
+# --- grid profile ---
+# 网格画像: a grid's incidents, reports and disputes against its OWN baseline.
+#
+# * Buckets are whole local (Asia/Shanghai) days. For a period of up to 182
+#   days the chart shows ACTIVITY_WEEKS (26) weeks of 7 days ending on the
+#   period's last day (the newest week ends today when the period does); for a
+#   period of 183..371 days, the weeks covering it; beyond that, calendar
+#   months (the first and last month clipped to the period).
+# * Baseline = mean count per bucket over the BASELINE_WEEKS (52) weeks (or
+#   BASELINE_MONTHS (12) months) just before the first bucket shown. Buckets
+#   that begin before the source's first record (the first day the table has
+#   any row at all) are left out: "no data yet" is not "a quiet week". No
+#   usable bucket → no baseline.
+# * Band = mean ± BAND_K (2)·√mean, the Poisson spread (a count's variance
+#   equals its mean), low end floored at 0.
+# * A bucket is 高于基线 when its count > mean + 2·√mean AND ≥ MIN_ABOVE_COUNT
+#   (3): with a mean near 0 the band is near 0 and a single event would
+#   otherwise raise an alarm.
+
+from datetime import date as _date  # noqa: E402
+from collections.abc import Sequence as _Sequence  # noqa: E402
+
+ACTIVITY_WEEKS = 26
+BASELINE_WEEKS = 52
+BASELINE_MONTHS = 12
+WEEKLY_MAX_DAYS = 371  # 53 weeks: longer periods are shown by month
+BAND_K = 2.0
+MIN_ABOVE_COUNT = 3
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Local days ``first``..``last`` (both inclusive) of one bar."""
+
+    first: _date
+    last: _date
+
+
+def _month_start(d: _date) -> _date:
+    return d.replace(day=1)
+
+
+def _month_end(d: _date) -> _date:
+    return timeutil.shift_months(_month_start(d), 1) - timedelta(days=1)
+
+
+def activity_buckets(first_day: _date, last_day: _date) -> tuple[str, list[Bucket], list[Bucket]]:
+    """(unit "week"|"month", buckets shown, baseline buckets) for the local days
+    ``first_day``..``last_day`` of a period (see the section comment). Oldest first."""
+    if last_day < first_day:
+        first_day = last_day
+    span = (last_day - first_day).days + 1
+    if span <= WEEKLY_MAX_DAYS:
+        n = ACTIVITY_WEEKS if span <= 182 else math.ceil(span / 7)
+        ends = [last_day - timedelta(days=7 * i) for i in range(n + BASELINE_WEEKS - 1, -1, -1)]
+        buckets = [Bucket(e - timedelta(days=6), e) for e in ends]
+        return "week", buckets[BASELINE_WEEKS:], buckets[:BASELINE_WEEKS]
+    shown = []
+    m = _month_start(first_day)
+    while m <= last_day:
+        shown.append(Bucket(max(m, first_day), min(_month_end(m), last_day)))
+        m = timeutil.shift_months(m, 1)
+    base_first = timeutil.shift_months(_month_start(first_day), -BASELINE_MONTHS)
+    base = [Bucket(timeutil.shift_months(base_first, i), _month_end(timeutil.shift_months(base_first, i))) for i in range(BASELINE_MONTHS)]
+    return "month", shown, base
+
+
+def bucket_totals(daily: pd.DataFrame, buckets: _Sequence[Bucket]) -> list[int]:
+    """Sum a per-day frame (columns day: datetime.date, n) into ``buckets`` (contiguous, oldest first)."""
+    if not buckets:
+        return []
+    totals = [0] * len(buckets)
+    if daily is None or daily.empty:
+        return totals
+    firsts = pd.Series([pd.Timestamp(b.first) for b in buckets])
+    lasts = [pd.Timestamp(b.last) for b in buckets]
+    days = pd.to_datetime(pd.Series(list(daily["day"])))
+    idx = firsts.searchsorted(days, side="right") - 1
+    ok = (idx >= 0) & pd.Series([i >= 0 and d <= lasts[i] for i, d in zip(idx, days)]).to_numpy()
+    sums = pd.Series(daily["n"].astype(int).to_numpy()[ok]).groupby(idx[ok]).sum()
+    for i, v in sums.items():
+        totals[int(i)] = int(v)
+    return totals
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A grid's own normal: mean count per bucket and the Poisson band around it.
+
+    All None (and ``buckets`` 0) when no reference bucket had data to judge by.
+    """
+
+    mean: float | None
+    low: float | None
+    high: float | None
+    buckets: int
+
+
+def poisson_baseline(counts: _Sequence[int], k: float = BAND_K) -> Baseline:
+    """Mean of ``counts`` with the band mean ± k·√mean (low end ≥ 0)."""
+    if not counts:
+        return Baseline(None, None, None, 0)
+    mean = sum(int(c) for c in counts) / len(counts)
+    half = k * math.sqrt(mean)
+    return Baseline(mean, max(0.0, mean - half), mean + half, len(counts))
+
+
+def bucket_baseline(counts: _Sequence[int], buckets: _Sequence[Bucket], data_start: _date | None, k: float = BAND_K) -> Baseline:
+    """``poisson_baseline`` over the reference buckets that begin on or after
+    ``data_start`` (the source's first day with any row; None = no rows at all)."""
+    if data_start is None:
+        return Baseline(None, None, None, 0)
+    return poisson_baseline([int(c) for c, b in zip(counts, buckets) if b.first >= data_start], k)
+
+
+def above_band(count: int | None, baseline: Baseline) -> bool:
+    """高于基线: above mean + k·√mean and at least MIN_ABOVE_COUNT events."""
+    if count is None or baseline.high is None:
+        return False
+    return count > baseline.high and count >= MIN_ABOVE_COUNT
+
+
+# --- dispatch page ---
+# Grouped versions of 按时反馈率, 办结率 and 平均处置时长 (by the task's current
+# assignee unit, or by community). The per-task expressions below are the ones
+# the scalar measures above use (same time column, same window, same filters);
+# only the GROUP BY is added, so summing the groups
+# gives the scalar's numerator and denominator (tests/test_measures_dispatch.py
+# checks this on the demo world).
+
+from dashboard.schema import departments as _departments  # noqa: E402 (appended section)
+
+LOOP_GROUPS = ("department", "community")
+UNIT_OFFICER = 0  # group key of tasks held by a community officer (社区民警)
+UNIT_NONE = -1  # group key of tasks not yet dispatched (未派发)
+
+
+def _on_time_flag():  # noqa: ANN202
+    """1 for a task that got its feedback by its deadline, else 0 (按时反馈率's numerator)."""
+    return case((and_(tasks.c.feedback_at.is_not(None), tasks.c.feedback_at <= tasks.c.deadline_at), 1), else_=0)
+
+
+def _closed_flag(end: datetime):  # noqa: ANN202
+    """1 for a task closed by ``end`` (办结率's numerator, judged at the window's end), else 0."""
+    return case((_not_after(tasks.c.closed_at, end), 1), else_=0)
+
+
+def _close_minutes():  # noqa: ANN202
+    """Minutes from creation to close (平均处置时长 before the division by 60)."""
+    return minutes_between(tasks.c.created_at, tasks.c.closed_at)
+
+
+def _group_key(by: str):  # noqa: ANN202
+    """Per-task group key, from the tasks table alone (so the scan stays on tasks).
+
+    "department": the unit holding the task now (after any 转派): the
+    department's id, UNIT_OFFICER for the community officer, UNIT_NONE for a
+    task not dispatched yet. "community": the community of the task's grid.
+    """
+    if by == "community":
+        return select(grids.c.community_id).where(grids.c.id == tasks.c.grid_id).correlate(tasks).scalar_subquery()
+    if by == "department":
+        return case(
+            (tasks.c.department_id.is_not(None), tasks.c.department_id),
+            (tasks.c.officer_id.is_not(None), UNIT_OFFICER),
+            else_=UNIT_NONE,
+        )
+    raise ValueError(f"by must be one of {LOOP_GROUPS}")
+
+
+def _grouped(engine: Engine, f: Filters, window: Window, by: str, time_col, aggregates) -> pd.DataFrame:  # noqa: ANN001
+    """Aggregate per group over the tasks whose ``time_col`` falls in ``window``
+    (the scalar measure's population and filters), then name the groups.
+
+    ``aggregates(t)`` gives the labelled aggregate columns over subquery "t"
+    (one row per task: key plus the per-task values). Columns of the result:
+    key (int), group (name), then the aggregates; ordered by key.
+    """
+    values = {"ok": _on_time_flag(), "done": _closed_flag(window[1]), "m": _close_minutes()}
+    inner = select(_group_key(by).label("key"), *(v.label(k) for k, v in values.items())).select_from(tasks)
+    t = apply_filters(inner, f, grid_col=tasks.c.grid_id, time_col=time_col, window=window).subquery("t")
+    agg = select(t.c.key, *aggregates(t)).group_by(t.c.key).subquery("agg")
+    if by == "community":
+        label, frm = communities.c.name, agg.outerjoin(communities, communities.c.id == agg.c.key)
+    else:
+        label = case((agg.c.key == UNIT_OFFICER, "社区民警"), (agg.c.key == UNIT_NONE, "未派发"), else_=_departments.c.name)
+        frm = agg.outerjoin(_departments, _departments.c.id == agg.c.key)
+    cols = [c for c in agg.c if c.name != "key"]
+    df = fetch_df(engine, select(agg.c.key, label.label("group"), *cols).select_from(frm).order_by(agg.c.key))
+    df["key"] = df["key"].astype(int)
+    return df
+
+
+def on_time_feedback_rate_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
+    """按时反馈率 per group: ``on_time_feedback_rate`` computed within each group.
+
+    Grain: one row per group with at least one task whose feedback deadline fell
+    in ``window``. Columns: key (int: a department id, UNIT_OFFICER or
+    UNIT_NONE; or a community id), group (name), due (denominator), on_time
+    (numerator), rate (on_time / due). Ordered by key.
+    """
+    df = _grouped(engine, f, window, by, tasks.c.deadline_at, lambda t: [func.count().label("due"), func.coalesce(func.sum(t.c.ok), 0).label("on_time")])
+    df = df.astype({"due": int, "on_time": int})
+    df["rate"] = df["on_time"] / df["due"]
+    return df
+
+
+def closure_rate_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
+    """办结率 per group: ``closure_rate`` computed within each group.
+
+    Grain: one row per group with at least one task created in ``window``.
+    Columns: key, group, created (denominator), closed (numerator: closed by
+    the window's end), rate. Ordered by key.
+    """
+    df = _grouped(engine, f, window, by, tasks.c.created_at, lambda t: [func.count().label("created"), func.coalesce(func.sum(t.c.done), 0).label("closed")])
+    df = df.astype({"created": int, "closed": int})
+    df["rate"] = df["closed"] / df["created"]
+    return df
+
+
+def mean_time_to_close_hours_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
+    """平均处置时长 per group: ``mean_time_to_close_hours`` computed within each group.
+
+    Grain: one row per group with at least one task closed in ``window``.
+    Columns: key, group, n (tasks closed in the window), hours (mean hours
+    from creation to close). Ordered by key.
+    """
+    df = _grouped(engine, f, window, by, tasks.c.closed_at, lambda t: [func.count().label("n"), func.avg(t.c.m).label("minutes")])
+    df = df.astype({"n": int})
+    df["hours"] = df.pop("minutes").astype(float) / 60.0
+    return df
+
+
+# --- trends page (警情趋势) ---
+
+# 到场时间 by grid: the same definition as by community, one level down.
+RESPONSE_GROUPS["grid"] = grids.c.name
+
+
+def base_complete(base: Window, data_since: datetime | None) -> bool:
+    """A 同比/环比 base is usable only when the data reach back to its start.
+
+    ``data_since`` is when the incident feed begins (its first record). A base
+    window that starts earlier would be counted short (a year-to-date compared
+    with a last year that is only half in the database would read as a rise),
+    so its change is unknown ("—"), like a zero base. None = unknown: complete.
+    """
+    return data_since is None or base[0] >= data_since
+
+
+@dataclass(frozen=True)
+class CategoryComparison:
+    """Incident counts per category for a window with their 同比 and 环比.
+
+    ``rows`` holds (category, Compared) in screen order, every category in
+    scope present even when zero; ``total`` compares the sums. A base that
+    the data do not fully cover (``yoy_complete``/``pop_complete`` False)
+    gives unknown bases, hence "—" for that change and no 显著 mark.
+    """
+
+    rows: tuple[tuple[str, Compared], ...]
+    total: Compared
+    window: Window
+    last_year: Window
+    previous: Window
+    yoy_complete: bool
+    pop_complete: bool
+    data_since: datetime | None
+
+    def get(self, category: str) -> Compared | None:
+        return next((c for k, c in self.rows if k == category), None)
+
+    def frame(self) -> pd.DataFrame:
+        """Grain: one row per category. Columns: category, n, n_last_year,
+        n_previous (None where the base is not covered), yoy, pop (None = "—"),
+        yoy_sig, pop_sig."""
+        cols = ["category", "n", "n_last_year", "n_previous", "yoy", "pop", "yoy_sig", "pop_sig"]
+        data = [(k, c.value, c.yoy_base, c.pop_base, c.yoy, c.pop, c.yoy_sig, c.pop_sig) for k, c in self.rows]
+        return pd.DataFrame(data, columns=cols).astype({"n_last_year": object, "n_previous": object, "yoy": object, "pop": object})
+
+
+def by_category_compared(engine: Engine, f: Filters, window: Window, period: str | None = None) -> CategoryComparison:
+    """Incidents per category in ``window`` with 同比 (``last_year_window``) and
+    环比 (``previous_window(window, period)``), each change marked significant
+    by ``compare`` (Poisson test). Three GROUP BY category queries plus the
+    feed's first record. Grain: one Compared per category in scope
+    (``incidents.categories_in_scope``) and one for the total."""
+    from queries import incidents as inc  # here, so measures never needs incidents at import
+
+    ly, prev = last_year_window(window), previous_window(window, period)
+    since = inc.first_received_at(engine)
+    yoy_ok, pop_ok = base_complete(ly, since), base_complete(prev, since)
+
+    def counts(w: Window) -> dict[str, int]:
+        df = inc.by_category(engine, f, w)
+        return {str(c): int(n) for c, n in zip(df["category"], df["n"])}
+
+    now_c = counts(window)
+    ly_c = counts(ly) if yoy_ok else {}
+    prev_c = counts(prev) if pop_ok else {}
+    cats = inc.categories_in_scope(f, set(now_c) | set(ly_c) | set(prev_c))
+    rows = tuple(
+        (c, compare(now_c.get(c, 0), ly_c.get(c, 0) if yoy_ok else None, prev_c.get(c, 0) if pop_ok else None)) for c in cats
+    )
+    total = compare(
+        sum(now_c.values()),
+        sum(ly_c.values()) if yoy_ok else None,
+        sum(prev_c.values()) if pop_ok else None,
+    )
+    return CategoryComparison(rows, total, window, ly, prev, yoy_ok, pop_ok, since)
+
+
+# --- patrol coverage (巡逻覆盖) ---
+# "警力跟着警情走": do patrols go where (and when) the incidents are?
+#
+# * Unit: a PIECE = one H3 cell (resolution 9, about 0.1 km²) inside one grid,
+#   the pair (grid_id, h3) that incidents and GPS points both carry. A cell cut
+#   by a grid boundary is two pieces, so every figure adds up exactly over grids
+#   and a grid shows the same figures on every page and at every scope.
+# * 巡逻时长 (patrol minutes) = GPS points × PATROL_POINT_MINUTES (2). The track
+#   feed sends one point every 2 minutes while a shift patrols
+#   (``dashboard.demo.PATROL_STEP_S`` = 120 s), so each point stands for the
+#   2 minutes it samples. Counted in SQL: GROUP BY grid_id, h3 with the day and
+#   night shifts (``patrol_shifts.shift`` 白/黑) as conditional sums.
+# * 热点 (hot piece) belongs to a 派出所, the unit that deploys the patrols.
+#   Rank the station's pieces by incidents received in the window (category
+#   filter applied; for 白/黑 only incidents received in that shift's hours,
+#   白 = local 08:00–20:00, 黑 = 20:00–08:00). The hot pieces are the smallest
+#   set of busiest pieces holding at least half (HOT_INCIDENT_SHARE) of the
+#   station's incidents, pieces with equal counts taken all together (so the
+#   set never depends on an arbitrary order), and only pieces with at least
+#   HOT_MIN_INCIDENTS (2) incidents: one incident is not a spot. Formally a
+#   piece with n ≥ 2 incidents is hot iff the pieces strictly busier than it
+#   hold less than half of the station's incidents. Ranked in SQL with window
+#   functions. A community or grid view shows the station's hot pieces that
+#   lie in it (a quiet grid may have none).
+# * 已覆盖 (reached): a hot piece with at least one GPS point in the window from
+#   the chosen shift's patrols (白/黑 = patrol_shifts.shift; 全部 = any shift).
+# * 热点覆盖率 = reached hot pieces / hot pieces (Ratio; None without hot pieces).
+#   热点未覆盖 = hot pieces − reached ones.
+# * 热点巡逻占比 = patrol minutes in hot pieces / patrol minutes in the area,
+#   read against 热点警情占比 (hot pieces' share of the area's incidents) and
+#   热点面积占比 (their share of the area's km²): patrols that ignored the
+#   incidents would match the area share; following them moves the patrol
+#   share toward the incident share.
+# * Piece areas: every grid polygon is filled with H3 resolution-11 cells
+#   (about 0.002 km², by centre), counted per resolution-9 parent and scaled
+#   so that a grid's pieces add up to its ``grids.area_km2``.
+# * Tracks are kept about 90 days. A window is judged only from the first
+#   stored GPS point on (``tracked_window``); a 同比/环比 base that starts before
+#   it is unknown ("—"), by ``base_complete``.
+
+import functools as _functools  # noqa: E402
+import json as _json  # noqa: E402
+from collections import Counter as _Counter  # noqa: E402
+
+import h3 as _h3  # noqa: E402
+
+from dashboard.schema import H3_RESOLUTION as _H3_RES  # noqa: E402
+from dashboard.schema import patrol_points as _patrol_points  # noqa: E402
+from dashboard.schema import patrol_shifts as _patrol_shifts  # noqa: E402
+from queries._common import place_clause as _place_clause  # noqa: E402
+from queries._sql import local_hour as _local_hour  # noqa: E402
+
+PATROL_POINT_MINUTES = 2.0  # minutes one GPS point stands for (the feed's sampling interval)
+HOT_INCIDENT_SHARE = 0.5
+HOT_MIN_INCIDENTS = 2
+DAY_SHIFT_HOURS = (8, 20)  # 白班: local [08:00, 20:00); 黑班: the rest
+SHIFT_KEYS: dict[str | None, str] = {None: "all", "白": "day", "黑": "night"}
+PIECE_AREA_RESOLUTION = 11
+PIECE_COLUMNS = [
+    "grid_id", "h3", "area_km2",
+    "incidents_all", "incidents_day", "incidents_night",
+    "hot_all", "hot_day", "hot_night",
+    "points_all", "points_day", "points_night",
+]  # fmt: skip
+
+
+def shift_suffix(shift: str | None) -> str:
+    """Column suffix of a shift: None (全部) → "all", "白" → "day", "黑" → "night"."""
+    if shift not in SHIFT_KEYS:
+        raise ValueError(f"shift must be one of {list(SHIFT_KEYS)}")
+    return SHIFT_KEYS[shift]
+
+
+def _hot_flag(n, station):  # noqa: ANN001, ANN202
+    """1 when a piece with ``n`` incidents is hot within its station (see above), else 0."""
+    at_least_as_busy = func.sum(n).over(partition_by=station, order_by=n.desc())  # RANGE frame: ties included
+    as_busy = func.sum(n).over(partition_by=(station, n))
+    total = func.sum(n).over(partition_by=station)
+    return case((and_(n >= HOT_MIN_INCIDENTS, at_least_as_busy - as_busy < total * HOT_INCIDENT_SHARE), 1), else_=0)
+
+
+def hot_pieces_stmt(f: Filters, window: Window):  # noqa: ANN201
+    """Incident pieces with their hot flags. Columns: grid_id, h3, incidents_all,
+    incidents_day, incidents_night, hot_all, hot_day, hot_night (0/1).
+
+    Ranked over the whole stations the place filter touches, then narrowed to
+    the filtered grids, so a grid's hot pieces do not depend on the scope.
+    """
+    h = _local_hour(incidents.c.received_at)
+    is_day = case((and_(h >= DAY_SHIFT_HOURS[0], h < DAY_SHIFT_HOURS[1]), 1), else_=0)
+    stmt = select(
+        communities.c.station_id,
+        incidents.c.grid_id,
+        incidents.c.h3,
+        func.count().label("n_all"),
+        func.sum(is_day).label("n_day"),
+    ).select_from(incidents.join(grids, grids.c.id == incidents.c.grid_id).join(communities, communities.c.id == grids.c.community_id))
+    stmt = apply_filters(stmt, f, time_col=incidents.c.received_at, window=window, category_col=incidents.c.category)
+    if _place_clause(grids.c.id, f) is not None:
+        stations_touched = apply_filters(
+            select(communities.c.station_id).select_from(grids.join(communities, communities.c.id == grids.c.community_id)),
+            f,
+            grid_col=grids.c.id,
+        )
+        stmt = stmt.where(communities.c.station_id.in_(stations_touched))
+    c = stmt.group_by(communities.c.station_id, incidents.c.grid_id, incidents.c.h3).subquery("inc_pieces")
+    n_night = c.c.n_all - c.c.n_day
+    ranked = select(
+        c.c.grid_id,
+        c.c.h3,
+        c.c.n_all.label("incidents_all"),
+        c.c.n_day.label("incidents_day"),
+        n_night.label("incidents_night"),
+        _hot_flag(c.c.n_all, c.c.station_id).label("hot_all"),
+        _hot_flag(c.c.n_day, c.c.station_id).label("hot_day"),
+        _hot_flag(n_night, c.c.station_id).label("hot_night"),
+    ).subquery("ranked")
+    return apply_filters(select(ranked), f, grid_col=ranked.c.grid_id)
+
+
+def patrol_pieces_stmt(f: Filters, window: Window, dialect: str | None = None):  # noqa: ANN201
+    """GPS points per piece in the filtered grids. Columns: grid_id, h3,
+    points_all, points_day (白班 shifts), points_night (黑班 shifts)."""
+    p, s = _patrol_points, _patrol_shifts
+    if dialect == "sqlite" and _place_clause(p.c.grid_id, f) is None:
+        # Whole area on SQLite: its planner would skip-scan the (grid_id, at)
+        # index, about twice as slow as reading the time range in row order
+        # through ix_patrol_points_at, which an ORDER BY at makes it use.
+        rows = apply_filters(select(p.c.grid_id, p.c.h3, p.c.shift_id), f, time_col=p.c.at, window=window).order_by(p.c.at).subquery("pts")
+        src, where = rows.join(s, s.c.id == rows.c.shift_id), None
+        grid_col, h3_col = rows.c.grid_id, rows.c.h3
+    else:
+        src = p.join(s, s.c.id == p.c.shift_id)
+        grid_col, h3_col, where = p.c.grid_id, p.c.h3, window
+    stmt = select(
+        grid_col,
+        h3_col,
+        func.count().label("points_all"),
+        func.sum(case((s.c.shift == "白", 1), else_=0)).label("points_day"),
+        func.sum(case((s.c.shift == "黑", 1), else_=0)).label("points_night"),
+    ).select_from(src)
+    if where is not None:
+        stmt = apply_filters(stmt, f, grid_col=p.c.grid_id, time_col=p.c.at, window=where)
+    return stmt.group_by(grid_col, h3_col)
+
+
+# Long windows are counted in slices of this length and summed, so that no
+# single statement runs into the query time limit at district scale.
+PATROL_SLICE = timedelta(days=31)
+
+
+def _slices(window: Window) -> list[Window]:
+    out, start = [], window[0]
+    while start < window[1]:
+        end = min(start + PATROL_SLICE, window[1])
+        out.append((start, end))
+        start = end
+    return out
+
+
+@_functools.lru_cache(maxsize=4096)
+def grid_piece_areas(boundary_geojson: str, area_km2: float) -> tuple[tuple[str, float], ...]:
+    """(h3, km²) of a grid's pieces: the polygon filled with resolution-11 cells
+    (by centre), counted per resolution-9 parent, scaled to ``area_km2``. A grid
+    too small to hold one fine cell gives its area to the cell of its centroid."""
+    from dashboard import geo
+
+    fine = _h3.geo_to_cells(_json.loads(boundary_geojson), PIECE_AREA_RESOLUTION)
+    counts = _Counter(_h3.cell_to_parent(c, _H3_RES) for c in fine)
+    total = sum(counts.values())
+    if not total:
+        lat, lon = geo.polygon_centroid(boundary_geojson)
+        return ((geo.h3_cell(lat, lon), float(area_km2)),)
+    return tuple(sorted((cell, float(area_km2) * k / total) for cell, k in counts.items()))
+
+
+def coverage_pieces(engine: Engine, f: Filters, window: Window | None) -> pd.DataFrame:
+    """Everything the patrol-coverage measures need, per piece, for every shift at once.
+
+    Grain: one row per piece (grid_id, h3) of the filtered grids that has area,
+    incidents in ``window`` or GPS points in ``window``. Columns: PIECE_COLUMNS
+    (area_km2 from ``grid_piece_areas``; hot_* are 0/1 by the station-level
+    rule above; points_* count GPS points). GROUP BY queries on incidents and
+    on GPS points (the latter per PATROL_SLICE of the window, summed), merged
+    here with the grids' piece areas. ``window`` None or
+    empty: areas only, zero counts.
+    """
+    from queries import places  # here, so measures never needs places at import
+
+    shapes = places.grid_shapes(engine, f)
+    areas = pd.DataFrame(
+        [(int(r.grid_id), cell, km2) for r in shapes.itertuples() for cell, km2 in grid_piece_areas(r.boundary_geojson, float(r.area_km2))],
+        columns=["grid_id", "h3", "area_km2"],
+    )
+    inc_cols = ["grid_id", "h3", "incidents_all", "incidents_day", "incidents_night", "hot_all", "hot_day", "hot_night"]
+    pt_cols = ["grid_id", "h3", "points_all", "points_day", "points_night"]
+    if window is None or window[0] >= window[1]:
+        inc, pts = pd.DataFrame(columns=inc_cols), pd.DataFrame(columns=pt_cols)
+    else:
+        inc = fetch_df(engine, hot_pieces_stmt(f, window))
+        parts = [fetch_df(engine, patrol_pieces_stmt(f, w, engine.dialect.name)) for w in _slices(window)]
+        parts = [x for x in parts if not x.empty]
+        pts = pd.DataFrame(columns=pt_cols)
+        if parts:
+            both = pd.concat(parts, ignore_index=True)
+            for col in pt_cols[2:]:
+                both[col] = pd.to_numeric(both[col]).astype(int)
+            pts = both.groupby(["grid_id", "h3"], as_index=False)[pt_cols[2:]].sum()
+    out = areas.merge(inc, on=["grid_id", "h3"], how="outer").merge(pts, on=["grid_id", "h3"], how="outer")
+    out = out.reindex(columns=PIECE_COLUMNS)
+    out["area_km2"] = pd.to_numeric(out["area_km2"], errors="coerce").fillna(0.0).astype(float)
+    for col in PIECE_COLUMNS[3:]:
+        out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0).astype(int)
+    out["grid_id"] = out["grid_id"].astype(int)
+    out["h3"] = out["h3"].astype(str)
+    return out.sort_values(["grid_id", "h3"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class PatrolCoverage:
+    """Patrol coverage of an area for one shift (see the definitions above)."""
+
+    hot_cells: int
+    reached: int
+    incidents: int
+    hot_incidents: int
+    patrol_minutes: float
+    hot_minutes: float
+    area_km2: float
+    hot_area_km2: float
+
+    @property
+    def coverage(self) -> Ratio:
+        """热点覆盖率: reached hot pieces / hot pieces."""
+        return Ratio(self.reached, self.hot_cells)
+
+    @property
+    def unreached(self) -> int:
+        """热点未覆盖: hot pieces no patrol of the shift reached."""
+        return self.hot_cells - self.reached
+
+    @property
+    def patrol_hours(self) -> float:
+        return self.patrol_minutes / 60.0
+
+    # The three shares are None without hot pieces: "0% of patrol time in hot
+    # spots" would read as a failure where there is simply no hot spot.
+
+    @property
+    def patrol_share(self) -> float | None:
+        """热点巡逻占比: patrol minutes in hot pieces / all patrol minutes."""
+        return self.hot_minutes / self.patrol_minutes if self.hot_cells and self.patrol_minutes else None
+
+    @property
+    def incident_share(self) -> float | None:
+        """热点警情占比: incidents in hot pieces / all incidents."""
+        return self.hot_incidents / self.incidents if self.hot_cells and self.incidents else None
+
+    @property
+    def area_share(self) -> float | None:
+        """热点面积占比: km² of hot pieces / km² of the area."""
+        return self.hot_area_km2 / self.area_km2 if self.hot_cells and self.area_km2 > 0 else None
+
+
+COVERAGE_FIELDS = ["hot_cells", "reached", "incidents", "hot_incidents", "patrol_minutes", "hot_minutes", "area_km2", "hot_area_km2"]
+
+
+def coverage_parts(pieces: pd.DataFrame, shift: str | None = None) -> pd.DataFrame:
+    """Each piece's contribution to PatrolCoverage for ``shift``.
+
+    Grain: one row per piece. Columns: grid_id, h3, is_hot, is_reached (bool)
+    and COVERAGE_FIELDS (hot_cells and reached as 0/1, minutes as float).
+    """
+    k = shift_suffix(shift)
+    hot = pieces[f"hot_{k}"].astype(int) > 0
+    points = pieces[f"points_{k}"].astype(int)
+    minutes = (points * PATROL_POINT_MINUTES).astype(float)
+    reached = hot & (points > 0)
+    n = pieces[f"incidents_{k}"].astype(int)
+    area = pieces["area_km2"].astype(float)
+    return pd.DataFrame(
+        {
+            "grid_id": pieces["grid_id"],
+            "h3": pieces["h3"],
+            "is_hot": hot,
+            "is_reached": reached,
+            "hot_cells": hot.astype(int),
+            "reached": reached.astype(int),
+            "incidents": n,
+            "hot_incidents": n.where(hot, 0),
+            "patrol_minutes": minutes,
+            "hot_minutes": minutes.where(hot, 0.0),
+            "area_km2": area,
+            "hot_area_km2": area.where(hot, 0.0),
+        }
+    )
+
+
+def coverage_by(pieces: pd.DataFrame, shift: str | None = None, by: str = "grid_id") -> pd.DataFrame:
+    """PatrolCoverage's fields summed per ``by`` (a column of ``pieces``, e.g. grid_id or h3).
+
+    Grain: one row per value of ``by`` present in ``pieces``. Columns: ``by`` and COVERAGE_FIELDS.
+    """
+    parts = coverage_parts(pieces, shift)
+    return parts.groupby(by, as_index=False)[COVERAGE_FIELDS].sum()
+
+
+def summarize_coverage(pieces: pd.DataFrame, shift: str | None = None) -> PatrolCoverage:
+    """PatrolCoverage of all ``pieces`` for ``shift`` (None = 全部, "白", "黑")."""
+    parts = coverage_parts(pieces, shift)
+    s = parts[COVERAGE_FIELDS].sum()
+    return PatrolCoverage(
+        int(s["hot_cells"]),
+        int(s["reached"]),
+        int(s["incidents"]),
+        int(s["hot_incidents"]),
+        float(s["patrol_minutes"]),
+        float(s["hot_minutes"]),
+        float(s["area_km2"]),
+        float(s["hot_area_km2"]),
+    )
+
+
+def patrol_coverage(engine: Engine, f: Filters, window: Window | None, shift: str | None = None) -> PatrolCoverage:
+    """热点覆盖率, 热点未覆盖, 巡逻时长 and the hot-spot shares for the filtered area.
+
+    Grain: one PatrolCoverage. ``window`` should be ``tracked_window(...)``.
+    """
+    return summarize_coverage(coverage_pieces(engine, f, window), shift)
+
+
+def patrol_track_start(engine: Engine) -> datetime | None:
+    """When the stored GPS tracks begin (the first point at all; the feed keeps ~90 days)."""
+    return fetch_one(engine, select(func.min(_patrol_points.c.at)))[0]
+
+
+def tracked_window(window: Window | None, track_start: datetime | None) -> Window | None:
+    """The part of ``window`` that the stored tracks cover: from ``track_start``
+    on. None when the window holds no tracked time (or there are no tracks)."""
+    if window is None or track_start is None:
+        return None
+    start = max(window[0], track_start)
+    return (start, window[1]) if start < window[1] else None

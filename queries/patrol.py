@@ -51,3 +51,215 @@ def visited_cells(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
         window=window,
     )
     return fetch_df(engine, stmt.group_by(patrol_points.c.h3).order_by(patrol_points.c.h3))
+
+
+# --- patrol coverage page (巡逻覆盖) -------------------------------------------------
+# The measures (hot pieces, 热点覆盖率, patrol minutes and the shares) are defined
+# in queries.measures; what follows shapes them for the page. The page fetches
+# ``measures.coverage_pieces`` once per window (one GROUP BY over the GPS points,
+# all shifts at once) and everything below is arithmetic on those aggregated rows.
+
+from dataclasses import dataclass  # noqa: E402
+
+from dashboard import timeutil  # noqa: E402
+from queries import measures  # noqa: E402
+from queries.overview import Kpi  # noqa: E402
+
+SHIFT_LABELS: dict[str | None, str] = {None: "全部", "白": "白班", "黑": "黑班"}
+SHIFT_HOURS_LABEL: dict[str | None, str] = {None: "全天", "白": "08:00–20:00", "黑": "20:00–次日08:00"}
+RANKING_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class PatrolWindows:
+    """The windows of the coverage figures and their 环比/同比 bases.
+
+    ``current`` is the tracked part of the window (None: no track data in it);
+    ``previous``/``last_year`` are None when the tracks do not reach back to
+    their start (their change shows "—"); ``clipped`` says the window begins
+    before the stored tracks (``track_start``).
+    """
+
+    window: Window | None
+    current: Window | None
+    previous: Window | None
+    last_year: Window | None
+    clipped: bool
+    track_start: datetime | None
+
+
+def comparison_windows(window: Window | None, period: str | None, track_start: datetime | None) -> PatrolWindows:
+    """Which windows to measure for a page period. Grain: one PatrolWindows."""
+    current = measures.tracked_window(window, track_start)
+    if window is None or current is None:
+        return PatrolWindows(window, None, None, None, bool(window and track_start and window[0] < track_start), track_start)
+    prev = measures.previous_window(window, period)
+    ly = measures.last_year_window(window)
+    clipped = current[0] > window[0]
+    return PatrolWindows(
+        window,
+        current,
+        prev if not clipped and measures.base_complete(prev, track_start) else None,
+        ly if not clipped and measures.base_complete(ly, track_start) else None,
+        clipped,
+        track_start,
+    )
+
+
+def _last_year_instant(at: datetime) -> datetime:
+    local = timeutil.to_local(at)
+    return timeutil.to_utc(datetime.combine(timeutil.shift_year(local.date(), -1), local.time()))
+
+
+def on_duty_compared(engine: Engine, f: Filters, at: datetime) -> measures.Compared:
+    """在岗巡逻 at ``at`` (``on_duty_count``) against the same instant yesterday
+    (环比) and last year (同比); a base instant before the stored tracks is
+    unknown. Grain: one Compared (no significance mark: duty rosters are
+    planned, not random events)."""
+    first = measures.patrol_track_start(engine)
+    places_only = f.places_only()
+    value = on_duty_count(engine, places_only, at)
+
+    def base(t: datetime) -> int | None:
+        if first is None or t - PRESENCE_WINDOW < first:
+            return None
+        return on_duty_count(engine, places_only, t)
+
+    y, p = base(_last_year_instant(at)), base(at - timedelta(days=1))
+    return measures.Compared(value, measures.change(value, y), measures.change(value, p), y, p)
+
+
+def _plain(value: float | None, yoy_base: float | None, pop_base: float | None) -> measures.Compared:
+    """A figure with relative 同比/环比 and no significance mark."""
+    return measures.Compared(value, measures.change(value, yoy_base), measures.change(value, pop_base), yoy_base, pop_base)
+
+
+def _points(value: float | None, yoy_base: float | None, pop_base: float | None) -> measures.Compared:
+    """A share with 同比/环比 in percentage points."""
+    return measures.Compared(value, measures.point_change(value, yoy_base), measures.point_change(value, pop_base), yoy_base, pop_base)
+
+
+def kpis(
+    now: measures.PatrolCoverage | None,
+    previous: measures.PatrolCoverage | None,
+    last_year: measures.PatrolCoverage | None,
+    on_duty: measures.Compared,
+) -> list[Kpi]:
+    """The page's tiles, in screen order: 在岗巡逻, 巡逻时长 (hours), 热点覆盖率,
+    热点未覆盖, 热点巡逻占比. ``now`` None = no track data in the window (every
+    figure "—"); a None base gives "—" for that change. Grain: one Kpi per tile."""
+
+    def get(c: measures.PatrolCoverage | None, attr: str):  # noqa: ANN202
+        if c is None:
+            return None
+        v = getattr(c, attr)
+        return v.value if isinstance(v, measures.Ratio) else v
+
+    cov = now.coverage if now is not None else measures.Ratio(0, 0)
+    hours = _plain(get(now, "patrol_hours"), get(last_year, "patrol_hours"), get(previous, "patrol_hours"))
+    coverage = _points(get(now, "coverage"), get(last_year, "coverage"), get(previous, "coverage"))
+    unreached = _plain(get(now, "unreached"), get(last_year, "unreached"), get(previous, "unreached"))
+    share = _points(get(now, "patrol_share"), get(last_year, "patrol_share"), get(previous, "patrol_share"))
+    inc_share = get(now, "incident_share")
+    return [
+        Kpi("on_duty", "在岗巡逻", "count", on_duty, "队", higher_is_better=True),
+        Kpi("patrol_hours", "巡逻时长", "count", hours, "小时", higher_is_better=True),
+        Kpi("hot_coverage", "热点覆盖率", "rate", coverage, f"{cov.numerator}/{cov.denominator}" if cov.denominator else None, higher_is_better=True),
+        Kpi("hot_unreached", "热点未覆盖", "count", unreached, "个单元", alarm=bool(unreached.value), higher_is_better=False),
+        Kpi(
+            "hot_patrol_share",
+            "热点巡逻占比",
+            "rate",
+            share,
+            None if inc_share is None else f"警情占{inc_share * 100:.0f}%",
+            higher_is_better=True,
+        ),
+    ]
+
+
+def shift_split(pieces: pd.DataFrame) -> pd.DataFrame:
+    """Coverage and the hot-spot shares for 全部, 白班 and 黑班 side by side.
+
+    Grain: one row per shift (None = 全部, "白", "黑"). Columns: shift, label,
+    hours (the shift's clock hours), hot_cells, reached, unreached, coverage,
+    patrol_hours, patrol_share, incident_share, area_share (None = "—").
+    """
+    rows = []
+    for shift in (None, "白", "黑"):
+        c = measures.summarize_coverage(pieces, shift)
+        rows.append(
+            {
+                "shift": shift,
+                "label": SHIFT_LABELS[shift],
+                "hours": SHIFT_HOURS_LABEL[shift],
+                "hot_cells": c.hot_cells,
+                "reached": c.reached,
+                "unreached": c.unreached,
+                "coverage": c.coverage.value,
+                "patrol_hours": c.patrol_hours,
+                "patrol_share": c.patrol_share,
+                "incident_share": c.incident_share,
+                "area_share": c.area_share,
+            }
+        )
+    return pd.DataFrame(rows).astype({"coverage": object, "patrol_share": object, "incident_share": object, "area_share": object})
+
+
+def map_cells(pieces: pd.DataFrame, shift: str | None = None) -> pd.DataFrame:
+    """H3 cells to draw: every cell patrols of ``shift`` passed, and every cell
+    holding a hot piece.
+
+    Grain: one row per H3 cell (its pieces in several grids summed). Columns:
+    h3, grid_id (the grid of its hot piece, else of its most patrolled piece:
+    where a click drills), minutes (patrol minutes), incidents, hot_incidents,
+    hot (any piece hot), unreached (a hot piece no patrol reached). Busiest first.
+    """
+    cols = ["h3", "grid_id", "minutes", "incidents", "hot_incidents", "hot", "unreached"]
+    parts = measures.coverage_parts(pieces, shift)
+    parts = parts[(parts["patrol_minutes"] > 0) | parts["is_hot"]]
+    if parts.empty:
+        return pd.DataFrame(columns=cols)
+    parts = parts.assign(open_hot=parts["is_hot"] & ~parts["is_reached"])
+    home = parts.sort_values(["is_hot", "patrol_minutes", "grid_id"], ascending=[False, False, True]).drop_duplicates("h3")[["h3", "grid_id"]]
+    agg = parts.groupby("h3", as_index=False).agg(
+        minutes=("patrol_minutes", "sum"),
+        incidents=("incidents", "sum"),
+        hot_incidents=("hot_incidents", "sum"),
+        hot=("is_hot", "any"),
+        unreached=("open_hot", "any"),
+    )
+    out = agg.merge(home, on="h3")[cols]
+    return out.sort_values(["minutes", "h3"], ascending=[False, True]).reset_index(drop=True)
+
+
+def grid_ranking(pieces: pd.DataFrame, shapes: pd.DataFrame, shift: str | None = None, limit: int = RANKING_LIMIT) -> pd.DataFrame:
+    """Grids ranked by the "警力跟着警情走" gap.
+
+    Grain: one row per grid of ``shapes`` (``places.grid_shapes``), at most
+    ``limit``. Columns: grid_id, name, community, community_id, hot_cells,
+    reached, unreached, incidents, incident_share (hot pieces' share of the
+    grid's incidents), patrol_hours, patrol_share (share of the grid's patrol
+    time spent in its hot pieces; 0 when no patrol), area_share, gap
+    (incident_share − patrol_share, in 0..1; None without hot pieces). Order:
+    most unreached hot pieces, then the widest gap, then most hot pieces, then
+    most incidents.
+    """
+    by = measures.coverage_by(pieces, shift, "grid_id")
+    out = shapes[["grid_id", "name", "community", "community_id"]].merge(by, on="grid_id", how="left")
+    for col in measures.COVERAGE_FIELDS:
+        out[col] = out[col].fillna(0)
+    out["unreached"] = (out["hot_cells"] - out["reached"]).astype(int)
+    has_hot = out["hot_cells"] > 0
+    out["incident_share"] = (out["hot_incidents"] / out["incidents"].where(out["incidents"] > 0)).where(has_hot)
+    out["patrol_share"] = (out["hot_minutes"] / out["patrol_minutes"].where(out["patrol_minutes"] > 0)).fillna(0.0).where(has_hot)
+    out["area_share"] = (out["hot_area_km2"] / out["area_km2"].where(out["area_km2"] > 0)).where(has_hot)
+    out["gap"] = out["incident_share"] - out["patrol_share"]
+    out["patrol_hours"] = out["patrol_minutes"] / 60.0
+    for col in ("hot_cells", "reached", "incidents"):
+        out[col] = out[col].astype(int)
+    out = out.sort_values(
+        ["unreached", "gap", "hot_cells", "incidents", "name"], ascending=[False, False, False, False, True], na_position="last"
+    )
+    cols = ["grid_id", "name", "community", "community_id", "hot_cells", "reached", "unreached", "incidents",
+            "incident_share", "patrol_hours", "patrol_share", "area_share", "gap"]  # fmt: skip
+    return out[cols].head(limit).reset_index(drop=True)

@@ -1,9 +1,415 @@
-"""Placeholder until the page is written (issue 4)."""
+"""派单队列 dispatch queue: the open tasks (overdue first, in red), the loop's
+KPI tiles, the period's tasks by state, on-time feedback / closure / time to
+close by department and by community, and one task's full event history.
 
+"Open" (未办结) means created and not yet closed (办结) at this moment: states
+待研判, 已派发, 处置中 and 已反馈 (``queries.dispatch.open_condition``).
+
+Drill-down: a click on a queue row opens that task (``?task=<id>``, its event
+log as a timeline and its report, names and text masked; 返回派单队列 drops the
+parameter); a click on a community's bar narrows the page to that community.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import ui
-from dashboard.frame import context
+from dashboard import fmt, mask, plots, timeutil, ui
+from dashboard.database import DataError
+from dashboard.frame import cached, context, drill, id_param, selection_key
+from dashboard.schema import TASK_STATES
+from queries import dispatch
+
+QUEUE_LIMIT = 500
+MAX_COMMUNITIES = 15
+RED, AMBER, GREEN, ACCENT, MUTED = "#ff5a5f", "#ffb020", "#3ddc84", "#3fb6ff", "#8ea0c4"
+STATE_COLORS = {"待研判": AMBER, "已派发": ACCENT, "处置中": ACCENT, "已反馈": "#b48cff", "已办结": GREEN, "已回访": GREEN}
 
 ctx = context()
-ui.empty_state("本页面正在建设中")
+f = ctx.filters
+places = f.places_only()
+w = f.window(ctx.now)
+e = html.escape
+
+
+# --- small formatting helpers (page-local) ---------------------------------------------------
+
+
+def _span(minutes: float) -> str:
+    """A duration for the queue: "2天4小时", "3小时20分", "45分"."""
+    m = int(round(abs(minutes)))
+    d, rest = divmod(m, 1440)
+    h, mm = divmod(rest, 60)
+    if d:
+        return f"{d}天{h}小时"
+    if h:
+        return f"{h}小时{mm}分"
+    return f"{mm}分"
+
+
+def _when(ts, fmt_: str = "%m-%d %H:%M") -> str:  # noqa: ANN001
+    """A stored UTC time shown in Asia/Shanghai; "—" when missing."""
+    if ts is None or (not isinstance(ts, str) and pd.isna(ts)):
+        return "—"
+    return timeutil.fmt_local(pd.Timestamp(ts).to_pydatetime(), fmt_)
+
+
+def _assignee(officer, department) -> str:  # noqa: ANN001
+    """Who holds the task: the community officer (name masked) or the department."""
+    if isinstance(department, str) and department:
+        return department
+    if isinstance(officer, str) and officer:
+        return f"社区民警 {mask.name(officer)}"
+    return "未派发"
+
+
+def _time_left(phase: int, minutes_left: float, created_at, now) -> str:  # noqa: ANN001
+    if phase == dispatch.PHASE_OVERDUE:
+        return f"超期 {_span(minutes_left)}"
+    if phase == dispatch.PHASE_PENDING:
+        waited = (pd.Timestamp(now) - pd.Timestamp(created_at)).total_seconds() / 60.0
+        return f"待派单 已等{_span(waited)}"
+    if phase == dispatch.PHASE_FEEDBACK:
+        return "已反馈 待办结"
+    if minutes_left is None or (isinstance(minutes_left, float) and math.isnan(minutes_left)):
+        return "无时限"
+    return f"剩 {_span(minutes_left)}"
+
+
+def _transfers(n: int) -> str:
+    if n >= 2:
+        return f"转派×{n}"
+    return "1次" if n == 1 else ""
+
+
+# --- KPI tiles ------------------------------------------------------------------------------
+
+
+def kpi_tiles(kpis) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
+    """Like ``ui.kpi_row``, plus kind "hours" (平均处置时长: one decimal, 小时)."""
+    tiles = []
+    for k in kpis:
+        c = k.compared
+        if k.kind == "rate":
+            value, change_kind = fmt.pct(c.value), "rate"
+        elif k.kind == "hours":
+            value, change_kind = (fmt.DASH if c.value is None else f"{c.value:.1f}"), "count"
+        else:
+            value, change_kind = fmt.count(c.value), "count"
+        tiles.append(
+            ui.kpi_tile(
+                k.label,
+                value,
+                yoy=ui.change_html(c.yoy, change_kind, k.higher_is_better, c.yoy_sig),
+                pop=ui.change_html(c.pop, change_kind, k.higher_is_better, c.pop_sig),
+                detail=k.detail,
+                alarm=k.alarm,
+            )
+        )
+    st.html(f'<div class="jw-kpi-row" style="grid-template-columns: repeat({len(tiles)}, minmax(0, 1fr))">' + "".join(tiles) + "</div>")
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+
+def queue_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The open tasks as the screen shows them (Chinese headers, masked names)."""
+    now = ctx.now
+    return pd.DataFrame(
+        {
+            "编号": df["id"].astype(int),
+            "状态": df["state"],
+            "时限": [_time_left(p, m, c, now) for p, m, c in zip(df["phase"], df["minutes_left"], df["created_at"])],
+            "反馈期限": [_when(t) for t in df["deadline_at"]],
+            "承办": [_assignee(o, d) for o, d in zip(df["officer"], df["department"])],
+            "类别": df["category"],
+            "紧急": df["urgency"],
+            "社区": df["community"],
+            "网格": df["grid"].str.replace(r"^.*社区", "", regex=True),
+            "转派": [_transfers(int(n)) for n in df["transfer_count"]],
+        }
+    )
+
+
+def queue_table(df: pd.DataFrame, total: int, overdue_n: int) -> None:
+    shown = queue_frame(df)
+    overdue = df["overdue"].to_numpy()
+    multi = (df["transfer_count"] >= 2).to_numpy()
+
+    def row_style(row: pd.Series) -> list[str]:
+        if overdue[row.name]:
+            return [f"color: {RED}; background-color: rgba(255, 90, 95, 0.16)"] * len(row)
+        return [""] * len(row)
+
+    def transfer_style(col: pd.Series) -> list[str]:
+        return [f"color: {AMBER}; background-color: rgba(255, 176, 32, 0.14)" if multi[i] else "" for i in range(len(col))]
+
+    def urgency_style(col: pd.Series) -> list[str]:
+        return [f"color: {RED}" if v == "特急" else (f"color: {AMBER}" if v == "紧急" else "") for v in col]
+
+    styler = shown.style.apply(row_style, axis=1).apply(transfer_style, subset=["转派"]).apply(urgency_style, subset=["紧急"])
+    cfg = {
+        "编号": st.column_config.NumberColumn("编号", format="%d", width="small"),
+        "状态": st.column_config.TextColumn("状态", width="small"),
+        "时限": st.column_config.TextColumn("时限", help="超期：已过反馈期限仍未反馈（红色）；剩：距反馈期限", width="medium"),
+        "反馈期限": st.column_config.TextColumn("反馈期限", width="small"),
+        "承办": st.column_config.TextColumn("承办", width="medium"),
+        "类别": st.column_config.TextColumn("类别", width="small"),
+        "紧急": st.column_config.TextColumn("紧急", width="small"),
+        "社区": st.column_config.TextColumn("社区", width=95),
+        "网格": st.column_config.TextColumn("网格", width="small"),
+        "转派": st.column_config.TextColumn("转派", help="转派次数；两次及以上标黄", width="small"),
+    }
+    event = st.dataframe(
+        styler,
+        hide_index=True,
+        column_config=cfg,
+        height=600,
+        row_height=40,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=selection_key("dp-queue"),
+    )
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        drill(None, params={"task": str(int(df.iloc[rows[0]]["id"]))})
+    more = f"，显示前 {fmt.count(len(df))} 件" if total > len(df) else ""
+    st.html(
+        f'<div class="jw-legend"><span class="jw-dp-tag jw-dp-red">超期 {fmt.count(overdue_n)} 件</span>排在最前（红色）'
+        f'<span class="jw-dp-tag jw-dp-amber">转派×2</span>多次转派'
+        f"<span>· 共 {fmt.count(total)} 件未办结{more} · 点击一行查看该任务的流转记录</span></div>"
+    )
+
+
+# --- charts and tables of the period ----------------------------------------------------------
+
+
+def state_chart(states: pd.DataFrame) -> None:
+    total = int(states["n"].sum())
+    labels = [f"{fmt.count(n)}（{fmt.pct(n / total, 0)}）" for n in states["n"]]
+    fig = go.Figure(
+        go.Bar(
+            x=states["n"],
+            y=states["state"],
+            orientation="h",
+            marker_color=[STATE_COLORS[s] for s in states["state"]],
+            text=labels,
+            textposition="outside",
+            textfont=dict(size=17),
+            cliponaxis=False,
+            hovertemplate="%{y}：%{x} 件<extra></extra>",
+        )
+    )
+    plots.style(fig, height=600, legend=False)
+    fig.update_yaxes(categoryorder="array", categoryarray=list(TASK_STATES)[::-1], tickfont=dict(size=18))
+    fig.update_xaxes(title="任务（件）", rangemode="tozero", range=[0, max(1, int(states["n"].max())) * 1.35])
+    plots.show(fig, key="dp-states")
+
+
+def _rate_cfg(label: str, help_: str):  # noqa: ANN202
+    """A rate column: values in percent (0–100), one decimal, with a bar."""
+    return st.column_config.ProgressColumn(label, help=help_, format="%.1f%%", min_value=0.0, max_value=100.0, width="small")
+
+
+def department_table(df: pd.DataFrame) -> None:
+    shown = pd.DataFrame(
+        {
+            "承办单位": df["group"],
+            "按时反馈率": df["on_time_rate"] * 100,
+            "应反馈": df["due"],
+            "办结率": df["closure_rate"] * 100,
+            "新建": df["created"],
+            "平均处置时长": [_hours(h, "") for h in df["mean_close_hours"]],
+            "时段内办结": df["closed_in_window"],
+        }
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        height=min(600, 42 + 40 * len(shown)),
+        row_height=40,
+        column_config={
+            "承办单位": st.column_config.TextColumn("承办单位", width="medium"),
+            "按时反馈率": _rate_cfg("按时反馈率", "反馈期限在本时段内的任务中按时反馈的比例（到期未反馈算超时）"),
+            "应反馈": st.column_config.NumberColumn("应反馈", format="%d", width="small"),
+            "办结率": _rate_cfg("办结率", "本时段新建的任务中，到时段末已办结的比例"),
+            "新建": st.column_config.NumberColumn("新建", format="%d", width="small"),
+            "平均处置时长": st.column_config.TextColumn("平均处置时长（小时）", help="本时段办结的任务从创建到办结的平均小时数"),
+            "时段内办结": st.column_config.NumberColumn("办结", format="%d", width="small"),
+        },
+    )
+
+
+def community_chart(df: pd.DataFrame) -> None:
+    """Both rates per community (bars drawn bottom-up); many communities (a
+    district): only the MAX_COMMUNITIES with the lowest on-time feedback rate."""
+    if len(df) > MAX_COMMUNITIES:
+        d = df.sort_values(["on_time_rate", "created"], ascending=[True, False], na_position="last").head(MAX_COMMUNITIES)
+        d = d.iloc[::-1]  # the worst on top
+        st.html(f'<div class="jw-note">共 {len(df)} 个社区，显示按时反馈率最低的 {MAX_COMMUNITIES} 个（选择派出所可看全部）</div>')
+    else:
+        d = df.sort_values("created", ascending=True)
+    names = [f"{g}<br><span style='font-size:14px;color:{MUTED}'>{_hours(h)}</span>" for g, h in zip(d["group"], d["mean_close_hours"])]
+    custom = [[int(k), g, _hours(h)] for k, g, h in zip(d["key"], d["group"], d["mean_close_hours"])]
+    fig = go.Figure()
+    # horizontal groups draw the first trace lowest: 办结率 first puts 按时反馈率 on top (legend reversed to match)
+    for col, label, color in (("closure_rate", "办结率", GREEN), ("on_time_rate", "按时反馈率", ACCENT)):
+        fig.add_trace(
+            go.Bar(
+                x=d[col],
+                y=names,
+                orientation="h",
+                name=label,
+                marker_color=color,
+                customdata=custom,
+                text=[fmt.pct(v) for v in d[col]],
+                textposition="outside",
+                textfont=dict(size=15),
+                cliponaxis=False,
+                hovertemplate="%{customdata[1]} " + label + " %{x:.1%}<br>平均处置时长 %{customdata[2]}<extra></extra>",
+            )
+        )
+    plots.style(fig, height=max(260, 80 + 70 * len(d)))
+    fig.update_layout(barmode="group", bargap=0.25, legend_traceorder="reversed")
+    fig.update_xaxes(tickformat=".0%", range=[0, 1.18], title=None)
+    fig.update_yaxes(tickfont=dict(size=17))
+    event = plots.show(fig, key=selection_key("dp-communities"), on_select="rerun")
+    points = event.selection.points if event is not None and event.selection else []
+    if points:
+        cd = points[0].get("customdata")
+        if cd:
+            drill(None, community_id=int(cd[0]))
+
+
+def _hours(h: float | None, label: str = "平均处置{}小时") -> str:
+    """Mean hours to close, "—" when no task closed."""
+    if h is None or (isinstance(h, float) and math.isnan(h)):
+        return fmt.DASH
+    return label.format(f"{h:.1f}") if label else f"{h:.1f}"
+
+
+# --- one task --------------------------------------------------------------------------------
+
+
+def back_button(key: str) -> None:
+    if st.button("← 返回派单队列", key=key):
+        drill(None)
+
+
+def task_view(task_id: int) -> None:
+    detail = cached(ctx, dispatch.task_detail, task_id, ctx.now)
+    back_button("dp-back-top")
+    if detail is None:
+        st.warning(f"没有编号为 {task_id} 的派单任务（链接中的 task={task_id} 有误，或该任务已不存在）", icon="⚠️")
+        return
+    hist = cached(ctx, dispatch.task_history, task_id)
+    d = detail
+    flag = f'<span class="jw-dp-tag jw-dp-red">超期 {_span((ctx.now - d.deadline_at).total_seconds() / 60)}</span>' if d.overdue else ""
+    moved = f'<span class="jw-dp-tag jw-dp-amber">转派×{d.transfer_count}</span>' if d.transfer_count >= 2 else ""
+    st.html(
+        f'<div class="jw-dp-title">任务 #{d.id} · {e(d.category)} · {e(d.urgency)} · {e(d.state)}{flag}{moved}</div>'
+    )
+    left, right = st.columns([1, 1.35], gap="large")
+    with left:
+        ui.panel_title("任务信息")
+        satisfied = "—" if d.satisfied is None else ("满意" if d.satisfied else "不满意")
+        fields = [
+            ("社区 / 网格", f"{d.community} / {d.grid}"),
+            ("当前承办", _assignee(d.officer, d.department)),
+            ("转派次数", str(d.transfer_count)),
+            ("创建", _when(d.created_at, "%Y-%m-%d %H:%M")),
+            ("派发", _when(d.dispatched_at, "%Y-%m-%d %H:%M")),
+            ("反馈期限", _when(d.deadline_at, "%Y-%m-%d %H:%M")),
+            ("反馈", _when(d.feedback_at, "%Y-%m-%d %H:%M")),
+            ("办结", _when(d.closed_at, "%Y-%m-%d %H:%M")),
+            ("回访", f"{_when(d.visited_at, '%Y-%m-%d %H:%M')}（{satisfied}）" if d.visited_at else "—"),
+        ]
+        st.html('<dl class="jw-dp-fields">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in fields) + "</dl>")
+        ui.panel_title("上报内容")
+        if d.report_text:
+            st.html(
+                f'<div class="jw-dp-report"><div class="jw-dp-meta">{e(_when(d.reported_at, "%Y-%m-%d %H:%M"))} · {e(mask.text(d.place))}</div>'
+                f"{e(mask.text(d.report_text))}</div>"
+            )
+        else:
+            st.html('<div class="jw-note">该任务没有关联的网格上报</div>')
+    with right:
+        ui.panel_title(f"流转记录（{len(hist)} 条）")
+        if hist.empty:
+            ui.empty_state("该任务没有流转记录")
+        else:
+            st.html(timeline_html(hist))
+
+
+def timeline_html(hist: pd.DataFrame) -> str:
+    items = []
+    for r in hist.itertuples():
+        bits = [f'<span class="jw-dp-ev">{e(r.event)}</span>', f'<span class="jw-dp-state">→ {e(r.to_state)}</span>']
+        bits.append(f'<span class="jw-dp-actor">{e(mask.name(r.actor))}</span>')
+        holder = r.department if isinstance(r.department, str) and r.department else (f"社区民警 {mask.name(r.officer)}" if isinstance(r.officer, str) and r.officer else "")
+        if holder:
+            bits.append(f'<span class="jw-dp-holder">承办：{e(holder)}</span>')
+        if r.deadline_at is not None and not pd.isna(r.deadline_at):
+            bits.append(f'<span class="jw-dp-deadline">限时反馈 {e(_when(r.deadline_at, "%Y-%m-%d %H:%M"))}</span>')
+        note = f'<div class="jw-dp-note">{e(mask.text(r.note))}</div>' if isinstance(r.note, str) and r.note else ""
+        cls = ' class="jw-dp-transfer"' if r.event == "转派" else ""
+        items.append(f'<li{cls}><span class="jw-dp-time">{e(_when(r.at, "%Y-%m-%d %H:%M"))}</span>{"".join(bits)}{note}</li>')
+    return f'<ol class="jw-dp-timeline">{"".join(items)}</ol>'
+
+
+# --- the page --------------------------------------------------------------------------------
+
+try:
+    task_id = id_param("task", "派单")
+    if task_id is not None:
+        task_view(task_id)
+        st.stop()
+
+    kpis = cached(ctx, dispatch.loop_kpis, f, ctx.now)
+    kpi_tiles(kpis)
+    st.html(
+        f'<div class="jw-note">待派单、处置中、超期为此刻数；按时反馈率、办结率、平均处置时长为 {e(ctx.period_label())}。'
+        "同比/环比：比率按百分点，时刻数与昨日同一时刻、去年同日同一时刻相比。</div>"
+    )
+
+    left, right = st.columns([1.9, 1], gap="medium")
+    with left:
+        total = cached(ctx, dispatch.open_count, places, ctx.now)
+        queue = cached(ctx, dispatch.open_tasks, places, ctx.now, QUEUE_LIMIT)
+        overdue_n = int(next(k for k in kpis if k.key == "overdue").compared.value)
+        ui.panel_title(f"未办结任务 · 共 {fmt.count(total)} 件 · 超期 {fmt.count(overdue_n)} 件")
+        if queue.empty:
+            ui.empty_state(f"“{ctx.scope_label()}” 当前没有未办结的任务")
+        else:
+            queue_table(queue, total, overdue_n)
+    with right:
+        ui.panel_title(f"本时段新建任务的当前状态 · {ctx.period_label()}")
+        states = cached(ctx, dispatch.state_counts, places, w, live=False)
+        if int(states["n"].sum()) == 0:
+            ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有新建任务")
+        else:
+            state_chart(states)
+
+    by_dept = cached(ctx, dispatch.loop_by, places, w, "department", live=False)
+    by_comm = cached(ctx, dispatch.loop_by, places, w, "community", live=False)
+    left, right = st.columns([1.25, 1], gap="medium")
+    with left:
+        ui.panel_title(f"按承办单位 · {ctx.period_label()}")
+        if by_dept.empty:
+            ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
+        else:
+            department_table(by_dept)
+    with right:
+        hint = " · 点击社区查看该社区" if len(by_comm) > 1 else ""
+        ui.panel_title(f"按社区 · 按时反馈率与办结率{hint}")
+        if by_comm.empty:
+            ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
+        else:
+            community_chart(by_comm)
+except DataError as err:
+    ui.data_error(err)

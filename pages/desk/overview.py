@@ -106,6 +106,7 @@ def trend_chart(df: pd.DataFrame) -> None:
         xaxis=dict(tickformat="%m-%d", gridcolor="#22314f"),
         yaxis=dict(title="警情（起）", gridcolor="#22314f", rangemode="tozero"),
         hovermode="x unified",
+        hoverlabel=dict(font=dict(size=15, family="Noto Sans CJK SC, sans-serif", color="#e8eefc"), bgcolor="#16213a", bordercolor="#3fb6ff"),
     )
     st.plotly_chart(fig, theme=None, key="overview-trend", config={"displayModeBar": False})
 
