@@ -67,6 +67,19 @@ def community_label_layer(shapes: pd.DataFrame, size: int = 17) -> pdk.Layer:
     return label_layer(labels.rename(columns={"community": "label"}).to_dict("records"), "community-labels", size)
 
 
+def place_label_layers(shapes: pd.DataFrame, station_names: dict[int, str], narrowed: bool = False) -> list[pdk.Layer]:
+    """Labels that fit the scope: station names when several stations are shown
+    (community names would crowd the map), community names within one station,
+    none once the view is narrowed to a community or grid (``narrowed``)."""
+    if narrowed or shapes.empty:
+        return []
+    if shapes["station_id"].nunique() > 1:
+        labels = shapes.groupby("station_id", as_index=False)[["centroid_lon", "centroid_lat"]].mean()
+        labels["label"] = labels["station_id"].map(station_names)
+        return [label_layer(labels.to_dict("records"), "station-labels", 18)]
+    return [community_label_layer(shapes)]
+
+
 def label_layer(records: list[dict], layer_id: str, size: int = 15) -> pdk.Layer:
     """Text labels; records need label, centroid_lon, centroid_lat."""
     return pdk.Layer(

@@ -61,11 +61,11 @@ def density_map(df: pd.DataFrame) -> None:
             pickable=True,
             auto_highlight=True,
         ),
-        maps.community_label_layer(df),
+        *maps.place_label_layers(df, {p.id: p.name for p in ctx.catalogue.stations}, narrowed=f.grid_id is not None),
     ]
     deck = maps.deck(
         layers,
-        maps.view_state(maps.rings(df["boundary_geojson"])),
+        maps.view_state(maps.rings(df["boundary_geojson"]), width_px=980, height_px=560),
         tooltip={"html": "<b>{name}</b><br/>{community}<br/>警情 {n} 起 · 每平方公里 {density} 起"},
     )
     event = st.pydeck_chart(deck, height=560, key=selection_key("overview-map"), on_select="rerun", selection_mode="single-object")

@@ -101,16 +101,9 @@ def go_to_grid_ladder(grid_id: int, key: str) -> None:
 
 
 def place_labels(shapes: pd.DataFrame) -> list[pdk.Layer]:
-    """Station names over the whole district (community names would crowd it),
-    community names within one station, none inside a community."""
-    if f.community_id is not None or f.grid_id is not None:
-        return []
-    if f.station_id is None and shapes["station_id"].nunique() > 1:
-        names = {p.id: p.name for p in ctx.catalogue.stations}
-        labels = shapes.groupby("station_id", as_index=False)[["centroid_lon", "centroid_lat"]].mean()
-        labels["label"] = labels["station_id"].map(names)
-        return [maps.label_layer(labels.to_dict("records"), "station-labels", 18)]
-    return [maps.community_label_layer(shapes)]
+    """Station names over several stations, community names within one, none inside a community."""
+    names = {p.id: p.name for p in ctx.catalogue.stations}
+    return maps.place_label_layers(shapes, names, narrowed=f.community_id is not None or f.grid_id is not None)
 
 
 def coverage_map(shapes: pd.DataFrame, cells: pd.DataFrame, key: str) -> None:
