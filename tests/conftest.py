@@ -95,3 +95,18 @@ def world(world_url: str):
     engine = make_reader(load_settings({"DATABASE_URL": world_url}))
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def cat(world):
+    """The demo world's catalogue of stations, communities and grids."""
+    from queries import places
+
+    return places.catalogue(world)
+
+
+@pytest.fixture
+def app_env(world_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the app (run in AppTest) at the session's demo world, clock frozen at FIXTURE_END."""
+    monkeypatch.setenv("DATABASE_URL", world_url)
+    monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())

@@ -3,41 +3,11 @@ database problems. No exception anywhere; a warning where the URL was bad."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import FIXTURE_END
-
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-
-
-def html_text(at: AppTest) -> str:
-    """All text the run produced, including st.html blocks."""
-    parts = []
-    for node in at.main:
-        parts.append(_walk(node))
-    return "\n".join(parts)
-
-
-def _walk(node) -> str:  # noqa: ANN001
-    out = []
-    proto = getattr(node, "proto", None)
-    if proto is not None:
-        for attr in ("body", "value", "label"):
-            v = getattr(proto, attr, None)
-            if isinstance(v, str):
-                out.append(v)
-    for child in getattr(node, "children", {}).values() if isinstance(getattr(node, "children", None), dict) else []:
-        out.append(_walk(child))
-    return "\n".join(out)
-
-
-@pytest.fixture
-def app_env(world_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", world_url)
-    monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
+from tests.apptest import APP, html_text  # noqa: F401 (html_text is used by the tests below)
 
 
 def run(params: dict[str, str] | None = None) -> AppTest:

@@ -12,20 +12,16 @@ from streamlit.testing.v1 import AppTest
 from dashboard import fmt, mask, timeutil
 from dashboard.filters import Filters, decode
 from dashboard.schema import INCIDENT_CATEGORIES, task_events, tasks
-from queries import dispatch, measures, places
+from queries import dispatch, measures
 from queries._common import fetch_df, fetch_scalar
+from tests import apptest
 from tests.conftest import FIXTURE_END
-from tests.test_app import APP, html_text
+from tests.apptest import html_text
 
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)
 PAGE = "pages/desk/dispatch.py"
 QUEUE_LIMIT = 500  # the page's row limit
-
-
-@pytest.fixture(scope="module")
-def cat(world):
-    return places.catalogue(world)
 
 
 @pytest.fixture(scope="module")
@@ -134,17 +130,8 @@ def test_task_detail_and_history_on_the_world(world):
 # --- the page ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def app_env(world_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", world_url)
-    monkeypatch.setenv("DASHBOARD_NOW", NOW.isoformat())
-
-
 def open_page(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.switch_page(PAGE).run()
+    return apptest.open_page(PAGE, params)
 
 
 def page_filters(cat, params: dict[str, str]) -> Filters:

@@ -13,18 +13,14 @@ from streamlit.testing.v1 import AppTest
 from dashboard import fmt, mask, timeutil
 from dashboard.filters import Filters, decode
 from dashboard.schema import INCIDENT_CATEGORIES
-from queries import disputes, measures, places
+from queries import disputes, measures
+from tests import apptest
 from tests.conftest import FIXTURE_END
-from tests.test_app import APP, html_text
+from tests.apptest import html_text
 
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)
 PAGE = "pages/desk/disputes.py"
-
-
-@pytest.fixture(scope="module")
-def cat(world):
-    return places.catalogue(world)
 
 
 @pytest.fixture(scope="module")
@@ -125,18 +121,8 @@ def test_detail_and_missing(world):
 # --- the page under AppTest ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def app_env(world_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", world_url)
-    monkeypatch.setenv("DASHBOARD_NOW", NOW.isoformat())
-
-
 def open_page(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page(PAGE).run()
-    return at
+    return apptest.open_page(PAGE, params)
 
 
 def tile_value(text: str, label: str) -> str:

@@ -17,18 +17,14 @@ from dashboard.schema import INCIDENT_CATEGORIES, base_records, compounds
 from queries import grid_profile as gp
 from queries import incidents, measures, places, reports
 from queries._common import fetch_scalar
+from tests import apptest
 from tests.conftest import FIXTURE_END
-from tests.test_app import APP, html_text
+from tests.apptest import html_text
 
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)
 PAGE = "pages/desk/grid.py"
 GRID = "WLT-C02-G01"
-
-
-@pytest.fixture(scope="module")
-def cat(world):
-    return places.catalogue(world)
 
 
 @pytest.fixture(scope="module")
@@ -151,18 +147,8 @@ def test_lists(world, cat, gid):
 # --- the page under AppTest ----------------------------------------------------------------
 
 
-@pytest.fixture
-def app_env(world_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", world_url)
-    monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
-
-
 def open_page(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page(PAGE).run()
-    return at
+    return apptest.open_page(PAGE, params)
 
 
 def _ranking_headline(world, cat, params) -> tuple[str, int]:

@@ -14,17 +14,13 @@ from dashboard.filters import Filters
 from dashboard.schema import patrol_points
 from queries import measures, patrol, places
 from queries._common import apply_filters, fetch_scalar
+from tests import apptest
 from tests.conftest import FIXTURE_END
-from tests.test_app import APP, html_text
+from tests.apptest import html_text
 
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)
 D30 = Filters().with_period("30d", TODAY)
-
-
-@pytest.fixture(scope="module")
-def cat(world):
-    return places.catalogue(world)
 
 
 @pytest.fixture(scope="module")
@@ -123,17 +119,8 @@ def test_on_duty_and_kpis(world, first):
 # --- the page under AppTest ------------------------------------------------------------
 
 
-@pytest.fixture
-def app_env(world_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", world_url)
-    monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
-
-
 def open_page(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.switch_page("pages/desk/patrol.py").run()
+    return apptest.open_page("pages/desk/patrol.py", params)
 
 
 def headline(world, cat, f: Filters, shift: str | None = None) -> list[str]:

@@ -15,21 +15,17 @@ from streamlit.testing.v1 import AppTest
 from dashboard import fmt, mask, timeutil
 from dashboard.filters import Filters
 from dashboard.schema import REPORT_CATEGORIES, TASK_STATES, URGENCIES, reports as reports_t, tasks
-from queries import dispatch, measures, places, reports
+from queries import dispatch, measures, reports
 from queries._common import fetch_one
+from tests import apptest
 from tests.conftest import FIXTURE_END
-from tests.test_app import APP, html_text
+from tests.apptest import html_text
 
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)
 PAGE = "pages/desk/reports.py"
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ID18 = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
-
-
-@pytest.fixture(scope="module")
-def cat(world):
-    return places.catalogue(world)
 
 
 def _filters(cat, params: dict[str, str]) -> Filters:
@@ -125,17 +121,8 @@ def test_page_kpis_match_their_parts(world, cat):
 # --- the page through AppTest ----------------------------------------------------------------
 
 
-@pytest.fixture
-def app_env(world_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", world_url)
-    monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
-
-
 def open_page(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.switch_page(PAGE).run()
+    return apptest.open_page(PAGE, params)
 
 
 def tile_value(text: str, label: str) -> str:

@@ -5,7 +5,6 @@ many filters with the headline figure the queries give, on the session's backend
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -13,18 +12,13 @@ from streamlit.testing.v1 import AppTest
 from dashboard import fmt, timeutil
 from dashboard.filters import Filters, decode
 from dashboard.schema import INCIDENT_CATEGORIES
-from queries import incidents, measures, places
+from queries import incidents, measures
+from tests import apptest
 from tests.conftest import FIXTURE_END
-from tests.test_app import html_text
+from tests.apptest import html_text
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 PAGE = "pages/desk/trends.py"
 TODAY = timeutil.local_today(FIXTURE_END)
-
-
-@pytest.fixture(scope="module")
-def cat(world):
-    return places.catalogue(world)
 
 
 def _filters(cat, params: dict[str, str]) -> Filters:
@@ -122,17 +116,8 @@ def test_response_times_by_place_cover_the_arrivals(world, cat):
 # --- the page ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def app_env(world_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", world_url)
-    monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
-
-
 def run_page(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.switch_page(PAGE).run()
+    return apptest.open_page(PAGE, params)
 
 
 def _tile(label: str, value: str) -> str:
