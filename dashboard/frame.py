@@ -211,19 +211,22 @@ VIA = "via"
 def drill(
     target: str | None = None,
     *,
+    station_id: Any = _KEEP,
     community_id: Any = _KEEP,
     grid_id: Any = _KEEP,
     categories: Any = _KEEP,
     params: dict[str, str] | None = None,
 ) -> None:
     """Go to a narrower view: page ``target`` (a key of ``nav.BY_KEY``; None = this
-    page) with the place narrowed to ``community_id``/``grid_id``, the incident
+    page) with the place narrowed to ``station_id``/``community_id``/``grid_id``, the incident
     ``categories`` set (a tuple, or None for all) and the period kept, plus page
     parameters such as ``{"task": "123"}``. Never returns."""
     ctx = context()
     f = ctx.filters
     cat = ctx.catalogue
-    station_id, community, grid = f.station_id, f.community_id, f.grid_id
+    station, community, grid = f.station_id, f.community_id, f.grid_id
+    if station_id is not _KEEP and station_id != station:
+        station, community, grid = station_id, None, None
     if grid_id is not _KEEP:
         grid = grid_id
         if grid is not None and (g := cat.by_id("grid", grid)):
@@ -232,9 +235,9 @@ def drill(
         community = community_id
         if grid is not None and (g := cat.by_id("grid", grid)) and g.parent_id != community:
             grid = None
-    if community is not None and (c := cat.by_id("community", community)) and f.station_id is not None:
-        station_id = c.parent_id
-    narrowed = replace(f, station_id=station_id, community_id=community, grid_id=grid)
+    if community is not None and (c := cat.by_id("community", community)) and len(cat.stations) > 1:
+        station = c.parent_id  # the filter bar shows the station of the community
+    narrowed = replace(f, station_id=station, community_id=community, grid_id=grid)
     if categories is not _KEEP:
         narrowed = replace(narrowed, categories=tuple(categories) if categories else None)
     # "via" is consumed by the next run's filter bar (see there): it makes the URL

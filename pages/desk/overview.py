@@ -18,11 +18,14 @@ ctx = context()
 f = ctx.filters
 
 def _drill_to(obj: dict) -> None:
-    """Click on a grid: whole area → its community; a community → the grid; a grid → its profile."""
-    grid_id, community_id = obj.get("grid_id"), obj.get("community_id")
+    """Click on a grid: several stations → its station; one station → its community;
+    a community → the grid; a grid → its profile."""
+    grid_id, community_id, station_id = obj.get("grid_id"), obj.get("community_id"), obj.get("station_id")
     if grid_id is None:
         return
-    if f.grid_id is not None:
+    if f.station_id is None and len(ctx.catalogue.stations) > 1 and station_id is not None:
+        drill(None, station_id=int(station_id))
+    elif f.grid_id is not None:
         drill("grid", grid_id=int(grid_id))
     elif f.community_id is not None:
         drill(None, grid_id=int(grid_id))
@@ -40,6 +43,7 @@ def density_map(df: pd.DataFrame) -> None:
                 "polygon": json.loads(r.boundary_geojson)["coordinates"][0],
                 "grid_id": int(r.grid_id),
                 "community_id": int(r.community_id),
+                "station_id": int(r.station_id),
                 "name": r.name,
                 "community": r.community,
                 "n": int(r.n),
@@ -76,7 +80,7 @@ def density_map(df: pd.DataFrame) -> None:
         f'<span><span class="jw-swatch" style="background: rgba({c[0]},{c[1]},{c[2]},0.9)"></span>{lbl}</span>'
         for c, lbl in zip([ui.ramp_color(x) for x in (0, 0.33, 0.66, 1.0)], ["少", "", "", f"多（≥{top:.0f} 起/km²）"])
     )
-    st.html(f'<div class="jw-legend">警情密度：{ramp}<span>· 点击网格逐级下钻：社区 → 网格 → 网格画像</span></div>')
+    st.html(f'<div class="jw-legend">警情密度：{ramp}<span>· 点击网格逐级下钻：派出所 → 社区 → 网格 → 网格画像</span></div>')
 
 
 def trend_chart(df: pd.DataFrame) -> None:
