@@ -197,9 +197,9 @@ def test_feed_shows_the_newest_reports_masked(app_env, world, cat):
         assert f"{timeutil.fmt_local(r.reported_at, '%H:%M')}</span>" in text
         urgent = re.search(rf'<li class="jw-w-report( urgent)?" data-report-id="{int(r.id)}"', text)
         assert urgent and bool(urgent.group(1)) == (r.urgency in ("紧急", "特急"))
-    # the whole world's feed (all places) holds a phone or ID number somewhere in its newest 12?
-    # Not guaranteed; the masking itself is proven where it applies.
-    assert masked_any or all(mask.text(t) == t for t in newest["text"])
+    # The fixture world (fixed seed and end) has phone numbers in 东湖社区's newest reports:
+    # the masking above was exercised, not skipped.
+    assert masked_any
 
 
 def test_queue_puts_overdue_first_with_countdowns(app_env, world):
