@@ -9,9 +9,17 @@ ui.load_css()
 
 HOME = st.Page(nav.HOME.path, title=nav.HOME.title, url_path=nav.HOME.url_path, default=True)
 PAGES = {p.key: st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in nav.PAGES}
-page = st.navigation([HOME, *PAGES.values()], position="hidden")
+WALL = st.Page(nav.WALL.path, title=nav.WALL.title, icon=nav.WALL.icon, url_path=nav.WALL.url_path)
+page = st.navigation([HOME, *PAGES.values(), WALL], position="hidden")
 if page.url_path == HOME.url_path:
-    # "/" is not a page of its own: every view has one URL, so go to the overview, filters kept.
-    st.switch_page(PAGES["overview"], query_params=st.query_params.to_dict())
-frame.start(page.url_path)
+    # "/" is not a page of its own: every view has one URL, so go to the overview
+    # (or to the LED wall with "?wall=1"), filters kept.
+    params = st.query_params.to_dict()
+    if params.pop("wall", None) not in (None, "", "0"):
+        st.switch_page(WALL, query_params={**params, frame.VIA: "home"})
+    st.switch_page(PAGES["overview"], query_params=params)
+if page.url_path == WALL.url_path:
+    frame.start_wall(page.url_path)
+else:
+    frame.start(page.url_path)
 page.run()

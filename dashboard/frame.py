@@ -178,6 +178,44 @@ def start(current: str | None = None) -> Context:
     return ctx
 
 
+def start_wall(current: str | None = None) -> tuple[Context, list[str]]:
+    """The wall's frame: the same database checks and URL filters as ``start``
+    (decoded by ``filters.decode``), but no header, menu or filter bar: the wall
+    draws its own header and is never touched. Returns the context and the
+    warnings about unusable URL values (the wall shows them in one line).
+    """
+    settings = load_settings()
+    health = _health(settings.database_url)
+    if not health.ok and settings.embedded and isinstance(health.error, DatabaseEmpty):
+        _generate_demo(settings)
+        health = _health(settings.database_url)
+    if not health.ok:
+        assert health.error is not None
+        _health.clear()
+        _stop_with(health.error)
+    engine = _engine(settings.database_url)
+    try:
+        cat = _catalogue(engine, settings.database_url)
+    except DataError as err:
+        _health.clear()
+        _stop_with(err)
+    now = _now(settings)
+    params = st.query_params.to_dict()
+    filters, warnings = decode(params, cat, timeutil.local_today(now), INCIDENT_CATEGORIES)
+    # Keep the URL a link to this wall: usable filters only, plus the wall's own
+    # parameters. "via" (added by the "/?wall=1" redirect) makes the string differ
+    # from the one switch_page sent, so the browser shows it (see filter_bar).
+    enc = encode(filters, cat)
+    others = {k: v for k, v in params.items() if k not in URL_KEYS and k != VIA}
+    if {k: v for k, v in params.items() if k in URL_KEYS} != enc or VIA in params:
+        st.query_params.from_dict({**others, **enc})
+    ctx = Context(settings, engine, cat, filters, now)
+    st.session_state["_jw_context"] = ctx
+    st.session_state["_jw_page"] = None
+    st.session_state["_jw_wall_warnings"] = warnings
+    return ctx, warnings
+
+
 def context() -> Context:
     """The Context the frame prepared for this run (pages call this)."""
     ctx = st.session_state.get("_jw_context")

@@ -29,3 +29,5 @@ PAGES: tuple[PageSpec, ...] = (
 )
 BY_KEY = {p.key: p for p in PAGES}
 HOME = PageSpec("home", "pages/desk/home.py", "首页", ":material/home:", "home")
+# The LED wall: a page of its own, outside the desk menu ("/?wall=1" leads here).
+WALL = PageSpec("wall", "pages/wall/wall.py", "指挥大屏", ":material/tv:", "wall")

@@ -50,6 +50,12 @@ def in_progress_count(engine: Engine, f: Filters, at: datetime) -> int:
     return int(fetch_one(engine, stmt)[0])
 
 
+def latest_event_id(engine: Engine) -> int:
+    """The newest task event id (max ``task_events.id``): a cheap change marker for
+    live tiles; every change to a task writes an event. Grain: one number (0 if none)."""
+    return int(fetch_one(engine, select(func.coalesce(func.max(task_events.c.id), 0)))[0])
+
+
 def state_counts(engine: Engine, f: Filters, window: Window | None = None) -> pd.DataFrame:
     """Tasks by their current state, in loop order.
 

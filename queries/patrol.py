@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 
 from dashboard.filters import Filters
-from dashboard.schema import patrol_points, patrol_shifts
+from dashboard.schema import patrol_points, patrol_shifts, patrol_teams
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 
 # A shift counts as present in an area when it sent a GPS point there this recently.
@@ -32,6 +32,47 @@ def on_duty_count(engine: Engine, f: Filters, at: datetime) -> int:
         .where(patrol_shifts.c.started_at <= at, or_(patrol_shifts.c.ended_at.is_(None), patrol_shifts.c.ended_at > at))
     )
     return int(fetch_one(engine, stmt)[0])
+
+
+LIVE_COLUMNS = ["shift_id", "team", "kind", "shift", "at", "lat", "lon", "grid_id"]
+
+
+def live_positions(engine: Engine, f: Filters, at: datetime) -> pd.DataFrame:
+    """Where the patrols are now: the latest GPS point of each shift on duty at
+    ``at`` among its points in the filtered area in the half hour before
+    (``PRESENCE_WINDOW``, as ``on_duty_count``: one row per shift it counts).
+
+    Grain: one row per shift, ordered by team name. Columns: shift_id, team
+    (team name), kind (PATROL_TEAM_KINDS), shift (白/黑), at (naive UTC time of
+    the point), lat, lon, grid_id (the grid the point falls in).
+    """
+    rank = func.row_number().over(partition_by=patrol_points.c.shift_id, order_by=(patrol_points.c.at.desc(), patrol_points.c.id.desc()))
+    pts = apply_filters(
+        select(
+            patrol_points.c.shift_id, patrol_points.c.at, patrol_points.c.lat, patrol_points.c.lon, patrol_points.c.grid_id,
+            rank.label("rk"),
+        ),
+        f,
+        grid_col=patrol_points.c.grid_id,
+        time_col=patrol_points.c.at,
+        window=(at - PRESENCE_WINDOW, at + timedelta(seconds=1)),
+    ).subquery("pts")
+    stmt = (
+        select(
+            pts.c.shift_id, patrol_teams.c.name.label("team"), patrol_teams.c.kind, patrol_shifts.c.shift,
+            pts.c.at, pts.c.lat, pts.c.lon, pts.c.grid_id,
+        )
+        .select_from(
+            pts.join(patrol_shifts, patrol_shifts.c.id == pts.c.shift_id).join(patrol_teams, patrol_teams.c.id == patrol_shifts.c.team_id)
+        )
+        .where(pts.c.rk == 1, patrol_shifts.c.started_at <= at, or_(patrol_shifts.c.ended_at.is_(None), patrol_shifts.c.ended_at > at))
+        .order_by(patrol_teams.c.name, pts.c.shift_id)
+    )
+    df = fetch_df(engine, stmt)
+    if df.empty:
+        return pd.DataFrame(columns=LIVE_COLUMNS)
+    df["at"] = pd.to_datetime(df["at"])
+    return df[LIVE_COLUMNS]
 
 
 def visited_cells(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:

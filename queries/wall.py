@@ -1,0 +1,123 @@
+"""What the LED wall (pages/wall/wall.py) shows: its KPI strip, today's incident
+points for the map and the hourly trend strip.
+
+The figures reuse the scalar definitions (``measures``, ``dispatch``,
+``incidents``, ``reports``, ``patrol``): the wall never has a number of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from dashboard import timeutil
+from dashboard.filters import Filters
+from dashboard.schema import incidents as incidents_t
+from dashboard.schema import reports as reports_t
+from queries import dispatch, incidents, measures, patrol, reports
+from queries._common import Window, apply_filters, fetch_df
+from queries._sql import local_hour
+from queries.overview import month_window, today_window
+
+
+@dataclass(frozen=True)
+class WallKpi:
+    """One tile of the wall's strip: ``value`` is a count, or a rate in 0..1
+    (``kind`` "rate", None when the base is zero); ``detail`` e.g. "47/50"."""
+
+    key: str
+    label: str
+    kind: str
+    value: float | None
+    detail: str | None = None
+    alarm: bool = False
+
+
+WALL_KPI_LABELS = ("今日警情", "今日上报", "待派单", "处置中", "超期", "本月办结率", "本月化解率", "在岗巡逻")
+
+
+def kpis(engine: Engine, f: Filters, at: datetime) -> list[WallKpi]:
+    """The wall's eight tiles at ``at`` (naive UTC) for the filtered places, in
+    screen order (``WALL_KPI_LABELS``): 今日警情 (``incidents.count`` today so
+    far, incident categories of ``f`` apply), 今日上报 (``reports.count``),
+    待派单 / 处置中 (``dispatch`` snapshots), 超期 (``measures.overdue_count``,
+    alarm when > 0), 本月办结率 (``measures.closure_rate``), 本月化解率
+    (``measures.resolution_rate``), both over this month so far, and 在岗巡逻
+    (``patrol.on_duty_count``). Period filters do not apply: the wall is today.
+    Grain: one WallKpi per tile; no comparisons (the wall is read from afar).
+    """
+    today = today_window(at)
+    month = month_window(at)
+    pf = f.places_only()
+    overdue = measures.overdue_count(engine, pf, at)
+    closure = measures.closure_rate(engine, pf, month)
+    resolution = measures.resolution_rate(engine, pf, month)
+    return [
+        WallKpi("incidents_today", "今日警情", "count", incidents.count(engine, f, today)),
+        WallKpi("reports_today", "今日上报", "count", reports.count(engine, pf, today)),
+        WallKpi("pending", "待派单", "count", dispatch.pending_count(engine, pf, at)),
+        WallKpi("in_progress", "处置中", "count", dispatch.in_progress_count(engine, pf, at)),
+        WallKpi("overdue", "超期", "count", overdue, alarm=overdue > 0),
+        WallKpi("closure_month", "本月办结率", "rate", closure.value, f"{closure.numerator}/{closure.denominator}"),
+        WallKpi("resolution_month", "本月化解率", "rate", resolution.value, f"{resolution.numerator}/{resolution.denominator}"),
+        WallKpi("on_duty", "在岗巡逻", "count", patrol.on_duty_count(engine, pf, at)),
+    ]
+
+
+POINT_COLUMNS = ["id", "received_at", "category", "lat", "lon", "grid_id"]
+
+
+def incident_points(engine: Engine, f: Filters, window: Window, limit: int = 2000) -> pd.DataFrame:
+    """110 incidents received in ``window`` with their location, newest first
+    (incident categories of ``f`` apply). Grain: one row per incident, at most
+    ``limit``. Columns: id, received_at (naive UTC), category, lat, lon, grid_id."""
+    stmt = apply_filters(
+        select(incidents_t.c.id, incidents_t.c.received_at, incidents_t.c.category, incidents_t.c.lat, incidents_t.c.lon, incidents_t.c.grid_id),
+        f,
+        grid_col=incidents_t.c.grid_id,
+        time_col=incidents_t.c.received_at,
+        window=window,
+        category_col=incidents_t.c.category,
+    )
+    df = fetch_df(engine, stmt.order_by(incidents_t.c.received_at.desc(), incidents_t.c.id.desc()).limit(int(limit)))
+    return df if not df.empty else pd.DataFrame(columns=POINT_COLUMNS)
+
+
+def _by_hour(engine: Engine, table, time_col, f: Filters, window: Window, category_col=None) -> dict[int, int]:  # noqa: ANN001
+    hour = local_hour(time_col).label("hour")
+    stmt = apply_filters(
+        select(hour, func.count().label("n")).select_from(table), f, grid_col=table.c.grid_id, time_col=time_col, window=window, category_col=category_col
+    )
+    df = fetch_df(engine, stmt.group_by(hour))
+    return {int(h): int(n) for h, n in zip(df["hour"], df["n"])} if len(df) else {}
+
+
+HOURLY_COLUMNS = ["hour", "incidents", "incidents_yesterday", "reports", "reports_yesterday"]
+
+
+def hourly(engine: Engine, f: Filters, at: datetime) -> pd.DataFrame:
+    """Today's incidents and reports per local hour so far, beside the whole of
+    yesterday's (incident categories of ``f`` apply to incidents).
+
+    Grain: one row per local hour 0..23 (zeros filled; today's hours after
+    ``at`` are 0). Columns: hour, incidents, incidents_yesterday, reports,
+    reports_yesterday.
+    """
+    today = today_window(at)
+    yesterday = (today[0] - timedelta(days=1), today[0])
+    pf = f.places_only()
+    inc = _by_hour(engine, incidents_t, incidents_t.c.received_at, f, today, incidents_t.c.category)
+    inc_y = _by_hour(engine, incidents_t, incidents_t.c.received_at, f, yesterday, incidents_t.c.category)
+    rep = _by_hour(engine, reports_t, reports_t.c.reported_at, pf, today)
+    rep_y = _by_hour(engine, reports_t, reports_t.c.reported_at, pf, yesterday)
+    rows = [(h, inc.get(h, 0), inc_y.get(h, 0), rep.get(h, 0), rep_y.get(h, 0)) for h in range(24)]
+    return pd.DataFrame(rows, columns=HOURLY_COLUMNS)
+
+
+def local_hour_of(at: datetime) -> int:
+    """The local (Asia/Shanghai) hour of a naive UTC instant."""
+    return timeutil.to_local(at).hour
