@@ -34,6 +34,10 @@ class Settings:
     # DASHBOARD_NOW (ISO, naive UTC) freezes the dashboard's clock: for tests,
     # screenshots and replaying a past day. Unset in production.
     now_override: datetime | None = None
+    # The wall's "feed has gone quiet" banner: no new grid report / 110 incident
+    # for this many minutes usually means an upstream system is down.
+    quiet_reports_min: int = 360
+    quiet_incidents_min: int = 240
 
 
 def sqlite_url(path: Path) -> str:
@@ -55,7 +59,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         demo_seed=int(env.get("DASHBOARD_DEMO_SEED", "7")),
         demo_months=int(env.get("DASHBOARD_DEMO_MONTHS", "18")),
         now_override=_parse_now(env.get("DASHBOARD_NOW", "")),
+        quiet_reports_min=_positive_int(env, "DASHBOARD_QUIET_REPORTS_MIN", 360),
+        quiet_incidents_min=_positive_int(env, "DASHBOARD_QUIET_INCIDENTS_MIN", 240),
     )
+
+
+def _positive_int(env: dict[str, str], key: str, default: int) -> int:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise SystemExit(f"{key} must be a positive whole number of minutes, got {raw!r}")
+    return int(raw)
 
 
 def _parse_now(value: str) -> datetime | None:

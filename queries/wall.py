@@ -121,3 +121,52 @@ def hourly(engine: Engine, f: Filters, at: datetime) -> pd.DataFrame:
 def local_hour_of(at: datetime) -> int:
     """The local (Asia/Shanghai) hour of a naive UTC instant."""
     return timeutil.to_local(at).hour
+
+
+# --- feed health -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedTimes:
+    """When each upstream feed last delivered (naive UTC; None = never)."""
+
+    last_report_at: datetime | None  # 网格通: newest grid report
+    last_incident_at: datetime | None  # 110: newest incident received
+
+
+def feed_times(engine: Engine, at: datetime) -> FeedTimes:
+    """The newest grid report and 110 incident at or before ``at``, over the whole
+    database: a feed is a system, not a place (a quiet grid is normal, a quiet
+    feed is not). Grain: one row. Both lookups use the time indexes."""
+    stmt = select(
+        select(func.max(reports_t.c.reported_at)).where(reports_t.c.reported_at <= at).scalar_subquery(),
+        select(func.max(incidents_t.c.received_at)).where(incidents_t.c.received_at <= at).scalar_subquery(),
+    )
+    df = fetch_df(engine, stmt)
+    last_r, last_i = (None if pd.isna(v) else pd.Timestamp(v).to_pydatetime() for v in df.iloc[0])
+    return FeedTimes(last_r, last_i)
+
+
+@dataclass(frozen=True)
+class QuietFeed:
+    feed: str  # the feed's name on screen
+    since: datetime | None  # its last delivery (None = never delivered)
+    minutes: int | None  # silent this long at the instant judged (None = never delivered)
+
+
+def quiet_feeds(times: FeedTimes, at: datetime, reports_limit_min: int, incidents_limit_min: int) -> list[QuietFeed]:
+    """The feeds silent for longer than their limit at ``at``, in screen order.
+
+    "Gone quiet" (an upstream system is probably down) is a third state, not to be
+    confused with 无数据 (nothing matches the filter) or with the database being
+    unreachable. A feed that never delivered anything counts as quiet.
+    """
+    out = []
+    for name, last, limit in (("网格通上报", times.last_report_at, reports_limit_min), ("110警情", times.last_incident_at, incidents_limit_min)):
+        if last is None:
+            out.append(QuietFeed(name, None, None))
+            continue
+        minutes = int((at - last).total_seconds() // 60)
+        if minutes > limit:
+            out.append(QuietFeed(name, last, minutes))
+    return out

@@ -242,3 +242,59 @@ def test_a_failing_query_keeps_the_last_data_with_a_banner(app_env, monkeypatch)
     assert re.search(r"数据更新于 \d\d:\d\d:\d\d，已中断 \d+ 秒", text)
     assert re.findall(r'data-report-id="(\d+)"', re.search(r'<ul class="jw-w-feed">.*?</ul>', text, re.S).group(0)) == ids  # the last good feed stays
     assert "jw-w-kpis" in text and "Traceback" not in text
+
+
+# --- "the feed has gone quiet" -------------------------------------------------------------
+
+
+def test_feed_times_are_the_newest_rows_at_or_before_the_instant(world):
+    from dashboard.schema import incidents as inc_t
+    from dashboard.schema import reports as rep_t
+
+    at = FIXTURE_END - timedelta(hours=5)
+    with world.connect() as conn:
+        r = conn.execute(select(func.max(rep_t.c.reported_at)).where(rep_t.c.reported_at <= at)).scalar()
+        i = conn.execute(select(func.max(inc_t.c.received_at)).where(inc_t.c.received_at <= at)).scalar()
+    got = wall.feed_times(world, at)
+    assert (got.last_report_at, got.last_incident_at) == (r, i)
+    assert got.last_report_at <= at and got.last_incident_at <= at
+
+
+def test_quiet_feeds_rule():
+    at = datetime(2026, 11, 20, 6, 30)
+    t = wall.FeedTimes(last_report_at=at - timedelta(minutes=361), last_incident_at=at - timedelta(minutes=240))
+    quiet = wall.quiet_feeds(t, at, 360, 240)
+    # reports: 361 min > 360 → quiet; incidents: exactly 240 min is not more than 240 → not quiet
+    assert [(q.feed, q.minutes, q.since) for q in quiet] == [("网格通上报", 361, at - timedelta(minutes=361))]
+    assert wall.quiet_feeds(wall.FeedTimes(None, at), at, 360, 240) == [wall.QuietFeed("网格通上报", None, None)]
+    assert wall.quiet_feeds(wall.FeedTimes(at, at), at, 1, 1) == []
+
+
+def test_wall_names_a_quiet_feed_and_since_when(app_env, monkeypatch):
+    # The world ends at FIXTURE_END: a day later both feeds have been silent for 24 h or more.
+    monkeypatch.setenv("DASHBOARD_NOW", (FIXTURE_END + timedelta(days=1)).isoformat())
+    text = html_text(open_page(WALL, {}))
+    assert "网格通上报已静默" in text and "110警情已静默" in text
+    assert re.search(r"网格通上报已静默2\d小时\d+分（末条 11-20 \d\d:\d\d）", text), text[:2000]
+
+
+def test_wall_without_quiet_feeds_shows_no_banner(app_env):
+    at = open_page(WALL, {})
+    assert not at.exception
+    assert "已静默" not in html_text(at)
+
+
+def test_quiet_limits_are_configurable(app_env, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_QUIET_REPORTS_MIN", "1")
+    monkeypatch.setenv("DASHBOARD_QUIET_INCIDENTS_MIN", "100000")
+    text = html_text(open_page(WALL, {}))
+    assert "网格通上报已静默" in text and "110警情已静默" not in text
+
+
+@pytest.mark.parametrize("raw", ["abc", "0", "-5", "1.5"])
+def test_bad_quiet_limit_is_a_clear_error(raw):
+    from dashboard.config import load_settings
+
+    with pytest.raises(SystemExit, match="DASHBOARD_QUIET_REPORTS_MIN must be a positive whole number"):
+        load_settings({"DASHBOARD_QUIET_REPORTS_MIN": raw})
+    assert load_settings({}).quiet_reports_min == 360 and load_settings({"DASHBOARD_QUIET_INCIDENTS_MIN": "30"}).quiet_incidents_min == 30

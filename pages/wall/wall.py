@@ -127,6 +127,34 @@ def clock() -> None:
     )
 
 
+# --- feed health: "the feed has gone quiet" ---------------------------------------------
+
+QUIET_EVERY_S = 15
+
+
+def quiet_text(q: wall.QuietFeed) -> str:
+    if q.since is None:
+        return f"{q.feed}无数据接入"
+    span = f"{q.minutes // 60}小时{q.minutes % 60}分" if q.minutes >= 60 else f"{q.minutes}分钟"
+    when = timeutil.fmt_local(q.since, "%m-%d %H:%M")
+    return f"{q.feed}已静默{span}（末条 {when}）"
+
+
+@st.fragment(run_every=QUIET_EVERY_S)
+def feed_watch() -> None:
+    """Amber banner naming each upstream feed that has gone quiet and since when.
+    A database error draws nothing here: the tiles say the database is down."""
+    now = wall_now()
+    try:
+        times = wall.feed_times(ctx.engine, now)
+    except DataError:
+        return
+    quiet = wall.quiet_feeds(times, now, ctx.settings.quiet_reports_min, ctx.settings.quiet_incidents_min)
+    if quiet:
+        chips = "".join(f'<span class="jw-w-quiet-chip">{e(quiet_text(q))}</span>' for q in quiet)
+        st.html(f'<div class="jw-w-quiet" title="上游系统可能中断，请核查">{chips}</div>')
+
+
 # --- KPI strip -------------------------------------------------------------------------
 
 
@@ -362,6 +390,7 @@ with st.container(key="wall-head", horizontal=True):
         f'<div class="jw-w-head"><span class="jw-w-station">{e(station_title())}</span>'
         f'<span class="jw-w-scope">{e(ctx.scope_label())} · 警网融合指挥大屏</span>{note}</div>'
     )
+    feed_watch()
     clock()
 with st.container(key="wall-kpi"):
     kpi_strip()
