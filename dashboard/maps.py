@@ -61,6 +61,25 @@ def grid_outline_layer(shapes: pd.DataFrame, layer_id: str = "grid-outline", pic
     )
 
 
+def shaded_grid_layer(rows: list[dict], layer_id: str) -> pdk.Layer:
+    """Clickable grids each filled with its own colour: rows carry "polygon"
+    (an outer ring) and "fill" ([r, g, b, a]) plus whatever the tooltip and the
+    click handler read."""
+    return pdk.Layer(
+        "PolygonLayer",
+        id=layer_id,
+        data=rows,
+        get_polygon="polygon",
+        get_fill_color="fill",
+        get_line_color=[200, 220, 255, 140],
+        line_width_min_pixels=1,
+        stroked=True,
+        filled=True,
+        pickable=True,
+        auto_highlight=True,
+    )
+
+
 def community_label_layer(shapes: pd.DataFrame, size: int = 17) -> pdk.Layer:
     """Community names at the mean of their grids' centroids (Chinese, offline font)."""
     labels = shapes.groupby("community", as_index=False)[["centroid_lon", "centroid_lat"]].mean()

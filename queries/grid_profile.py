@@ -35,6 +35,7 @@ from dashboard.schema import (
     tasks,
 )
 from queries import dispatch, measures, places
+from queries import disputes as disputes_q
 from queries import incidents as incidents_q
 from queries import reports as reports_q
 from queries._common import Window, apply_filters, fetch_df, fetch_one
@@ -231,14 +232,6 @@ def base_counts(engine: Engine, grid_id: int) -> pd.DataFrame:
 # --- counts over time --------------------------------------------------------------------
 
 
-def disputes_found(engine: Engine, f: Filters, window: Window) -> int:
-    """Disputes found (矛盾纠纷 排查发现) in ``window``. Grain: one number."""
-    stmt = apply_filters(
-        select(func.count()).select_from(disputes), f, grid_col=disputes.c.grid_id, time_col=disputes.c.found_at, window=window
-    )
-    return int(fetch_one(engine, stmt)[0])
-
-
 def open_condition(at: datetime):  # noqa: ANN201
     """在办 at ``at``: waiting to be dispatched or dispatched and awaiting feedback
     (待研判, 已派发, 处置中): the union of ``dispatch.pending_condition`` and
@@ -284,7 +277,7 @@ def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
     return [
         Kpi("incidents", "警情", "count", counted(incidents_q.count, f)),
         Kpi("reports", "上报", "count", counted(reports_q.count, po), higher_is_better=None),
-        Kpi("disputes", "纠纷", "count", counted(disputes_found, po)),
+        Kpi("disputes", "纠纷", "count", counted(disputes_q.found_count, po)),
         Kpi("open_tasks", "在办派单", "count", snapshot(open_task_count)),
         Kpi("overdue", "超期", "count", overdue, alarm=bool(overdue.value)),
         Kpi(

@@ -15,7 +15,7 @@ from dashboard import fmt, mask, timeutil
 from dashboard.filters import Filters, decode
 from dashboard.schema import INCIDENT_CATEGORIES, base_records, compounds
 from queries import grid_profile as gp
-from queries import incidents, measures, places, reports
+from queries import disputes, incidents, measures, places, reports
 from queries._common import fetch_scalar
 from tests import apptest
 from tests.conftest import FIXTURE_END
@@ -84,7 +84,7 @@ def test_ranking_adds_up(world, cat, params):
     po = f.places_only()
     assert int(df["incidents"].sum()) == incidents.count(world, f, w)
     assert int(df["reports"].sum()) == reports.count(world, po, w)
-    assert int(df["disputes"].sum()) == gp.disputes_found(world, po, w)
+    assert int(df["disputes"].sum()) == disputes.found_count(world, po, w)
     assert int(df["open_tasks"].sum()) == gp.open_task_count(world, po, NOW)
     assert int(df["overdue"].sum()) == measures.overdue_count(world, po, NOW)
     assert list(df["incidents"]) == sorted(df["incidents"], reverse=True) and list(df["rank"]) == list(range(1, len(df) + 1))

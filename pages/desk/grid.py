@@ -84,19 +84,7 @@ def ranking_map(df: pd.DataFrame, shapes: pd.DataFrame) -> None:
         }
         for ring, r in zip(maps.rings(data["boundary_geojson"]), data.itertuples())
     ]
-    layer = pdk.Layer(
-        "PolygonLayer",
-        id="rank-grids",
-        data=rows,
-        get_polygon="polygon",
-        get_fill_color="fill",
-        get_line_color=[200, 220, 255, 140],
-        line_width_min_pixels=1,
-        stroked=True,
-        filled=True,
-        pickable=True,
-        auto_highlight=True,
-    )
+    layer = maps.shaded_grid_layer(rows, "rank-grids")
     deck = maps.deck([layer, maps.community_label_layer(data, size=15)], maps.view_state(maps.rings(data["boundary_geojson"]), 760, 520), {"html": "{tip}"})
     event = st.pydeck_chart(deck, height=540, key=selection_key("gp-rank-map"), on_select="rerun", selection_mode="single-object")
     if (obj := _selected(event, "rank-grids")) and obj.get("grid_id"):

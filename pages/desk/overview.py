@@ -6,7 +6,6 @@ import json
 
 import pandas as pd
 import plotly.graph_objects as go
-import pydeck as pdk
 import streamlit as st
 
 from dashboard import fmt, maps, ui
@@ -52,19 +51,7 @@ def density_map(df: pd.DataFrame) -> None:
             }
         )
     layers = [
-        pdk.Layer(
-            "PolygonLayer",
-            id="grid-density",
-            data=rows,
-            get_polygon="polygon",
-            get_fill_color="fill",
-            get_line_color=[200, 220, 255, 140],
-            line_width_min_pixels=1,
-            stroked=True,
-            filled=True,
-            pickable=True,
-            auto_highlight=True,
-        ),
+        maps.shaded_grid_layer(rows, "grid-density"),
         *maps.place_label_layers(df, {p.id: p.name for p in ctx.catalogue.stations}, narrowed=f.grid_id is not None),
     ]
     deck = maps.deck(
