@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import time as dt_time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,14 @@ class Settings:
     # for this many minutes usually means an upstream system is down.
     quiet_reports_min: int = 360
     quiet_incidents_min: int = 240
+    # The wall's alarms (a new 紧急/特急 report, a task just gone 超期) flash for
+    # this many seconds unless acknowledged; the chime plays only when enabled
+    # (the kiosk browser also needs --autoplay-policy=no-user-gesture-required).
+    alarm_seconds: int = 300
+    alarm_sound: bool = False
+    # The wall reloads itself once a day at this local time (HH:MM[:SS]), as a
+    # guard against a browser that grows over days; None = never.
+    wall_reload_at: dt_time | None = dt_time(4, 0)
 
 
 def sqlite_url(path: Path) -> str:
@@ -61,15 +70,46 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         now_override=_parse_now(env.get("DASHBOARD_NOW", "")),
         quiet_reports_min=_positive_int(env, "DASHBOARD_QUIET_REPORTS_MIN", 360),
         quiet_incidents_min=_positive_int(env, "DASHBOARD_QUIET_INCIDENTS_MIN", 240),
+        alarm_seconds=_positive_int(env, "DASHBOARD_ALARM_SECONDS", 300, "seconds"),
+        alarm_sound=_flag(env, "DASHBOARD_ALARM_SOUND"),
+        wall_reload_at=_reload_at(env.get("DASHBOARD_WALL_RELOAD_AT", "04:00")),
     )
 
 
-def _positive_int(env: dict[str, str], key: str, default: int) -> int:
+def parse_time_of_day(raw: str) -> dt_time | None:
+    """"HH:MM" or "HH:MM:SS" → a time; "off" / "never" / "0" → None; else ValueError."""
+    raw = raw.strip().lower()
+    if raw in ("off", "never", "0", "no", "false"):
+        return None
+    parts = raw.split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) <= 2 for p in parts):
+        raise ValueError(raw)
+    h, m, sec = (int(p) for p in (parts + ["0"])[:3])
+    return dt_time(h, m, sec)  # ValueError when out of range
+
+
+def _reload_at(raw: str) -> dt_time | None:
+    try:
+        return parse_time_of_day(raw or "04:00")
+    except ValueError:
+        raise SystemExit(f"DASHBOARD_WALL_RELOAD_AT must be a local time HH:MM[:SS] or 'off', got {raw!r}") from None
+
+
+def _flag(env: dict[str, str], key: str) -> bool:
+    raw = env.get(key, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SystemExit(f"{key} must be 1 or 0, got {raw!r}")
+
+
+def _positive_int(env: dict[str, str], key: str, default: int, unit: str = "minutes") -> int:
     raw = env.get(key, "").strip()
     if not raw:
         return default
     if not raw.isdigit() or int(raw) <= 0:
-        raise SystemExit(f"{key} must be a positive whole number of minutes, got {raw!r}")
+        raise SystemExit(f"{key} must be a positive whole number of {unit}, got {raw!r}")
     return int(raw)
 
 

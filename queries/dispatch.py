@@ -144,7 +144,7 @@ def _state_at(at: datetime):  # noqa: ANN202
     return func.coalesce(last, tasks.c.state)
 
 
-def open_tasks(engine: Engine, f: Filters, at: datetime, limit: int = 500) -> pd.DataFrame:
+def open_tasks(engine: Engine, f: Filters, at: datetime, limit: int = 500, overdue_since: datetime | None = None) -> pd.DataFrame:
     """The open tasks at ``at`` in the filtered places (categories and period do
     not apply: the queue is what is still on the table), overdue first.
 
@@ -160,6 +160,10 @@ def open_tasks(engine: Engine, f: Filters, at: datetime, limit: int = 500) -> pd
     phase, minutes_left (deadline − at in minutes, negative when past; NaN
     without a deadline). Assignee, deadline and transfer count are the task's
     current ones, as in ``measures.overdue_count``.
+
+    ``overdue_since`` keeps only the tasks that became overdue after that
+    instant (overdue at ``at``, deadline later than ``overdue_since``): the
+    wall's "newly overdue" alarms.
     """
     overdue = measures.overdue_condition(at)
     pending = or_(tasks.c.dispatched_at.is_(None), tasks.c.dispatched_at > at)
@@ -183,6 +187,8 @@ def open_tasks(engine: Engine, f: Filters, at: datetime, limit: int = 500) -> pd
         f,
         grid_col=tasks.c.grid_id,
     )
+    if overdue_since is not None:
+        q = q.where(overdue, tasks.c.deadline_at > overdue_since)
     q = q.order_by(phase, case((sort_at.is_(None), 1), else_=0), sort_at, tasks.c.id).limit(limit).subquery("q")
     stmt = (
         select(

@@ -103,12 +103,27 @@ def incident_trend(engine: Engine, f: Filters, now: datetime | None = None, days
     Grain: one row per day, all days present (zeros filled). Columns: day
     (datetime.date), n, n_last_year.
     """
+    return _daily_trend(incidents.daily_counts, engine, f, now, days)
+
+
+def report_trend(engine: Engine, f: Filters, now: datetime | None = None, days: int = 30) -> pd.DataFrame:
+    """Grid reports per local day, as ``incident_trend``. Columns: day, n, n_last_year."""
+    return _daily_trend(reports.daily_counts, engine, f, now, days)
+
+
+def _daily_trend(
+    counter: Callable[[Engine, Filters, Window], pd.DataFrame], engine: Engine, f: Filters, now: datetime | None = None, days: int = 30
+) -> pd.DataFrame:
+    """``counter`` (a ``daily_counts``: columns day "YYYY-MM-DD", n) over the last
+    ``days`` local days (today so far) and over the same calendar days one year
+    earlier. Grain: one row per day, all days present (zeros filled). Columns:
+    day (datetime.date), n, n_last_year."""
     now = now or timeutil.utcnow()
     last = timeutil.local_today(now)
     first = last - timedelta(days=days - 1)
     w = (timeutil.day_start_utc(first), now)
-    this = incidents.daily_counts(engine, f, w)
-    before = incidents.daily_counts(engine, f, (timeutil.day_start_utc(timeutil.shift_year(first, -1)), timeutil.day_start_utc(timeutil.shift_year(last, -1) + timedelta(days=1))))
+    this = counter(engine, f, w)
+    before = counter(engine, f, (timeutil.day_start_utc(timeutil.shift_year(first, -1)), timeutil.day_start_utc(timeutil.shift_year(last, -1) + timedelta(days=1))))
     this_map = {date.fromisoformat(d): int(n) for d, n in zip(this["day"], this["n"])}
     before_map = {date.fromisoformat(d): int(n) for d, n in zip(before["day"], before["n"])}
     rows = []

@@ -170,3 +170,46 @@ def quiet_feeds(times: FeedTimes, at: datetime, reports_limit_min: int, incident
         if minutes > limit:
             out.append(QuietFeed(name, last, minutes))
     return out
+
+
+# --- alarms ------------------------------------------------------------------------
+
+ALARM_COLUMNS = ["key", "kind", "id", "at", "category", "urgency", "community", "grid", "officer", "department"]
+
+
+def alarms(engine: Engine, f: Filters, at: datetime, window_s: int, limit: int = 20) -> pd.DataFrame:
+    """What the wall flashes at ``at``: grid reports marked 紧急/特急
+    (``reports.URGENT``) uploaded in the last ``window_s`` seconds, and tasks that
+    became 超期 in that time (deadline passed within the window and still overdue
+    at ``at``, by ``measures.overdue_condition``). Filtered places apply.
+
+    Grain: one row per alarm, newest first, at most ``limit`` of each kind.
+    Columns: key ("report:ID" / "task:ID", stable across polls), kind ("report" |
+    "overdue"), id, at (upload time or deadline, naive UTC), category, urgency,
+    community, grid, officer (the overdue task's community officer, raw: mask
+    before showing) and department (None for reports).
+    """
+    since = at - timedelta(seconds=window_s)
+    pf = f.places_only()
+    urgent = reports.latest(engine, pf, (since, at + timedelta(seconds=1)), urgencies=reports.URGENT, limit=limit)
+    rows = [
+        {
+            "key": f"report:{int(r.id)}", "kind": "report", "id": int(r.id), "at": r.reported_at,
+            "category": r.category, "urgency": r.urgency, "community": r.community, "grid": r.grid, "officer": None, "department": None,
+        }
+        for r in urgent.itertuples()
+    ]
+    overdue = dispatch.open_tasks(engine, pf, at, limit=limit, overdue_since=since)
+    for r in overdue.itertuples():
+        rows.append(
+            {
+                "key": f"task:{int(r.id)}", "kind": "overdue", "id": int(r.id), "at": r.deadline_at,
+                "category": r.category, "urgency": r.urgency, "community": r.community, "grid": r.grid,
+                "officer": r.officer, "department": r.department,
+            }
+        )
+    df = pd.DataFrame(rows, columns=ALARM_COLUMNS)
+    if not df.empty:
+        df["at"] = pd.to_datetime(df["at"])
+        df = df.sort_values(["at", "key"], ascending=False, kind="stable").reset_index(drop=True)
+    return df

@@ -1,18 +1,28 @@
 """指挥大屏: the LED wall of the command room (``/wall``, or ``/?wall=1``).
 
-One fixed layout that fills the screen without scrolling (sizes in vh/vw, see
-assets/wall.css): a header with the station and a live clock, the KPI strip,
-the newest grid reports (left), the grid map with today's incidents and the
-live patrol positions (centre), the dispatch queue with its countdowns
-(right) and the hourly trend strip (bottom). No widgets, no menu: the wall is
-never touched. Filters come from the URL only (``community``, ``grid``, ``cat``;
-the wall always shows today); ``scale=1.5`` multiplies the type size.
+A fixed frame that fills the screen without scrolling (sizes in vh/vw, see
+assets/wall.css): a header with the station, the view's name and a live clock,
+the KPI strip, and below it one of the wall's views (``dashboard.rotation``):
+综合态势 (report feed, map with today's incidents and live patrols, dispatch
+queue, hourly strips), 网格上报, 派单调度, 巡逻防控, 警情态势, 矛盾纠纷. No
+widgets but the alarm's 已知悉 button: the wall is never touched. Parameters
+come from the URL only:
+
+- filters ``community``, ``grid``, ``cat`` (the wall always shows today);
+- ``view=dispatch`` pins one view; ``rotate=overview:60,dispatch:30`` cycles,
+  each view for its own seconds, in step with the wall clock (so a reload or a
+  server restart comes back to the same place in the cycle);
+- ``scale=1.5`` multiplies the type size; ``sound=1`` chimes on a new alarm;
+  ``reload=04:00`` / ``reload=off`` overrides DASHBOARD_WALL_RELOAD_AT.
 
 Live tiles are ``st.fragment(run_every=...)``: each polls a cheap change
 marker (``reports.latest_id``, ``dispatch.latest_event_id``, or the clock for
 figures that move with time) and re-queries only when it changed; the last
-result is kept per tile in ``st.session_state``. A failing query leaves the
-last good data on screen under a red banner with its age.
+result is kept per tile in ``st.session_state`` (a fixed set of keys: nothing
+grows). A failing query leaves the last good data on screen under a red banner
+with its age. Alarms (a new 紧急/特急 report, a task just gone 超期) flash in a
+bar at the foot of the screen and on their rows for DASHBOARD_ALARM_SECONDS or
+until 已知悉 is pressed.
 
 "Now" on the wall (``wall_now``) is the current time, not the frame's cached
 ``ctx.now``: ``timeutil.utcnow()``, or with DASHBOARD_NOW set, that instant
@@ -22,6 +32,7 @@ has a ticking clock and countdowns).
 
 from __future__ import annotations
 
+import logging
 import html
 import time
 from datetime import datetime, timedelta
@@ -31,22 +42,26 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from dashboard import fmt, maps, mask, timeutil
-from dashboard.config import PROJECT_ROOT
+from dashboard import fmt, maps, mask, rotation, sound, timeutil
+from dashboard import wall_html as wh
+from dashboard.config import PROJECT_ROOT, parse_time_of_day
 from dashboard.database import DataError
 from dashboard.frame import context
-from queries import dispatch, measures, patrol, places, reports, wall
+from queries import disputes, dispatch, incidents, measures, overview, patrol, places, reports, wall
 
 CSS_PATH = PROJECT_ROOT / "assets" / "wall.css"
 FEED_ROWS = 12
 QUEUE_ROWS = 10
-AMBER_MINUTES = 120  # a deadline closer than this is shown amber
 KPI_EVERY_S, FEED_EVERY_S, QUEUE_EVERY_S, MAP_EVERY_S, TREND_EVERY_S = 3, 2, 3, 30, 60
+SIDE_EVERY_S, ALARM_EVERY_S = 10, 2
 # Figures that move with time alone (today's counts, overdue, patrol presence)
 # are re-queried at least this often even when no marker changed.
-KPI_REFRESH_S, QUEUE_REFRESH_S = 30, 60
+KPI_REFRESH_S, QUEUE_REFRESH_S, ALARM_REFRESH_S, SIDE_REFRESH_S = 30, 60, 10, 120
 WEEKDAYS = "一二三四五六日"
+TABLE_ROWS = 4  # rows of a table in the 20vh strip at the foot
+RELOAD_JS = "<script>window.location.reload()</script>"
 
+LOG = logging.getLogger("jwrh.wall")
 ctx = context()
 f = ctx.filters
 e = html.escape
@@ -81,7 +96,9 @@ def scale_param() -> tuple[float, str | None]:
 def live(key: str, marker: Callable[[], Any], load: Callable[[], Any], render: Callable[[Any], str]) -> None:
     """One live tile: poll ``marker()``; call ``load()`` when it changed (or on the
     first run); draw ``render(data)`` as one HTML block. On DataError keep the
-    last good data and add a red banner "数据更新于 …，已中断 N 秒"."""
+    last good data and add a red banner "数据更新于 …，已中断 N 秒". Any other
+    error (a bug) is logged and keeps the last data too, under its own banner:
+    the wall never shows a traceback."""
     box = st.session_state.setdefault("_wall_tiles", {}).setdefault(key, {})
     real = timeutil.utcnow()
     try:
@@ -90,12 +107,23 @@ def live(key: str, marker: Callable[[], Any], load: Callable[[], Any], render: C
             box["data"] = load()
             box["marker"] = m
         box["ok_at"] = real
-        box["failed"] = False
+        box["failed"] = None
     except DataError:
-        box["failed"] = True
-    body = render(box["data"]) if "data" in box else '<div class="jw-w-wait">数据加载中…</div>'
+        box["failed"] = "db"
+    except Exception:
+        LOG.exception("wall tile %s failed", key)
+        box["failed"] = "bug"
+    body = '<div class="jw-w-wait">数据加载中…</div>'
+    if "data" in box:
+        try:
+            body = render(box["data"])
+        except Exception:
+            LOG.exception("wall tile %s failed to render", key)
+            box["failed"] = "bug"
     banner = ""
-    if box.get("failed"):
+    if box.get("failed") == "bug":
+        banner = '<div class="jw-w-stale">本栏暂不可用（程序错误，已记入日志）</div>'
+    elif box.get("failed"):
         if "ok_at" in box:
             gap = int((real - box["ok_at"]).total_seconds())
             banner = f'<div class="jw-w-stale">数据更新于 {timeutil.fmt_local(box["ok_at"], "%H:%M:%S")}，已中断 {gap} 秒</div>'
@@ -118,11 +146,53 @@ def station_title() -> str:
     return f"{station} · 综合指挥室"
 
 
+def reload_param() -> tuple[Any, str | None]:
+    """``?reload=HH:MM[:SS]`` / ``off`` overrides DASHBOARD_WALL_RELOAD_AT."""
+    raw = st.query_params.get("reload")
+    if raw in (None, ""):
+        return ctx.settings.wall_reload_at, None
+    try:
+        return parse_time_of_day(str(raw)[:8]), None
+    except ValueError:
+        return ctx.settings.wall_reload_at, f"已忽略无效的自动刷新时间 reload={str(raw)[:12]}（应为 时:分 或 off）"
+
+
+def sound_param() -> bool:
+    raw = st.query_params.get("sound")
+    return ctx.settings.alarm_sound if raw in (None, "") else str(raw) not in ("0", "off", "false", "no")
+
+
+def reload_due() -> bool:
+    """True once the wall's daily self-reload instant (after this session opened) has passed."""
+    opened = st.session_state.setdefault("_wall_opened", timeutil.utcnow())
+    due = rotation.next_reload(opened, RELOAD_AT)
+    if due is None or timeutil.utcnow() < due:
+        return False
+    last = st.session_state.get("_wall_reload_sent")
+    if last is not None and time.monotonic() - last < 60:  # sent; give the browser a minute
+        return False
+    st.session_state["_wall_reload_sent"] = time.monotonic()
+    return True
+
+
 @st.fragment(run_every=1)
 def clock() -> None:
+    """The clock, and the wall's sense of time: switches the view when the
+    rotation says so (a full rerun), and reloads the page at the daily instant."""
+    pos = rotation.position(STEPS, PINNED, time.time())
+    if pos.view != VIEW:
+        st.rerun()
+    if reload_due():
+        st.html(RELOAD_JS, unsafe_allow_javascript=True)
     local = timeutil.to_local(wall_now())
+    chip = ""
+    if pos.left_s is not None:
+        chip = (
+            f'<span class="jw-w-rot" data-view="{pos.view}" data-left="{pos.left_s}" title="下一屏 {e(rotation.VIEWS[pos.next_view])}">'
+            f"{pos.index + 1}/{pos.steps} · {pos.left_s}秒</span>"
+        )
     st.html(
-        f'<div class="jw-w-clock"><span class="jw-w-date">{local:%Y-%m-%d} 星期{WEEKDAYS[local.weekday()]}</span>'
+        f'<div class="jw-w-clock">{chip}<span class="jw-w-date">{local:%Y-%m-%d} 星期{WEEKDAYS[local.weekday()]}</span>'
         f'<span class="jw-w-time" data-clock="{local:%H:%M:%S}">{local:%H:%M:%S}</span></div>'
     )
 
@@ -185,88 +255,39 @@ def kpi_strip() -> None:
 # --- report feed -----------------------------------------------------------------------
 
 
-def feed_html(df: pd.DataFrame) -> str:
-    if df.empty:
-        return '<div class="jw-w-title">最新网格上报</div><div class="jw-w-none">今日暂无上报</div>'
-    items = []
-    for r in df.itertuples():
-        urgent = r.urgency in reports.URGENT
-        badge = f'<span class="jw-w-urg">{e(r.urgency)}</span>' if urgent else ""
-        items.append(
-            f'<li class="jw-w-report{" urgent" if urgent else ""}" data-report-id="{int(r.id)}">'
-            f'<div class="jw-w-report-head"><span class="jw-w-hhmm">{timeutil.fmt_local(r.reported_at, "%H:%M")}</span>'
-            f'<span class="jw-w-cat">{e(r.category)}</span>{badge}'
-            f'<span class="jw-w-place">{e(r.community)} · {e(r.grid)}</span></div>'
-            f'<div class="jw-w-text">{e(mask.text(r.text))}</div></li>'
-        )
-    return '<div class="jw-w-title">最新网格上报</div><ul class="jw-w-feed">' + "".join(items) + "</ul>"
-
-
-def load_feed(now: datetime) -> pd.DataFrame:
-    return reports.latest(ctx.engine, f.places_only(), (now - timedelta(days=30), now + timedelta(minutes=1)), limit=FEED_ROWS)
+def flashing() -> set[str]:
+    """Keys of the alarms flashing now (set by the alarm tile)."""
+    return st.session_state.get("_wall_flashing") or set()
 
 
 @st.fragment(run_every=FEED_EVERY_S)
-def feed() -> None:
+def feed(rows: int = FEED_ROWS, cols: int = 1) -> None:
     now = wall_now()
-    live("feed", lambda: reports.latest_id(ctx.engine), lambda: load_feed(now), feed_html)
+    window = (now - timedelta(days=30), now + timedelta(minutes=1))
+    live(
+        "feed" if cols == 1 else "feed2",
+        lambda: reports.latest_id(ctx.engine),
+        lambda: reports.latest(ctx.engine, f.places_only(), window, limit=rows),
+        lambda df: wh.feed_html(df, flashing=flashing(), cols=cols),
+    )
 
 
 # --- dispatch queue --------------------------------------------------------------------
 
 
-def left_text(minutes: float) -> str:
-    """A countdown: 剩 2时05分 / 剩 42分08秒 / 超期 1时12分."""
-    secs = int(abs(minutes) * 60)
-    h, rem = divmod(secs, 3600)
-    m, s = divmod(rem, 60)
-    if h >= 24:
-        span = f"{h // 24}天{h % 24}时"
-    elif h:
-        span = f"{h}时{m:02d}分"
-    else:
-        span = f"{m}分{s:02d}秒"
-    return ("超期 " if minutes < 0 else "剩 ") + span
-
-
-def queue_html(data: tuple[pd.DataFrame, int]) -> str:
-    df, n_open, n_overdue = data
-    now = wall_now()
-    rows = []
-    for r in df.head(QUEUE_ROWS).itertuples():
-        if pd.notna(r.deadline_at):
-            minutes = (r.deadline_at.to_pydatetime() - now).total_seconds() / 60
-            level = "red" if minutes < 0 else "amber" if minutes < AMBER_MINUTES else "ok"
-            count = left_text(minutes)
-        else:
-            waited = (now - r.created_at.to_pydatetime()).total_seconds() / 60
-            level, count = "wait", "已等 " + left_text(waited)[2:]
-        who = mask.name(r.officer) if isinstance(r.officer, str) and r.officer else (r.department if isinstance(r.department, str) else "")
-        rows.append(
-            f'<li class="jw-w-task {level}" data-task-id="{int(r.id)}" data-phase="{int(r.phase)}">'
-            f'<div class="jw-w-task-head"><span class="jw-w-cat">{e(r.category)}</span>'
-            f'<span class="jw-w-state">{e(r.state)}</span><span class="jw-w-left">{e(count)}</span></div>'
-            f'<div class="jw-w-task-sub">{e(r.community)} · {e(r.grid)}<span class="jw-w-who">{e(who or "待派单")}</span></div></li>'
-        )
-    head = f'<div class="jw-w-title">派单队列<span>未办结 {n_open} 件 · 超期 {n_overdue} 件</span></div>'
-    if not rows:
-        return head + '<div class="jw-w-none">暂无未办结工单</div>'
-    return head + '<ul class="jw-w-queue">' + "".join(rows) + "</ul>"
-
-
 @st.fragment(run_every=QUEUE_EVERY_S)
-def queue() -> None:
+def queue(rows: int = QUEUE_ROWS, cols: int = 1) -> None:
     now = wall_now()
     pf = f.places_only()
     live(
-        "queue",
+        "queue" if cols == 1 else "queue2",
         lambda: (dispatch.latest_event_id(ctx.engine), every(QUEUE_REFRESH_S, now)),
         lambda: (
-            dispatch.open_tasks(ctx.engine, pf, now, limit=QUEUE_ROWS),
+            dispatch.open_tasks(ctx.engine, pf, now, limit=rows),
             dispatch.open_count(ctx.engine, pf, now),
             measures.overdue_count(ctx.engine, pf, now),
         ),
-        queue_html,
+        lambda d: wh.queue_html(*d, wall_now(), rows=rows, flashing=flashing(), cols=cols),
     )
 
 
@@ -281,10 +302,8 @@ def _shapes(_engine, db_key: str, f_places) -> pd.DataFrame:  # noqa: ANN001
     return places.grid_shapes(_engine, f_places)
 
 
-def draw_map(data: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
-    shapes, points, patrols = data
-    layers = [maps.grid_outline_layer(shapes, pickable=False, fill=[20, 40, 80, 60])]
-    layers += maps.place_label_layers(shapes, {p.id: p.name for p in ctx.catalogue.stations}, narrowed=f.grid_id is not None)
+def point_layers(points: pd.DataFrame, patrols: pd.DataFrame) -> list[pdk.Layer]:
+    layers = []
     if len(points):
         layers.append(
             pdk.Layer(
@@ -301,62 +320,64 @@ def draw_map(data: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
                 stroked=True, get_line_color=[10, 16, 32, 255], line_width_min_pixels=3,
             )
         )
+    return layers
+
+
+def draw_map(shapes: pd.DataFrame, extra: list[pdk.Layer], key: str) -> None:
+    layers = [maps.grid_outline_layer(shapes, pickable=False, fill=[20, 40, 80, 60])]
+    layers += maps.place_label_layers(shapes, {p.id: p.name for p in ctx.catalogue.stations}, narrowed=f.grid_id is not None)
     view = maps.view_state(maps.rings(shapes["boundary_geojson"]), width_px=1000, height_px=540)
-    st.pydeck_chart(maps.deck(layers, view), height=540, key="wall-deck")
+    st.pydeck_chart(maps.deck(layers + extra, view), height=540, key=key)
+
+
+def map_tile(key: str, load: Callable[[datetime], tuple], caption: Callable[[tuple], str], layers: Callable[[tuple], list]) -> None:
+    """A live map: ``load(now)`` → data (shapes first); the last good data stays on
+    a failure with the age of the data in the title."""
+    now = wall_now()
+    box = st.session_state.setdefault("_wall_tiles", {}).setdefault(key, {})
+    real = timeutil.utcnow()
+    try:
+        box.update(data=load(now), ok_at=real, failed=False)
+    except DataError:
+        box["failed"] = True
+    except Exception:  # see live()
+        LOG.exception("wall map %s failed", key)
+        box["failed"] = True
+    data = box.get("data")
+    if data is None:
+        st.html('<div class="jw-w-stale">数据源暂不可用，正在重试</div>')
+        return
+    stale = ""
+    if box.get("failed"):
+        stale = f'<span class="jw-w-stale-inline">数据更新于 {timeutil.fmt_local(box["ok_at"], "%H:%M:%S")}，已中断 {int((real - box["ok_at"]).total_seconds())} 秒</span>'
+    st.html(f'<div class="jw-w-title">{caption(data)}{stale}</div>')
+    if data[0].empty:
+        st.html('<div class="jw-w-none">筛选范围内没有网格</div>')
+    else:
+        draw_map(data[0], layers(data), key=f"wall-deck-{key}")
+
+
+def legend_dots(points: pd.DataFrame, patrols: pd.DataFrame) -> str:
+    return f'<span><i class="jw-w-dot inc"></i>今日警情 {len(points)} 起　<i class="jw-w-dot pat"></i>在岗巡逻 {len(patrols)} 组</span>'
 
 
 @st.fragment(run_every=MAP_EVERY_S)
 def grid_map() -> None:
-    now = wall_now()
-    key = "map"
-    box = st.session_state.setdefault("_wall_tiles", {}).setdefault(key, {})
-    real = timeutil.utcnow()
-    try:
-        shapes = _shapes(ctx.engine, ctx.db_key, f.places_only())
-        points = wall.incident_points(ctx.engine, f, wall.today_window(now))
-        patrols = patrol.live_positions(ctx.engine, f.places_only(), now)
-        box.update(data=(shapes, points, patrols), ok_at=real, failed=False)
-    except DataError:
-        box["failed"] = True
-    data = box.get("data")
-    if data is not None:
-        shapes, points, patrols = data
-        stale = ""
-        if box.get("failed"):
-            stale = f'<span class="jw-w-stale-inline">数据更新于 {timeutil.fmt_local(box["ok_at"], "%H:%M:%S")}，已中断 {int((real - box["ok_at"]).total_seconds())} 秒</span>'
-        st.html(
-            f'<div class="jw-w-title">{e(ctx.scope_label())} · 今日警情与巡逻力量{stale}'
-            f'<span><i class="jw-w-dot inc"></i>今日警情 {len(points)} 起　<i class="jw-w-dot pat"></i>在岗巡逻 {len(patrols)} 组</span></div>'
+    def load(now: datetime) -> tuple:
+        return (
+            _shapes(ctx.engine, ctx.db_key, f.places_only()),
+            wall.incident_points(ctx.engine, f, wall.today_window(now)),
+            patrol.live_positions(ctx.engine, f.places_only(), now),
         )
-        if shapes.empty:
-            st.html('<div class="jw-w-none">筛选范围内没有网格</div>')
-        else:
-            draw_map(data)
-    else:
-        st.html('<div class="jw-w-stale">数据源暂不可用，正在重试</div>')
+
+    map_tile(
+        "map", load,
+        lambda d: f"{e(ctx.scope_label())} · 今日警情与巡逻力量" + legend_dots(d[1], d[2]),
+        lambda d: point_layers(d[1], d[2]),
+    )
 
 
 # --- trend strip -----------------------------------------------------------------------
-
-
-def bars_html(title: str, today: list[int], yesterday: list[int], hour_now: int, unit: str) -> str:
-    top = max(max(today), max(yesterday), 1)
-    cols = []
-    for h in range(24):
-        t = 100 * today[h] / top
-        y = 100 * yesterday[h] / top
-        future = " future" if h > hour_now else ""
-        label = f"{h:02d}" if h % 3 == 0 else ""
-        cols.append(
-            f'<div class="jw-w-hour{future}" title="{h:02d}时 今日 {today[h]} {unit} / 昨日 {yesterday[h]} {unit}">'
-            f'<div class="jw-w-bars"><div class="jw-w-bar y" style="height:{y:.1f}%"></div>'
-            f'<div class="jw-w-bar t" style="height:{t:.1f}%"></div></div><div class="jw-w-hl">{label}</div></div>'
-        )
-    return (
-        f'<div class="jw-w-trend"><div class="jw-w-title">{e(title)}<span>今日 {sum(today)} {unit} · 昨日全天 {sum(yesterday)} {unit}'
-        '　<i class="jw-w-key t"></i>今日 <i class="jw-w-key y"></i>昨日</span></div>'
-        f'<div class="jw-w-hours">{"".join(cols)}</div></div>'
-    )
 
 
 def trend_html(data: tuple[datetime, pd.DataFrame]) -> str:
@@ -364,8 +385,8 @@ def trend_html(data: tuple[datetime, pd.DataFrame]) -> str:
     hour_now = wall.local_hour_of(at)
     return (
         '<div class="jw-w-trends">'
-        + bars_html("警情分时走势 · 今日与昨日", df["incidents"].tolist(), df["incidents_yesterday"].tolist(), hour_now, "起")
-        + bars_html("网格上报分时走势 · 今日与昨日", df["reports"].tolist(), df["reports_yesterday"].tolist(), hour_now, "条")
+        + wh.hourly_html("警情分时走势 · 今日与昨日", df["incidents"].tolist(), df["incidents_yesterday"].tolist(), hour_now, "起")
+        + wh.hourly_html("网格上报分时走势 · 今日与昨日", df["reports"].tolist(), df["reports_yesterday"].tolist(), hour_now, "条")
         + "</div>"
     )
 
@@ -376,34 +397,417 @@ def trends() -> None:
     live("trend", lambda: (reports.latest_id(ctx.engine), every(TREND_EVERY_S, now)), lambda: (now, wall.hourly(ctx.engine, f, now)), trend_html)
 
 
+# --- alarms ----------------------------------------------------------------------------
+
+
+def _acknowledge(keys: tuple[str, ...]) -> None:
+    acked = st.session_state.setdefault("_wall_acked", {})
+    acked.update({k: timeutil.utcnow() for k in keys})
+
+
+@st.fragment(run_every=ALARM_EVERY_S)
+def alarms() -> None:
+    """A new 紧急/特急 report or a task just gone 超期 flashes (here, in a bar at the
+    foot of the screen, and on its row) for ALARM_S seconds or until 已知悉."""
+    now = wall_now()
+    box = st.session_state.setdefault("_wall_tiles", {}).setdefault("alarm", {})
+    try:
+        m = (reports.latest_id(ctx.engine), dispatch.latest_event_id(ctx.engine), every(ALARM_REFRESH_S, now))
+        if box.get("marker") != m:
+            box["data"] = wall.alarms(ctx.engine, f, now, ALARM_S)
+            box["marker"] = m
+    except DataError:
+        pass  # the tiles say the database is down; keep the last alarms
+    df = box.get("data")
+    if df is None:
+        return
+    df = df[df["at"] > pd.Timestamp(now - timedelta(seconds=ALARM_S))]
+    real = timeutil.utcnow()
+    acked = st.session_state.setdefault("_wall_acked", {})
+    for k in [k for k, at in acked.items() if real - at > timedelta(seconds=2 * ALARM_S)]:
+        del acked[k]  # bounded: an acknowledgement outlives its alarm, then goes
+    active = df[~df["key"].isin(list(acked))]
+    st.session_state["_wall_flashing"] = set(active["key"])
+    if active.empty:
+        return
+    with st.container(key="wall-alarm", horizontal=True):
+        st.html(wh.alarm_html(active))
+        st.button("已知悉", key="wall-ack", on_click=_acknowledge, args=(tuple(active["key"]),))
+    if SOUND:
+        heard = st.session_state.setdefault("_wall_heard", {})
+        for k in [k for k, at in heard.items() if real - at > timedelta(seconds=2 * ALARM_S)]:
+            del heard[k]
+        fresh = [k for k in active["key"] if k not in heard]
+        if fresh:
+            heard.update({k: real for k in fresh})
+            st.session_state["_wall_chime_until"] = real + timedelta(seconds=4)
+        if real < st.session_state.get("_wall_chime_until", real):
+            with st.container(key="wall-sound"):
+                st.audio(sound.chime(), format="audio/wav", autoplay=True)
+
+
+# --- side panels of the other views ----------------------------------------------------
+
+
+def month_filters() -> Any:
+    """The filtered places over this month so far (环比: last month, 同比: last year)."""
+    return f.places_only().with_period("month", timeutil.local_today(wall_now()))
+
+
+@st.fragment(run_every=SIDE_EVERY_S)
+def report_categories() -> None:
+    now = wall_now()
+    today = wall.today_window(now)
+    yday = (today[0] - timedelta(days=1), today[1] - timedelta(days=1))
+
+    def load() -> tuple:
+        pf = f.places_only()
+        return (
+            reports.by_category(ctx.engine, pf, today),
+            reports.by_category(ctx.engine, pf, yday),
+            reports.urgent_count(ctx.engine, pf, today),
+        )
+
+    def render(d: tuple) -> str:
+        t, y, urgent = d
+        before = dict(zip(y["category"], y["n"]))
+        rows = [(c, float(n), f"{int(n)}（昨 {int(before.get(c, 0))}）") for c, n in zip(t["category"], t["n"])]
+        head = wh.title("今日上报分类", f"紧急·特急 {urgent} 条 · 括号内为昨日同时段")
+        return wh.hbars_html(head, rows) if rows else head + wh.none("今日暂无上报")
+
+    live("rcat", lambda: (reports.latest_id(ctx.engine), every(SIDE_REFRESH_S, now)), load, render)
+
+
+@st.fragment(run_every=TREND_EVERY_S)
+def report_trend() -> None:
+    now = wall_now()
+
+    def render(d: tuple) -> str:
+        at, hourly, daily = d
+        return (
+            '<div class="jw-w-trends">'
+            + wh.hourly_html("网格上报分时走势 · 今日与昨日", hourly["reports"].tolist(), hourly["reports_yesterday"].tolist(), wall.local_hour_of(at), "条")
+            + wh.daily_html("近30天每日上报", daily, "条")
+            + "</div>"
+        )
+
+    live(
+        "rtrend",
+        lambda: (reports.latest_id(ctx.engine), every(TREND_EVERY_S, now)),
+        lambda: (now, wall.hourly(ctx.engine, f, now), overview.report_trend(ctx.engine, f.places_only(), now)),
+        render,
+    )
+
+
+def _rate(v: float | None) -> str:
+    return fmt.pct(None if v is None or pd.isna(v) else float(v))
+
+
+def _hours(v: float | None) -> str:
+    return "—" if v is None or pd.isna(v) else f"{float(v):.1f}"
+
+
+@st.fragment(run_every=SIDE_EVERY_S)
+def dispatch_side() -> None:
+    now = wall_now()
+    mf = month_filters()
+    live(
+        "dside",
+        lambda: (dispatch.latest_event_id(ctx.engine), every(SIDE_REFRESH_S, now)),
+        lambda: dispatch.loop_kpis(ctx.engine, mf, now),
+        lambda k: wh.title("本月派单闭环", "同比 去年同期 · 环比 上月") + wh.kpi_cards_html(k, columns=2),
+    )
+
+
+@st.fragment(run_every=TREND_EVERY_S)
+def dispatch_tables() -> None:
+    now = wall_now()
+    month = month_filters().window(now)
+
+    def table(df: pd.DataFrame, what: str) -> str:
+        df = df.head(TABLE_ROWS)
+        rows = [[g, fmt.count(c), _rate(r1), _rate(r2), _hours(h)] for g, c, r1, r2, h in
+                zip(df["group"], df["created"], df["on_time_rate"], df["closure_rate"], df["mean_close_hours"])]
+        bad = [[False, False, pd.notna(r1) and r1 < 0.9, False, False] for r1 in df["on_time_rate"]]
+        return wh.table_html(wh.title(f"本月闭环 · 按{what}", "派单多者在前"), [what, "派单", "按时反馈率", "办结率", "平均处置(小时)"], rows, bad=bad)
+
+    live(
+        "dtables",
+        lambda: (dispatch.latest_event_id(ctx.engine), every(SIDE_REFRESH_S, now)),
+        lambda: (
+            dispatch.loop_by(ctx.engine, f.places_only(), month, by="community"),
+            dispatch.loop_by(ctx.engine, f.places_only(), month, by="department"),
+        ),
+        lambda d: '<div class="jw-w-trends">' + table(d[0], "社区") + table(d[1], "部门") + "</div>",
+    )
+
+
+HEX_COLOR = [64, 156, 255]
+
+
+@st.fragment(run_every=MAP_EVERY_S)
+def patrol_map() -> None:
+    def load(now: datetime) -> tuple:
+        today = wall.today_window(now)
+        return (
+            _shapes(ctx.engine, ctx.db_key, f.places_only()),
+            wall.incident_points(ctx.engine, f, today),
+            patrol.live_positions(ctx.engine, f.places_only(), now),
+            patrol.visited_cells(ctx.engine, f.places_only(), today),
+        )
+
+    def layers(d: tuple) -> list:
+        cells = d[3]
+        out = []
+        if len(cells):
+            top = max(int(cells["points"].max()), 1)
+            data = [{"h3": h, "a": int(60 + 160 * min(p / top, 1.0) ** 0.5)} for h, p in zip(cells["h3"], cells["points"])]
+            out.append(
+                pdk.Layer("H3HexagonLayer", id="patrol-cells", data=data, get_hexagon="h3", extruded=False, stroked=False,
+                          get_fill_color=f"[{HEX_COLOR[0]}, {HEX_COLOR[1]}, {HEX_COLOR[2]}, a]", pickable=False)
+            )
+        return out + point_layers(d[1], d[2])
+
+    map_tile(
+        "pmap", load,
+        lambda d: f'{e(ctx.scope_label())} · 今日巡逻轨迹覆盖<span>覆盖 {len(d[3])} 个街区单元　'
+        + legend_dots(d[1], d[2])[6:],
+        layers,
+    )
+
+
+@st.fragment(run_every=SIDE_EVERY_S)
+def patrol_side() -> None:
+    now = wall_now()
+
+    def render(df: pd.DataFrame) -> str:
+        head = wh.title("在岗巡逻力量", f"{len(df)} 组 · 末次定位")
+        if df.empty:
+            return head + wh.none("当前无在岗巡逻")
+        rows = [[t, k, f"{s}班", timeutil.fmt_local(a.to_pydatetime() if hasattr(a, "to_pydatetime") else a, "%H:%M")]
+                for t, k, s, a in zip(df["team"], df["kind"], df["shift"], df["at"])]
+        return wh.table_html(head, ["队组", "类别", "班次", "定位"], rows, num_from=3)
+
+    live("pside", lambda: every(SIDE_EVERY_S * 3, now), lambda: patrol.live_positions(ctx.engine, f.places_only(), now), render)
+
+
+@st.fragment(run_every=TREND_EVERY_S)
+def incident_month() -> None:
+    now = wall_now()
+    live(
+        "itrend",
+        lambda: every(TREND_EVERY_S * 5, now),
+        lambda: overview.incident_trend(ctx.engine, f, now),
+        lambda df: wh.daily_html("近30天每日警情", df, "起"),
+    )
+
+
+@st.fragment(run_every=SIDE_EVERY_S)
+def incident_categories() -> None:
+    now = wall_now()
+    today = wall.today_window(now)
+    week = (today[1] - timedelta(days=7), today[1])
+    windows = {
+        "today": today,
+        "yday": (today[0] - timedelta(days=1), today[1] - timedelta(days=1)),
+        "week": week,
+        "prev": (week[0] - timedelta(days=7), week[0]),
+    }
+
+    def render(d: dict) -> str:
+        counts = {k: dict(zip(v["category"], v["n"])) for k, v in d.items()}
+        cats = sorted(set().union(*counts.values()), key=lambda c: -counts["week"].get(c, 0))
+        rows, bad = [], []
+        for c in cats[:8]:
+            w, p = int(counts["week"].get(c, 0)), int(counts["prev"].get(c, 0))
+            ch = measures.change(w, p)
+            rows.append([c, fmt.count(counts["today"].get(c, 0)), fmt.count(counts["yday"].get(c, 0)), fmt.count(w), fmt.count(p),
+                         fmt.change_marked(ch, "count", measures.significant(w, p))])
+            bad.append([False] * 5 + [ch is not None and ch > 0 and measures.significant(w, p)])
+        head = wh.title("警情分类", "今日/昨日同时段 · 近7天/前7天")
+        return wh.table_html(head, ["类别", "今日", "昨日", "近7天", "前7天", "环比"], rows, bad=bad) if rows else head + wh.none("近14天无警情")
+
+    live("icat", lambda: every(SIDE_REFRESH_S, now), lambda: {k: incidents.by_category(ctx.engine, f, w) for k, w in windows.items()}, render)
+
+
+@st.fragment(run_every=SIDE_EVERY_S)
+def dispute_cards() -> None:
+    now = wall_now()
+    mf = month_filters()
+    live(
+        "dcards",
+        lambda: every(SIDE_REFRESH_S, now),
+        lambda: disputes.kpis(ctx.engine, mf, mf.window(now), now),
+        lambda k: wh.title("本月矛盾纠纷", "化解率、满意率目标 95%") + wh.kpi_cards_html(k, columns=2),
+    )
+
+
+@st.fragment(run_every=SIDE_EVERY_S)
+def dispute_kinds() -> None:
+    now = wall_now()
+    mf = month_filters()
+
+    def render(df: pd.DataFrame) -> str:
+        if df.empty:
+            return wh.title("本月纠纷类型") + wh.none("本月暂无纠纷")
+        by_kind = df.groupby("kind", sort=False)["n"].sum()
+        lvl3 = df[df["level"] >= 3].groupby("kind", sort=False)["n"].sum()
+        rows = [(k, float(n), f"{int(n)}" + (f"（三级 {int(lvl3[k])}）" if k in lvl3 else "")) for k, n in by_kind.items()]
+        rows.sort(key=lambda r: -r[1])
+        return wh.hbars_html(wh.title("本月纠纷类型", "括号内为升至三级调处"), rows[:9])
+
+    live("dkinds", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.by_kind_level(ctx.engine, mf, mf.window(now)), render)
+
+
+@st.fragment(run_every=SIDE_EVERY_S)
+def dispute_visits() -> None:
+    now = wall_now()
+
+    def render(df: pd.DataFrame) -> str:
+        n_over = int(df["overdue"].sum()) if len(df) else 0
+        head = wh.title("回访待办", f"超期 {n_over} 件 · 7天内到期 {len(df) - n_over} 件")
+        if df.empty:
+            return head + wh.none("暂无待回访纠纷")
+        items = []
+        for r in df.head(QUEUE_ROWS).itertuples():
+            left = wh.left_text((r.visit_due_at.to_pydatetime() - wall_now()).total_seconds() / 60)
+            items.append(
+                f'<li class="jw-w-task {"red" if r.overdue else "ok"}"><div class="jw-w-task-head"><span class="jw-w-cat">{e(r.kind)}</span>'
+                f'<span class="jw-w-left">{e(left)}</span></div>'
+                f'<div class="jw-w-task-sub">{e(r.community)} · {e(r.grid)}<span class="jw-w-who">{e(mask.text(r.summary or ""))}</span></div></li>'
+            )
+        return head + '<ul class="jw-w-queue cols1">' + "".join(items) + "</ul>"
+
+    live("dvisits", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.visits_due(ctx.engine, f.places_only(), now, limit=QUEUE_ROWS), render)
+
+
+@st.fragment(run_every=TREND_EVERY_S)
+def dispute_places() -> None:
+    now = wall_now()
+    mf = month_filters()
+    by = "grid" if f.community_id is not None or f.grid_id is not None else "community"
+    what = "网格" if by == "grid" else "社区"
+
+    def render(df: pd.DataFrame) -> str:
+        df = df[df["found"] + df["closed"] > 0].sort_values(["resolution_rate", "found"], ascending=[True, False], na_position="last").head(TABLE_ROWS)
+        rows = [[n, fmt.count(fd), _rate(rr), _rate(sr)] for n, fd, rr, sr in zip(df["name"], df["found"], df["resolution_rate"], df["satisfaction_rate"])]
+        bad = [[False, False, pd.notna(rr) and rr < 0.95, pd.notna(sr) and sr < 0.95] for rr, sr in zip(df["resolution_rate"], df["satisfaction_rate"])]
+        return wh.table_html(wh.title(f"本月各{what} · 化解率由低到高", "目标 95%"), [what, "新发现", "化解率", "满意率"], rows, bad=bad)
+
+    live("dplaces", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.rates_by_place(ctx.engine, mf, mf.window(now), by=by), render)
+
+
+# --- the views -------------------------------------------------------------------------
+
+
+def main_columns(spec: list[float]) -> list:
+    return st.columns(spec, gap="small")
+
+
+def view_overview() -> None:
+    with st.container(key="wall-main"):
+        left, centre, right = main_columns([1.05, 1.9, 1.05])
+        with left, st.container(key="wall-feed"):
+            feed()
+        with centre, st.container(key="wall-map"):
+            grid_map()
+        with right, st.container(key="wall-queue"):
+            queue()
+    with st.container(key="wall-trend"):
+        trends()
+
+
+def view_reports() -> None:
+    with st.container(key="wall-main"):
+        left, right = main_columns([2.1, 1])
+        with left, st.container(key="wall-feed"):
+            feed(rows=FEED_ROWS * 2, cols=2)
+        with right, st.container(key="wall-side"):
+            report_categories()
+    with st.container(key="wall-trend"):
+        report_trend()
+
+
+def view_dispatch() -> None:
+    with st.container(key="wall-main"):
+        left, right = main_columns([2.1, 1])
+        with left, st.container(key="wall-queue"):
+            queue(rows=QUEUE_ROWS * 2, cols=2)
+        with right, st.container(key="wall-side"):
+            dispatch_side()
+    with st.container(key="wall-trend"):
+        dispatch_tables()
+
+
+def view_patrol() -> None:
+    with st.container(key="wall-main"):
+        left, right = main_columns([2.1, 1])
+        with left, st.container(key="wall-map"):
+            patrol_map()
+        with right, st.container(key="wall-side"):
+            patrol_side()
+    with st.container(key="wall-trend"):
+        trends()
+
+
+def view_trends() -> None:
+    with st.container(key="wall-main"):
+        left, right = main_columns([1.5, 1])
+        with left, st.container(key="wall-side"):
+            incident_month()
+        with right, st.container(key="wall-side2"):
+            incident_categories()
+    with st.container(key="wall-trend"):
+        trends()
+
+
+def view_disputes() -> None:
+    with st.container(key="wall-main"):
+        left, centre, right = main_columns([1.1, 1.1, 1])
+        with left, st.container(key="wall-side"):
+            dispute_cards()
+        with centre, st.container(key="wall-side2"):
+            dispute_kinds()
+        with right, st.container(key="wall-side3"):
+            dispute_visits()
+    with st.container(key="wall-trend"):
+        dispute_places()
+
+
+VIEW_PAGES: dict[str, Callable[[], None]] = {
+    "overview": view_overview,
+    "reports": view_reports,
+    "dispatch": view_dispatch,
+    "patrol": view_patrol,
+    "trends": view_trends,
+    "disputes": view_disputes,
+}
+assert list(VIEW_PAGES) == list(rotation.VIEWS)
+
 # --- the page --------------------------------------------------------------------------
 
 scale, scale_warning = scale_param()
+STEPS, rotate_warnings = rotation.parse_rotate(st.query_params.get("rotate"))
+PINNED, view_warning = rotation.parse_view(st.query_params.get("view"))
+VIEW = rotation.position(STEPS, PINNED, time.time()).view
+RELOAD_AT, reload_warning = reload_param()
+SOUND = sound_param()
+ALARM_S = ctx.settings.alarm_seconds
+
 st.html(f"<style>{CSS_PATH.read_text(encoding='utf-8')}\n:root {{ --ws: {scale:g}; }}</style>")
 warnings = list(st.session_state.get("_jw_wall_warnings") or [])
-if scale_warning:
-    warnings.append(scale_warning)
+warnings += [w for w in (scale_warning, view_warning, reload_warning) if w] + rotate_warnings
 
 with st.container(key="wall-head", horizontal=True):
     note = f'<div class="jw-w-warn">{e("；".join(warnings))}</div>' if warnings else ""
     st.html(
-        f'<div class="jw-w-head"><span class="jw-w-station">{e(station_title())}</span>'
-        f'<span class="jw-w-scope">{e(ctx.scope_label())} · 警网融合指挥大屏</span>{note}</div>'
+        f'<div class="jw-w-head" data-view="{VIEW}"><span class="jw-w-station">{e(station_title())}</span>'
+        f'<span class="jw-w-scope">{e(ctx.scope_label())} · <b class="jw-w-view">{e(rotation.VIEWS[VIEW])}</b></span>{note}</div>'
     )
     feed_watch()
     clock()
 with st.container(key="wall-kpi"):
     kpi_strip()
-with st.container(key="wall-main"):
-    left, centre, right = st.columns([1.05, 1.9, 1.05], gap="small")
-    with left:
-        with st.container(key="wall-feed"):
-            feed()
-    with centre:
-        with st.container(key="wall-map"):
-            grid_map()
-    with right:
-        with st.container(key="wall-queue"):
-            queue()
-with st.container(key="wall-trend"):
-    trends()
+with st.container(key=f"wall-view-{VIEW}"):
+    VIEW_PAGES[VIEW]()
+alarms()

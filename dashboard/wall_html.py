@@ -1,0 +1,221 @@
+"""HTML pieces of the LED wall's views (pages/wall/wall.py): plain functions from
+query results to markup, styled by assets/wall.css. Nothing here queries or
+imports Streamlit, so each piece is tested on its own.
+
+Everything shown is escaped; personal names go through ``mask`` before they
+get here or in here (never raw on the wall).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import pandas as pd
+
+from dashboard import fmt, mask, timeutil
+from queries import measures
+
+e = html.escape
+
+
+def title(text: str, aside: str = "") -> str:
+    span = f"<span>{aside}</span>" if aside else ""
+    return f'<div class="jw-w-title">{e(text)}{span}</div>'
+
+
+def none(text: str) -> str:
+    return f'<div class="jw-w-none">{e(text)}</div>'
+
+
+def columns_html(head: str, labels: Sequence[str], now: Sequence[int], before: Sequence[int], *, unit: str,
+                 key_now: str, key_before: str, upto: int | None = None, tips: Sequence[str] | None = None) -> str:
+    """A strip of paired columns (this period solid, the comparison behind it).
+    ``upto``: buckets after this index are in the future (no solid column)."""
+    top = max(max(now, default=0), max(before, default=0), 1)
+    cols = []
+    for i, label in enumerate(labels):
+        t = 100 * now[i] / top
+        y = 100 * before[i] / top
+        future = " future" if upto is not None and i > upto else ""
+        tip = tips[i] if tips else label
+        cols.append(
+            f'<div class="jw-w-hour{future}" title="{e(tip)} {key_now} {now[i]} {unit} / {key_before} {before[i]} {unit}">'
+            f'<div class="jw-w-bars"><div class="jw-w-bar y" style="height:{y:.1f}%"></div>'
+            f'<div class="jw-w-bar t" style="height:{t:.1f}%"></div></div><div class="jw-w-hl">{e(label)}</div></div>'
+        )
+    return (
+        f'<div class="jw-w-trend">{head}'
+        f'<div class="jw-w-hours">{"".join(cols)}</div></div>'
+    )
+
+
+def legend(now: str, before: str) -> str:
+    return f'<i class="jw-w-key t"></i>{e(now)} <i class="jw-w-key y"></i>{e(before)}'
+
+
+def hourly_html(title_text: str, today: list[int], yesterday: list[int], hour_now: int, unit: str) -> str:
+    """24 hourly columns, today against yesterday."""
+    head = title(title_text, f"今日 {sum(today)} {unit} · 昨日全天 {sum(yesterday)} {unit}　{legend('今日', '昨日')}")
+    labels = [f"{h:02d}" if h % 3 == 0 else "" for h in range(24)]
+    return columns_html(head, labels, today, yesterday, unit=unit, key_now="今日", key_before="昨日", upto=hour_now,
+                        tips=[f"{h:02d}时" for h in range(24)])
+
+
+def daily_html(title_text: str, df: pd.DataFrame, unit: str) -> str:
+    """Daily columns (``day``, ``n``, ``n_last_year``) against the same days last year."""
+    days = list(df["day"])
+    n, ly = [int(v) for v in df["n"]], [int(v) for v in df["n_last_year"]]
+    change = fmt.change(measures.change(sum(n), sum(ly)))
+    head = title(title_text, f"共 {sum(n)} {unit} · 去年同期 {sum(ly)} {unit} · 同比 {change}　{legend('本期', '去年同期')}")
+    labels = [f"{d.month}/{d.day}" if i % 5 == 0 or i == len(days) - 1 else "" for i, d in enumerate(days)]
+    return columns_html(head, labels, n, ly, unit=unit, key_now="本期", key_before="去年同期", tips=[f"{d:%m-%d}" for d in days])
+
+
+def hbars_html(head: str, rows: Iterable[tuple[str, float, str]], *, alarm: Iterable[bool] | None = None) -> str:
+    """Horizontal bars: (label, value, figure text) per row, longest = full width."""
+    rows = list(rows)
+    alarms = list(alarm) if alarm is not None else [False] * len(rows)
+    top = max((v for _, v, _ in rows), default=0) or 1
+    items = "".join(
+        f'<div class="jw-w-hbar{" alarm" if a else ""}"><span class="jw-w-hbar-label">{e(label)}</span>'
+        f'<span class="jw-w-hbar-track"><i style="width:{100 * v / top:.1f}%"></i></span>'
+        f'<span class="jw-w-hbar-fig">{e(fig)}</span></div>'
+        for (label, v, fig), a in zip(rows, alarms)
+    )
+    return f'<div class="jw-w-panel">{head}<div class="jw-w-hbars">{items}</div></div>'
+
+
+def table_html(head: str, headers: Sequence[str], rows: Iterable[Sequence[str]], *, bad: Iterable[Sequence[bool]] | None = None,
+               num_from: int = 1) -> str:
+    """A wall table: text cells, escaped; ``bad`` marks cells in red; columns from
+    ``num_from`` on are figures (right-aligned, tabular)."""
+    rows = [list(r) for r in rows]
+    flags = [list(b) for b in bad] if bad is not None else [[False] * len(headers) for _ in rows]
+    th = "".join(f'<th class="{"num" if i >= num_from else ""}">{e(h)}</th>' for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="{"num" if i >= num_from else ""}{" bad" if flag[i] else ""}">{e(c)}</td>' for i, c in enumerate(r)
+        ) + "</tr>"
+        for r, flag in zip(rows, flags)
+    )
+    return f'<div class="jw-w-panel">{head}<table class="jw-w-table"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def kpi_cards_html(kpis, columns: int = 2) -> str:  # noqa: ANN001 - list[queries.overview.Kpi]
+    """Big figures for a view (``queries.overview.Kpi``): value, detail and
+    同比/环比 in words; red when ``alarm``."""
+    cards = []
+    for k in kpis:
+        c = k.compared
+        if k.kind == "rate":
+            value = fmt.pct(c.value)
+        elif k.kind == "hours":
+            value = "—" if c.value is None else f"{c.value:.1f}"
+        else:
+            value = fmt.count(c.value)
+        cmp_kind = "rate" if k.kind == "rate" else "count"
+        cmp = (f'<div class="jw-w-card-cmp">同比 {e(fmt.change_marked(c.yoy, cmp_kind, c.yoy_sig))}</div>'
+               f'<div class="jw-w-card-cmp">环比 {e(fmt.change_marked(c.pop, cmp_kind, c.pop_sig))}</div>')
+        detail = f'<div class="jw-w-card-detail">{e(k.detail)}</div>' if k.detail else ""
+        cards.append(
+            f'<div class="jw-w-card{" alarm" if k.alarm else ""}" data-kpi="{e(k.key)}"><div class="jw-w-card-label">{e(k.label)}</div>'
+            f'<div class="jw-w-card-value">{e(value)}</div>{detail}{cmp}</div>'
+        )
+    return f'<div class="jw-w-cards" style="grid-template-columns: repeat({columns}, minmax(0, 1fr))">' + "".join(cards) + "</div>"
+
+
+# --- the report feed and the dispatch queue ---------------------------------------------
+
+URGENT = ("紧急", "特急")
+AMBER_MINUTES = 120  # a deadline closer than this is shown amber
+
+
+def feed_html(df: pd.DataFrame, *, flashing: set[str] = frozenset(), cols: int = 1) -> str:
+    """The newest reports: time, category, urgency badge, place, masked text."""
+    head = title("最新网格上报")
+    if df.empty:
+        return head + none("今日暂无上报")
+    items = []
+    for r in df.itertuples():
+        urgent = r.urgency in URGENT
+        flash = f"report:{int(r.id)}" in flashing
+        badge = f'<span class="jw-w-urg">{e(r.urgency)}</span>' if urgent else ""
+        items.append(
+            f'<li class="jw-w-report{" urgent" if urgent else ""}{" flash" if flash else ""}" data-report-id="{int(r.id)}">'
+            f'<div class="jw-w-report-head"><span class="jw-w-hhmm">{timeutil.fmt_local(r.reported_at, "%H:%M")}</span>'
+            f'<span class="jw-w-cat">{e(r.category)}</span>{badge}'
+            f'<span class="jw-w-place">{e(r.community)} · {e(r.grid)}</span></div>'
+            f'<div class="jw-w-text">{e(mask.text(r.text))}</div></li>'
+        )
+    return head + f'<ul class="jw-w-feed cols{cols}">' + "".join(items) + "</ul>"
+
+
+def left_text(minutes: float) -> str:
+    """A countdown: 剩 2时05分 / 剩 42分08秒 / 超期 1时12分."""
+    secs = int(abs(minutes) * 60)
+    h, rem = divmod(secs, 3600)
+    m, s = divmod(rem, 60)
+    if h >= 24:
+        span = f"{h // 24}天{h % 24}时"
+    elif h:
+        span = f"{h}时{m:02d}分"
+    else:
+        span = f"{m}分{s:02d}秒"
+    return ("超期 " if minutes < 0 else "剩 ") + span
+
+
+def assignee(officer: object, department: object) -> str:
+    """The officer (masked) or the department a task is with; "" when neither."""
+    if isinstance(officer, str) and officer:
+        return mask.name(officer)
+    return department if isinstance(department, str) else ""
+
+
+def queue_html(df: pd.DataFrame, n_open: int, n_overdue: int, now: datetime, *, rows: int,
+               flashing: set[str] = frozenset(), cols: int = 1) -> str:
+    """Open tasks with their countdowns: amber when under AMBER_MINUTES left, red
+    when overdue, flashing while newly overdue (``flashing`` holds alarm keys)."""
+    items = []
+    for r in df.head(rows).itertuples():
+        if pd.notna(r.deadline_at):
+            minutes = (r.deadline_at.to_pydatetime() - now).total_seconds() / 60
+            level = "red" if minutes < 0 else "amber" if minutes < AMBER_MINUTES else "ok"
+            count = left_text(minutes)
+        else:
+            waited = (now - r.created_at.to_pydatetime()).total_seconds() / 60
+            level, count = "wait", "已等 " + left_text(waited)[2:]
+        flash = " flash" if f"task:{int(r.id)}" in flashing else ""
+        who = assignee(r.officer, r.department)
+        items.append(
+            f'<li class="jw-w-task {level}{flash}" data-task-id="{int(r.id)}" data-phase="{int(r.phase)}">'
+            f'<div class="jw-w-task-head"><span class="jw-w-cat">{e(r.category)}</span>'
+            f'<span class="jw-w-state">{e(r.state)}</span><span class="jw-w-left">{e(count)}</span></div>'
+            f'<div class="jw-w-task-sub">{e(r.community)} · {e(r.grid)}<span class="jw-w-who">{e(who or "待派单")}</span></div></li>'
+        )
+    head = title("派单队列", f"未办结 {n_open} 件 · 超期 {n_overdue} 件")
+    if not items:
+        return head + none("暂无未办结工单")
+    return head + f'<ul class="jw-w-queue cols{cols}">' + "".join(items) + "</ul>"
+
+
+# --- alarms ----------------------------------------------------------------------------
+
+
+def alarm_text(r) -> str:  # noqa: ANN001 - a row of queries.wall.alarms
+    """One alarm in words: "14:02 特急上报 · 消防隐患 · 东湖社区第3网格" /
+    "13:40 工单超期 · 设施损坏 · 北岸社区第5网格 · 张*"."""
+    at = timeutil.fmt_local(r.at.to_pydatetime() if hasattr(r.at, "to_pydatetime") else r.at, "%H:%M")
+    if r.kind == "report":
+        return f"{at} {r.urgency}上报 · {r.category} · {r.grid}"
+    who = assignee(r.officer, r.department)
+    return f"{at} 工单超期 · {r.category} · {r.grid}" + (f" · {who}" if who else "")
+
+
+def alarm_html(df: pd.DataFrame, limit: int = 3) -> str:
+    items = "".join(
+        f'<span class="jw-w-alarm-item" data-alarm="{e(r.key)}">{e(alarm_text(r))}</span>' for r in df.head(limit).itertuples()
+    )
+    more = f'<span class="jw-w-alarm-more">等 {len(df)} 条</span>' if len(df) > limit else ""
+    return f'<div class="jw-w-alarm" data-alarms="{len(df)}"><span class="jw-w-alarm-head">告警</span>{items}{more}</div>'
