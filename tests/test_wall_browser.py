@@ -7,6 +7,7 @@ a reload, within 5 s. Screenshots go to tests/artifacts/wall-*.png."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -31,7 +32,9 @@ def pw():
 @pytest.fixture(scope="module")
 def server(world_url):
     require_chromium()
-    with streamlit_server({"DATABASE_URL": world_url, "DASHBOARD_NOW": FIXTURE_END.isoformat()}) as base:
+    # alarms over six hours: the fixture world then has some to flash at FIXTURE_END
+    env = {"DATABASE_URL": world_url, "DASHBOARD_NOW": FIXTURE_END.isoformat(), "DASHBOARD_ALARM_SECONDS": str(6 * 3600)}
+    with streamlit_server(env) as base:
         yield base
 
 
@@ -136,3 +139,88 @@ def test_a_new_report_shows_on_the_wall_within_5s(scratch, pw):
         finally:
             b.close()
     writer.dispose()
+
+
+VIEW_GEOMETRY = """() => {
+  const se = document.scrollingElement, ih = innerHeight, iw = innerWidth;
+  const inside = el => { const r = el.getBoundingClientRect(); return r.x >= 0 && r.y >= 0 && r.right <= iw + 0.5 && r.bottom <= ih + 0.5; };
+  const alarm = document.querySelector('.st-key-wall-alarm');
+  return {
+    view: document.querySelector('.jw-w-head')?.dataset.view,
+    scroll: [se.scrollWidth - iw, se.scrollHeight - ih],
+    kpisInside: [...document.querySelectorAll('.jw-w-kpi')].every(inside),
+    kpis: document.querySelectorAll('.jw-w-kpi').length,
+    alarm: alarm ? {inside: inside(alarm), anim: getComputedStyle(alarm).animationName, n: +alarm.querySelector('.jw-w-alarm').dataset.alarms} : null,
+    flashing: [...document.querySelectorAll('.flash')].map(el => getComputedStyle(el).animationName),
+    stale: document.querySelectorAll('.jw-w-stale').length,
+  };
+}"""
+
+
+def _view_now(page) -> str:  # noqa: ANN001
+    return page.evaluate("() => document.querySelector('.jw-w-head')?.dataset.view || ''")
+
+
+def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_itself(server, pw):
+    from dashboard import rotation
+
+    b = Browser(pw, 1920, 1080, 1)
+    flashing = []
+    try:
+        for view in rotation.VIEWS:
+            b.page.goto(f"{server}/wall?view={view}")
+            b.page.wait_for_selector(f'.jw-w-head[data-view="{view}"]', timeout=60_000)
+            b.page.wait_for_selector(".jw-w-kpi", timeout=30_000)
+            b.settle()
+            if view == "reports" and not flashing:  # rows are marked on the feed's next poll (2 s)
+                b.page.wait_for_selector(".flash", timeout=8_000)
+            g = b.page.evaluate(VIEW_GEOMETRY)
+            assert g["view"] == view and g["scroll"] == [0, 0], g
+            assert g["kpis"] == 8 and g["kpisInside"], g
+            assert g["stale"] == 0, g
+            assert b.page.locator('[data-testid="stException"]').count() == 0
+            # alarms (six hours of them at FIXTURE_END) flash in a bar inside the screen
+            assert g["alarm"] and g["alarm"]["inside"] and g["alarm"]["anim"] == "jw-w-pulse-bar" and g["alarm"]["n"] >= 1, g
+            assert set(g["flashing"]) <= {"jw-w-pulse"}, g
+            flashing += g["flashing"]
+            b.screenshot(f"wall-view-{view}-1920x1080")
+        assert flashing, "no alarmed report or task row flashed on any view"
+        # acknowledging clears the bar
+        b.page.get_by_role("button", name="已知悉").click()
+        b.page.wait_for_selector(".st-key-wall-alarm", state="detached", timeout=10_000)
+        assert b.page.locator(".flash").count() == 0 or b.page.wait_for_selector(".flash", state="detached", timeout=10_000) is None
+
+        # rotation: two views of 10 s each, switched in place (no navigation), filters
+        # kept; then the daily self-reload (set to fire 20 s from now) comes back to
+        # the same URL, and the rotation goes on
+        from dashboard import timeutil
+
+        reload_at = timeutil.to_local(timeutil.utcnow() + timedelta(seconds=20))
+        b.page.goto(f"{server}/?wall=1&community=WLT-C02&rotate=overview:10,dispatch:10&reload={reload_at:%H:%M:%S}")
+        b.page.wait_for_selector(".jw-w-kpi", timeout=60_000)
+        b.settle()
+        url = b.page.url
+        assert "community=WLT-C02" in url and "rotate=" in url
+        events = []
+        b.page.on("framenavigated", lambda fr: events.append(("nav", fr.url)) if fr == b.page.main_frame else None)
+        b.page.on("load", lambda: events.append(("load", b.page.url)))
+        seen = [_view_now(b.page)]
+        t0 = time.monotonic()
+        while len(seen) < 2 and time.monotonic() - t0 < 15:
+            b.page.wait_for_timeout(250)
+            v = _view_now(b.page)
+            if v and v != seen[-1]:
+                seen.append(v)
+        assert sorted(seen) == ["dispatch", "overview"], seen
+        assert events == [], events  # switched in place
+        assert "东湖社区" in b.page.locator(".jw-w-scope").inner_text()
+        while not any(k == "load" for k, _ in events) and time.monotonic() - t0 < 45:
+            b.page.wait_for_timeout(250)
+        assert ("load", url) in events, events  # reloaded itself, same address
+        b.page.wait_for_selector(".jw-w-kpi", timeout=60_000)
+        assert _view_now(b.page) in ("overview", "dispatch") and "东湖社区" in b.page.locator(".jw-w-scope").inner_text()
+        assert b.page.locator('[data-testid="stException"]').count() == 0
+        assert b.console_errors == [], b.console_errors
+        assert b.external == [], b.external
+    finally:
+        b.close()
