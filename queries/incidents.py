@@ -190,3 +190,8 @@ def first_received_at(engine: Engine) -> datetime | None:
     all places and categories (naive UTC), or None when there are none.
     A comparison base that starts earlier is not fully covered by the data."""
     return fetch_one(engine, select(func.min(incidents.c.received_at)).select_from(incidents))[0]
+
+
+def latest_id(engine: Engine) -> int:
+    """The newest incident id: a cheap change marker for live tiles. Grain: one number (0 if none)."""
+    return int(fetch_one(engine, select(func.coalesce(func.max(incidents.c.id), 0)))[0])

@@ -244,3 +244,13 @@ def test_the_wall_reloads_itself_at_the_set_time(app_env):
     assert "location.reload()" in html_text(at)
     at.run()  # sent once, not every second
     assert "location.reload()" not in html_text(at)
+
+
+def test_incident_marker_is_the_newest_incident(world):
+    from sqlalchemy import func
+
+    from dashboard.schema import incidents as incidents_t
+    from queries import incidents
+
+    with world.connect() as conn:
+        assert incidents.latest_id(world) == conn.execute(select(func.max(incidents_t.c.id))).scalar() > 0

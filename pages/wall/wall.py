@@ -246,7 +246,7 @@ def kpi_strip() -> None:
     now = wall_now()
     live(
         "kpi",
-        lambda: (reports.latest_id(ctx.engine), dispatch.latest_event_id(ctx.engine), every(KPI_REFRESH_S, now)),
+        lambda: (reports.latest_id(ctx.engine), dispatch.latest_event_id(ctx.engine), incidents.latest_id(ctx.engine), every(KPI_REFRESH_S, now)),
         lambda: (now, wall.kpis(ctx.engine, f, now)),
         kpi_html,
     )
