@@ -66,6 +66,8 @@ def call(fn, engine, f: Filters, now: datetime):
             kwargs[p.name] = ID_RNG.randint(1, max(1, ID_MAX[p.name]))
         elif p.name == "grid_id":
             kwargs[p.name] = f.grid_id or ID_RNG.randint(1, max(1, ID_MAX["grid_id"]))
+        elif p.name == "window_s":  # the wall's alarm window
+            kwargs[p.name] = 300
         elif p.default is inspect.Parameter.empty:
             raise TypeError(f"don't know how to fill {p.name} of {fn.__name__}")
     return fn(engine, **kwargs)
