@@ -323,11 +323,11 @@ def point_layers(points: pd.DataFrame, patrols: pd.DataFrame) -> list[pdk.Layer]
     return layers
 
 
-def draw_map(shapes: pd.DataFrame, extra: list[pdk.Layer], key: str) -> None:
+def draw_map(shapes: pd.DataFrame, extra: list[pdk.Layer]) -> None:
     layers = [maps.grid_outline_layer(shapes, pickable=False, fill=[20, 40, 80, 60])]
     layers += maps.place_label_layers(shapes, {p.id: p.name for p in ctx.catalogue.stations}, narrowed=f.grid_id is not None)
     view = maps.view_state(maps.rings(shapes["boundary_geojson"]), width_px=1000, height_px=540)
-    st.pydeck_chart(maps.deck(layers + extra, view), height=540, key=key)
+    st.pydeck_chart(maps.deck(layers + extra, view), height=540, key="wall-deck")
 
 
 def map_tile(key: str, load: Callable[[datetime], tuple], caption: Callable[[tuple], str], layers: Callable[[tuple], list]) -> None:
@@ -354,24 +354,69 @@ def map_tile(key: str, load: Callable[[datetime], tuple], caption: Callable[[tup
     if data[0].empty:
         st.html('<div class="jw-w-none">筛选范围内没有网格</div>')
     else:
-        draw_map(data[0], layers(data), key=f"wall-deck-{key}")
+        draw_map(data[0], layers(data))
 
 
 def legend_dots(points: pd.DataFrame, patrols: pd.DataFrame) -> str:
     return f'<span><i class="jw-w-dot inc"></i>今日警情 {len(points)} 起　<i class="jw-w-dot pat"></i>在岗巡逻 {len(patrols)} 组</span>'
 
 
-@st.fragment(run_every=MAP_EVERY_S)
-def grid_map() -> None:
-    def load(now: datetime) -> tuple:
-        return (
-            _shapes(ctx.engine, ctx.db_key, f.places_only()),
-            wall.incident_points(ctx.engine, f, wall.today_window(now)),
-            patrol.live_positions(ctx.engine, f.places_only(), now),
-        )
+def today_map_load(now: datetime) -> tuple:
+    return (
+        _shapes(ctx.engine, ctx.db_key, f.places_only()),
+        wall.incident_points(ctx.engine, f, wall.today_window(now)),
+        patrol.live_positions(ctx.engine, f.places_only(), now),
+    )
 
+
+HEX_COLOR = [64, 156, 255]
+
+
+def patrol_map_load(now: datetime) -> tuple:
+    return today_map_load(now) + (patrol.visited_cells(ctx.engine, f.places_only(), wall.today_window(now)),)
+
+
+def patrol_layers(d: tuple) -> list:
+    cells = d[3]
+    out = []
+    if len(cells):
+        top = max(int(cells["points"].max()), 1)
+        data = [{"h3": h, "a": int(60 + 160 * min(p / top, 1.0) ** 0.5)} for h, p in zip(cells["h3"], cells["points"])]
+        out.append(
+            pdk.Layer("H3HexagonLayer", id="patrol-cells", data=data, get_hexagon="h3", extruded=False, stroked=False,
+                      get_fill_color=f"[{HEX_COLOR[0]}, {HEX_COLOR[1]}, {HEX_COLOR[2]}, a]", pickable=False)
+        )
+    return out + point_layers(d[1], d[2])
+
+
+@st.fragment(run_every=MAP_EVERY_S)
+def grid_map(mode: str) -> None:
+    """The wall's one map, kept mounted in the same place on every view: deck.gl
+    leaks detached DOM nodes and listeners each time a map is unmounted (measured:
+    +300 nodes a minute when rotating between a map view and one without), so
+    views without a map keep it hidden (mode "off": outlines only, no queries; the
+    column is hidden by CSS) and the map views change its layers.
+
+    "today": today's incidents and live patrols; "patrol": the same over today's
+    patrol track cells."""
+    if mode == "off":
+        st.html('<div class="jw-w-map-off"></div>')
+        try:
+            shapes = _shapes(ctx.engine, ctx.db_key, f.places_only())
+        except Exception:  # hidden: nothing to say; the visible tiles say it
+            return
+        if not shapes.empty:
+            draw_map(shapes, [])
+        return
+    if mode == "patrol":
+        map_tile(
+            "pmap", patrol_map_load,
+            lambda d: f'{e(ctx.scope_label())} · 今日巡逻轨迹覆盖<span>覆盖 {len(d[3])} 个街区单元　' + legend_dots(d[1], d[2])[6:],
+            patrol_layers,
+        )
+        return
     map_tile(
-        "map", load,
+        "map", today_map_load,
         lambda d: f"{e(ctx.scope_label())} · 今日警情与巡逻力量" + legend_dots(d[1], d[2]),
         lambda d: point_layers(d[1], d[2]),
     )
@@ -542,40 +587,6 @@ def dispatch_tables() -> None:
     )
 
 
-HEX_COLOR = [64, 156, 255]
-
-
-@st.fragment(run_every=MAP_EVERY_S)
-def patrol_map() -> None:
-    def load(now: datetime) -> tuple:
-        today = wall.today_window(now)
-        return (
-            _shapes(ctx.engine, ctx.db_key, f.places_only()),
-            wall.incident_points(ctx.engine, f, today),
-            patrol.live_positions(ctx.engine, f.places_only(), now),
-            patrol.visited_cells(ctx.engine, f.places_only(), today),
-        )
-
-    def layers(d: tuple) -> list:
-        cells = d[3]
-        out = []
-        if len(cells):
-            top = max(int(cells["points"].max()), 1)
-            data = [{"h3": h, "a": int(60 + 160 * min(p / top, 1.0) ** 0.5)} for h, p in zip(cells["h3"], cells["points"])]
-            out.append(
-                pdk.Layer("H3HexagonLayer", id="patrol-cells", data=data, get_hexagon="h3", extruded=False, stroked=False,
-                          get_fill_color=f"[{HEX_COLOR[0]}, {HEX_COLOR[1]}, {HEX_COLOR[2]}, a]", pickable=False)
-            )
-        return out + point_layers(d[1], d[2])
-
-    map_tile(
-        "pmap", load,
-        lambda d: f'{e(ctx.scope_label())} · 今日巡逻轨迹覆盖<span>覆盖 {len(d[3])} 个街区单元　'
-        + legend_dots(d[1], d[2])[6:],
-        layers,
-    )
-
-
 @st.fragment(run_every=SIDE_EVERY_S)
 def patrol_side() -> None:
     now = wall_now()
@@ -699,77 +710,86 @@ def dispute_places() -> None:
 
 # --- the views -------------------------------------------------------------------------
 
+HIDDEN = 0.001  # the weight of the map column on views without a map (CSS hides it)
 
-def main_columns(spec: list[float]) -> list:
-    return st.columns(spec, gap="small")
+
+@st.fragment(run_every=SIDE_EVERY_S)
+def incident_list() -> None:
+    now = wall_now()
+
+    def render(df: pd.DataFrame) -> str:
+        head = wh.title("今日110警情", f"共 {len(df)} 起 · 最新在前")
+        if df.empty:
+            return head + wh.none("今日暂无警情")
+        items = []
+        for r in df.head(QUEUE_ROWS).itertuples():
+            grid = ctx.catalogue.by_id("grid", int(r.grid_id))
+            items.append(
+                f'<li class="jw-w-task red" data-incident-id="{int(r.id)}"><div class="jw-w-task-head">'
+                f'<span class="jw-w-hhmm">{timeutil.fmt_local(r.received_at.to_pydatetime(), "%H:%M")}</span>'
+                f'<span class="jw-w-cat">{e(r.category)}</span></div>'
+                f'<div class="jw-w-task-sub">{e(grid.name if grid else "")}</div></li>'
+            )
+        return head + '<ul class="jw-w-queue cols1">' + "".join(items) + "</ul>"
+
+    live(
+        "ilist",
+        lambda: (incidents.latest_id(ctx.engine), every(SIDE_REFRESH_S, now)),
+        lambda: wall.incident_points(ctx.engine, f, wall.today_window(now)),
+        render,
+    )
+
+
+def main_row(weights: list[float], panels: list[tuple[str, Callable[[], None]]], map_mode: str) -> None:
+    """The main region: columns of panels with the map always in the second
+    column (hidden when ``map_mode`` is "off"), so the map stays mounted across
+    views (see ``grid_map``). ``panels`` fill the other columns in order."""
+    with st.container(key="wall-main"):
+        cols = st.columns(weights, gap="small")
+        others = iter(panels)
+        for i, col in enumerate(cols):
+            with col:
+                if i == 1:
+                    with st.container(key="wall-map"):
+                        grid_map(map_mode)
+                    continue
+                key, draw = next(others)
+                with st.container(key=key):
+                    draw()
 
 
 def view_overview() -> None:
-    with st.container(key="wall-main"):
-        left, centre, right = main_columns([1.05, 1.9, 1.05])
-        with left, st.container(key="wall-feed"):
-            feed()
-        with centre, st.container(key="wall-map"):
-            grid_map()
-        with right, st.container(key="wall-queue"):
-            queue()
+    main_row([1.05, 1.9, 1.05], [("wall-feed", feed), ("wall-queue", queue)], "today")
     with st.container(key="wall-trend"):
         trends()
 
 
 def view_reports() -> None:
-    with st.container(key="wall-main"):
-        left, right = main_columns([2.1, 1])
-        with left, st.container(key="wall-feed"):
-            feed(rows=FEED_ROWS * 2, cols=2)
-        with right, st.container(key="wall-side"):
-            report_categories()
+    main_row([2.1, HIDDEN, 1], [("wall-feed", lambda: feed(rows=FEED_ROWS * 2, cols=2)), ("wall-side", report_categories)], "off")
     with st.container(key="wall-trend"):
         report_trend()
 
 
 def view_dispatch() -> None:
-    with st.container(key="wall-main"):
-        left, right = main_columns([2.1, 1])
-        with left, st.container(key="wall-queue"):
-            queue(rows=QUEUE_ROWS * 2, cols=2)
-        with right, st.container(key="wall-side"):
-            dispatch_side()
+    main_row([2.1, HIDDEN, 1], [("wall-queue", lambda: queue(rows=QUEUE_ROWS * 2, cols=2)), ("wall-side", dispatch_side)], "off")
     with st.container(key="wall-trend"):
         dispatch_tables()
 
 
 def view_patrol() -> None:
-    with st.container(key="wall-main"):
-        left, right = main_columns([2.1, 1])
-        with left, st.container(key="wall-map"):
-            patrol_map()
-        with right, st.container(key="wall-side"):
-            patrol_side()
+    main_row([1, 1.9, 1.05], [("wall-side", patrol_side), ("wall-side2", incident_list)], "patrol")
     with st.container(key="wall-trend"):
         trends()
 
 
 def view_trends() -> None:
-    with st.container(key="wall-main"):
-        left, right = main_columns([1.5, 1])
-        with left, st.container(key="wall-side"):
-            incident_month()
-        with right, st.container(key="wall-side2"):
-            incident_categories()
+    main_row([1.5, HIDDEN, 1], [("wall-side", incident_month), ("wall-side2", incident_categories)], "off")
     with st.container(key="wall-trend"):
         trends()
 
 
 def view_disputes() -> None:
-    with st.container(key="wall-main"):
-        left, centre, right = main_columns([1.1, 1.1, 1])
-        with left, st.container(key="wall-side"):
-            dispute_cards()
-        with centre, st.container(key="wall-side2"):
-            dispute_kinds()
-        with right, st.container(key="wall-side3"):
-            dispute_visits()
+    main_row([1.1, HIDDEN, 1.1, 1], [("wall-side", dispute_cards), ("wall-side2", dispute_kinds), ("wall-side3", dispute_visits)], "off")
     with st.container(key="wall-trend"):
         dispute_places()
 
@@ -808,6 +828,6 @@ with st.container(key="wall-head", horizontal=True):
     clock()
 with st.container(key="wall-kpi"):
     kpi_strip()
-with st.container(key=f"wall-view-{VIEW}"):
+with st.container(key="wall-view"):
     VIEW_PAGES[VIEW]()
 alarms()
