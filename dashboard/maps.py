@@ -178,6 +178,8 @@ def base_map_layers(tiles: TileSource, view: pdk.ViewState) -> list[pdk.Layer]:
     The level is deck.gl TileLayer's choice for 256 px tiles (the view's zoom
     + 1, rounded), capped at the server's max zoom (tiles are then magnified).
     """
+    if view.zoom is None or view.longitude is None or view.latitude is None:
+        return []
     lon, lat, zoom = float(view.longitude), float(view.latitude), float(view.zoom)
     fine = max(0, min(tiles.max_zoom, round(zoom + 1)))
     coarse = max(0, fine - COARSE_STEPS)
