@@ -163,6 +163,7 @@ MAP_PAGES = [
     ("pages/desk/grid.py", {}),
     ("pages/desk/grid.py", {"grid": "WLT-C01-G03"}),
     ("pages/wall/wall.py", {}),
+    ("pages/wall/wall.py", {"view": "patrol"}),
 ]
 
 
