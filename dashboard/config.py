@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as dt_time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "dashboard.sqlite"
@@ -21,6 +22,18 @@ TTL_PLACES = 300
 TTL_LIVE = 10
 TTL_HISTORY = 120
 CACHE_MAX_ENTRIES = 64
+
+
+@dataclass(frozen=True)
+class TileSource:
+    """An XYZ raster tile server on the intranet, e.g.
+    ``http://tiles.intranet:8080/{z}/{x}/{y}.png`` ({-y} for TMS row order)."""
+
+    url: str
+    max_zoom: int = 18
+    # The tiles are tinted down to this share of their brightness so that grid
+    # boundaries, fills and labels stay readable on the dark screen.
+    brightness: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,9 @@ class Settings:
     # The wall reloads itself once a day at this local time (HH:MM[:SS]), as a
     # guard against a browser that grows over days; None = never.
     wall_reload_at: dt_time | None = dt_time(4, 0)
+    # Optional intranet base map (DASHBOARD_TILE_*): None means no base map,
+    # the maps show grid boundaries on the dark background.
+    tiles: TileSource | None = None
 
 
 def sqlite_url(path: Path) -> str:
@@ -73,6 +89,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         alarm_seconds=_positive_int(env, "DASHBOARD_ALARM_SECONDS", 300, "seconds"),
         alarm_sound=_flag(env, "DASHBOARD_ALARM_SOUND"),
         wall_reload_at=_reload_at(env.get("DASHBOARD_WALL_RELOAD_AT", "04:00")),
+        tiles=_tile_source(env),
     )
 
 
@@ -110,6 +127,43 @@ def _positive_int(env: dict[str, str], key: str, default: int, unit: str = "minu
         return default
     if not raw.isdigit() or int(raw) <= 0:
         raise SystemExit(f"{key} must be a positive whole number of {unit}, got {raw!r}")
+    return int(raw)
+
+
+def _tile_source(env: dict[str, str]) -> TileSource | None:
+    url = env.get("DASHBOARD_TILE_URL", "").strip()
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise SystemExit(f"DASHBOARD_TILE_URL is not a valid URL: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SystemExit(f"DASHBOARD_TILE_URL must be an http:// or https:// URL of a tile server, got {url!r}")
+    if any(c.isspace() or c in "\"'<>\\" for c in url):
+        raise SystemExit(f"DASHBOARD_TILE_URL must not contain spaces, quotes or backslashes, got {url!r}")
+    missing = [p for p in ("{z}", "{x}") if p not in url] + ([] if "{y}" in url or "{-y}" in url else ["{y}"])
+    if missing:
+        raise SystemExit(f"DASHBOARD_TILE_URL must contain {{z}}, {{x}} and {{y}} (or {{-y}}), {', '.join(missing)} missing in {url!r}")
+    max_zoom = _int_in(env, "DASHBOARD_TILE_MAX_ZOOM", 18, 0, 24)
+    raw = env.get("DASHBOARD_TILE_BRIGHTNESS", "").strip()
+    brightness = TileSource.brightness
+    if raw:
+        try:
+            brightness = float(raw)
+        except ValueError:
+            brightness = -1.0
+        if not 0.1 <= brightness <= 1.0:
+            raise SystemExit(f"DASHBOARD_TILE_BRIGHTNESS must be a number from 0.1 to 1, got {raw!r}")
+    return TileSource(url=url, max_zoom=max_zoom, brightness=brightness)
+
+
+def _int_in(env: dict[str, str], key: str, default: int, low: int, high: int) -> int:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        raise SystemExit(f"{key} must be a whole number from {low} to {high}, got {raw!r}")
     return int(raw)
 
 

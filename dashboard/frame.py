@@ -137,6 +137,18 @@ def _stop_with(err: DataError) -> None:
     st.stop()
 
 
+def _settings() -> Settings:
+    """The settings, or a clear message on the page when one is unusable:
+    load_settings raises SystemExit for a bad value, which Streamlit's script
+    runner does not catch (the page would stay blank)."""
+    try:
+        return load_settings()
+    except SystemExit as err:
+        st.error(f"看板配置有误，页面无法显示。请管理员修正以下环境变量后重启看板：{err}", icon="⚠️")
+        st.stop()
+        raise  # st.stop() does not return
+
+
 def _now(settings: Settings) -> datetime:
     n = settings.now_override or timeutil.utcnow()
     return n.replace(second=n.second - n.second % NOW_RESOLUTION_S, microsecond=0)
@@ -149,7 +161,7 @@ def start(current: str | None = None) -> Context:
     Stops the script (after a clear message, no traceback) when the data
     source cannot be used.
     """
-    settings = load_settings()
+    settings = _settings()
     health = _health(settings.database_url)
     if not health.ok and settings.embedded and isinstance(health.error, DatabaseEmpty):
         _generate_demo(settings)
@@ -184,7 +196,7 @@ def start_wall(current: str | None = None) -> tuple[Context, list[str]]:
     draws its own header and is never touched. Returns the context and the
     warnings about unusable URL values (the wall shows them in one line).
     """
-    settings = load_settings()
+    settings = _settings()
     health = _health(settings.database_url)
     if not health.ok and settings.embedded and isinstance(health.error, DatabaseEmpty):
         _generate_demo(settings)

@@ -1,8 +1,20 @@
 """Shared pydeck pieces: offline decks (``map_provider=None``, no ``map_style``:
 nothing leaves the machine), the view that fits a set of grids, grid outline
-and community label layers.
+and community label layers, and the optional intranet base map.
 
 Pages build their own data layers and pass them to ``deck`` with these.
+
+The base map (``DASHBOARD_TILE_URL``, an XYZ template) is drawn as one
+BitmapLayer per tile, the tiles chosen here for the deck's initial view.
+deck.gl's own TileLayer cannot be used: it needs a ``renderSubLayers``
+function, and the JSON that ``st.pydeck_chart`` sends is converted by
+@deck.gl/json, whose ``"@@="`` expressions may not call functions or
+construct layers (Streamlit 1.67's converter rejects call expressions), so
+no BitmapLayer can be made per tile in the browser. The TerrainLayer, which
+tiles by itself, decodes in a loaders.gl worker fetched from a CDN. Tiles
+are therefore listed up front: the view's zoom level over a box larger than
+any of our maps, on top of a level three steps coarser over four times that
+box, so panning and zooming out stay covered (zooming in magnifies them).
 """
 
 from __future__ import annotations
@@ -13,6 +25,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 import pydeck as pdk
+
+from dashboard.config import TileSource, load_settings
 
 LABEL_FONT = '"Noto Sans CJK SC"'  # quoted: pydeck reads bare strings as JavaScript
 
@@ -118,6 +132,86 @@ def label_layer(records: list[dict], layer_id: str, size: int = 15) -> pdk.Layer
     )
 
 
-def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: dict | None = None) -> pdk.Deck:
-    """An offline deck: no base map provider and no map style (so no request out)."""
+# Base map tiles cover a box of this many CSS pixels around the view's centre
+# (every map on the desk pages and the wall is smaller), and a level
+# COARSE_STEPS coarser covers COARSE_BOX times that box.
+TILE_BOX_PX = (1600, 1000)
+COARSE_STEPS = 3
+COARSE_BOX = 4
+_USE_SETTINGS = object()
+
+
+def _tile_range(lon: float, lat: float, zoom: float, level: int, box_px: tuple[float, float]) -> tuple[range, range]:
+    """Columns and rows of the XYZ tiles at ``level`` that cover box_px (CSS px)
+    around (lon, lat) in a deck.gl view at ``zoom`` (deck.gl's world is 512 px at zoom 0)."""
+    n = 2**level
+    lat = max(min(lat, 85.0511), -85.0511)
+    fx = (lon + 180.0) / 360.0
+    fy = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0
+    world_px = 512.0 * 2.0**zoom
+    hx, hy = box_px[0] / 2 / world_px, box_px[1] / 2 / world_px
+    cols = range(max(0, math.floor((fx - hx) * n)), min(n - 1, math.floor((fx + hx) * n)) + 1)
+    rows = range(max(0, math.floor((fy - hy) * n)), min(n - 1, math.floor((fy + hy) * n)) + 1)
+    return cols, rows
+
+
+def _tile_bounds(x: int, y: int, z: int) -> list[float]:
+    """[west, south, east, north] of XYZ tile (x, y, z) in degrees."""
+    n = 2**z
+
+    def lat(row: int) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+    return [x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y)]
+
+
+def tile_url(template: str, x: int, y: int, z: int) -> str:
+    """The URL of one tile: {z}, {x}, {y} (or {-y}, the TMS row) filled in."""
+    return (
+        template.replace("{z}", str(z)).replace("{x}", str(x)).replace("{-y}", str(2**z - 1 - y)).replace("{y}", str(y))
+    )
+
+
+def base_map_layers(tiles: TileSource, view: pdk.ViewState) -> list[pdk.Layer]:
+    """The base map for ``view``: one BitmapLayer per tile, coarse level first.
+
+    The level is deck.gl TileLayer's choice for 256 px tiles (the view's zoom
+    + 1, rounded), capped at the server's max zoom (tiles are then magnified).
+    """
+    if view.zoom is None or view.longitude is None or view.latitude is None:
+        return []
+    lon, lat, zoom = float(view.longitude), float(view.latitude), float(view.zoom)
+    fine = max(0, min(tiles.max_zoom, round(zoom + 1)))
+    coarse = max(0, fine - COARSE_STEPS)
+    tint = [round(255 * tiles.brightness)] * 3
+    layers = []
+    plan = [(coarse, (TILE_BOX_PX[0] * COARSE_BOX, TILE_BOX_PX[1] * COARSE_BOX))] if coarse < fine else []
+    for level, box in plan + [(fine, TILE_BOX_PX)]:
+        cols, rows = _tile_range(lon, lat, zoom, level, box)
+        for x in cols:
+            for y in rows:
+                layers.append(
+                    pdk.Layer(
+                        "BitmapLayer",
+                        id=f"base-map-{level}-{x}-{y}",
+                        data=None,
+                        # quoted: pydeck would read a bare string as JavaScript
+                        # (or, for some URLs, as a local image file to embed)
+                        image=f'"{tile_url(tiles.url, x, y, level)}"',
+                        bounds=_tile_bounds(x, y, level),
+                        tint_color=tint,
+                        pickable=False,
+                    )
+                )
+    return layers
+
+
+def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: dict | None = None, tiles: TileSource | None = _USE_SETTINGS) -> pdk.Deck:  # type: ignore[assignment]
+    """An offline deck: no base map provider and no map style (so no request
+    out). With a tile server configured (``tiles``, by default the settings'
+    ``DASHBOARD_TILE_URL``) its tiles lie under ``layers``."""
+    if tiles is _USE_SETTINGS:
+        tiles = load_settings().tiles
+    if tiles is not None:
+        layers = [*base_map_layers(tiles, view), *layers]
     return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip=tooltip or False)
