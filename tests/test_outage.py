@@ -5,11 +5,18 @@ away), fails cleanly, and reads the file again once it is back, or the new
 file generated over it; the PostgreSQL reader fails fast through a cut proxy
 and recovers once it is restored, and a hung network (the proxy keeps the
 sockets but forwards nothing) ends in an error instead of blocking for ever.
+AppTest: a wall opened during an outage shows a red wall-styled message (no
+traceback, no button), a wall that showed data keeps it through a full rerun
+during an outage, a desk page says it retries (whether the frame's check or
+the page's own queries found the outage); all come up once the database is
+back. (The fragments that retry on their own are exercised in a browser:
+tests/test_outage_browser.py.)
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -29,10 +36,15 @@ from dashboard.database import (
     reachable,
     sqlite_file_id,
 )
+from dashboard.frame import RETRY_EVERY_S
 from queries._common import fetch_scalar
-from tests.conftest import backend_name
+from tests.apptest import html_text, open_page
+from tests.conftest import FIXTURE_END, backend_name
+from tests.outage import Outage
 from tests.tcpproxy import TcpProxy
 
+WALL = "pages/wall/wall.py"
+STALE = re.compile(r"数据更新于 \d\d:\d\d:\d\d，已中断 \d+ 秒")
 pg_only = pytest.mark.skipif(backend_name() != "postgresql", reason="PostgreSQL through a TCP proxy")
 
 
@@ -157,3 +169,82 @@ def test_pg_reader_does_not_hang_on_a_silent_network(world_url):
             proxy.restore()
         assert fetch_scalar(eng, text("SELECT 5")) == 5
         eng.dispose()
+
+
+# --- pages (AppTest) -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def outage(world_url, monkeypatch):
+    """The session's world behind an Outage; the app (AppTest) reads through it."""
+    from dashboard import frame
+
+    with Outage(world_url) as o:
+        monkeypatch.setenv("DATABASE_URL", o.url)
+        monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
+        frame._health.clear()  # another test's healthy verdict (kept 10 s) must not hide the outage
+        yield o
+
+
+def _feed_ids(text_: str) -> list[str]:
+    return re.findall(r'data-report-id="(\d+)"', re.search(r'<ul class="jw-w-feed">.*?</ul>', text_, re.S).group(0))
+
+
+def test_wall_opened_during_an_outage_shows_a_red_message(outage):
+    outage.cut()
+    at = open_page(WALL, {"community": "WLT-C02"})
+    assert not at.exception, at.exception
+    page = html_text(at)
+    assert 'class="jw-w-down"' in page and "数据源中断" in page
+    assert re.search(r"\d\d:\d\d:\d\d 起无法取得数据，已中断 \d+ 秒", page)
+    assert f"每 {RETRY_EVERY_S} 秒自动重试" in page
+    assert "jw-w-kpis" not in page and "Traceback" not in page
+    assert not at.button and not at.error  # nothing to click, no desk-style box on the wall
+    outage.restore()
+    at.run()
+    page = html_text(at)
+    assert not at.exception and "jw-w-down" not in page
+    assert "jw-w-kpis" in page and "东湖社区" in page
+
+
+def test_a_wall_that_showed_data_keeps_it_through_a_full_rerun(outage):
+    at = open_page(WALL, {})
+    ids = _feed_ids(html_text(at))
+    outage.cut()
+    at.run()  # a full rerun (e.g. a reconnecting browser) while the database is down
+    assert not at.exception, at.exception
+    page = html_text(at)
+    assert "jw-w-down" not in page and "jw-w-kpis" in page
+    assert STALE.search(page) and _feed_ids(page) == ids
+    outage.restore()
+    at.run()
+    page = html_text(at)
+    assert not STALE.search(page) and _feed_ids(page) == ids
+
+
+def test_desk_page_opened_during_an_outage_says_it_retries(outage):
+    outage.cut()
+    at = open_page("pages/desk/overview.py", {})
+    assert not at.exception, at.exception
+    assert at.error and "数据库" in at.error[0].value
+    assert f"页面每 {RETRY_EVERY_S} 秒自动重试" in html_text(at)
+    outage.restore()
+    at.run()
+    assert not at.exception and not at.error
+    assert "jw-kpi" in html_text(at)
+
+
+def test_desk_page_whose_queries_lose_the_database_says_it_retries(outage):
+    from dashboard import frame
+
+    at = open_page("pages/desk/overview.py", {})
+    assert not at.error
+    outage.cut()
+    frame._cached_live.clear()  # the page's figures, not their cached copies
+    frame._cached_history.clear()
+    at.run()  # the frame's health check is cached (10 s): the page's own queries fail
+    assert not at.exception, at.exception
+    assert at.error and "数据库无法连接" in at.error[0].value and "页面将自动重试" in at.error[0].value
+    outage.restore()
+    at.run()
+    assert not at.exception and not at.error
