@@ -202,6 +202,10 @@ def _stop_with(err: DataError, *, wall: bool = False) -> None:
     ss.setdefault(_DOWN_SINCE, timeutil.utcnow())
     ss[_DOWN_ERROR] = err
     ss[_DOWN_CHECKED] = time.monotonic()
+    if wall and VIA in st.query_params:
+        # Show the wall's own link while it waits (start_wall would drop "via"
+        # once the database is back, and the address would change then).
+        st.query_params.from_dict({k: v for k, v in st.query_params.to_dict().items() if k != VIA})
     if not wall:
         ui.data_error(err, retry=False)
         st.caption(f"页面每 {RETRY_EVERY_S} 秒自动重试，数据库恢复后自动显示；也可点击下方按钮立即重试。")
