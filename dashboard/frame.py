@@ -34,7 +34,7 @@ from dashboard.filters import PERIODS, URL_KEYS, Catalogue, Filters, decode, enc
 from dashboard.schema import INCIDENT_CATEGORIES
 
 NOW_RESOLUTION_S = 10  # "now" is floored to this, so cached calls share keys
-RETRY_EVERY_S = 5  # a page stopped by a database error checks again this often
+RETRY_EVERY_S = 2  # a page stopped by a database error checks again this often
 RECOVERY_EVERY_S = 3  # a page that lost the database while it ran checks this often whether it is back
 
 
