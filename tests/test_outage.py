@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,6 @@ from dashboard.config import load_settings
 from dashboard.database import (
     WATCHDOG,
     DatabaseUnavailable,
-    DataError,
     last_failure,
     make_reader,
     make_writer,
