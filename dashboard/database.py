@@ -7,6 +7,7 @@ Two kinds of engine:
   SQLite file is opened read-only (``mode=ro``: a plain connect to a moved
   file would silently create an empty database), PostgreSQL connects with a
   short ``connect_timeout`` so an unreachable host cannot block a tile;
+  both recover by themselves when the database comes back (see "outages");
 * the **writer** used by migrations, the demo generator and the simulator.
 
 SQLite runs in WAL mode with a busy timeout because other systems write to the
@@ -15,14 +16,19 @@ same database while the dashboard reads.
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
+import threading
 import time
+import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidatePoolError, SQLAlchemyError
 
 from dashboard.config import Settings, load_settings
 
@@ -127,8 +133,200 @@ def _install_sqlite_pragmas(engine: Engine, *, timeout_s: float | None, wal: boo
                 state["deadline"] = time.monotonic() + timeout_s
 
 
+# --- outages ----------------------------------------------------------------
+#
+# PostgreSQL: every checkout pings the pooled connection first (as
+# ``pool_pre_ping`` would), so one cut by a restart or a network failure is
+# replaced, or the checkout fails fast with ``connect_timeout``: a DataError,
+# the tile's red banner. The next checkout after the server is back succeeds.
+# A network that swallows packets is worse: the server never sees the
+# statement, so ``statement_timeout`` cannot fire, and the session's script
+# thread (every tile of a wall) would wait for ever. TCP keepalives and
+# ``tcp_user_timeout`` catch a peer that vanished (host down, cable cut) when
+# the kernel sees no acknowledgements; a middlebox that acknowledges but
+# forwards nothing is caught by ``Watchdog``, which shuts the socket of a
+# ping or statement that outlived its deadline, so the driver fails at once
+# with "server closed the connection" and the pool reconnects.
+#
+# SQLite: an open connection keeps reading the file (inode) it opened, even
+# after that file was moved away, deleted, made unreadable or replaced, and a
+# ping on it succeeds. So each connection remembers the (device, inode) of the
+# file it opened, and every checkout compares it with what the path names now;
+# a difference raises DisconnectionError, the pool reconnects, and the new
+# connection either fails cleanly (file gone or unreadable: DataError) or
+# reads the file now at the path (restored, or a new demo generated over it).
+# The check is one stat() and one access() per checkout (see bench/outage.py).
+
+PG_KEEPALIVE_ARGS = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 3}
+WATCHDOG_GRACE_S = 2.0  # a statement's client-side deadline is the server's statement_timeout plus this
+
+
+class Watchdog:
+    """One daemon thread that shuts the socket of a DB-API connection whose
+    ping or statement has outlived its deadline (see "outages" above)."""
+
+    TICK_S = 0.25
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._armed: dict[int, tuple[float, weakref.ref]] = {}
+        self._thread: threading.Thread | None = None
+        self.fired = 0  # sockets shut, ever (for tests and logs)
+
+    def arm(self, dbapi_conn, seconds: float) -> None:  # noqa: ANN001
+        with self._lock:
+            self._armed[id(dbapi_conn)] = (time.monotonic() + seconds, weakref.ref(dbapi_conn))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="jwrh-db-watchdog", daemon=True)
+                self._thread.start()
+
+    def disarm(self, dbapi_conn) -> None:  # noqa: ANN001
+        with self._lock:
+            self._armed.pop(id(dbapi_conn), None)
+
+    @contextmanager
+    def armed(self, dbapi_conn, seconds: float):  # noqa: ANN001
+        self.arm(dbapi_conn, seconds)
+        try:
+            yield
+        finally:
+            self.disarm(dbapi_conn)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.TICK_S)
+            now = time.monotonic()
+            with self._lock:  # disarm() waits: a finished statement's socket is never shut
+                for key, (deadline, ref) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[key]
+                        conn = ref()
+                        if conn is not None and _shut_socket(conn):
+                            self.fired += 1
+
+
+def _shut_socket(dbapi_conn) -> bool:  # noqa: ANN001
+    """Shut down the connection's socket: a thread blocked on it wakes with EOF."""
+    try:
+        fd = dbapi_conn.fileno()
+        dup = socket.socket(fileno=os.dup(fd))
+    except Exception:  # noqa: BLE001 - already closed: nothing to wake
+        return False
+    try:
+        dup.shutdown(socket.SHUT_RDWR)
+        return True
+    except OSError:
+        return False
+    finally:
+        dup.close()
+
+
+WATCHDOG = Watchdog()
+
+
+def _install_pg_guards(engine: Engine, *, statement_s: float, ping_s: float, watchdog: Watchdog = WATCHDOG) -> None:
+    """Ping on checkout and bound every ping, statement and reset by ``watchdog``."""
+    fresh = "jw_fresh"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, record):  # noqa: ANN001
+        record.info[fresh] = True  # just connected: no need to ping
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, proxy):  # noqa: ANN001
+        if record.info.pop(fresh, False):
+            return
+        try:
+            with watchdog.armed(dbapi_conn, ping_s):
+                cur = dbapi_conn.cursor()
+                try:
+                    cur.execute(";")  # what SQLAlchemy's pre-ping sends on psycopg
+                finally:
+                    cur.close()
+        except Exception as exc:  # noqa: BLE001 - any failure: reconnect, and distrust the pool's other connections
+            raise InvalidatePoolError(f"ping failed: {exc}") from exc
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _arm(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        watchdog.arm(conn.connection.dbapi_connection, statement_s)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _disarm(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        watchdog.disarm(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "handle_error")
+    def _disarm_on_error(ctx):  # noqa: ANN001
+        if ctx.connection is not None and ctx.connection.connection.dbapi_connection is not None:
+            watchdog.disarm(ctx.connection.connection.dbapi_connection)
+
+    @event.listens_for(engine, "reset")
+    def _arm_reset(dbapi_conn, record, reset_state):  # noqa: ANN001
+        watchdog.arm(dbapi_conn, ping_s)  # the rollback on return to the pool
+
+    @event.listens_for(engine, "checkin")
+    def _disarm_reset(dbapi_conn, record):  # noqa: ANN001
+        if dbapi_conn is not None:
+            watchdog.disarm(dbapi_conn)
+
+
+def sqlite_file_id(path: Path | str) -> tuple[int, int] | None:
+    """(device, inode) of the readable file at ``path``; None when it is gone or unreadable."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not os.access(path, os.R_OK):
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+class _SqliteFileConnection(sqlite3.Connection):
+    """An sqlite3 connection that knows which file it opened (``sqlite_file_id``)."""
+
+    file_id: tuple[int, int] | None = None
+
+
+def _install_sqlite_file_check(engine: Engine, path: Path) -> None:
+    @event.listens_for(engine, "checkout")
+    def _same_file(dbapi_conn, record, proxy):  # noqa: ANN001
+        if sqlite_file_id(path) != getattr(dbapi_conn, "file_id", None):
+            raise DisconnectionError(f"SQLite file {path} was moved, deleted, replaced or made unreadable")
+
+
+# When did a reader last fail to reach its database? Live pages use it to
+# redraw everything once the database is back (``frame``): a tile that
+# refreshes every minute would otherwise keep its red banner that long.
+_LAST_FAILURE: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+
+def _install_failure_clock(engine: Engine) -> None:
+    @event.listens_for(engine, "handle_error")
+    def _failed(ctx):  # noqa: ANN001
+        # Only a connection that could not be had or was lost: a query that
+        # timed out or is wrong is that query's problem, not an outage.
+        if ctx.connection is None or ctx.is_disconnect:
+            _LAST_FAILURE[engine] = time.monotonic()
+
+
+def last_failure(engine: Engine) -> float | None:
+    """``time.monotonic()`` of the reader's last failure to get or keep a
+    connection; None if it never failed."""
+    return _LAST_FAILURE.get(engine)
+
+
+def reachable(engine: Engine) -> bool:
+    """Can the reader check out a connection and run a trivial statement right now?"""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except (SQLAlchemyError, OSError, sqlite3.Error):
+        return False
+
+
 def make_reader(settings: Settings | None = None) -> Engine:
-    """Engine for the dashboard: read-only where the backend allows, every query time-limited."""
+    """Engine for the dashboard: read-only where the backend allows, every query
+    time-limited, recovering by itself after an outage (see "outages" above)."""
     s = settings or load_settings()
     url = s.database_url
     path = _sqlite_path(url)
@@ -136,26 +334,44 @@ def make_reader(settings: Settings | None = None) -> Engine:
         uri = f"file:{path}?mode=ro"
 
         def _creator() -> sqlite3.Connection:
-            return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+            # The file's identity is taken before connecting: if the file is
+            # swapped in between, the next checkout sees a difference and
+            # reconnects (taken after, the swap could go unnoticed).
+            seen = sqlite_file_id(path)
+            conn = sqlite3.connect(
+                uri, uri=True, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, factory=_SqliteFileConnection
+            )
+            conn.file_id = seen
+            return conn
 
         engine = create_engine("sqlite://", creator=_creator, pool_pre_ping=True)
         _install_sqlite_pragmas(engine, timeout_s=s.query_timeout_s, wal=False)
+        _install_sqlite_file_check(engine, path)
+        _install_failure_clock(engine)
         return engine
     backend = make_url(url).get_backend_name()
     if backend == "postgresql":
         ms = int(s.query_timeout_s * 1000)
-        return create_engine(
+        engine = create_engine(
             url,
-            pool_pre_ping=True,
+            pool_pre_ping=False,  # _install_pg_guards pings, under the watchdog
             pool_size=5,
             max_overflow=5,
             connect_args={
                 "connect_timeout": s.connect_timeout_s,
                 "options": f"-c statement_timeout={ms} -c default_transaction_read_only=on",
                 "application_name": "jwrh-dashboard",
+                **PG_KEEPALIVE_ARGS,
+                # sent data unacknowledged this long: the peer is gone
+                "tcp_user_timeout": ms + int(WATCHDOG_GRACE_S * 1000),
             },
         )
-    return create_engine(url, pool_pre_ping=True)
+        _install_pg_guards(engine, statement_s=s.query_timeout_s + WATCHDOG_GRACE_S, ping_s=s.connect_timeout_s + WATCHDOG_GRACE_S)
+        _install_failure_clock(engine)
+        return engine
+    engine = create_engine(url, pool_pre_ping=True)
+    _install_failure_clock(engine)
+    return engine
 
 
 def make_writer(url: str | None = None) -> Engine:

@@ -7,8 +7,10 @@ to run a query function; they never see SQL or build an engine.
 
 from __future__ import annotations
 
+import html
 import importlib
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable
@@ -17,12 +19,23 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard import nav, timeutil, ui
-from dashboard.config import CACHE_MAX_ENTRIES, TTL_HISTORY, TTL_LIVE, TTL_PLACES, Settings, load_settings
-from dashboard.database import DatabaseEmpty, DataError, Health, check_database, make_reader, make_writer
+from dashboard.config import CACHE_MAX_ENTRIES, PROJECT_ROOT, TTL_HISTORY, TTL_LIVE, TTL_PLACES, Settings, load_settings
+from dashboard.database import (
+    DatabaseEmpty,
+    DataError,
+    Health,
+    check_database,
+    last_failure,
+    make_reader,
+    make_writer,
+    reachable,
+)
 from dashboard.filters import PERIODS, URL_KEYS, Catalogue, Filters, decode, encode, resolve_period
 from dashboard.schema import INCIDENT_CATEGORIES
 
 NOW_RESOLUTION_S = 10  # "now" is floored to this, so cached calls share keys
+RETRY_EVERY_S = 2  # a page stopped by a database error checks again this often
+RECOVERY_EVERY_S = 3  # a page that lost the database while it ran checks this often whether it is back
 
 
 @dataclass(frozen=True)
@@ -128,12 +141,78 @@ def _generate_demo(settings: Settings) -> None:
     _catalogue.clear()
 
 
-def _stop_with(err: DataError) -> None:
-    ui.data_error(err)
-    st.caption("页面每 10 秒自动重试；也可点击下方按钮立即重试。")
-    if st.button("重新连接", key="jw_retry"):
-        _health.clear()
-        st.rerun()
+# --- outages ------------------------------------------------------------------------
+#
+# A page that cannot start (database down, or not yet usable) stops with a
+# clear message and a fragment that checks the database every RETRY_EVERY_S
+# seconds and reruns the whole app once it is usable: no reload, no click.
+# The wall's version is a full-screen red wall-styled message with the time
+# the outage was first seen. A wall session that already showed data carries
+# on with the places it last had instead (its tiles keep their last data under
+# red banners), so a full rerun during an outage never blanks the wall, and
+# reruns as a whole once the database is back (rerun_when_back), so tiles that
+# refresh only every 30 or 60 s drop their banners with the others. A desk
+# page whose own queries lost the database reruns the same way.
+
+_DOWN_SINCE, _DOWN_ERROR, _DOWN_CHECKED = "_jw_down_since", "_jw_down_error", "_jw_down_checked"
+_RUN_AT = "_jw_run_at"  # time.monotonic() when this session's last full run began
+
+WALL_OUTAGE_CSS = PROJECT_ROOT / "assets" / "wall-outage.css"
+
+
+def _recheck(settings: Settings) -> DataError | None:
+    """None when the database is usable again (healthy, places readable); else what is wrong."""
+    engine = _engine(settings.database_url)
+    health = check_database(engine, settings)
+    if not health.ok:
+        return health.error
+    try:
+        _catalogue(engine, settings.database_url)
+    except DataError as err:
+        return err
+    return None
+
+
+@st.fragment(run_every=RETRY_EVERY_S)
+def _retry_until_usable(wall: bool) -> None:
+    """Check the database every RETRY_EVERY_S s; rerun the app once it is usable.
+    On the wall, also (re)draw the outage message with its running age."""
+    ss = st.session_state
+    if time.monotonic() - ss.get(_DOWN_CHECKED, 0.0) >= 1.0:  # the run that just failed has checked
+        ss[_DOWN_CHECKED] = time.monotonic()
+        err = _recheck(load_settings())
+        if err is None:
+            _health.clear()
+            st.rerun()
+        ss[_DOWN_ERROR] = err
+    if wall:
+        err = ss[_DOWN_ERROR]
+        since = ss[_DOWN_SINCE]
+        gap = int((timeutil.utcnow() - since).total_seconds())
+        st.html(
+            f'<div class="jw-w-down" data-since="{since.isoformat()}"><div class="jw-w-down-title">⚠ 数据源中断</div>'
+            f'<div class="jw-w-down-msg">{html.escape(err.zh)}</div>'
+            f'<div class="jw-w-down-age">{timeutil.fmt_local(since, "%H:%M:%S")} 起无法取得数据，已中断 {gap} 秒'
+            f" · 每 {RETRY_EVERY_S} 秒自动重试，恢复后自动显示</div></div>"
+        )
+
+
+def _stop_with(err: DataError, *, wall: bool = False) -> None:
+    ss = st.session_state
+    ss.setdefault(_DOWN_SINCE, timeutil.utcnow())
+    ss[_DOWN_ERROR] = err
+    ss[_DOWN_CHECKED] = time.monotonic()
+    if wall and VIA in st.query_params:
+        # Show the wall's own link while it waits (start_wall would drop "via"
+        # once the database is back, and the address would change then).
+        st.query_params.from_dict({k: v for k, v in st.query_params.to_dict().items() if k != VIA})
+    if not wall:
+        ui.data_error(err, retry=False)
+        st.caption(f"页面每 {RETRY_EVERY_S} 秒自动重试，数据库恢复后自动显示；也可点击下方按钮立即重试。")
+        if st.button("重新连接", key="jw_retry"):
+            _health.clear()
+            st.rerun()
+    _retry_until_usable(wall)
     st.stop()
 
 
@@ -149,6 +228,51 @@ def _settings() -> Settings:
         raise  # st.stop() does not return
 
 
+@st.fragment(run_every=RECOVERY_EVERY_S)
+def rerun_when_back() -> None:
+    """Draws nothing. When the reader has lost the database since this run began
+    (``database.last_failure``) and reaches it now, rerun the whole page. The
+    wall has one always (tiles that refresh every 30 or 60 s then drop their
+    red banners with the others); ``ui.data_error`` adds one under a desk
+    page's "数据库无法连接" box. A query that is merely wrong is never retried."""
+    ss = st.session_state
+    ctx = ss.get("_jw_context")
+    if ctx is None:
+        return
+    failed = last_failure(ctx.engine)
+    if failed is not None and failed > ss.get(_RUN_AT, 0.0) and reachable(ctx.engine):
+        st.rerun()
+
+
+def _open(settings: Settings, *, wall: bool) -> Catalogue:
+    """Check the database (making demo data on the first run of the embedded
+    one) and load the places; stop with a self-retrying message when that
+    fails, or (wall only) fall back to the places this session last had."""
+    health = _health(settings.database_url)
+    if not health.ok and settings.embedded and isinstance(health.error, DatabaseEmpty):
+        _generate_demo(settings)
+        health = _health(settings.database_url)
+    err: DataError | None = None
+    if not health.ok:
+        assert health.error is not None
+        _health.clear()  # retry on the next run rather than caching the failure
+        err = health.error
+    else:
+        try:
+            cat = _catalogue(_engine(settings.database_url), settings.database_url)
+        except DataError as exc:
+            _health.clear()
+            err = exc
+    if err is not None:
+        prev = st.session_state.get("_jw_context")
+        if wall and isinstance(prev, Context) and prev.db_key == settings.database_url:
+            return prev.catalogue
+        _stop_with(err, wall=wall)
+    for k in (_DOWN_SINCE, _DOWN_ERROR, _DOWN_CHECKED):
+        st.session_state.pop(k, None)
+    return cat
+
+
 def _now(settings: Settings) -> datetime:
     n = settings.now_override or timeutil.utcnow()
     return n.replace(second=n.second - n.second % NOW_RESOLUTION_S, microsecond=0)
@@ -159,23 +283,13 @@ def start(current: str | None = None) -> Context:
     menu (``current`` is the running page's url_path) and the filter bar.
 
     Stops the script (after a clear message, no traceback) when the data
-    source cannot be used.
+    source cannot be used; the page then checks every RETRY_EVERY_S seconds and
+    comes up by itself once the database is usable again.
     """
+    st.session_state[_RUN_AT] = time.monotonic()
     settings = _settings()
-    health = _health(settings.database_url)
-    if not health.ok and settings.embedded and isinstance(health.error, DatabaseEmpty):
-        _generate_demo(settings)
-        health = _health(settings.database_url)
-    if not health.ok:
-        assert health.error is not None
-        _health.clear()  # retry on the next run rather than caching the failure
-        _stop_with(health.error)
+    cat = _open(settings, wall=False)
     engine = _engine(settings.database_url)
-    try:
-        cat = _catalogue(engine, settings.database_url)
-    except DataError as err:
-        _health.clear()
-        _stop_with(err)
     now = _now(settings)
     head = st.container()
     menu_box = st.container()
@@ -195,22 +309,17 @@ def start_wall(current: str | None = None) -> tuple[Context, list[str]]:
     (decoded by ``filters.decode``), but no header, menu or filter bar: the wall
     draws its own header and is never touched. Returns the context and the
     warnings about unusable URL values (the wall shows them in one line).
+
+    When the database cannot be used: a wall that already showed data in this
+    session carries on with the places it had (its tiles keep their last data
+    under red banners); a wall opened during the outage shows a full-screen
+    red message and comes up by itself once the database is usable again.
     """
+    st.session_state[_RUN_AT] = time.monotonic()
     settings = _settings()
-    health = _health(settings.database_url)
-    if not health.ok and settings.embedded and isinstance(health.error, DatabaseEmpty):
-        _generate_demo(settings)
-        health = _health(settings.database_url)
-    if not health.ok:
-        assert health.error is not None
-        _health.clear()
-        _stop_with(health.error)
+    ui.load_css(WALL_OUTAGE_CSS)
+    cat = _open(settings, wall=True)
     engine = _engine(settings.database_url)
-    try:
-        cat = _catalogue(engine, settings.database_url)
-    except DataError as err:
-        _health.clear()
-        _stop_with(err)
     now = _now(settings)
     params = st.query_params.to_dict()
     filters, warnings = decode(params, cat, timeutil.local_today(now), INCIDENT_CATEGORIES)
@@ -225,6 +334,7 @@ def start_wall(current: str | None = None) -> tuple[Context, list[str]]:
     st.session_state["_jw_context"] = ctx
     st.session_state["_jw_page"] = None
     st.session_state["_jw_wall_warnings"] = warnings
+    rerun_when_back()
     return ctx, warnings
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import fmt
 from dashboard.config import PROJECT_ROOT
-from dashboard.database import DataError
+from dashboard.database import DatabaseUnavailable, DataError
 
 CSS_PATH = PROJECT_ROOT / "assets" / "style.css"
 
@@ -30,8 +30,8 @@ def _css(path: str, mtime: float) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
-def load_css() -> None:
-    st.html(f"<style>{_css(str(CSS_PATH), CSS_PATH.stat().st_mtime)}</style>")
+def load_css(path: Path = CSS_PATH) -> None:
+    st.html(f"<style>{_css(str(path), path.stat().st_mtime)}</style>")
 
 
 def _cmp_class(x: float | None, higher_is_better: bool | None) -> str:
@@ -102,9 +102,15 @@ def empty_state(reason: str) -> None:
     st.html(f'<div class="jw-empty"><b>无数据</b>{html.escape(reason)}</div>')
 
 
-def data_error(err: DataError) -> None:
-    """A data-source problem, in Chinese, without a traceback."""
+def data_error(err: DataError, *, retry: bool = True) -> None:
+    """A data-source problem, in Chinese, without a traceback. When the database
+    could not be reached (the message promises "页面将自动重试"), the page
+    reruns by itself once it is back (``frame.rerun_when_back``)."""
     st.error(err.zh, icon="⚠️")
+    if retry and isinstance(err, DatabaseUnavailable):
+        from dashboard import frame  # here: frame imports this module
+
+        frame.rerun_when_back()
 
 
 def ramp_color(t: float) -> list[int]:

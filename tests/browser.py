@@ -52,36 +52,63 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def streamlit_server(env: dict[str, str]):
-    """Start the dashboard (``python -m dashboard.serve``) on a free port; yield its base URL."""
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
-    cmd = [
-        sys.executable, "-m", "dashboard.serve",
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
+class StreamlitServer:
+    """The dashboard (``python -m dashboard.serve``) as a child process on ``port``
+    (a free one by default). ``stop(kill=True)`` ends it with SIGKILL, as a crash
+    would; ``start()`` again brings a new server up on the same port."""
+
+    def __init__(self, env: dict[str, str], port: int | None = None):
+        self.env = env
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log: str | None = None
+
+    def start(self, timeout: float = 60) -> str:
+        log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
+        self.log = log.name
+        cmd = [
+            sys.executable, "-m", "dashboard.serve",
+            "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        ]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
             try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=1) as r:
+                with urllib.request.urlopen(self.base + "/_stcore/health", timeout=1) as r:
                     if r.status == 200:
-                        break
+                        return self.base
             except OSError:
                 time.sleep(0.2)
+        self.stop(kill=True)
+        raise RuntimeError("streamlit did not start: " + Path(self.log).read_text(errors="replace")[-2000:])
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if kill:
+            self.proc.kill()
         else:
-            raise RuntimeError("streamlit did not start: " + Path(log.name).read_text(errors="replace")[-2000:])
-        yield base
-    finally:
-        proc.terminate()
+            self.proc.terminate()
         try:
-            proc.wait(10)
+            self.proc.wait(10)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
+
+@contextmanager
+def streamlit_server(env: dict[str, str], port: int | None = None):
+    """Start the dashboard on ``port`` (a free one by default); yield its base URL."""
+    server = StreamlitServer(env, port)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 def is_benign_console(msg: str, url: str) -> bool:
