@@ -14,7 +14,7 @@ from datetime import time as dt_time
 
 import pandas as pd
 import pytest
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from dashboard import mask, rotation, timeutil
 from dashboard import wall_html as wh
