@@ -30,7 +30,7 @@ report 3 comes after now.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 import pytest

@@ -24,7 +24,7 @@ PREV = previous_window(W, "month") = [2026-09-30 16:00, 2026-10-20 06:30)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import pytest

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
 from dashboard import timeutil
 from dashboard.filters import Filters
-from dashboard.schema import INCIDENT_CATEGORIES, TASK_STATES, grids, tasks
+from dashboard.schema import INCIDENT_CATEGORIES, TASK_STATES, tasks
 from queries import dispatch, disputes, incidents, measures, overview, patrol, places, reports
 from queries._common import fetch_scalar
 from tests.conftest import FIXTURE_END
