@@ -175,6 +175,11 @@ def reload_due() -> bool:
     return True
 
 
+def fmt_left(seconds: int) -> str:
+    """Time left on a view: "18秒", "4分05秒"."""
+    return f"{seconds}秒" if seconds < 60 else f"{seconds // 60}分{seconds % 60:02d}秒"
+
+
 @st.fragment(run_every=1)
 def clock() -> None:
     """The clock, and the wall's sense of time: switches the view when the
@@ -189,7 +194,7 @@ def clock() -> None:
     if pos.left_s is not None:
         chip = (
             f'<span class="jw-w-rot" data-view="{pos.view}" data-left="{pos.left_s}" title="下一屏 {e(rotation.VIEWS[pos.next_view])}">'
-            f"{pos.index + 1}/{pos.steps} · {pos.left_s}秒</span>"
+            f"{pos.index + 1}/{pos.steps} · {fmt_left(pos.left_s)}</span>"
         )
     st.html(
         f'<div class="jw-w-clock">{chip}<span class="jw-w-date">{local:%Y-%m-%d} 星期{WEEKDAYS[local.weekday()]}</span>'
