@@ -25,7 +25,7 @@ RAMP = [
 ]
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=8)
 def _css(path: str, mtime: float) -> str:
     return Path(path).read_text(encoding="utf-8")
 
