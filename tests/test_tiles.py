@@ -296,6 +296,7 @@ def _tile_coloured_pixels(b: Browser) -> int:
 
 
 @pytest.mark.browser
+@pytest.mark.layout
 def test_tiles_from_the_intranet_server_on_a_desk_map_and_the_wall(world_url, tile_server):
     require_chromium()
     from playwright.sync_api import sync_playwright

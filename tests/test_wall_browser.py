@@ -69,6 +69,7 @@ GEOMETRY = """() => {
 }"""
 
 
+@pytest.mark.layout
 @pytest.mark.parametrize("width, height, dsf", SIZES, ids=[f"{w}x{h}" for w, h, _ in SIZES])
 def test_wall_fits_the_screen(server, pw, width, height, dsf):
     b = Browser(pw, width // dsf, height // dsf, dsf)
@@ -161,6 +162,7 @@ def _view_now(page) -> str:  # noqa: ANN001
     return page.evaluate("() => document.querySelector('.jw-w-head')?.dataset.view || ''")
 
 
+@pytest.mark.layout
 def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_itself(server, pw):
     from dashboard import rotation
 
