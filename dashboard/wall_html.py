@@ -15,7 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from dashboard import fmt, mask, timeutil
-from queries import measures
+from queries import measures, reports
 
 e = html.escape
 
@@ -128,7 +128,6 @@ def kpi_cards_html(kpis, columns: int = 2) -> str:  # noqa: ANN001 - list[querie
 
 # --- the report feed and the dispatch queue ---------------------------------------------
 
-URGENT = ("紧急", "特急")
 AMBER_MINUTES = 120  # a deadline closer than this is shown amber
 
 
@@ -139,7 +138,7 @@ def feed_html(df: pd.DataFrame, *, flashing: set[str] = frozenset(), cols: int =
         return head + none("今日暂无上报")
     items = []
     for r in df.itertuples():
-        urgent = r.urgency in URGENT
+        urgent = r.urgency in reports.URGENT
         flash = f"report:{int(r.id)}" in flashing
         badge = f'<span class="jw-w-urg">{e(r.urgency)}</span>' if urgent else ""
         items.append(

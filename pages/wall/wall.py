@@ -125,11 +125,15 @@ def live(key: str, marker: Callable[[], Any], load: Callable[[], Any], render: C
         banner = '<div class="jw-w-stale">本栏暂不可用（程序错误，已记入日志）</div>'
     elif box.get("failed"):
         if "ok_at" in box:
-            gap = int((real - box["ok_at"]).total_seconds())
-            banner = f'<div class="jw-w-stale">数据更新于 {timeutil.fmt_local(box["ok_at"], "%H:%M:%S")}，已中断 {gap} 秒</div>'
+            banner = f'<div class="jw-w-stale">{stale_text(box["ok_at"], real)}</div>'
         else:
             banner = '<div class="jw-w-stale">数据源暂不可用，正在重试</div>'
     st.html(f'<div class="jw-w-tile jw-w-tile-{key}">{banner}{body}</div>')
+
+
+def stale_text(ok_at: datetime, real: datetime) -> str:
+    """The red banner's words: when the data on screen was last good and how long ago."""
+    return f"数据更新于 {timeutil.fmt_local(ok_at, '%H:%M:%S')}，已中断 {int((real - ok_at).total_seconds())} 秒"
 
 
 def every(seconds: int, at: datetime) -> int:
@@ -354,7 +358,7 @@ def map_tile(key: str, load: Callable[[datetime], tuple], caption: Callable[[tup
         return
     stale = ""
     if box.get("failed"):
-        stale = f'<span class="jw-w-stale-inline">数据更新于 {timeutil.fmt_local(box["ok_at"], "%H:%M:%S")}，已中断 {int((real - box["ok_at"]).total_seconds())} 秒</span>'
+        stale = f'<span class="jw-w-stale-inline">{stale_text(box["ok_at"], real)}</span>'
     st.html(f'<div class="jw-w-title">{caption(data)}{stale}</div>')
     if data[0].empty:
         st.html('<div class="jw-w-none">筛选范围内没有网格</div>')
@@ -450,6 +454,12 @@ def trends() -> None:
 # --- alarms ----------------------------------------------------------------------------
 
 
+def _forget_older(seen: dict[str, datetime], real: datetime, seconds: int) -> None:
+    """Drop the entries older than ``seconds``: the alarm bookkeeping stays bounded."""
+    for k in [k for k, at in seen.items() if real - at > timedelta(seconds=seconds)]:
+        del seen[k]
+
+
 def _acknowledge(keys: tuple[str, ...]) -> None:
     acked = st.session_state.setdefault("_wall_acked", {})
     acked.update({k: timeutil.utcnow() for k in keys})
@@ -474,8 +484,7 @@ def alarms() -> None:
     df = df[df["at"] > pd.Timestamp(now - timedelta(seconds=ALARM_S))]
     real = timeutil.utcnow()
     acked = st.session_state.setdefault("_wall_acked", {})
-    for k in [k for k, at in acked.items() if real - at > timedelta(seconds=2 * ALARM_S)]:
-        del acked[k]  # bounded: an acknowledgement outlives its alarm, then goes
+    _forget_older(acked, real, 2 * ALARM_S)  # an acknowledgement outlives its alarm, then goes
     active = df[~df["key"].isin(list(acked))]
     st.session_state["_wall_flashing"] = set(active["key"])
     if active.empty:
@@ -485,8 +494,7 @@ def alarms() -> None:
         st.button("已知悉", key="wall-ack", on_click=_acknowledge, args=(tuple(active["key"]),))
     if SOUND:
         heard = st.session_state.setdefault("_wall_heard", {})
-        for k in [k for k, at in heard.items() if real - at > timedelta(seconds=2 * ALARM_S)]:
-            del heard[k]
+        _forget_older(heard, real, 2 * ALARM_S)
         fresh = [k for k in active["key"] if k not in heard]
         if fresh:
             heard.update({k: real for k in fresh})
@@ -549,10 +557,6 @@ def report_trend() -> None:
     )
 
 
-def _rate(v: float | None) -> str:
-    return fmt.pct(None if v is None or pd.isna(v) else float(v))
-
-
 def _hours(v: float | None) -> str:
     return "—" if v is None or pd.isna(v) else f"{float(v):.1f}"
 
@@ -576,7 +580,7 @@ def dispatch_tables() -> None:
 
     def table(df: pd.DataFrame, what: str) -> str:
         df = df.head(TABLE_ROWS)
-        rows = [[g, fmt.count(c), _rate(r1), _rate(r2), _hours(h)] for g, c, r1, r2, h in
+        rows = [[g, fmt.count(c), fmt.pct(r1), fmt.pct(r2), _hours(h)] for g, c, r1, r2, h in
                 zip(df["group"], df["created"], df["on_time_rate"], df["closure_rate"], df["mean_close_hours"])]
         bad = [[False, False, pd.notna(r1) and r1 < 0.9, False, False] for r1 in df["on_time_rate"]]
         return wh.table_html(wh.title(f"本月闭环 · 按{what}", "派单多者在前"), [what, "派单", "按时反馈率", "办结率", "平均处置(小时)"], rows, bad=bad)
@@ -706,7 +710,7 @@ def dispute_places() -> None:
 
     def render(df: pd.DataFrame) -> str:
         df = df[df["found"] + df["closed"] > 0].sort_values(["resolution_rate", "found"], ascending=[True, False], na_position="last").head(TABLE_ROWS)
-        rows = [[n, fmt.count(fd), _rate(rr), _rate(sr)] for n, fd, rr, sr in zip(df["name"], df["found"], df["resolution_rate"], df["satisfaction_rate"])]
+        rows = [[n, fmt.count(fd), fmt.pct(rr), fmt.pct(sr)] for n, fd, rr, sr in zip(df["name"], df["found"], df["resolution_rate"], df["satisfaction_rate"])]
         bad = [[False, False, pd.notna(rr) and rr < 0.95, pd.notna(sr) and sr < 0.95] for rr, sr in zip(df["resolution_rate"], df["satisfaction_rate"])]
         return wh.table_html(wh.title(f"本月各{what} · 化解率由低到高", "目标 95%"), [what, "新发现", "化解率", "满意率"], rows, bad=bad)
 
