@@ -29,10 +29,17 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidatePoolError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import QueuePool
 
 from dashboard.config import Settings, load_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# The reader's pool: every live tile of every session checks out a connection
+# for one query at a time, so a few are enough for many screens; a checkout
+# that waits longer than the query time limit is reported as a timeout.
+READER_POOL_SIZE = 8
+READER_POOL_OVERFLOW = 8
 
 
 # --- errors -----------------------------------------------------------------
@@ -78,6 +85,11 @@ def translate_error(exc: BaseException, url: str | None = None) -> DataError:
     where = f" ({describe_url(url)})" if url else ""
     msg = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
     low = msg.lower()
+    if isinstance(exc, PoolTimeout):
+        return QueryTimeout(
+            f"every connection of the reader's pool was busy{where}: {msg}",
+            "查询超时：数据库繁忙，连接全部占用，已取消本次查询。页面将自动重试。",
+        )
     if "statement timeout" in low or "interrupted" in low or "querycanceled" in type(getattr(exc, "orig", exc)).__name__.lower():
         return QueryTimeout(
             f"query took too long and was cancelled{where}: {msg}",
@@ -344,7 +356,22 @@ def make_reader(settings: Settings | None = None) -> Engine:
             conn.file_id = seen
             return conn
 
-        engine = create_engine("sqlite://", creator=_creator, pool_pre_ping=True)
+        # poolclass must be named: with a creator and no file name in the URL,
+        # SQLAlchemy takes the database for ":memory:" and picks
+        # SingletonThreadPool, which closes a connection another thread is
+        # still using when threads come and go (Streamlit runs each rerun in a
+        # thread of its own): the server died with a segmentation fault under
+        # a few browser sessions. QueuePool hands each connection to one
+        # thread at a time (check_same_thread=False lets it move between them).
+        engine = create_engine(
+            "sqlite://",
+            creator=_creator,
+            poolclass=QueuePool,
+            pool_size=READER_POOL_SIZE,
+            max_overflow=READER_POOL_OVERFLOW,
+            pool_timeout=s.query_timeout_s,
+            pool_pre_ping=True,
+        )
         _install_sqlite_pragmas(engine, timeout_s=s.query_timeout_s, wal=False)
         _install_sqlite_file_check(engine, path)
         _install_failure_clock(engine)
@@ -355,8 +382,9 @@ def make_reader(settings: Settings | None = None) -> Engine:
         engine = create_engine(
             url,
             pool_pre_ping=False,  # _install_pg_guards pings, under the watchdog
-            pool_size=5,
-            max_overflow=5,
+            pool_size=READER_POOL_SIZE,
+            max_overflow=READER_POOL_OVERFLOW,
+            pool_timeout=s.query_timeout_s,
             connect_args={
                 "connect_timeout": s.connect_timeout_s,
                 "options": f"-c statement_timeout={ms} -c default_transaction_read_only=on",

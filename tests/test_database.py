@@ -110,3 +110,27 @@ def test_slow_query_times_out_with_a_clear_message(scratch):
     assert "查询超时" in exc.value.zh
     # the connection is usable again afterwards
     assert fetch_scalar(eng, text("SELECT 1")) == 1
+
+
+def test_reader_survives_many_threads(world_url):
+    """Threads that come and go, all querying one reader (Streamlit runs every
+    rerun in a thread of its own): no error, no crash. In a child process, so
+    a segmentation fault (SQLite under SingletonThreadPool) fails this test
+    instead of ending the suite."""
+    import subprocess
+    import sys
+
+    from tests.browser import ROOT
+
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.hammer", world_url, "3", "16"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, f"reader failed under threads (exit {out.returncode}): {out.stdout[-2000:]}{out.stderr[-2000:]}"
+    assert "errors=0" in out.stdout
+
+
+def test_reader_pool_is_a_queue_pool(world):
+    """The pool that hands a connection to one thread at a time, on both backends."""
+    from sqlalchemy.pool import QueuePool
+
+    assert isinstance(world.pool, QueuePool)
