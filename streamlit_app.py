@@ -3,6 +3,9 @@
 import streamlit as st
 
 from dashboard import frame, nav, ui
+from dashboard.config import configure_logging
+
+configure_logging()
 
 st.set_page_config(page_title="警网融合指挥大屏", page_icon="🚓", layout="wide", initial_sidebar_state="collapsed")
 ui.load_css()

@@ -63,6 +63,24 @@ class Settings:
     # Optional intranet base map (DASHBOARD_TILE_*): None means no base map,
     # the maps show grid boundaries on the dark background.
     tiles: TileSource | None = None
+    # The reader must not be able to write (PostgreSQL: checked at start-up,
+    # see database.reader_write_powers); 1 lets it run anyway, for development.
+    allow_writable_reader: bool = False
+
+
+def configure_logging() -> None:
+    """Our loggers (``jwrh.*``) to stderr with a time stamp, next to Streamlit's
+    own lines; once per process (the router calls this on every run)."""
+    import logging
+
+    log = logging.getLogger("jwrh")
+    if getattr(log, "_jw_configured", False):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log._jw_configured = True  # type: ignore[attr-defined]
 
 
 def sqlite_url(path: Path) -> str:
@@ -90,6 +108,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         alarm_sound=_flag(env, "DASHBOARD_ALARM_SOUND"),
         wall_reload_at=_reload_at(env.get("DASHBOARD_WALL_RELOAD_AT", "04:00")),
         tiles=_tile_source(env),
+        allow_writable_reader=_flag(env, "DASHBOARD_ALLOW_WRITABLE_READER"),
     )
 
 

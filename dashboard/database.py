@@ -16,6 +16,7 @@ same database while the dashboard reads.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sqlite3
@@ -73,15 +74,62 @@ class QueryTimeout(DataError):
     zh = "查询超时"
 
 
+class DatabaseCorrupt(DataError):
+    zh = "数据库文件已损坏"
+
+
+class WriteRefused(DataError):
+    """The database refused a write on the reader: never expected (the dashboard
+    only reads), so a bug or an attack; logged."""
+
+    zh = "只读连接拒绝了写操作"
+
+
+class ReaderCanWrite(DataError):
+    """The reader's database account could change data: the dashboard refuses it."""
+
+    zh = "数据库账号权限过大"
+
+
 def describe_url(url: str) -> str:
     """The URL without its password, for messages."""
     return make_url(url).render_as_string(hide_password=True)
 
 
+LOG = logging.getLogger("jwrh.database")
+LOG_REPEAT_S = 60.0  # the same error is logged at most once a minute (with the number of repeats)
+_logged: dict[str, tuple[float, int]] = {}
+_logged_lock = threading.Lock()
+
+
+def log_error(err: DataError) -> None:
+    """Log a data-source error on the server. During an outage every tile of
+    every session fails every few seconds: each distinct message is logged once
+    per LOG_REPEAT_S, then with the count of repeats since (the table is bounded)."""
+    now = time.monotonic()
+    key = f"{type(err).__name__}: {err.en}"
+    with _logged_lock:
+        last, repeats = _logged.get(key, (None, 0))
+        if last is not None and now - last < LOG_REPEAT_S:
+            _logged[key] = (last, repeats + 1)
+            return
+        if len(_logged) > 256:
+            _logged.clear()
+        _logged[key] = (now, 0)
+    LOG.warning("%s%s", key, f" (repeated {repeats} times in the last minute)" if repeats else "")
+
+
 def translate_error(exc: BaseException, url: str | None = None) -> DataError:
-    """Turn a driver or SQLAlchemy error into a DataError with plain messages."""
+    """Turn a driver or SQLAlchemy error into a DataError with plain messages
+    (and log it on the server: ``log_error``)."""
     if isinstance(exc, DataError):
         return exc
+    err = _translate(exc, url)
+    log_error(err)
+    return err
+
+
+def _translate(exc: BaseException, url: str | None) -> DataError:
     where = f" ({describe_url(url)})" if url else ""
     msg = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
     low = msg.lower()
@@ -94,6 +142,16 @@ def translate_error(exc: BaseException, url: str | None = None) -> DataError:
         return QueryTimeout(
             f"query took too long and was cancelled{where}: {msg}",
             "查询超时：数据库繁忙或筛选范围过大，已取消本次查询。请缩小时段或稍后重试。",
+        )
+    if "file is not a database" in low or "malformed" in low or "database corruption" in low:
+        return DatabaseCorrupt(
+            f"the database file{where} is damaged: {msg}",
+            "数据库文件已损坏：无法读取。请管理员从备份恢复数据库文件，恢复后页面将自动显示。",
+        )
+    if "not authorized" in low or "authorization denied" in low or "read-only transaction" in low or "attempt to write a readonly" in low:
+        return WriteRefused(
+            f"the read-only reader{where} was refused a statement: {msg}",
+            "只读连接拒绝了一次写操作（已记入服务器日志）：看板只读取数据。",
         )
     if "no such table" in low or "does not exist" in low and "relation" in low:
         return SchemaOutdated(
@@ -116,7 +174,36 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
-def _install_sqlite_pragmas(engine: Engine, *, timeout_s: float | None, wal: bool) -> None:
+# What a reader connection may do on SQLite. ``mode=ro`` alone is not enough:
+# ``ATTACH 'file'`` opens (and creates) a second, writable database and
+# ``VACUUM INTO 'file'`` writes a copy anywhere the server may write, both on
+# a read-only connection. The authorizer allows reading and nothing else.
+_SQLITE_READ_ACTIONS = {
+    sqlite3.SQLITE_SELECT,
+    sqlite3.SQLITE_READ,
+    sqlite3.SQLITE_FUNCTION,
+    sqlite3.SQLITE_RECURSIVE,
+    sqlite3.SQLITE_TRANSACTION,  # BEGIN/COMMIT around reads
+}
+# Introspection pragmas SQLAlchemy's inspector uses: their argument is a
+# table or index name, they never change anything.
+_SQLITE_INSPECT_PRAGMAS = {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list"}
+
+
+def sqlite_read_only_authorizer(action: int, arg1, arg2, db, trigger) -> int:  # noqa: ANN001
+    """``sqlite3.Connection.set_authorizer`` callback: reads only, in ``main``."""
+    if action == sqlite3.SQLITE_READ:
+        return sqlite3.SQLITE_OK if db in ("main", None) else sqlite3.SQLITE_DENY
+    if action in _SQLITE_READ_ACTIONS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA:
+        name = str(arg1).lower()
+        if name in _SQLITE_INSPECT_PRAGMAS or (name == "query_only" and arg2 is None):
+            return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+def _install_sqlite_pragmas(engine: Engine, *, timeout_s: float | None, wal: bool, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, record):  # noqa: ANN001
         cur = dbapi_conn.cursor()
@@ -125,7 +212,11 @@ def _install_sqlite_pragmas(engine: Engine, *, timeout_s: float | None, wal: boo
         if wal:
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
+        if read_only:
+            cur.execute("PRAGMA query_only = ON")
         cur.close()
+        if read_only:  # last: the pragmas above are set by us, before it
+            dbapi_conn.set_authorizer(sqlite_read_only_authorizer)
         if timeout_s is not None:
             state = {"deadline": None}
             record.info["query_deadline"] = state
@@ -372,7 +463,7 @@ def make_reader(settings: Settings | None = None) -> Engine:
             pool_timeout=s.query_timeout_s,
             pool_pre_ping=True,
         )
-        _install_sqlite_pragmas(engine, timeout_s=s.query_timeout_s, wal=False)
+        _install_sqlite_pragmas(engine, timeout_s=s.query_timeout_s, wal=False, read_only=True)
         _install_sqlite_file_check(engine, path)
         _install_failure_clock(engine)
         return engine
@@ -414,6 +505,53 @@ def make_writer(url: str | None = None) -> Engine:
     if make_url(url).get_backend_name() == "postgresql":
         return create_engine(url, connect_args={"connect_timeout": 5, "application_name": "jwrh-writer"})
     return create_engine(url)
+
+
+# --- privileges ------------------------------------------------------------
+#
+# The reader's read-only must be the database's own rule, not a session
+# default (``default_transaction_read_only`` is undone by one ``SET``). On
+# PostgreSQL the dashboard therefore looks at what its role could do, with
+# every role it may SET ROLE to: a superuser, membership of the roles that
+# write server files or run programs, CREATE on the schema, or INSERT,
+# UPDATE, DELETE or TRUNCATE on any table makes it refuse to start, unless
+# DASHBOARD_ALLOW_WRITABLE_READER=1 says the operator knows (development).
+# ``python -m dashboard.roles`` creates a reader role that passes.
+
+_PG_ROLES_OF_ME = """
+SELECT r.oid, r.rolname, r.rolsuper FROM pg_roles r
+WHERE r.rolname = current_user OR pg_has_role(current_user, r.oid, 'MEMBER')
+"""
+_PG_WRITABLE_TABLES = """
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+  AND has_table_privilege(CAST(:role AS oid), c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+ORDER BY c.relname
+"""
+_PG_SCHEMA_CREATE = "SELECT has_schema_privilege(CAST(:role AS oid), current_schema(), 'CREATE')"
+_PG_DANGEROUS_ROLES = ("pg_write_server_files", "pg_execute_server_program", "pg_write_all_data")
+
+
+def reader_write_powers(conn) -> list[str]:  # noqa: ANN001 - a SQLAlchemy Connection
+    """What the connection's role (or a role it may become) could change; empty
+    when it can only read. PostgreSQL only; SQLite readers are read-only by
+    ``mode=ro`` and the authorizer."""
+    if conn.dialect.name != "postgresql":
+        return []
+    powers: list[str] = []
+    roles = conn.execute(text(_PG_ROLES_OF_ME)).all()
+    if supers := [name for _, name, superuser in roles if superuser]:
+        return [f"role {', '.join(supers)} is a superuser"]  # can do anything: the rest adds nothing
+    for oid, name, _ in roles:
+        if name in _PG_DANGEROUS_ROLES:
+            powers.append(f"member of {name}")
+        tables = [r[0] for r in conn.execute(text(_PG_WRITABLE_TABLES), {"role": oid})]
+        if tables:
+            shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+            powers.append(f"role {name} may write tables {shown}")
+        if conn.execute(text(_PG_SCHEMA_CREATE), {"role": oid}).scalar():
+            powers.append(f"role {name} may create tables in the schema")
+    return powers
 
 
 # --- health -------------------------------------------------------------------
@@ -481,6 +619,17 @@ def check_database(engine: Engine, settings: Settings | None = None) -> Health:
                     DatabaseEmpty(
                         "database has the schema but no stations; run `python -m dashboard.demo` or load data",
                         "数据库中还没有辖区数据：请先生成演示数据（python -m dashboard.demo）或导入业务数据。",
+                    ),
+                    revision=rev,
+                )
+            if not s.allow_writable_reader and (powers := reader_write_powers(conn)):
+                return Health(
+                    False,
+                    ReaderCanWrite(
+                        f"the dashboard's database account {describe_url(s.database_url)} can write ({'; '.join(powers)}); "
+                        "give it a read-only role (python -m dashboard.roles) or set DASHBOARD_ALLOW_WRITABLE_READER=1",
+                        "数据库账号权限过大，看板拒绝以可写账号运行：请管理员为看板配置只读账号"
+                        "（python -m dashboard.roles），或在开发环境设置 DASHBOARD_ALLOW_WRITABLE_READER=1。",
                     ),
                     revision=rev,
                 )

@@ -86,13 +86,38 @@ def world_url(scratch: ScratchDatabases) -> str:
     return url
 
 
+def reader_url(url: str) -> str:
+    """The URL the dashboard reads ``url``'s database with: on PostgreSQL the
+    read-only role of ``python -m dashboard.roles`` (created or updated on that
+    database here; the dashboard refuses a role that can write), on SQLite the
+    file itself (the reader opens it read-only)."""
+    u = make_url(url)
+    if u.get_backend_name() != "postgresql":
+        return url
+    from dashboard import roles
+    from dashboard.database import make_writer
+
+    admin = make_writer(url)
+    try:
+        roles.apply(admin, log=lambda _msg: None)
+    finally:
+        admin.dispose()
+    return u.set(username=roles.RoleNames.reader, password=None).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def world(world_url: str):
+def world_reader_url(world_url: str) -> str:
+    """The demo world as the dashboard reads it (read-only role on PostgreSQL)."""
+    return reader_url(world_url)
+
+
+@pytest.fixture(scope="session")
+def world(world_reader_url: str):
     """A reader engine on the session's demo world."""
     from dashboard.config import load_settings
     from dashboard.database import make_reader
 
-    engine = make_reader(load_settings({"DATABASE_URL": world_url}))
+    engine = make_reader(load_settings({"DATABASE_URL": world_reader_url}))
     yield engine
     engine.dispose()
 
@@ -106,9 +131,9 @@ def cat(world):
 
 
 @pytest.fixture
-def app_env(world_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def app_env(world_reader_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point the app (run in AppTest) at the session's demo world, clock frozen at FIXTURE_END."""
-    monkeypatch.setenv("DATABASE_URL", world_url)
+    monkeypatch.setenv("DATABASE_URL", world_reader_url)
     monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
 
 

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(world_url):
+def server(world_reader_url):
     require_chromium()
-    with streamlit_server({"DATABASE_URL": world_url, "DASHBOARD_NOW": FIXTURE_END.isoformat()}) as base:
+    with streamlit_server({"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": FIXTURE_END.isoformat()}) as base:
         yield base
 
 

@@ -134,3 +134,46 @@ def test_reader_pool_is_a_queue_pool(world):
     from sqlalchemy.pool import QueuePool
 
     assert isinstance(world.pool, QueuePool)
+
+
+@pytest.mark.skipif(backend_name() != "sqlite", reason="an SQLite file")
+def test_a_corrupted_file_is_reported_as_damaged_not_unreachable(tmp_path, world_url):
+    import shutil
+
+    from dashboard.database import DatabaseCorrupt
+    from sqlalchemy.engine import make_url
+
+    path = tmp_path / "broken.sqlite"
+    shutil.copy(make_url(world_url).database, path)
+    with open(path, "r+b") as fh:  # overwrite the header and the first pages
+        fh.write(b"\x00garbage" * 4096)
+    eng, s = reader(f"sqlite:///{path}")
+    h = check_database(eng, s)
+    assert not h.ok and isinstance(h.error, DatabaseCorrupt), h.error
+    assert "损坏" in h.error.zh and "备份" in h.error.zh
+
+
+def test_database_errors_are_logged_once_a_minute(caplog, monkeypatch):
+    """Every data-source error reaches the server log; during an outage the same
+    message from every tile is logged once per minute, with its repeat count."""
+    import logging
+
+    from dashboard import database
+
+    monkeypatch.setattr(database, "_logged", {})
+    eng, _ = reader("postgresql+psycopg://postgres@127.0.0.1:5999/nowhere")
+    with caplog.at_level(logging.WARNING, logger="jwrh.database"):
+        for _ in range(3):
+            with pytest.raises(DatabaseUnavailable):
+                fetch_scalar(eng, text("SELECT 1"))
+    lines = [r for r in caplog.records if r.name == "jwrh.database"]
+    assert len(lines) == 1 and "5999" in lines[0].getMessage()
+    key = next(iter(database._logged))
+    t, n = database._logged[key]
+    assert n == 2
+    database._logged[key] = (t - database.LOG_REPEAT_S - 1, n)  # a minute later
+    with caplog.at_level(logging.WARNING, logger="jwrh.database"):
+        with pytest.raises(DatabaseUnavailable):
+            fetch_scalar(eng, text("SELECT 1"))
+    lines = [r for r in caplog.records if r.name == "jwrh.database"]
+    assert len(lines) == 2 and "repeated 2 times" in lines[1].getMessage()

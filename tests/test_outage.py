@@ -122,9 +122,9 @@ def _proxied(url: str, proxy: TcpProxy) -> str:
 
 
 @pg_only
-def test_pg_reader_fails_fast_through_a_cut_proxy_and_recovers(world_url):
-    with TcpProxy(make_url(world_url).port or 5432) as proxy:
-        eng = make_reader(load_settings({"DATABASE_URL": _proxied(world_url, proxy)}))
+def test_pg_reader_fails_fast_through_a_cut_proxy_and_recovers(world_reader_url):
+    with TcpProxy(make_url(world_reader_url).port or 5432) as proxy:
+        eng = make_reader(load_settings({"DATABASE_URL": _proxied(world_reader_url, proxy)}))
         one = text("SELECT count(*) FROM stations")
         assert fetch_scalar(eng, one) == 1 and proxy.live == 1
         proxy.cut()
@@ -140,12 +140,12 @@ def test_pg_reader_fails_fast_through_a_cut_proxy_and_recovers(world_url):
 
 
 @pg_only
-def test_pg_reader_does_not_hang_on_a_silent_network(world_url):
+def test_pg_reader_does_not_hang_on_a_silent_network(world_reader_url):
     """The proxy keeps the sockets but forwards nothing: statement_timeout cannot
     fire (the server never sees the statement) and the kernel sees its packets
     acknowledged; the watchdog shuts the socket after the deadline."""
-    with TcpProxy(make_url(world_url).port or 5432) as proxy:
-        env = {"DATABASE_URL": _proxied(world_url, proxy), "DASHBOARD_QUERY_TIMEOUT": "1", "DASHBOARD_CONNECT_TIMEOUT": "1"}
+    with TcpProxy(make_url(world_reader_url).port or 5432) as proxy:
+        env = {"DATABASE_URL": _proxied(world_reader_url, proxy), "DASHBOARD_QUERY_TIMEOUT": "1", "DASHBOARD_CONNECT_TIMEOUT": "1"}
         eng = make_reader(load_settings(env))
         assert fetch_scalar(eng, text("SELECT 1")) == 1
         fired = WATCHDOG.fired
@@ -173,11 +173,11 @@ def test_pg_reader_does_not_hang_on_a_silent_network(world_url):
 
 
 @pytest.fixture
-def outage(world_url, monkeypatch):
+def outage(world_reader_url, monkeypatch):
     """The session's world behind an Outage; the app (AppTest) reads through it."""
     from dashboard import frame
 
-    with Outage(world_url) as o:
+    with Outage(world_reader_url) as o:
         monkeypatch.setenv("DATABASE_URL", o.url)
         monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
         frame._health.clear()  # another test's healthy verdict (kept 10 s) must not hide the outage

@@ -80,8 +80,8 @@ def _no_traceback(snap: dict) -> None:
     assert "Traceback" not in snap["text"] and 'File "' not in snap["text"]
 
 
-def test_wall_keeps_its_last_data_through_a_database_outage(world_url, pw):
-    with Outage(world_url) as outage, streamlit_server(_env(outage.url)) as base:
+def test_wall_keeps_its_last_data_through_a_database_outage(world_reader_url, pw):
+    with Outage(world_reader_url) as outage, streamlit_server(_env(outage.url)) as base:
         b = Browser(pw)
         try:
             _open_wall(b, f"{base}/?wall=1")
@@ -116,13 +116,13 @@ def test_wall_keeps_its_last_data_through_a_database_outage(world_url, pw):
             b.close()
 
 
-def test_wall_comes_back_with_its_view_after_a_server_restart(world_url, pw):
+def test_wall_comes_back_with_its_view_after_a_server_restart(world_reader_url, pw):
     from dashboard import rotation
 
     # a rotation too: the view on screen is the one the wall clock says, before and after
     params = {**WALL_PARAMS, "rotate": "overview:3000,dispatch:600"}
     steps, _ = rotation.parse_rotate(params["rotate"])
-    server = StreamlitServer(_env(world_url), port=free_port())
+    server = StreamlitServer(_env(world_reader_url), port=free_port())
     base = server.start()
     b = Browser(pw)
     try:
@@ -180,8 +180,8 @@ def test_wall_comes_back_with_its_view_after_a_server_restart(world_url, pw):
         server.stop()
 
 
-def test_pages_opened_during_an_outage_come_up_by_themselves(world_url, pw):
-    with Outage(world_url) as outage:
+def test_pages_opened_during_an_outage_come_up_by_themselves(world_reader_url, pw):
+    with Outage(world_reader_url) as outage:
         outage.cut()
         with streamlit_server(_env(outage.url)) as base:
             b = Browser(pw)

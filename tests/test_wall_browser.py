@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from tests.browser import Browser, require_chromium, streamlit_server
-from tests.conftest import FIXTURE_END
+from tests.conftest import FIXTURE_END, reader_url
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +30,10 @@ def pw():
 
 
 @pytest.fixture(scope="module")
-def server(world_url):
+def server(world_reader_url):
     require_chromium()
     # alarms over six hours: the fixture world then has some to flash at FIXTURE_END
-    env = {"DATABASE_URL": world_url, "DASHBOARD_NOW": FIXTURE_END.isoformat(), "DASHBOARD_ALARM_SECONDS": str(6 * 3600)}
+    env = {"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": FIXTURE_END.isoformat(), "DASHBOARD_ALARM_SECONDS": str(6 * 3600)}
     with streamlit_server(env) as base:
         yield base
 
@@ -116,7 +116,7 @@ def test_a_new_report_shows_on_the_wall_within_5s(scratch, pw):
     url = scratch.new("wall_live")
     writer = make_writer(url)
     generate(writer, scale="station", seed=3, months=1)
-    with streamlit_server({"DATABASE_URL": url, "DASHBOARD_NOW": ""}) as base:
+    with streamlit_server({"DATABASE_URL": reader_url(url), "DASHBOARD_NOW": ""}) as base:
         b = Browser(pw)
         try:
             _open_wall(b, f"{base}/?wall=1")
