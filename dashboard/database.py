@@ -584,6 +584,16 @@ def check_database(engine: Engine, settings: Settings | None = None) -> Health:
     head = head_revision()
     try:
         with engine.connect() as conn:
+            if not s.allow_writable_reader and (powers := reader_write_powers(conn)):
+                return Health(
+                    False,
+                    ReaderCanWrite(
+                        f"the dashboard's database account {describe_url(s.database_url)} can write ({'; '.join(powers)}); "
+                        "give it a read-only role (python -m dashboard.roles) or set DASHBOARD_ALLOW_WRITABLE_READER=1",
+                        "数据库账号权限过大，看板拒绝以可写账号运行：请管理员为看板配置只读账号"
+                        "（python -m dashboard.roles），或在开发环境设置 DASHBOARD_ALLOW_WRITABLE_READER=1。",
+                    ),
+                )
             names = set(inspect(conn).get_table_names())
             if "alembic_version" not in names:
                 if names:
@@ -619,17 +629,6 @@ def check_database(engine: Engine, settings: Settings | None = None) -> Health:
                     DatabaseEmpty(
                         "database has the schema but no stations; run `python -m dashboard.demo` or load data",
                         "数据库中还没有辖区数据：请先生成演示数据（python -m dashboard.demo）或导入业务数据。",
-                    ),
-                    revision=rev,
-                )
-            if not s.allow_writable_reader and (powers := reader_write_powers(conn)):
-                return Health(
-                    False,
-                    ReaderCanWrite(
-                        f"the dashboard's database account {describe_url(s.database_url)} can write ({'; '.join(powers)}); "
-                        "give it a read-only role (python -m dashboard.roles) or set DASHBOARD_ALLOW_WRITABLE_READER=1",
-                        "数据库账号权限过大，看板拒绝以可写账号运行：请管理员为看板配置只读账号"
-                        "（python -m dashboard.roles），或在开发环境设置 DASHBOARD_ALLOW_WRITABLE_READER=1。",
                     ),
                     revision=rev,
                 )

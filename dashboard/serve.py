@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     PagesManager.uses_pages_directory = False
     args = list(sys.argv[1:] if argv is None else argv)
     speed, args = _take_simulate(args)
+    _refuse_a_writable_reader()
     sys.argv = ["streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"), *args]
     sim = None
     if speed is not None:
@@ -42,6 +43,26 @@ def main(argv: list[str] | None = None) -> None:
                 sim.wait(5)
             except subprocess.TimeoutExpired:
                 sim.kill()
+
+
+def _refuse_a_writable_reader() -> None:
+    """Exit before starting when DATABASE_URL's role could write (see
+    ``database.reader_write_powers``). A database that is down or empty does
+    not stop the start: the pages say so and come up when it is usable."""
+    from dashboard.config import load_settings
+    from dashboard.database import ReaderCanWrite, check_database, make_reader
+
+    try:
+        settings = load_settings()
+    except SystemExit:
+        return  # the pages show the bad setting in Chinese
+    engine = make_reader(settings)
+    try:
+        health = check_database(engine, settings)
+    finally:
+        engine.dispose()
+    if isinstance(health.error, ReaderCanWrite):
+        sys.exit(f"error: {health.error.en}")
 
 
 def _take_simulate(args: list[str]) -> tuple[str | None, list[str]]:

@@ -99,10 +99,12 @@ def test_unreachable_database_gives_message(monkeypatch):
 def test_empty_named_database_is_not_written(scratch, monkeypatch):
     from dashboard.database import make_writer
 
+    from tests.conftest import reader_url
+
     url = scratch.new("appempty")
     with make_writer(url).connect():
         pass
-    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_URL", reader_url(url))
     at = run()
     assert not at.exception
     assert any("数据库为空" in e.value for e in at.error)

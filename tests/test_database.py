@@ -20,7 +20,7 @@ from dashboard.database import (
 )
 from dashboard.migrate import upgrade
 from queries._common import fetch_scalar
-from tests.conftest import backend_name
+from tests.conftest import backend_name, reader_url
 
 
 def reader(url: str, timeout: float = 8):
@@ -41,7 +41,7 @@ def test_empty_database(scratch):
     url = scratch.new("empty")
     with make_writer(url).connect():  # an existing database without tables
         pass
-    eng, s = reader(url)
+    eng, s = reader(reader_url(url))
     h = check_database(eng, s)
     assert not h.ok and isinstance(h.error, DatabaseEmpty)
     assert "数据库为空" in h.error.zh
@@ -50,7 +50,7 @@ def test_empty_database(scratch):
 def test_schema_without_data(scratch):
     url = scratch.new("nodata")
     upgrade(make_writer(url))
-    eng, s = reader(url)
+    eng, s = reader(reader_url(url))
     h = check_database(eng, s)
     assert not h.ok and isinstance(h.error, DatabaseEmpty) and h.revision is not None
 
@@ -61,7 +61,7 @@ def test_old_schema_version(scratch):
     upgrade(w)
     with w.begin() as c:
         c.execute(text("UPDATE alembic_version SET version_num = '0000'"))
-    eng, s = reader(url)
+    eng, s = reader(reader_url(url))
     h = check_database(eng, s)
     assert not h.ok and isinstance(h.error, SchemaOutdated)
     assert "0000" in h.error.zh and "python -m dashboard.migrate" in h.error.en
@@ -79,7 +79,7 @@ def test_unreachable_postgres_fails_fast_with_a_message():
 def test_reader_cannot_write(scratch):
     url = scratch.new("ro")
     upgrade(make_writer(url))
-    eng, _ = reader(url)
+    eng, _ = reader(reader_url(url))
     with pytest.raises(Exception):
         with eng.begin() as c:
             c.execute(text("INSERT INTO departments (id, name, kind) VALUES (1, 'x', 'y')"))
@@ -98,7 +98,7 @@ def test_sqlite_writer_uses_wal(scratch):
 def test_slow_query_times_out_with_a_clear_message(scratch):
     url = scratch.new("slow")
     upgrade(make_writer(url))
-    eng, _ = reader(url, timeout=0.3)
+    eng, _ = reader(reader_url(url), timeout=0.3)
     if backend_name() == "sqlite":
         slow = text("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT count(*) FROM c")
     else:
