@@ -66,6 +66,17 @@ class Settings:
     # The reader must not be able to write (PostgreSQL: checked at start-up,
     # see database.reader_write_powers); 1 lets it run anyway, for development.
     allow_writable_reader: bool = False
+    # Sign-in (dashboard.auth): "dev" (no sign-in, marked on every screen),
+    # "header" (a trusted header from the intranet's proxy) or "oidc" (st.login).
+    auth_mode: str = "dev"
+    auth_header: str = "X-Remote-User"
+    proxy_secret: str | None = None  # header mode: the proxy also sends X-Jwrh-Proxy-Secret
+    oidc_provider: str | None = None  # the [auth.<provider>] of secrets.toml; None = [auth] itself
+    oidc_claim: str = "preferred_username"
+    # Where the audit trail is written (dashboard.audit); None = DATABASE_URL's
+    # database (SQLite: the same file; PostgreSQL: the reader, which a proper
+    # read-only role refuses, so nothing is unmasked until this is set).
+    audit_url: str | None = None
 
 
 def configure_logging() -> None:
@@ -109,7 +120,35 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         wall_reload_at=_reload_at(env.get("DASHBOARD_WALL_RELOAD_AT", "04:00")),
         tiles=_tile_source(env),
         allow_writable_reader=_flag(env, "DASHBOARD_ALLOW_WRITABLE_READER"),
+        **_auth_settings(env),
     )
+
+
+def _auth_settings(env: dict[str, str]) -> dict:
+    import re
+
+    mode = env.get("DASHBOARD_AUTH", "").strip().lower() or "dev"
+    if mode not in ("dev", "header", "oidc"):
+        raise SystemExit(f"DASHBOARD_AUTH must be dev, header or oidc, got {mode!r}")
+    header = env.get("DASHBOARD_AUTH_HEADER", "").strip() or "X-Remote-User"
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,63}", header):
+        raise SystemExit(f"DASHBOARD_AUTH_HEADER must be an HTTP header name, got {header!r}")
+    secret = env.get("DASHBOARD_PROXY_SECRET", "").strip() or None
+    if secret is not None and len(secret) < 16:
+        raise SystemExit("DASHBOARD_PROXY_SECRET must be at least 16 characters")
+    provider = env.get("DASHBOARD_OIDC_PROVIDER", "").strip() or None
+    if provider is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", provider):
+        raise SystemExit(f"DASHBOARD_OIDC_PROVIDER must be the name of an [auth.<name>] section, got {provider!r}")
+    claim = env.get("DASHBOARD_OIDC_CLAIM", "").strip() or "preferred_username"
+    audit = env.get("DASHBOARD_AUDIT_URL", "").strip() or None
+    return {
+        "auth_mode": mode,
+        "auth_header": header,
+        "proxy_secret": secret,
+        "oidc_provider": provider,
+        "oidc_claim": claim,
+        "audit_url": audit,
+    }
 
 
 def parse_time_of_day(raw: str) -> dt_time | None:

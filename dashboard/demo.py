@@ -1632,15 +1632,17 @@ def _has_data(engine: Engine) -> bool:
 
 
 def _delete_all(engine: Engine) -> None:
-    """Remove every row of every table, children first, in one transaction."""
+    """Remove every row of the place and event data, children first, in one
+    transaction (the accounts and the audit trail stay: ``schema.ACCOUNT_TABLES``)."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # TRUNCATE, not DELETE: deleting reports row by row would check each one against
             # disputes.report_id (not indexed), which is quadratic at district scale.
-            names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in reversed(schema.ALL_TABLES))
+            tables = reversed(schema.ALL_TABLES + schema.META_TABLES)
+            names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables)
             conn.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY"))
         else:
-            for t in reversed(schema.ALL_TABLES):
+            for t in reversed(schema.ALL_TABLES + schema.META_TABLES):
                 conn.execute(delete(t))
 
 
@@ -1774,6 +1776,11 @@ def generate(
             load(conn, schema.cameras, _rows_cameras(w))
             load(conn, schema.base_records, _rows_base(w))
             reset_sequences(conn, schema.ALL_TABLES)
+            # What the screens label 演示数据: this world is generated, not a station's own.
+            conn.execute(
+                schema.dataset_info.insert(),
+                [{"key": "origin", "value": "demo"}, {"key": "demo", "value": f"scale={scale} seed={seed} end={end.isoformat()}"}],
+            )
         step()
         _analyze(engine)
     except BaseException:

@@ -42,6 +42,10 @@ class Filters:
     end: date | None = None  # local date, inclusive
     categories: tuple[str, ...] | None = None
     period: str = DEFAULT_PERIOD
+    # The community ids the signed-in person may see (``dashboard.auth.scope_of``);
+    # None = no limit. Set by the frame, never by the URL; ANDed with the place
+    # filter in ``queries._common.place_clause``, so every query honours it.
+    scope: tuple[int, ...] | None = None
 
     def window(self, now: datetime | None = None) -> tuple[datetime, datetime] | None:
         """The period as a half-open UTC interval [start, end), cut at ``now``.
@@ -61,8 +65,8 @@ class Filters:
         return replace(self, period=period, start=s, end=e)
 
     def places_only(self) -> Filters:
-        """The same places, no period and no categories."""
-        return Filters(station_id=self.station_id, community_id=self.community_id, grid_id=self.grid_id)
+        """The same places (and scope), no period and no categories."""
+        return Filters(station_id=self.station_id, community_id=self.community_id, grid_id=self.grid_id, scope=self.scope)
 
 
 def resolve_period(period: str, today: date, start: date | None = None, end: date | None = None) -> tuple[date, date]:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from dashboard import nav, timeutil, ui
+from dashboard import audit, auth, mask, nav, timeutil, ui
 from dashboard.config import CACHE_MAX_ENTRIES, PROJECT_ROOT, TTL_HISTORY, TTL_LIVE, TTL_PLACES, Settings, load_settings
 from dashboard.database import (
     DatabaseEmpty,
@@ -42,13 +42,28 @@ RECOVERY_EVERY_S = 3  # a page that lost the database while it ran checks this o
 class Context:
     settings: Settings
     engine: Engine
-    catalogue: Catalogue
-    filters: Filters
+    catalogue: Catalogue  # the places this person may see (auth.scope_of)
+    filters: Filters  # with filters.scope set to the same
     now: datetime  # naive UTC, floored to NOW_RESOLUTION_S
+    identity: auth.Identity | None = None
+    facts: dict[str, str] | None = None  # queries.accounts.dataset_facts
 
     @property
     def db_key(self) -> str:
         return self.settings.database_url
+
+    def can_see_grid(self, grid_id: int | None) -> bool:
+        """Is this grid within the signed-in person's scope?"""
+        return grid_id is not None and self.catalogue.by_id("grid", int(grid_id)) is not None
+
+    def marks(self) -> list[str]:
+        """What every screen must say about itself: no sign-in, generated data."""
+        out = []
+        if self.settings.auth_mode == "dev":
+            out.append("演示模式 · 未启用登录")
+        if (self.facts or {}).get("origin") == "demo":
+            out.append("演示数据")
+        return out
 
     def scope_label(self) -> str:
         """Human description of the place filter, e.g. "五里亭社区 · 第3网格"."""
@@ -94,6 +109,35 @@ def _catalogue(_engine: Engine, db_key: str) -> Catalogue:
     from queries import places
 
     return places.catalogue(_engine)
+
+
+TTL_ACCOUNTS = 30  # a disabled account or a changed role takes effect within this
+
+
+@st.cache_data(ttl=TTL_ACCOUNTS, max_entries=256, show_spinner=False)
+def _account(_engine: Engine, db_key: str, username: str):  # noqa: ANN202 - queries.accounts.Account | None
+    from queries import accounts
+
+    return accounts.account(_engine, username)
+
+
+@st.cache_data(ttl=TTL_ACCOUNTS, max_entries=64, show_spinner=False)
+def _account_by_key(_engine: Engine, db_key: str, key_hash: str):  # noqa: ANN202
+    from queries import accounts
+
+    return accounts.account_by_key(_engine, key_hash)
+
+
+@st.cache_data(ttl=TTL_PLACES, max_entries=8, show_spinner=False)
+def _facts(_engine: Engine, db_key: str) -> dict[str, str]:
+    from queries import accounts
+
+    return accounts.dataset_facts(_engine)
+
+
+@st.cache_resource(show_spinner=False)
+def _audit_engine(url: str, audit_url: str | None) -> Engine:
+    return audit.make_audit_writer(load_settings())
 
 
 def _run(_engine: Engine, fn_path: str, args: tuple) -> Any:
@@ -273,6 +317,200 @@ def _open(settings: Settings, *, wall: bool) -> Catalogue:
     return cat
 
 
+# --- who is looking ------------------------------------------------------------------
+#
+# The request's headers, st.user and address are read through these three
+# functions (AppTest cannot seed headers, so tests replace request_headers).
+
+
+def request_headers() -> dict[str, str]:
+    try:
+        return dict(st.context.headers.to_dict())
+    except Exception:  # noqa: BLE001 - no request (a bare script run): no headers
+        return {}
+
+
+def request_user() -> dict[str, Any]:
+    try:
+        return dict(st.user.to_dict())
+    except Exception:  # noqa: BLE001 - no [auth] configured: nobody is signed in
+        return {}
+
+
+def direct_address() -> str | None:
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def write_audit(ident: auth.Identity | None, action: str, object_type: str | None = None, object_id: Any = None, detail: str | None = None) -> bool:
+    """Append to the audit trail; False (and a log line) when it cannot be written."""
+    settings = load_settings()
+    who = ident.username if ident else "-"
+    try:
+        audit.record(
+            _audit_engine(settings.database_url, settings.audit_url),
+            username=who, role=ident.role.code if ident else None, action=action,
+            object_type=object_type, object_id=object_id, detail=detail, client=ident.client if ident else None,
+        )
+        return True
+    except DataError as err:
+        from dashboard.database import log_error
+
+        log_error(err)
+        return False
+
+
+def _deny(d: auth.Denied, settings: Settings, *, wall: bool) -> None:
+    """Stop the page with the reason, in Chinese (audited once per session)."""
+    ss = st.session_state
+    if d.audit and ss.get("_jw_denied") != d.en:
+        ss["_jw_denied"] = d.en
+        client = auth.client_address(request_headers(), direct_address(), behind_proxy=settings.auth_mode == "header")
+        write_audit(
+            auth.Identity(d.username or "-", "", auth.ROLES["duty"], None, (), settings.auth_mode, client),
+            "denied", detail=d.en,
+        )
+    if wall:
+        ui.load_css(WALL_OUTAGE_CSS)
+        st.html(
+            f'<div class="jw-w-down jw-w-denied"><div class="jw-w-down-title">⚠ 无权访问</div>'
+            f'<div class="jw-w-down-msg">{html.escape(d.zh)}</div></div>'
+        )
+    else:
+        ui.header("警网融合指挥大屏 · 综合指挥室", "访问受限")
+        st.error(d.zh, icon="🔒")
+        if d.sign_in:
+            st.button("登录", key="jw_login", type="primary", on_click=_login, args=(settings.oidc_provider,))
+    st.stop()
+
+
+def _login(provider: str | None) -> None:
+    if provider:
+        st.login(provider)
+    else:
+        st.login()
+
+
+def _identify(settings: Settings, engine: Engine, full: Catalogue, *, wall: bool) -> tuple[auth.Identity, Catalogue, tuple[int, ...] | None]:
+    """Who is looking, the places they may see and their scope; stops the page when nobody may."""
+    headers = request_headers()
+    client = auth.client_address(headers, direct_address(), behind_proxy=settings.auth_mode == "header")
+    db = settings.database_url
+    try:
+        ident = auth.identify(
+            mode=settings.auth_mode,
+            lookup=lambda name: _account(engine, db, name),
+            lookup_key=lambda h: _account_by_key(engine, db, h),
+            headers=headers,
+            params=st.query_params.to_dict(),
+            user=request_user() if settings.auth_mode == "oidc" else None,
+            client=client,
+            header_name=settings.auth_header,
+            proxy_secret=settings.proxy_secret,
+            oidc_claim=settings.oidc_claim,
+        )
+    except DataError as err:
+        _stop_with(err, wall=wall)
+        raise
+    if isinstance(ident, auth.Identity) and (refused := auth.may_open(ident, wall=wall)) is not None:
+        ident = refused
+    if isinstance(ident, auth.Denied):
+        _deny(ident, settings, wall=wall)
+        raise AssertionError("unreachable")  # st.stop() does not return
+    scoped = auth.scope_of(ident, full)
+    if isinstance(scoped, auth.Denied):
+        _deny(scoped, settings, wall=wall)
+        raise AssertionError("unreachable")
+    ss = st.session_state
+    if ss.get("_jw_signed_in") != ident.username:
+        ss["_jw_signed_in"] = ident.username
+        write_audit(ident, "sign_in", detail=f"via {ident.via}, {'wall' if wall else 'desk'}")
+    return ident, scoped[0], scoped[1]
+
+
+# --- personal data, per item ---------------------------------------------------------
+#
+# Names, phones and ID numbers are masked everywhere. A role that may see them
+# (auth.Role.unmask) opens one item at a time at the desk: the click writes
+# the audit trail first, and only a written entry opens the item, for
+# REVEAL_S seconds or until 隐藏明文 or another item is opened.
+
+REVEAL_S = 300
+_REVEALED = "_jw_revealed"  # (item key, time.monotonic() when opened)
+_REVEAL_ERROR = "_jw_reveal_error"
+
+
+@dataclass(frozen=True)
+class Personal:
+    """How one item's personal data is shown: masked, or in full (audited)."""
+
+    shown: bool
+
+    def name(self, s: str | None) -> str:
+        return (s or "").strip() if self.shown else mask.name(s)
+
+    def phone(self, s: str | None) -> str:
+        return (s or "").strip() if self.shown else mask.phone(s)
+
+    def text(self, s: str | None) -> str:
+        return (s or "") if self.shown else mask.text(s)
+
+
+MASKED = Personal(False)
+
+
+def _reveal(key: str, kind: str, obj_id: Any, what: str) -> None:
+    ctx = st.session_state.get("_jw_context")
+    ident = ctx.identity if ctx else None
+    if ident is None or not ident.role.unmask:
+        return
+    if write_audit(ident, "unmask", kind, obj_id, detail=what):
+        st.session_state[_REVEALED] = (key, time.monotonic())
+        st.session_state.pop(_REVEAL_ERROR, None)
+    else:
+        st.session_state[_REVEAL_ERROR] = key
+
+
+def _hide() -> None:
+    st.session_state.pop(_REVEALED, None)
+
+
+def personal(kind: str, obj_id: Any, what: str) -> Personal:
+    """The personal data of item ``kind``/``obj_id`` (e.g. "report", 123): masked,
+    unless the signed-in role may unmask and opened it here. Draws the
+    显示明文 / 隐藏明文 button for such a role; ``what`` says in the audit
+    trail what was shown ("上报人姓名、电话、上报内容")."""
+    ctx = context()
+    ident = ctx.identity
+    if ident is None or not ident.role.unmask:
+        return MASKED
+    key = f"{kind}:{obj_id}"
+    ss = st.session_state
+    opened = ss.get(_REVEALED)
+    if opened and opened[0] == key and time.monotonic() - opened[1] < REVEAL_S:
+        with st.container(horizontal=True, key=f"jw-reveal-{kind}"):
+            st.button("隐藏明文", key=f"jw_hide_{key}", on_click=_hide, icon=":material/visibility_off:")
+            st.caption(f"明文显示中（{REVEAL_S // 60} 分钟后自动隐藏）· 本次查看已记入审计：{ident.label}")
+        return Personal(True)
+    with st.container(horizontal=True, key=f"jw-reveal-{kind}"):
+        st.button(
+            "显示明文", key=f"jw_show_{key}", on_click=_reveal, args=(key, kind, obj_id, what), icon=":material/visibility:",
+            help="显示本条的完整姓名、电话和证件号码；每次查看都记入审计（谁、何时、何处、查看了什么）。",
+        )
+        if ss.get(_REVEAL_ERROR) == key:
+            st.error("审计记录无法写入，按规定不能显示明文。请联系管理员检查审计配置（DASHBOARD_AUDIT_URL）。", icon="🔒")
+    return MASKED
+
+
+def _dataset_facts(settings: Settings, engine: Engine) -> dict[str, str]:
+    try:
+        return _facts(engine, settings.database_url)
+    except DataError:
+        return {}
+
+
 def _now(settings: Settings) -> datetime:
     n = settings.now_override or timeutil.utcnow()
     return n.replace(second=n.second - n.second % NOW_RESOLUTION_S, microsecond=0)
@@ -288,15 +526,16 @@ def start(current: str | None = None) -> Context:
     """
     st.session_state[_RUN_AT] = time.monotonic()
     settings = _settings()
-    cat = _open(settings, wall=False)
+    full = _open(settings, wall=False)
     engine = _engine(settings.database_url)
+    ident, cat, scope = _identify(settings, engine, full, wall=False)
     now = _now(settings)
     head = st.container()
     menu_box = st.container()
-    filters = filter_bar(cat, now, current)
-    ctx = Context(settings, engine, cat, filters, now)
+    filters = replace(filter_bar(cat, now, current), scope=scope)
+    ctx = Context(settings, engine, cat, filters, now, ident, _dataset_facts(settings, engine))
     with head:
-        page_header(cat, now, ctx.scope_label())
+        page_header(cat, now, ctx.scope_label(), ctx)
     with menu_box:
         menu(current, encode(filters, cat))
     st.session_state["_jw_context"] = ctx
@@ -318,11 +557,13 @@ def start_wall(current: str | None = None) -> tuple[Context, list[str]]:
     st.session_state[_RUN_AT] = time.monotonic()
     settings = _settings()
     ui.load_css(WALL_OUTAGE_CSS)
-    cat = _open(settings, wall=True)
+    full = _open(settings, wall=True)
     engine = _engine(settings.database_url)
+    ident, cat, scope = _identify(settings, engine, full, wall=True)
     now = _now(settings)
     params = st.query_params.to_dict()
     filters, warnings = decode(params, cat, timeutil.local_today(now), INCIDENT_CATEGORIES)
+    filters = replace(filters, scope=scope)
     # Keep the URL a link to this wall: usable filters only, plus the wall's own
     # parameters. "via" (added by the "/?wall=1" redirect) makes the string differ
     # from the one switch_page sent, so the browser shows it (see filter_bar).
@@ -330,7 +571,7 @@ def start_wall(current: str | None = None) -> tuple[Context, list[str]]:
     others = {k: v for k, v in params.items() if k not in URL_KEYS and k != VIA}
     if {k: v for k, v in params.items() if k in URL_KEYS} != enc or VIA in params:
         st.query_params.from_dict({**others, **enc})
-    ctx = Context(settings, engine, cat, filters, now)
+    ctx = Context(settings, engine, cat, filters, now, ident, _dataset_facts(settings, engine))
     st.session_state["_jw_context"] = ctx
     st.session_state["_jw_page"] = None
     st.session_state["_jw_wall_warnings"] = warnings
@@ -463,11 +704,17 @@ def _place_select(col, label: str, all_label: str, places: tuple, key: str, on_c
     return None if picked in (None, ALL) else int(picked)
 
 
-def page_header(cat: Catalogue, now: datetime, scope: str) -> None:
-    """Station name, 综合指挥室, scope and the data time: the first line of every page."""
+def page_header(cat: Catalogue, now: datetime, scope: str, ctx: Context | None = None) -> None:
+    """Station name, 综合指挥室, scope and the data time: the first line of every
+    page; then who is signed in and the marks (演示模式, 演示数据)."""
     names = [p.name for p in cat.stations]
     station = "、".join(names) if len(names) <= 2 else f"{len(names)}个派出所"
-    ui.header(f"{station} · 综合指挥室", f"{scope} · 数据截至 {timeutil.fmt_local(now, '%Y-%m-%d %H:%M:%S')}")
+    ident = ctx.identity if ctx else None
+    marks = ctx.marks() if ctx else []
+    who = ident.label if ident else ""
+    ui.header(f"{station} · 综合指挥室", f"{scope} · 数据截至 {timeutil.fmt_local(now, '%Y-%m-%d %H:%M:%S')}", who=who, marks=marks)
+    if ident is not None and ident.via == "oidc":
+        st.button("退出登录", key="jw_logout", on_click=st.logout)
 
 
 def filter_bar(cat: Catalogue, now: datetime, current: str | None = None) -> Filters:

@@ -398,6 +398,60 @@ base_records = Table(  # 一标三实: one row per address, person, house or uni
     Index("ix_base_records_collected", "collected_at"),
 )
 
+# --- about the data set -------------------------------------------------------
+
+dataset_info = Table(  # one row per fact about the data set, e.g. ("origin", "demo")
+    "dataset_info",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
+# --- accounts and the audit trail ------------------------------------------------
+#
+# Places are named by code, not id, and carry no foreign key: a scope outlives
+# a reload of the place data (the demo's --replace, an import), as links do.
+
+USER_ROLES = ("duty", "commander", "leader", "admin", "wall")  # labels and rights: dashboard.auth.ROLES
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),  # the proxy's header, the OIDC claim, or a wall's name
+    Column("display_name", String(64), nullable=False, server_default=""),
+    Column("role", String(16), nullable=False),  # USER_ROLES
+    Column("station_code", String(32), nullable=True),  # scope: one station; NULL = every station
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("key_hash", String(64), nullable=True, unique=True),  # a wall's key: sha256 hex, never the key
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+user_communities = Table(  # a narrower scope: only these communities (of the user's station)
+    "user_communities",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_code", String(32), primary_key=True),
+)
+
+audit_log = Table(  # append-only: triggers refuse UPDATE and DELETE on both backends
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),  # UTC
+    Column("username", String(64), nullable=False),
+    Column("role", String(16), nullable=True),
+    Column("action", String(32), nullable=False),  # AUDIT_ACTIONS
+    Column("object_type", String(32), nullable=True),  # report, task, dispute, grid, user
+    Column("object_id", String(64), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("client", String(128), nullable=True),  # address the request came from
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_user_at", "username", "at"),
+)
+AUDIT_ACTIONS = ("unmask", "sign_in", "denied", "user_admin")
+
 # Tables in dependency order (parents first), for bulk loads and resets.
 ALL_TABLES = [
     stations,
@@ -419,3 +473,9 @@ ALL_TABLES = [
     cameras,
     base_records,
 ]
+
+# Outside the place and event data: the facts about the data set (rewritten
+# with it by the demo generator), and the accounts and audit trail (never
+# touched by the demo's --replace: the trail cannot be deleted).
+META_TABLES = [dataset_info]
+ACCOUNT_TABLES = [users, user_communities, audit_log]

@@ -86,10 +86,13 @@ def kpi_row(kpis, columns: int | None = None) -> None:  # noqa: ANN001 - list[qu
     st.html(f'<div class="jw-kpi-row" style="grid-template-columns: repeat({n}, minmax(0, 1fr))">' + "".join(tiles) + "</div>")
 
 
-def header(title: str, subtitle: str) -> None:
+def header(title: str, subtitle: str, *, who: str = "", marks: list[str] | None = None) -> None:
+    """The first line of a page; ``marks`` (演示模式 · 未启用登录, 演示数据) as amber chips."""
+    chips = "".join(f'<span class="jw-mark">{html.escape(m)}</span>' for m in marks or [])
+    user = f'<span class="jw-who">{html.escape(who)}</span>' if who else ""
     st.html(
-        f'<div class="jw-header"><span class="jw-title">{html.escape(title)}</span>'
-        f'<span class="jw-sub">{html.escape(subtitle)}</span></div>'
+        f'<div class="jw-header"><span class="jw-title">{html.escape(title)}</span>{chips}'
+        f'<span class="jw-sub jw-head-sub">{html.escape(subtitle)}</span>{user}</div>'
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.expression import ColumnElement
@@ -23,18 +23,24 @@ def place_clause(grid_col: ColumnElement, f: Filters) -> ColumnElement | None:
 
     The narrowest level wins (grid, then community, then station); the
     hierarchy lives in ``grids``/``communities`` so writers only store grid_id.
+    The signed-in person's scope (``Filters.scope``) is ANDed on top, whatever
+    the place filter says.
     """
+    cond = None
     if f.grid_id is not None:
-        return grid_col == f.grid_id
-    if f.community_id is not None:
-        return grid_col.in_(select(grids.c.id).where(grids.c.community_id == f.community_id))
-    if f.station_id is not None:
-        return grid_col.in_(
+        cond = grid_col == f.grid_id
+    elif f.community_id is not None:
+        cond = grid_col.in_(select(grids.c.id).where(grids.c.community_id == f.community_id))
+    elif f.station_id is not None:
+        cond = grid_col.in_(
             select(grids.c.id)
             .join(communities, communities.c.id == grids.c.community_id)
             .where(communities.c.station_id == f.station_id)
         )
-    return None
+    if f.scope is not None:
+        scoped = grid_col.in_(select(grids.c.id).where(grids.c.community_id.in_(f.scope)))
+        cond = scoped if cond is None else and_(cond, scoped)
+    return cond
 
 
 def apply_filters(

@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 
 from dashboard.database import make_writer
 from dashboard.migrate import downgrade, head_revision, upgrade
-from dashboard.schema import ALL_TABLES, metadata
+from dashboard.schema import ACCOUNT_TABLES, ALL_TABLES, META_TABLES, metadata
 
 
 def test_upgrade_matches_schema_and_downgrades(scratch):
@@ -21,7 +21,7 @@ def test_upgrade_matches_schema_and_downgrades(scratch):
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision()
         names = set(inspect(conn).get_table_names())
     assert {t.name for t in ALL_TABLES} <= names
-    assert set(metadata.tables) == {t.name for t in ALL_TABLES}
+    assert set(metadata.tables) == {t.name for t in ALL_TABLES + META_TABLES + ACCOUNT_TABLES}
     downgrade(engine, "base")
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}

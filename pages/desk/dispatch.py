@@ -21,7 +21,7 @@ import streamlit as st
 
 from dashboard import fmt, mask, plots, timeutil, ui
 from dashboard.database import DataError
-from dashboard.frame import cached, context, drill, id_param, selection_key
+from dashboard.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import TASK_STATES
 from queries import dispatch
 
@@ -59,12 +59,12 @@ def _when(ts, fmt_: str = "%m-%d %H:%M") -> str:  # noqa: ANN001
     return timeutil.fmt_local(pd.Timestamp(ts).to_pydatetime(), fmt_)
 
 
-def _assignee(officer, department) -> str:  # noqa: ANN001
+def _assignee(officer, department, pm: Personal = MASKED) -> str:  # noqa: ANN001
     """Who holds the task: the community officer (name masked) or the department."""
     if isinstance(department, str) and department:
         return department
     if isinstance(officer, str) and officer:
-        return f"社区民警 {mask.name(officer)}"
+        return f"社区民警 {pm.name(officer)}"
     return "未派发"
 
 
@@ -304,8 +304,8 @@ def back_button(key: str) -> None:
 def task_view(task_id: int) -> None:
     detail = cached(ctx, dispatch.task_detail, task_id, ctx.now)
     back_button("dp-back-top")
-    if detail is None:
-        st.warning(f"没有编号为 {task_id} 的派单任务（链接中的 task={task_id} 有误，或该任务已不存在）", icon="⚠️")
+    if detail is None or not ctx.can_see_grid(detail.grid_id):
+        st.warning(f"没有编号为 {task_id} 的派单任务，或该任务不在您的辖区内（链接中的 task={task_id} 有误，或该任务已不存在）", icon="⚠️")
         return
     hist = cached(ctx, dispatch.task_history, task_id)
     d = detail
@@ -314,13 +314,14 @@ def task_view(task_id: int) -> None:
     st.html(
         f'<div class="jw-dp-title">任务 #{d.id} · {e(d.category)} · {e(d.urgency)} · {e(d.state)}{flag}{moved}</div>'
     )
+    pm = personal("task", d.id, "上报内容、地点、承办民警和流转记录中的姓名")
     left, right = st.columns([1, 1.35], gap="large")
     with left:
         ui.panel_title("任务信息")
         satisfied = "—" if d.satisfied is None else ("满意" if d.satisfied else "不满意")
         fields = [
             ("社区 / 网格", f"{d.community} / {d.grid}"),
-            ("当前承办", _assignee(d.officer, d.department)),
+            ("当前承办", _assignee(d.officer, d.department, pm)),
             ("转派次数", str(d.transfer_count)),
             ("创建", _when(d.created_at, "%Y-%m-%d %H:%M")),
             ("派发", _when(d.dispatched_at, "%Y-%m-%d %H:%M")),
@@ -333,8 +334,8 @@ def task_view(task_id: int) -> None:
         ui.panel_title("上报内容")
         if d.report_text:
             st.html(
-                f'<div class="jw-dp-report"><div class="jw-dp-meta">{e(_when(d.reported_at, "%Y-%m-%d %H:%M"))} · {e(mask.text(d.place))}</div>'
-                f"{e(mask.text(d.report_text))}</div>"
+                f'<div class="jw-dp-report"><div class="jw-dp-meta">{e(_when(d.reported_at, "%Y-%m-%d %H:%M"))} · {e(pm.text(d.place))}</div>'
+                f"{e(pm.text(d.report_text))}</div>"
             )
         else:
             st.html('<div class="jw-note">该任务没有关联的网格上报</div>')
@@ -343,20 +344,20 @@ def task_view(task_id: int) -> None:
         if hist.empty:
             ui.empty_state("该任务没有流转记录")
         else:
-            st.html(timeline_html(hist))
+            st.html(timeline_html(hist, pm))
 
 
-def timeline_html(hist: pd.DataFrame) -> str:
+def timeline_html(hist: pd.DataFrame, pm: Personal = MASKED) -> str:
     items = []
     for r in hist.itertuples():
         bits = [f'<span class="jw-dp-ev">{e(r.event)}</span>', f'<span class="jw-dp-state">→ {e(r.to_state)}</span>']
-        bits.append(f'<span class="jw-dp-actor">{e(mask.name(r.actor))}</span>')
-        holder = r.department if isinstance(r.department, str) and r.department else (f"社区民警 {mask.name(r.officer)}" if isinstance(r.officer, str) and r.officer else "")
+        bits.append(f'<span class="jw-dp-actor">{e(pm.name(r.actor))}</span>')
+        holder = r.department if isinstance(r.department, str) and r.department else (f"社区民警 {pm.name(r.officer)}" if isinstance(r.officer, str) and r.officer else "")
         if holder:
             bits.append(f'<span class="jw-dp-holder">承办：{e(holder)}</span>')
         if r.deadline_at is not None and not pd.isna(r.deadline_at):
             bits.append(f'<span class="jw-dp-deadline">限时反馈 {e(_when(r.deadline_at, "%Y-%m-%d %H:%M"))}</span>')
-        note = f'<div class="jw-dp-note">{e(mask.text(r.note))}</div>' if isinstance(r.note, str) and r.note else ""
+        note = f'<div class="jw-dp-note">{e(pm.text(r.note))}</div>' if isinstance(r.note, str) and r.note else ""
         cls = ' class="jw-dp-transfer"' if r.event == "转派" else ""
         items.append(f'<li{cls}><span class="jw-dp-time">{e(_when(r.at, "%Y-%m-%d %H:%M"))}</span>{"".join(bits)}{note}</li>')
     return f'<ol class="jw-dp-timeline">{"".join(items)}</ol>'

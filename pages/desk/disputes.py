@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import fmt, mask, plots, timeutil, ui
 from dashboard.database import DataError
-from dashboard.frame import cached, context, drill, id_param, selection_key
+from dashboard.frame import cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import DISPUTE_KINDS, MEDIATION_LEVELS
 from queries import disputes, measures
 
@@ -72,6 +72,7 @@ def dispute_detail(d: disputes.DisputeDetail) -> None:
         visit = "办结后安排回访" if status == "调处中" else fmt.DASH
     source = f"网格上报 #{int(r['report_id'])}" if r["report_id"] is not None else "走访排查等其他途径"
     e = html.escape
+    pm = personal("dispute", int(r["id"]), "纠纷概要和调处人姓名")
     facts = [
         ("发现时间", _t(r["found_at"], "%Y-%m-%d %H:%M")),
         ("地点", _place(r["community"], r["grid"])),
@@ -86,7 +87,7 @@ def dispute_detail(d: disputes.DisputeDetail) -> None:
     st.html(
         f'<div class="jw-dd"><div class="jw-dd-head">纠纷 #{int(r["id"])} · {e(r["kind"])}'
         f'<span class="jw-dd-status" style="color:{color};border-color:{color}">{e(status)}</span></div>'
-        f'<div class="jw-dd-summary">{e(mask.text(r["summary"]))}</div>'
+        f'<div class="jw-dd-summary">{e(pm.text(r["summary"]))}</div>'
         f'<div class="jw-dd-grid">{cells}</div></div>'
     )
     ui.panel_title("调处经过（三级联调）")
@@ -102,7 +103,7 @@ def dispute_detail(d: disputes.DisputeDetail) -> None:
             rows.append(
                 {
                     "level": LEVEL_LABEL.get(int(s.level), str(s.level)),
-                    "mediator": mask.name(s.mediator),
+                    "mediator": pm.name(s.mediator),
                     "started": _t(s.started_at, "%Y-%m-%d %H:%M"),
                     "ended": _t(ended, "%Y-%m-%d %H:%M"),
                     "took": took,
@@ -397,8 +398,8 @@ try:
     shown = False
     if dispute_id is not None:
         found = cached(ctx, disputes.detail, dispute_id)
-        if found is None:
-            st.warning(f"纠纷 #{dispute_id} 不存在：编号有误或已被删除。下面是纠纷总览。", icon="⚠️")
+        if found is None or not ctx.can_see_grid(found.dispute["grid_id"]):
+            st.warning(f"纠纷 #{dispute_id} 不存在或不在您的辖区内：编号有误或已被删除。下面是纠纷总览。", icon="⚠️")
             _back_button("disputes-back-missing")
         else:
             dispute_detail(found)

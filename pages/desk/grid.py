@@ -20,7 +20,7 @@ from plotly.subplots import make_subplots
 
 from dashboard import fmt, mask, maps, plots, timeutil, ui
 from dashboard.database import DataError
-from dashboard.frame import cached, context, drill, selection_key
+from dashboard.frame import cached, context, drill, personal, selection_key
 from queries import grid_profile as gp
 from queries import measures, places
 
@@ -295,12 +295,13 @@ def profile_panel(card: pd.Series, gid: int) -> None:
 
     offs = cached(ctx, gp.officers, gid, live=False)
     ui.panel_title("社区民警 · 网格力量")
+    pm = personal("grid", gid, "社区民警和网格力量的姓名、电话")
     if offs.empty:
         st.html('<div class="jw-note">该社区未登记社区民警</div>')
     else:
         items = "".join(
-            f'<span class="jw-gp-person"><em>{"社区民警" if r.role == "民警" else E(r.role)}</em>{E(mask.name(r.name))}'
-            f"<small>{E(mask.phone(r.phone))}</small></span>"
+            f'<span class="jw-gp-person"><em>{"社区民警" if r.role == "民警" else E(r.role)}</em>{E(pm.name(r.name))}'
+            f"<small>{E(pm.phone(r.phone))}</small></span>"
             for r in offs.itertuples()
         )
         st.html(f'<div class="jw-gp-people">{items}</div>')
@@ -314,9 +315,9 @@ def profile_panel(card: pd.Series, gid: int) -> None:
     else:
         table = pd.DataFrame(
             {
-                "姓名": [mask.name(x) for x in wk["name"]],
+                "姓名": [pm.name(x) for x in wk["name"]],
                 "类别": wk["kind"],
-                "电话": [mask.phone(x) for x in wk["phone"]],
+                "电话": [pm.phone(x) for x in wk["phone"]],
                 "在岗": wk["active"],
             }
         )

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import fmt, mask, plots, timeutil, ui
 from dashboard.database import DataError
-from dashboard.frame import cached, context, drill, id_param, selection_key
+from dashboard.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import REPORT_CATEGORIES, URGENCIES
 from queries import dispatch, reports
 
@@ -47,24 +47,24 @@ def _urgency_badge(u: str) -> str:
 # --- one report ---------------------------------------------------------------------------
 
 
-def _history_html(hist: pd.DataFrame) -> str:
+def _history_html(hist: pd.DataFrame, pm: Personal = MASKED) -> str:
     items = []
     for r in hist.itertuples():
-        who = mask.name(r.officer) if isinstance(r.officer, str) else (r.department if isinstance(r.department, str) else "")
-        bits = [f'<span class="jw-rp-ev">{e(r.event)}</span> <span class="jw-rp-actor">{e(mask.name(r.actor))}</span> → {e(r.to_state)}']
+        who = pm.name(r.officer) if isinstance(r.officer, str) else (r.department if isinstance(r.department, str) else "")
+        bits = [f'<span class="jw-rp-ev">{e(r.event)}</span> <span class="jw-rp-actor">{e(pm.name(r.actor))}</span> → {e(r.to_state)}']
         if who:
             bits.append(f"承办：{e(who)}")
         if r.deadline_at is not None and not pd.isna(r.deadline_at):
             bits.append(f"限时反馈 {e(_when(r.deadline_at))}")
-        note = f'<div class="jw-rp-note">{e(mask.text(r.note))}</div>' if isinstance(r.note, str) and r.note else ""
+        note = f'<div class="jw-rp-note">{e(pm.text(r.note))}</div>' if isinstance(r.note, str) and r.note else ""
         items.append(f'<li><span class="jw-rp-time">{e(_when(r.at))}</span> {" · ".join(bits)}{note}</li>')
     return f'<ol class="jw-rp-history">{"".join(items)}</ol>'
 
 
 def show_detail(report_id: int) -> None:
     d = cached(ctx, reports.detail, report_id, ctx.now)
-    if d is None:
-        st.warning(f"上报编号 {report_id} 不存在：可能编号有误或该上报已被删除。", icon="⚠️")
+    if d is None or not ctx.can_see_grid(d.grid_id):
+        st.warning(f"上报编号 {report_id} 不存在或不在您的辖区内：可能编号有误或该上报已被删除。", icon="⚠️")
         if st.button("关闭，返回上报列表", key="rp_close_missing"):
             drill(None)
         return
@@ -78,25 +78,26 @@ def show_detail(report_id: int) -> None:
         with close:
             if st.button("✕ 关闭详情", key="rp_close", width="stretch"):
                 drill(None)
+        pm = personal("report", d.id, "上报内容、地点、上报人、承办人和处置记录中的姓名")
         left, right = st.columns([1, 1], gap="large")
-        reporter = mask.name(d.reporter) if d.reporter else "—"
+        reporter = pm.name(d.reporter) if d.reporter else "—"
         kind = f"（{e(d.reporter_kind)}）" if d.reporter_kind else ""
         with left:
             st.html(
                 '<dl class="jw-rp-fields">'
-                f"<dt>上报内容</dt><dd class=\"jw-rp-text\">{e(mask.text(d.text))}</dd>"
-                f"<dt>地点</dt><dd>{e(mask.text(d.place))}</dd>"
+                f"<dt>上报内容</dt><dd class=\"jw-rp-text\">{e(pm.text(d.text))}</dd>"
+                f"<dt>地点</dt><dd>{e(pm.text(d.place))}</dd>"
                 f"<dt>时间</dt><dd>{e(_when(d.reported_at))}</dd>"
                 f"<dt>类别 / 紧急程度</dt><dd>{e(d.category)} · {_urgency_badge(d.urgency)}</dd>"
                 f"<dt>社区 / 网格</dt><dd>{e(d.community)} · {e(d.grid)}</dd>"
-                f"<dt>上报人</dt><dd>{e(reporter)}{kind} · 来源 {e(mask.text(d.source))}</dd>"
+                f"<dt>上报人</dt><dd>{e(reporter)}{kind} · 来源 {e(pm.text(d.source))}</dd>"
                 "</dl>"
             )
         with right:
             if d.task_id is None:
                 st.html('<div class="jw-rp-task"><b>尚未建单</b>：指挥室还未对该上报研判派单。</div>')
                 return
-            assignee = mask.name(d.officer) + "（社区民警）" if d.officer else (d.department or "—")
+            assignee = pm.name(d.officer) + "（社区民警）" if d.officer else (d.department or "—")
             overdue = '<span class="jw-rp-overdue">已超期</span>' if d.overdue else ""
             st.html(
                 f'<div class="jw-rp-task"><b>派单 #{d.task_id}</b> · 当前状态 <b>{e(d.task_state or "—")}</b>{overdue}'
@@ -108,7 +109,7 @@ def show_detail(report_id: int) -> None:
             if hist.empty:
                 st.html('<div class="jw-note">该派单暂无处置记录。</div>')
             else:
-                st.html(_history_html(hist))
+                st.html(_history_html(hist, pm))
 
 
 # --- counts by category --------------------------------------------------------------------

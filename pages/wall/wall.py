@@ -829,8 +829,9 @@ warnings += [w for w in (scale_warning, view_warning, reload_warning) if w] + ro
 
 with st.container(key="wall-head", horizontal=True):
     note = f'<div class="jw-w-warn">{e("；".join(warnings))}</div>' if warnings else ""
+    marks = "".join(f'<span class="jw-w-mark">{e(m)}</span>' for m in ctx.marks())
     st.html(
-        f'<div class="jw-w-head" data-view="{VIEW}"><span class="jw-w-station">{e(station_title())}</span>'
+        f'<div class="jw-w-head" data-view="{VIEW}"><span class="jw-w-station">{e(station_title())}</span>{marks}'
         f'<span class="jw-w-scope">{e(ctx.scope_label())} · <b class="jw-w-view">{e(rotation.VIEWS[VIEW])}</b></span>{note}</div>'
     )
     feed_watch()
