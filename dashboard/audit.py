@@ -40,6 +40,8 @@ def _insert_audit_only(action: int, arg1, arg2, db, trigger) -> int:  # noqa: AN
         return sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_TRANSACTION:
         return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and arg1 == "read_uncommitted" and arg2 is None:
+        return sqlite3.SQLITE_OK  # SQLAlchemy reads it once per connection (isolation level)
     return sqlite3.SQLITE_DENY
 
 
@@ -96,7 +98,7 @@ def record(
     }
     try:
         with engine.begin() as conn:
-            conn.execute(insert(audit_log).values(**row))
+            conn.execute(insert(audit_log).values(**row))  # no RETURNING: see schema.audit_log
     except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
         err = translate_error(exc, str(engine.url))
         raise AuditUnavailable(

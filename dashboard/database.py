@@ -198,7 +198,7 @@ def sqlite_read_only_authorizer(action: int, arg1, arg2, db, trigger) -> int:  #
         return sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_PRAGMA:
         name = str(arg1).lower()
-        if name in _SQLITE_INSPECT_PRAGMAS or (name == "query_only" and arg2 is None):
+        if name in _SQLITE_INSPECT_PRAGMAS or (name in ("query_only", "read_uncommitted") and arg2 is None):
             return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
 

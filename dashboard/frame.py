@@ -325,9 +325,10 @@ def _open(settings: Settings, *, wall: bool) -> Catalogue:
 
 def request_headers() -> dict[str, str]:
     try:
-        return dict(st.context.headers.to_dict())
+        h = st.context.headers.to_dict()
     except Exception:  # noqa: BLE001 - no request (a bare script run): no headers
         return {}
+    return {str(k): str(v) for k, v in h.items()} if isinstance(h, dict) else {}
 
 
 def request_user() -> dict[str, Any]:
@@ -339,9 +340,10 @@ def request_user() -> dict[str, Any]:
 
 def direct_address() -> str | None:
     try:
-        return st.context.ip_address
+        ip = st.context.ip_address
     except Exception:  # noqa: BLE001
         return None
+    return ip if isinstance(ip, str) else None
 
 
 def write_audit(ident: auth.Identity | None, action: str, object_type: str | None = None, object_id: Any = None, detail: str | None = None) -> bool:

@@ -449,6 +449,8 @@ audit_log = Table(  # append-only: triggers refuse UPDATE and DELETE on both bac
     Column("client", String(128), nullable=True),  # address the request came from
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_user_at", "username", "at"),
+    # No INSERT … RETURNING id: the audit role may insert but not read the trail.
+    implicit_returning=False,
 )
 AUDIT_ACTIONS = ("unmask", "sign_in", "denied", "user_admin")
 

@@ -105,6 +105,17 @@ def reader_url(url: str) -> str:
     return u.set(username=roles.RoleNames.reader, password=None).render_as_string(hide_password=False)
 
 
+def audit_url(url: str) -> str | None:
+    """DASHBOARD_AUDIT_URL for ``url``'s database: the audit role on PostgreSQL
+    (``reader_url`` made it), None on SQLite (the file itself)."""
+    u = make_url(url)
+    if u.get_backend_name() != "postgresql":
+        return None
+    from dashboard import roles
+
+    return u.set(username=roles.RoleNames.audit, password=None).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def world_reader_url(world_url: str) -> str:
     """The demo world as the dashboard reads it (read-only role on PostgreSQL)."""
@@ -134,6 +145,8 @@ def cat(world):
 def app_env(world_reader_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point the app (run in AppTest) at the session's demo world, clock frozen at FIXTURE_END."""
     monkeypatch.setenv("DATABASE_URL", world_reader_url)
+    if (a := audit_url(world_reader_url)) is not None:
+        monkeypatch.setenv("DASHBOARD_AUDIT_URL", a)
     monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
 
 
