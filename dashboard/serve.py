@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     speed, args = _take_simulate(args)
     _refuse_a_writable_reader()
+    args = _listen_for_the_proxy(args)
     sys.argv = ["streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"), *args]
     sim = None
     if speed is not None:
@@ -63,6 +64,40 @@ def _refuse_a_writable_reader() -> None:
         engine.dispose()
     if isinstance(health.error, ReaderCanWrite):
         sys.exit(f"error: {health.error.en}")
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _listen_for_the_proxy(args: list[str]) -> list[str]:
+    """In DASHBOARD_AUTH=header mode the identity header is trusted, so only the
+    proxy may reach Streamlit: listen on 127.0.0.1 unless told otherwise, and
+    refuse another address without DASHBOARD_PROXY_SECRET (then every request
+    must carry the proxy's secret, see dashboard.auth)."""
+    import os
+
+    from dashboard.config import load_settings
+
+    try:
+        settings = load_settings()
+    except SystemExit:
+        return args
+    if settings.auth_mode != "header":
+        return args
+    address = os.environ.get("STREAMLIT_SERVER_ADDRESS")
+    for i, a in enumerate(args):
+        if a == "--server.address" and i + 1 < len(args):
+            address = args[i + 1]
+        elif a.startswith("--server.address="):
+            address = a.split("=", 1)[1]
+    if address is None:
+        return [*args, "--server.address", "127.0.0.1"]
+    if address.strip("[]") not in LOOPBACK and settings.proxy_secret is None:
+        sys.exit(
+            f"error: DASHBOARD_AUTH=header trusts the {settings.auth_header} header, so Streamlit must listen on 127.0.0.1 "
+            f"behind the proxy; to listen on {address} set DASHBOARD_PROXY_SECRET (the proxy sends it in X-Jwrh-Proxy-Secret)"
+        )
+    return args
 
 
 def _take_simulate(args: list[str]) -> tuple[str | None, list[str]]:
