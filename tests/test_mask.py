@@ -115,3 +115,106 @@ def test_name(raw, shown):
 )
 def test_phone_field(raw, shown):
     assert mask.phone(raw) == shown
+
+
+# --- real-world spellings (issue 10) ------------------------------------------------------------
+
+ZW = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width space, non-joiner, joiner, word joiner, BOM
+# Separators between digits: spaces (ASCII, ideographic, no-break, narrow no-break), dots, dashes.
+SEPS = [" ", "\u3000", "\u00a0", "\u202f", ".", "．", "·", "-", "‐", "‒", "–", "—", "―", "－"]
+
+
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("电话１３８１２３４５６７８请回", "电话138****5678请回"),  # full-width digits
+        ("138.1234.5678", "138****5678"),
+        ("138\u30001234\u30005678", "138****5678"),
+        ("138\u00a01234\u00a05678", "138****5678"),
+        ("138\u200b1234\u200d5678", "138****5678"),
+        ("1\u200b3\u20608\ufeff12345678", "138****5678"),
+        ("1 3 8 1 2 3 4 5 6 7 8", "138****5678"),
+        ("138 - 1234 - 5678", "138****5678"),
+        ("138—1234—5678", "138****5678"),
+        ("1３８－１２３４－５６７８", "138****5678"),
+        ("①③⑧①②③④⑤⑥⑦⑧", "138****5678"),
+        ("013812345678", "0138****5678"),  # a mobile dialled with the trunk 0
+        ("0086 13812345678", "0086 138****5678"),
+        ("编号1700 138 1234 5678", "编号1700 138****5678"),  # a number before is not glued on
+        ("13812345678 2人", "138****5678 2人"),
+        ("0593 123 4567", "0593 ***4567"),
+        ("（0593）1234567", "（0593）***4567"),
+        ("0 5 9 3 1 2 3 4 5 6 7", "0593 ***4567"),
+        ("350902 19900101 1234", "350902********1234"),
+        ("350902-1990-0101-123X", "350902********123X"),
+        ("３５０９０２１９９００１０１１２３Ｘ", "350902********123X"),
+        ("3 5 0 9 0 2 1 9 9 0 0 1 0 1 1 2 3 x", "350902********123x"),
+        ("350902 900101 123", "350902******123"),
+        # once a number is masked the output is the normalised text: other full-width digits turn ASCII
+        ("３号楼，电话１３８１２３４５６７８", "3号楼，电话138****5678"),
+    ],
+)
+def test_text_masks_real_world_spellings(raw, shown):
+    assert mask.text(raw) == shown
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026.11.20 14:30 金额１２３元",  # full-width amount stays as typed when nothing is masked
+        "2026－11－20\u300014:30",
+        "2026 11 20 14 30",
+        "面积13.5平方米，共2栋",
+        "订单号２０２６１１２０１２３４",
+        "1 3 8 1 2 3 4 1 2 3",  # 10 spaced digits
+        "没有数字的一段文字\u200b",
+    ],
+)
+def test_text_leaves_other_spelled_numbers_alone(raw):
+    assert mask.text(raw) == raw
+
+
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("张 三", "张*"),
+        ("欧阳 娜娜", "欧***"),
+        ("欧阳\u3000娜娜", "欧***"),
+        ("张\u200b三", "张*"),
+        ("张三1", "张*1"),  # a number after the name is not part of it
+        ("李四 2号", "李* 2号"),
+        ("张三13812345678", "张*138****5678"),
+        ("民警 林 清俊", "民警 林**"),
+        ("南岸社区 民警 林清俊", "南岸社区 民警 林**"),
+        ("东侨城市管理局 陈科长", "东侨城市管理局 陈**"),
+        ("司法所 李四", "司法所 李*"),
+        ("指挥室 张", "指***"),  # one character left is no person: nothing is shown whole
+        ("王所 长", "王**"),
+        ("阿依古丽·买买提", "阿******"),
+        ("ｚｈａｎｇ ｓａｎ", "z*******"),
+    ],
+)
+def test_name_real_world_spellings(raw, shown):
+    assert mask.name(raw) == shown
+
+
+@pytest.mark.parametrize(
+    "raw, unit",
+    [("司法所 李四", "司法所"), ("南岸社区民警 林清俊", "南岸社区民警"), ("欧阳 娜娜", ""), ("律师 王五", "律师"), ("张三", ""), (None, "")],
+)
+def test_unit(raw, unit):
+    assert mask.unit(raw) == unit
+
+
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("１３８１２３４５６７８", "138****5678"),
+        ("138\u200b1234\u200b5678", "138****5678"),
+        ("+86 138-1234-1234", "138****1234"),
+        ("013812341234", "138****1234"),
+        ("０５９３－１２３４５６７", "*******4567"),
+    ],
+)
+def test_phone_field_spellings(raw, shown):
+    assert mask.phone(raw) == shown
