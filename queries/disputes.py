@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from dashboard import mask
 from dashboard.filters import Filters
 from dashboard.schema import DISPUTE_KINDS, DISPUTE_STATUSES, MEDIATION_LEVELS, communities, disputes, grids, mediation_steps
 from queries import measures
@@ -202,9 +203,10 @@ def _step_chains(engine: Engine, ids_stmt) -> dict[int, str]:  # noqa: ANN001
 
 def step_unit(level: int, mediator: str | None) -> str:
     """Who mediated at a level, without the person: the unit before the name
-    ("司法所 张三" → "司法所"), else the level's name."""
-    head = (mediator or "").strip().rpartition(" ")[0]
-    return head or MEDIATION_LEVELS.get(level, str(level))
+    ("司法所 张三" → "司法所"), else the level's name. The unit is what
+    ``mask.unit`` recognises: splitting on the last space would show a name
+    typed with a space ("欧阳 娜娜" → "欧阳") or two words ("律师 王 五")."""
+    return mask.unit(mediator) or MEDIATION_LEVELS.get(level, str(level))
 
 
 def escalated(engine: Engine, f: Filters, window: Window, limit: int = 200) -> pd.DataFrame:

@@ -261,3 +261,19 @@ def test_kpis_by_hand(engine):
     assert k["open"].compared.value == 2 and k["open"].compared.pop_base == 1
     assert k["visits"].compared.value == 3 and k["visits"].detail == "超期 2" and k["visits"].alarm
     assert k["visits"].compared.pop_base == 0 and k["visits"].compared.pop is None
+
+
+@pytest.mark.parametrize(
+    "mediator, unit",
+    [
+        ("司法所 李四", "司法所"),
+        ("人民调解员 张 三", "人民调解员"),
+        ("社区民警 林清俊", "社区民警"),
+        ("律师 王 五", "律师"),  # the last space splits the name, not the unit
+        ("欧阳 娜娜", "司法所/律师/人民调解员"),  # a name with a space is no unit: the level's name
+        ("张三", "司法所/律师/人民调解员"),
+        (None, "司法所/律师/人民调解员"),
+    ],
+)
+def test_step_unit_never_shows_a_name(mediator, unit):
+    assert disputes.step_unit(3, mediator) == unit
