@@ -12,13 +12,13 @@ import importlib
 import threading
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from dashboard import audit, auth, mask, nav, timeutil, ui
+from dashboard import audit, auth, mask, nav, tiles, timeutil, ui
 from dashboard.config import CACHE_MAX_ENTRIES, PROJECT_ROOT, TTL_HISTORY, TTL_LIVE, TTL_PLACES, Settings, load_settings
 from dashboard.database import (
     DatabaseEmpty,
@@ -200,8 +200,10 @@ def _generate_demo(settings: Settings) -> None:
 
 _DOWN_SINCE, _DOWN_ERROR, _DOWN_CHECKED = "_jw_down_since", "_jw_down_error", "_jw_down_checked"
 _RUN_AT = "_jw_run_at"  # time.monotonic() when this session's last full run began
+_PROBE = "_jw_probe"  # a background reachable() check (rerun_when_back)
 
 WALL_OUTAGE_CSS = PROJECT_ROOT / "assets" / "wall-outage.css"
+WALL_CLOCK_JS = PROJECT_ROOT / "assets" / "wall-clock.js"
 
 
 def _recheck(settings: Settings) -> DataError | None:
@@ -233,10 +235,14 @@ def _retry_until_usable(wall: bool) -> None:
         err = ss[_DOWN_ERROR]
         since = ss[_DOWN_SINCE]
         gap = int((timeutil.utcnow() - since).total_seconds())
+        since_ms = int(since.replace(tzinfo=timezone.utc).timestamp() * 1000)
+        # The seconds run on in the browser (assets/wall-clock.js) while the server checks.
         st.html(
-            f'<div class="jw-w-down" data-since="{since.isoformat()}"><div class="jw-w-down-title">⚠ 数据源中断</div>'
+            f'<div class="jw-w-down" data-since="{since.isoformat()}" data-jw-real-ms="{int(time.time() * 1000)}">'
+            f'<div class="jw-w-down-title">⚠ 数据源中断</div>'
             f'<div class="jw-w-down-msg">{html.escape(err.zh)}</div>'
-            f'<div class="jw-w-down-age">{timeutil.fmt_local(since, "%H:%M:%S")} 起无法取得数据，已中断 {gap} 秒'
+            f'<div class="jw-w-down-age">{timeutil.fmt_local(since, "%H:%M:%S")} 起无法取得数据，已中断 '
+            f'<span data-jw-since-ms="{since_ms}">{gap}</span> 秒'
             f" · 每 {RETRY_EVERY_S} 秒自动重试，恢复后自动显示</div></div>"
         )
 
@@ -246,6 +252,8 @@ def _stop_with(err: DataError, *, wall: bool = False) -> None:
     ss.setdefault(_DOWN_SINCE, timeutil.utcnow())
     ss[_DOWN_ERROR] = err
     ss[_DOWN_CHECKED] = time.monotonic()
+    if wall:
+        st.html(f"<script>{WALL_CLOCK_JS.read_text(encoding='utf-8')}</script>", unsafe_allow_javascript=True)
     if wall and VIA in st.query_params:
         # Show the wall's own link while it waits (start_wall would drop "via"
         # once the database is back, and the address would change then).
@@ -284,8 +292,18 @@ def rerun_when_back() -> None:
     if ctx is None:
         return
     failed = last_failure(ctx.engine)
-    if failed is not None and failed > ss.get(_RUN_AT, 0.0) and reachable(ctx.engine):
-        st.rerun()
+    if failed is None or failed <= ss.get(_RUN_AT, 0.0):
+        return
+    # The probe runs in the background: on a hung network it could take its
+    # whole time limit, and this session's tiles must not wait for it.
+    probe = ss.get(_PROBE)
+    if probe is None or (probe.done() and probe.exception() is None and not probe.result()):
+        ss[_PROBE] = tiles.pool().submit(reachable, ctx.engine)
+        return
+    if probe.done():
+        ss.pop(_PROBE, None)
+        if probe.exception() is None and probe.result():
+            st.rerun()
 
 
 def _open(settings: Settings, *, wall: bool) -> Catalogue:

@@ -35,14 +35,14 @@ from __future__ import annotations
 import logging
 import html
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from dashboard import fmt, maps, mask, rotation, sound, timeutil
+from dashboard import fmt, maps, mask, rotation, sound, tiles, timeutil
 from dashboard import wall_html as wh
 from dashboard.config import PROJECT_ROOT, parse_time_of_day
 from dashboard.database import DataError
@@ -50,9 +50,11 @@ from dashboard.frame import context
 from queries import disputes, dispatch, incidents, measures, overview, patrol, places, reports, wall
 
 CSS_PATH = PROJECT_ROOT / "assets" / "wall.css"
+CLOCK_JS = PROJECT_ROOT / "assets" / "wall-clock.js"
 FEED_ROWS = 12
 QUEUE_ROWS = 10
 KPI_EVERY_S, FEED_EVERY_S, QUEUE_EVERY_S, MAP_EVERY_S, TREND_EVERY_S = 3, 2, 3, 30, 60
+MAP_WAIT_S = 1.0  # the map redraws every 30 s: worth waiting a little longer for
 SIDE_EVERY_S, ALARM_EVERY_S = 10, 2
 # Figures that move with time alone (today's counts, overdue, patrol presence)
 # are re-queried at least this often even when no marker changed.
@@ -91,49 +93,99 @@ def scale_param() -> tuple[float, str | None]:
 
 
 # --- the live-tile machinery ---------------------------------------------------------
+#
+# Each tile's queries run in the background (dashboard.tiles): a slow query
+# holds its own tile only, never the clock or the other tiles. A tile waits a
+# moment for fresh data (TICK_WAIT_S; FIRST_WAIT_S out of the run's budget
+# when it has none yet) and otherwise draws what it has.
+
+TICK_WAIT_S = 0.25
+FIRST_WAIT_S = 1.5
+RUN_WAIT_BUDGET_S = 3.0
+SLOW_S = 4.0  # a job running longer than this: say the data is waiting on the database
 
 
-def live(key: str, marker: Callable[[], Any], load: Callable[[], Any], render: Callable[[Any], str]) -> None:
-    """One live tile: poll ``marker()``; call ``load()`` when it changed (or on the
-    first run); draw ``render(data)`` as one HTML block. On DataError keep the
-    last good data and add a red banner "数据更新于 …，已中断 N 秒". Any other
-    error (a bug) is logged and keeps the last data too, under its own banner:
-    the wall never shows a traceback."""
-    box = st.session_state.setdefault("_wall_tiles", {}).setdefault(key, {})
+def tile(key: str) -> tiles.Tile:
+    """This session's state of tile ``key`` (a fixed set of keys: nothing grows)."""
+    reg = st.session_state.setdefault("_wall_tiles", {})
+    t = reg.get(key)
+    if not isinstance(t, tiles.Tile):
+        t = reg[key] = tiles.Tile()
+    return t
+
+
+def _budget() -> tiles.WaitBudget:
+    ss = st.session_state
+    run = ss.get("_jw_run_at")
+    b = ss.get("_wall_budget")
+    if b is None or b[0] != run:
+        b = ss["_wall_budget"] = (run, tiles.WaitBudget(RUN_WAIT_BUDGET_S))
+    return b[1]
+
+
+def step(key: str, marker: Callable[[], Any], load: Callable[[], Any], every_s: float, wait_s: float = TICK_WAIT_S) -> tiles.Tile:
+    """Advance tile ``key`` (see dashboard.tiles); errors that are bugs are logged once."""
+    t = tile(key)
+    run = st.session_state.get("_jw_run_at")
+    if t.extra.get("run") != run:  # a full run (a new view, a reload): poll now
+        t.extra["run"] = run
+        t.next_due = 0.0
+    if not t.has_data:
+        budget = _budget()
+        t0 = time.monotonic()
+        t.step(marker, load, every_s=every_s, wait_s=budget.take(FIRST_WAIT_S), now_real=timeutil.utcnow)
+        budget.spent(time.monotonic() - t0)
+    else:
+        t.step(marker, load, every_s=every_s, wait_s=wait_s, now_real=timeutil.utcnow)
+    if t.error is not None and not isinstance(t.error, DataError) and t.extra.get("logged") is not t.error:
+        t.extra["logged"] = t.error
+        LOG.error("wall tile %s failed", key, exc_info=t.error)
+    return t
+
+
+def age_html(since: datetime) -> str:
+    """Seconds since ``since`` (real UTC), counted on by the browser (assets/wall-clock.js)."""
     real = timeutil.utcnow()
-    try:
-        m = marker()
-        if "data" not in box or box.get("marker") != m:
-            box["data"] = load()
-            box["marker"] = m
-        box["ok_at"] = real
-        box["failed"] = None
-    except DataError:
-        box["failed"] = "db"
-    except Exception:
-        LOG.exception("wall tile %s failed", key)
-        box["failed"] = "bug"
+    ms = int(since.replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return f'<span class="jw-w-age" data-jw-since-ms="{ms}">{max(0, int((real - since).total_seconds()))}</span>'
+
+
+def banner_html(t: tiles.Tile) -> str:
+    """The red (failed) or amber (waiting on a slow database) line over a tile, or nothing."""
+    if t.error is not None and not isinstance(t.error, DataError):
+        return '<div class="jw-w-stale">本栏暂不可用（程序错误，已记入日志）</div>'
+    if t.error is not None:
+        if t.ok_at is not None:
+            return f'<div class="jw-w-stale">{stale_text(t.ok_at)}</div>'
+        return '<div class="jw-w-stale">数据源暂不可用，正在重试</div>'
+    if t.has_data and t.ok_at is not None and t.busy_s() > SLOW_S:
+        return f'<div class="jw-w-stale jw-w-slow">数据库响应缓慢 · 数据更新于 {timeutil.fmt_local(t.ok_at, "%H:%M:%S")}（{age_html(t.ok_at)} 秒前）</div>'
+    return ""
+
+
+def live(key: str, marker: Callable[[], Any], load: Callable[[], Any], render: Callable[[Any], str], every_s: float) -> None:
+    """One live tile: poll ``marker()`` every ``every_s`` seconds and ``load()``
+    when it changed (or on the first run), both in the background; draw
+    ``render(data)`` as one HTML block. On DataError keep the last good data
+    under a red banner "数据更新于 …，已中断 N 秒"; any other error (a bug) is
+    logged and keeps the last data too, under its own banner: the wall never
+    shows a traceback."""
+    t = step(key, marker, load, every_s)
     body = '<div class="jw-w-wait">数据加载中…</div>'
-    if "data" in box:
+    banner = banner_html(t)
+    if t.has_data:
         try:
-            body = render(box["data"])
+            body = render(t.data)
         except Exception:
             LOG.exception("wall tile %s failed to render", key)
-            box["failed"] = "bug"
-    banner = ""
-    if box.get("failed") == "bug":
-        banner = '<div class="jw-w-stale">本栏暂不可用（程序错误，已记入日志）</div>'
-    elif box.get("failed"):
-        if "ok_at" in box:
-            banner = f'<div class="jw-w-stale">{stale_text(box["ok_at"], real)}</div>'
-        else:
-            banner = '<div class="jw-w-stale">数据源暂不可用，正在重试</div>'
+            banner = '<div class="jw-w-stale">本栏暂不可用（程序错误，已记入日志）</div>'
     st.html(f'<div class="jw-w-tile jw-w-tile-{key}">{banner}{body}</div>')
 
 
-def stale_text(ok_at: datetime, real: datetime) -> str:
-    """The red banner's words: when the data on screen was last good and how long ago."""
-    return f"数据更新于 {timeutil.fmt_local(ok_at, '%H:%M:%S')}，已中断 {int((real - ok_at).total_seconds())} 秒"
+def stale_text(ok_at: datetime, real: datetime | None = None) -> str:
+    """The red banner's words: when the data on screen was last good and how long
+    ago (the seconds run on in the browser)."""
+    return f"数据更新于 {timeutil.fmt_local(ok_at, '%H:%M:%S')}，已中断 {age_html(ok_at)} 秒"
 
 
 def every(seconds: int, at: datetime) -> int:
@@ -200,8 +252,12 @@ def clock() -> None:
             f'<span class="jw-w-rot" data-view="{pos.view}" data-left="{pos.left_s}" title="下一屏 {e(rotation.VIEWS[pos.next_view])}">'
             f"{pos.index + 1}/{pos.steps} · {fmt_left(pos.left_s)}</span>"
         )
+    wall_ms = int(wall_now().replace(tzinfo=timezone.utc).timestamp() * 1000)
+    real_ms = int(time.time() * 1000)
+    # The browser keeps the time running from these (assets/wall-clock.js).
     st.html(
-        f'<div class="jw-w-clock">{chip}<span class="jw-w-date">{local:%Y-%m-%d} 星期{WEEKDAYS[local.weekday()]}</span>'
+        f'<div class="jw-w-clock" data-jw-wall-ms="{wall_ms}" data-jw-real-ms="{real_ms}">{chip}'
+        f'<span class="jw-w-date">{local:%Y-%m-%d} 星期{WEEKDAYS[local.weekday()]}</span>'
         f'<span class="jw-w-time" data-clock="{local:%H:%M:%S}">{local:%H:%M:%S}</span></div>'
     )
 
@@ -224,11 +280,10 @@ def feed_watch() -> None:
     """Amber banner naming each upstream feed that has gone quiet and since when.
     A database error draws nothing here: the tiles say the database is down."""
     now = wall_now()
-    try:
-        times = wall.feed_times(ctx.engine, now)
-    except DataError:
+    t = step("quiet", lambda: every(QUIET_EVERY_S, now), lambda: wall.feed_times(ctx.engine, now), QUIET_EVERY_S)
+    if not t.has_data:
         return
-    quiet = wall.quiet_feeds(times, now, ctx.settings.quiet_reports_min, ctx.settings.quiet_incidents_min)
+    quiet = wall.quiet_feeds(t.data, now, ctx.settings.quiet_reports_min, ctx.settings.quiet_incidents_min)
     if quiet:
         chips = "".join(f'<span class="jw-w-quiet-chip">{e(quiet_text(q))}</span>' for q in quiet)
         st.html(f'<div class="jw-w-quiet" title="上游系统可能中断，请核查">{chips}</div>')
@@ -239,15 +294,15 @@ def feed_watch() -> None:
 
 def kpi_html(data: tuple[datetime, list[wall.WallKpi]]) -> str:
     at, kpis = data
-    tiles = []
+    cards = []
     for k in kpis:
         value = fmt.pct(k.value) if k.kind == "rate" else fmt.count(k.value)
         detail = f'<div class="jw-w-kpi-detail">{e(k.detail)}</div>' if k.detail else ""
-        tiles.append(
+        cards.append(
             f'<div class="jw-w-kpi{" alarm" if k.alarm else ""}" data-kpi="{e(k.key)}" data-value="{e(value)}">'
             f'<div class="jw-w-kpi-label">{e(k.label)}</div><div class="jw-w-kpi-value">{e(value)}</div>{detail}</div>'
         )
-    return f'<div class="jw-w-kpis" data-at="{at.isoformat()}">' + "".join(tiles) + "</div>"
+    return f'<div class="jw-w-kpis" data-at="{at.isoformat()}">' + "".join(cards) + "</div>"
 
 
 @st.fragment(run_every=KPI_EVERY_S)
@@ -258,6 +313,7 @@ def kpi_strip() -> None:
         lambda: (reports.latest_id(ctx.engine), dispatch.latest_event_id(ctx.engine), incidents.latest_id(ctx.engine), every(KPI_REFRESH_S, now)),
         lambda: (now, wall.kpis(ctx.engine, f, now)),
         kpi_html,
+        every_s=KPI_EVERY_S,
     )
 
 
@@ -278,6 +334,7 @@ def feed(rows: int = FEED_ROWS, cols: int = 1) -> None:
         lambda: reports.latest_id(ctx.engine),
         lambda: reports.latest(ctx.engine, f.places_only(), window, limit=rows),
         lambda df: wh.feed_html(df, flashing=flashing(), cols=cols),
+        every_s=FEED_EVERY_S,
     )
 
 
@@ -297,6 +354,7 @@ def queue(rows: int = QUEUE_ROWS, cols: int = 1) -> None:
             measures.overdue_count(ctx.engine, pf, now),
         ),
         lambda d: wh.queue_html(*d, wall_now(), rows=rows, flashing=flashing(), cols=cols),
+        every_s=QUEUE_EVERY_S,
     )
 
 
@@ -340,25 +398,17 @@ def draw_map(shapes: pd.DataFrame, extra: list[pdk.Layer]) -> None:
 
 
 def map_tile(key: str, load: Callable[[datetime], tuple], caption: Callable[[tuple], str], layers: Callable[[tuple], list]) -> None:
-    """A live map: ``load(now)`` → data (shapes first); the last good data stays on
-    a failure with the age of the data in the title."""
+    """A live map: ``load(now)`` → data (shapes first), in the background; the last
+    good data stays on a failure with the age of the data in the title."""
     now = wall_now()
-    box = st.session_state.setdefault("_wall_tiles", {}).setdefault(key, {})
-    real = timeutil.utcnow()
-    try:
-        box.update(data=load(now), ok_at=real, failed=False)
-    except DataError:
-        box["failed"] = True
-    except Exception:  # see live()
-        LOG.exception("wall map %s failed", key)
-        box["failed"] = True
-    data = box.get("data")
-    if data is None:
-        st.html('<div class="jw-w-stale">数据源暂不可用，正在重试</div>')
+    t = step(key, lambda: every(MAP_EVERY_S, now), lambda: load(now), MAP_EVERY_S, wait_s=MAP_WAIT_S)
+    if not t.has_data:
+        st.html('<div class="jw-w-stale">数据源暂不可用，正在重试</div>' if t.error is not None else '<div class="jw-w-wait">数据加载中…</div>')
         return
+    data = t.data
     stale = ""
-    if box.get("failed"):
-        stale = f'<span class="jw-w-stale-inline">{stale_text(box["ok_at"], real)}</span>'
+    if t.error is not None and t.ok_at is not None:
+        stale = f'<span class="jw-w-stale-inline">{stale_text(t.ok_at)}</span>'
     st.html(f'<div class="jw-w-title">{caption(data)}{stale}</div>')
     if data[0].empty:
         st.html('<div class="jw-w-none">筛选范围内没有网格</div>')
@@ -445,10 +495,10 @@ def trend_html(data: tuple[datetime, pd.DataFrame]) -> str:
     )
 
 
-@st.fragment(run_every=TREND_EVERY_S)
+@st.fragment(run_every=SIDE_EVERY_S)  # polls every TREND_EVERY_S
 def trends() -> None:
     now = wall_now()
-    live("trend", lambda: (reports.latest_id(ctx.engine), every(TREND_EVERY_S, now)), lambda: (now, wall.hourly(ctx.engine, f, now)), trend_html)
+    live("trend", lambda: (reports.latest_id(ctx.engine), every(TREND_EVERY_S, now)), lambda: (now, wall.hourly(ctx.engine, f, now)), trend_html, every_s=TREND_EVERY_S)
 
 
 # --- alarms ----------------------------------------------------------------------------
@@ -470,17 +520,15 @@ def alarms() -> None:
     """A new 紧急/特急 report or a task just gone 超期 flashes (here, in a bar at the
     foot of the screen, and on its row) for ALARM_S seconds or until 已知悉."""
     now = wall_now()
-    box = st.session_state.setdefault("_wall_tiles", {}).setdefault("alarm", {})
-    try:
-        m = (reports.latest_id(ctx.engine), dispatch.latest_event_id(ctx.engine), every(ALARM_REFRESH_S, now))
-        if box.get("marker") != m:
-            box["data"] = wall.alarms(ctx.engine, f, now, ALARM_S)
-            box["marker"] = m
-    except DataError:
-        pass  # the tiles say the database is down; keep the last alarms
-    df = box.get("data")
-    if df is None:
+    t = step(
+        "alarm",
+        lambda: (reports.latest_id(ctx.engine), dispatch.latest_event_id(ctx.engine), every(ALARM_REFRESH_S, now)),
+        lambda: wall.alarms(ctx.engine, f, now, ALARM_S),
+        ALARM_EVERY_S,
+    )
+    if not t.has_data:  # a database error: the tiles say so; keep the last alarms
         return
+    df = t.data
     df = df[df["at"] > pd.Timestamp(now - timedelta(seconds=ALARM_S))]
     real = timeutil.utcnow()
     acked = st.session_state.setdefault("_wall_acked", {})
@@ -533,10 +581,10 @@ def report_categories() -> None:
         head = wh.title("今日上报分类", f"紧急·特急 {urgent} 条 · 括号内为昨日同时段")
         return wh.hbars_html(head, rows) if rows else head + wh.none("今日暂无上报")
 
-    live("rcat", lambda: (reports.latest_id(ctx.engine), every(SIDE_REFRESH_S, now)), load, render)
+    live("rcat", lambda: (reports.latest_id(ctx.engine), every(SIDE_REFRESH_S, now)), load, render, every_s=SIDE_EVERY_S)
 
 
-@st.fragment(run_every=TREND_EVERY_S)
+@st.fragment(run_every=SIDE_EVERY_S)  # polls every TREND_EVERY_S
 def report_trend() -> None:
     now = wall_now()
 
@@ -554,6 +602,7 @@ def report_trend() -> None:
         lambda: (reports.latest_id(ctx.engine), every(TREND_EVERY_S, now)),
         lambda: (now, wall.hourly(ctx.engine, f, now), overview.report_trend(ctx.engine, f.places_only(), now)),
         render,
+        every_s=TREND_EVERY_S,
     )
 
 
@@ -570,10 +619,11 @@ def dispatch_side() -> None:
         lambda: (dispatch.latest_event_id(ctx.engine), every(SIDE_REFRESH_S, now)),
         lambda: dispatch.loop_kpis(ctx.engine, mf, now),
         lambda k: wh.title("本月派单闭环", "同比 去年同期 · 环比 上月") + wh.kpi_cards_html(k, columns=2),
+        every_s=SIDE_EVERY_S,
     )
 
 
-@st.fragment(run_every=TREND_EVERY_S)
+@st.fragment(run_every=SIDE_EVERY_S)  # polls every TREND_EVERY_S
 def dispatch_tables() -> None:
     now = wall_now()
     month = month_filters().window(now)
@@ -593,6 +643,7 @@ def dispatch_tables() -> None:
             dispatch.loop_by(ctx.engine, f.places_only(), month, by="department"),
         ),
         lambda d: '<div class="jw-w-trends">' + table(d[0], "社区") + table(d[1], "部门") + "</div>",
+        every_s=TREND_EVERY_S,
     )
 
 
@@ -608,10 +659,10 @@ def patrol_side() -> None:
                 for t, k, s, a in zip(df["team"], df["kind"], df["shift"], df["at"])]
         return wh.table_html(head, ["队组", "类别", "班次", "定位"], rows, num_from=3)
 
-    live("pside", lambda: every(SIDE_EVERY_S * 3, now), lambda: patrol.live_positions(ctx.engine, f.places_only(), now), render)
+    live("pside", lambda: every(SIDE_EVERY_S * 3, now), lambda: patrol.live_positions(ctx.engine, f.places_only(), now), render, every_s=SIDE_EVERY_S)
 
 
-@st.fragment(run_every=TREND_EVERY_S)
+@st.fragment(run_every=SIDE_EVERY_S)  # polls every TREND_EVERY_S
 def incident_month() -> None:
     now = wall_now()
     live(
@@ -619,6 +670,7 @@ def incident_month() -> None:
         lambda: every(TREND_EVERY_S * 5, now),
         lambda: overview.incident_trend(ctx.engine, f, now),
         lambda df: wh.daily_html("近30天每日警情", df, "起"),
+        every_s=TREND_EVERY_S,
     )
 
 
@@ -647,7 +699,7 @@ def incident_categories() -> None:
         head = wh.title("警情分类", "今日/昨日同时段 · 近7天/前7天")
         return wh.table_html(head, ["类别", "今日", "昨日", "近7天", "前7天", "环比"], rows, bad=bad) if rows else head + wh.none("近14天无警情")
 
-    live("icat", lambda: every(SIDE_REFRESH_S, now), lambda: {k: incidents.by_category(ctx.engine, f, w) for k, w in windows.items()}, render)
+    live("icat", lambda: every(SIDE_REFRESH_S, now), lambda: {k: incidents.by_category(ctx.engine, f, w) for k, w in windows.items()}, render, every_s=SIDE_EVERY_S)
 
 
 @st.fragment(run_every=SIDE_EVERY_S)
@@ -659,6 +711,7 @@ def dispute_cards() -> None:
         lambda: every(SIDE_REFRESH_S, now),
         lambda: disputes.kpis(ctx.engine, mf, mf.window(now), now),
         lambda k: wh.title("本月矛盾纠纷", "化解率、满意率目标 95%") + wh.kpi_cards_html(k, columns=2),
+        every_s=SIDE_EVERY_S,
     )
 
 
@@ -676,7 +729,7 @@ def dispute_kinds() -> None:
         rows.sort(key=lambda r: -r[1])
         return wh.hbars_html(wh.title("本月纠纷类型", "括号内为升至三级调处"), rows[:9])
 
-    live("dkinds", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.by_kind_level(ctx.engine, mf, mf.window(now)), render)
+    live("dkinds", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.by_kind_level(ctx.engine, mf, mf.window(now)), render, every_s=SIDE_EVERY_S)
 
 
 @st.fragment(run_every=SIDE_EVERY_S)
@@ -698,10 +751,10 @@ def dispute_visits() -> None:
             )
         return head + '<ul class="jw-w-queue cols1">' + "".join(items) + "</ul>"
 
-    live("dvisits", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.visits_due(ctx.engine, f.places_only(), now, limit=QUEUE_ROWS), render)
+    live("dvisits", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.visits_due(ctx.engine, f.places_only(), now, limit=QUEUE_ROWS), render, every_s=SIDE_EVERY_S)
 
 
-@st.fragment(run_every=TREND_EVERY_S)
+@st.fragment(run_every=SIDE_EVERY_S)  # polls every TREND_EVERY_S
 def dispute_places() -> None:
     now = wall_now()
     mf = month_filters()
@@ -714,7 +767,7 @@ def dispute_places() -> None:
         bad = [[False, False, pd.notna(rr) and rr < 0.95, pd.notna(sr) and sr < 0.95] for rr, sr in zip(df["resolution_rate"], df["satisfaction_rate"])]
         return wh.table_html(wh.title(f"本月各{what} · 化解率由低到高", "目标 95%"), [what, "新发现", "化解率", "满意率"], rows, bad=bad)
 
-    live("dplaces", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.rates_by_place(ctx.engine, mf, mf.window(now), by=by), render)
+    live("dplaces", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.rates_by_place(ctx.engine, mf, mf.window(now), by=by), render, every_s=TREND_EVERY_S)
 
 
 # --- the views -------------------------------------------------------------------------
@@ -746,6 +799,7 @@ def incident_list() -> None:
         lambda: (incidents.latest_id(ctx.engine), every(SIDE_REFRESH_S, now)),
         lambda: wall.incident_points(ctx.engine, f, wall.today_window(now)),
         render,
+        every_s=SIDE_EVERY_S,
     )
 
 
@@ -824,6 +878,7 @@ SOUND = sound_param()
 ALARM_S = ctx.settings.alarm_seconds
 
 st.html(f"<style>{CSS_PATH.read_text(encoding='utf-8')}\n:root {{ --ws: {scale:g}; }}</style>")
+st.html(f"<script>{CLOCK_JS.read_text(encoding='utf-8')}</script>", unsafe_allow_javascript=True)
 warnings = list(st.session_state.get("_jw_wall_warnings") or [])
 warnings += [w for w in (scale_warning, view_warning, reload_warning) if w] + rotate_warnings
 

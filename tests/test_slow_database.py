@@ -1,0 +1,141 @@
+"""The wall under a slow database: tiles do not wait on each other's queries,
+and (in the browser) the clock and the banners' ages run on whatever the
+server does. The desk's retry after a timed-out query is in test_sections.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+from datetime import datetime
+
+import pytest
+
+from dashboard import tiles
+from dashboard.database import DataError
+from queries import wall as wall_queries
+from tests.apptest import html_text, open_page
+
+WALL = "pages/wall/wall.py"
+
+
+def _now() -> datetime:
+    return datetime(2026, 11, 20, 6, 30)
+
+
+# --- the machinery --------------------------------------------------------------------
+
+
+def test_a_slow_job_does_not_hold_the_step_and_its_result_comes_later():
+    gate = threading.Event()
+    t = tiles.Tile()
+    t.step(lambda: 1, lambda: gate.wait(10) and "data", every_s=0, wait_s=0.05, now_real=_now)
+    assert t.job is not None and not t.has_data  # returned while the load still runs
+    job = t.job
+    t.step(lambda: 2, lambda: "other", every_s=0, wait_s=0.0, now_real=_now)
+    assert t.job is job  # at most one job in flight
+    gate.set()
+    job.result(5)
+    t.step(lambda: 1, lambda: "x", every_s=60, wait_s=0.0, now_real=_now)
+    assert t.has_data and t.data == "data" and t.marker == 1 and t.ok_at == _now() and t.error is None
+
+
+def test_same_marker_keeps_the_data_and_an_error_keeps_it_too():
+    t = tiles.Tile()
+    loads = []
+
+    def load(v):  # noqa: ANN001, ANN202
+        loads.append(v)
+        return v
+
+    t.step(lambda: 7, lambda: load("a"), every_s=0, wait_s=5, now_real=_now)
+    t.step(lambda: 7, lambda: load("b"), every_s=0, wait_s=5, now_real=_now)
+    assert t.data == "a" and loads == ["a"]  # the marker did not change: nothing loaded
+
+    def broken():  # noqa: ANN202
+        raise DataError("gone", "数据库无法连接")
+
+    t.step(broken, lambda: load("c"), every_s=0, wait_s=5, now_real=_now)
+    assert isinstance(t.error, DataError) and t.data == "a"
+    t.step(lambda: 8, lambda: load("d"), every_s=0, wait_s=5, now_real=_now)
+    assert t.error is None and t.data == "d"
+
+
+def test_the_run_budget_bounds_waiting_for_first_data():
+    b = tiles.WaitBudget(1.0)
+    assert b.take(1.5) == 1.0
+    b.spent(0.7)
+    assert b.take(1.5) == pytest.approx(0.3)
+    b.spent(5)
+    assert b.take(1.5) == 0.0
+
+
+# --- the wall in AppTest ----------------------------------------------------------------
+
+
+def test_a_tile_with_a_hung_query_does_not_hold_the_others(app_env, monkeypatch):
+    """The trend strip's query hangs; the KPI strip, the feed and the queue still
+    show their data, the strip says 数据加载中, and fills in once the query returns."""
+    gate = threading.Event()
+    real = wall_queries.hourly
+
+    def hung(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        gate.wait(60)
+        return real(*a, **k)
+
+    monkeypatch.setattr(wall_queries, "hourly", hung)
+    try:
+        at = open_page(WALL, {"view": "overview"})
+        assert not at.exception
+        text = html_text(at)
+        assert 'data-kpi="incidents_today"' in text or "jw-w-kpis" in text
+        assert re.search(r'data-report-id="\d+"', text)  # the feed
+        trend = re.search(r'<div class="jw-w-tile jw-w-tile-trend">(.*?)</div>', text, re.S)
+        assert trend and "数据加载中" in trend.group(1)
+    finally:
+        gate.set()
+    time.sleep(1.0)  # the released query finishes in the background
+    at.run()
+    text = html_text(at)
+    trend = re.search(r'<div class="jw-w-tile jw-w-tile-trend">(.*)', text, re.S).group(1)
+    assert "警情分时走势" in trend and "数据加载中" not in trend[:200]
+
+
+# --- the clock in the browser --------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.layout
+def test_the_wall_clock_runs_while_the_server_is_stopped(world_reader_url):
+    """SIGSTOP the Streamlit server (the worst a slow database can do to it): the
+    clock in the browser keeps running, second by second."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import Browser, StreamlitServer, require_chromium
+
+    require_chromium()
+    server = StreamlitServer({"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": ""})
+    base = server.start()
+    try:
+        with sync_playwright() as pw:
+            b = Browser(pw)
+            try:
+                b.page.goto(f"{base}/wall")
+                b.page.wait_for_selector(".jw-w-time", timeout=60_000)
+                b.settle()
+                os.kill(server.proc.pid, signal.SIGSTOP)
+                try:
+                    seen = set()
+                    for _ in range(8):
+                        seen.add(b.page.locator(".jw-w-time").inner_text())
+                        time.sleep(0.5)
+                    assert len(seen) >= 3, f"the clock stood still while the server was stopped: {seen}"
+                finally:
+                    os.kill(server.proc.pid, signal.SIGCONT)
+            finally:
+                b.close()
+    finally:
+        server.stop()
