@@ -198,6 +198,11 @@ def decode(
         elif community is not None and grid.parent_id != community.id:
             warnings.append(f"网格 {grid.name} 不属于 {community.name}，已忽略网格筛选")
             grid = None
+        elif community is None and station is not None:
+            parent = catalogue.by_id("community", grid.parent_id)
+            if parent is None or parent.parent_id != station.id:
+                warnings.append(f"网格 {grid.name} 不属于 {station.name}，已忽略网格筛选")
+                grid = None
     if grid is not None and community is None:
         community = catalogue.by_id("community", grid.parent_id)
     if community is not None and station is None:
