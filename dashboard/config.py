@@ -157,7 +157,7 @@ def parse_time_of_day(raw: str) -> dt_time | None:
     if raw in ("off", "never", "0", "no", "false"):
         return None
     parts = raw.split(":")
-    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) <= 2 for p in parts):
+    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() and len(p) <= 2 for p in parts):
         raise ValueError(raw)
     h, m, sec = (int(p) for p in (parts + ["0"])[:3])
     return dt_time(h, m, sec)  # ValueError when out of range
@@ -183,7 +183,7 @@ def _positive_int(env: dict[str, str], key: str, default: int, unit: str = "minu
     raw = env.get(key, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) <= 0:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) <= 0:
         raise SystemExit(f"{key} must be a positive whole number of {unit}, got {raw!r}")
     return int(raw)
 

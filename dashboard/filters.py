@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+import unicodedata
+
 from dashboard import timeutil
 
 PERIODS: dict[str, str] = {
@@ -149,9 +151,11 @@ def _first(params: Mapping[str, object], key: str) -> str | None:
 
 
 def _show(value: str) -> str:
-    """A user's value, cut short and made safe to print inside a message."""
+    """A user's value, cut short, on one line, for a message. Messages are plain
+    text: each screen escapes them for where they go (Markdown on the desk pages,
+    HTML on the wall)."""
     v = value if len(value) <= 24 else value[:24] + "…"
-    return v.replace("`", "'").replace("\n", " ")
+    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in v)
 
 
 def _parse_date(value: str) -> date | None:
@@ -198,6 +202,11 @@ def decode(
         elif community is not None and grid.parent_id != community.id:
             warnings.append(f"网格 {grid.name} 不属于 {community.name}，已忽略网格筛选")
             grid = None
+        elif community is None and station is not None:
+            parent = catalogue.by_id("community", grid.parent_id)
+            if parent is None or parent.parent_id != station.id:
+                warnings.append(f"网格 {grid.name} 不属于 {station.name}，已忽略网格筛选")
+                grid = None
     if grid is not None and community is None:
         community = catalogue.by_id("community", grid.parent_id)
     if community is not None and station is None:
@@ -219,6 +228,12 @@ def decode(
                 elif not (EARLIEST_DATE <= d <= today + timedelta(days=366)):
                     warnings.append(f"已忽略超出范围的日期 {key}={d.isoformat()}")
                     ok = False
+                elif d > today and key == "start":
+                    warnings.append(f"开始日期 {d.isoformat()} 晚于今天，已忽略自定义时段")
+                    ok = False
+                elif d > today:  # nothing can have happened yet; the date picker ends today
+                    warnings.append(f"结束日期 {d.isoformat()} 晚于今天，已改为今天 {today.isoformat()}")
+                    end = today
                 elif key == "start":
                     start = d
                 else:

@@ -275,7 +275,7 @@ def _settings() -> Settings:
     try:
         return load_settings()
     except SystemExit as err:
-        st.error(f"看板配置有误，页面无法显示。请管理员修正以下环境变量后重启看板：{err}", icon="⚠️")
+        st.error(f"看板配置有误，页面无法显示。请管理员修正以下环境变量后重启看板：{ui.md_escape(err)}", icon="⚠️")
         st.stop()
         raise  # st.stop() does not return
 
@@ -681,10 +681,11 @@ def id_param(name: str, label: str) -> int | None:
     raw = st.query_params.get(name)
     if raw in (None, ""):
         return None
-    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
+    # Length first: int() refuses strings of more than 4,300 digits (ValueError).
+    if isinstance(raw, str) and len(raw) <= len(str(MAX_ID)) and raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
         return int(raw)
-    shown = str(raw)[:32]
-    st.warning(f"已忽略无效的{label}编号 {name}={shown}", icon="⚠️")
+    shown = str(raw)[:32] + ("…" if len(str(raw)) > 32 else "")
+    st.warning(f"已忽略无效的{label}编号 {name}={ui.md_escape(shown)}", icon="⚠️")
     return None
 
 
@@ -795,8 +796,8 @@ def filter_bar(cat: Catalogue, now: datetime, current: str | None = None) -> Fil
         categories=cats,
     ).with_period(period, today, start, end)
 
-    if warnings:
-        st.warning("；".join(warnings), icon="⚠️")
+    if warnings:  # plain text holding URL values and place names: escaped for Markdown
+        st.warning(ui.md_escape("；".join(warnings)), icon="⚠️")
 
     enc = encode(f, cat)
     # After st.switch_page to another page the browser drops the query string

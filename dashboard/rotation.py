@@ -78,7 +78,8 @@ def parse_rotate(raw: str | None) -> tuple[list[Step], list[str]]:
         name = name.strip().lower()
         dwell_raw = dwell_raw.strip()
         if dwell_raw:
-            if not dwell_raw.isdigit() or not MIN_DWELL_S <= int(dwell_raw) <= MAX_DWELL_S:
+            # isascii: "²⁰" and "①" are isdigit() but not int()-able
+            if not (dwell_raw.isascii() and dwell_raw.isdigit()) or not MIN_DWELL_S <= int(dwell_raw) <= MAX_DWELL_S:
                 bad.append(part[:24])
                 continue
             dwell = int(dwell_raw)

@@ -12,6 +12,12 @@ state that up front, in the same process as the server, before it starts.
 ``--simulate X`` (ours, not Streamlit's) also starts the live simulator
 (``python -m dashboard.simulate --wait --speed X``) beside the server and stops
 it when the server stops, so the demo wall is alive out of the box.
+
+The script is named by its absolute path, and Streamlit reads the
+``.streamlit/config.toml`` beside the main script (after the one in the working
+directory, which it overrides), so the repo's settings (dark theme, minimal
+toolbar, ``client.showErrorDetails = "none"``: no tracebacks in the browser)
+apply from any working directory (``tests/test_injection.py`` checks it).
 """
 
 from __future__ import annotations

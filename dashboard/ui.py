@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -23,6 +24,43 @@ RAMP = [
     (252, 166, 54, 205),
     (240, 230, 60, 215),
 ]
+
+
+# --- text that is not ours, inside Markdown ---------------------------------------------
+#
+# Streamlit renders the body of st.warning/error/info/success/caption/markdown/
+# write/toast and every widget label (and st.radio's options) as GitHub-flavoured
+# Markdown plus its own extensions: links and images (an image makes the browser
+# fetch it: a request out of the closed network), headings, lists, tables,
+# ``:color[…]``/``:small[…]`` directives, ``:material/icon:``, ``:streamlit:`` and
+# emoji shortcodes, and LaTeX between ``$``. CommonMark lets a backslash escape any
+# ASCII punctuation character, which then shows literally, so escaping all of them
+# turns every construct of the Markdown itself into plain text. What works on the
+# parsed text instead (measured in a browser, Streamlit 1.67): GFM's autolinks
+# (``www.x.cn``, ``http://…``, ``a@b.cn`` become links after the escapes are
+# resolved) and the ``:name:`` shortcodes; a WORD JOINER (U+2060: invisible, no
+# width, no line break) on both sides of every ".", ":" and "@" breaks them.
+# ``:material/`` is rewritten before parsing, which the escaped "/" prevents.
+# Line breaks and other control characters would start new blocks (a heading,
+# an indented code block): they become spaces. st.selectbox and st.multiselect
+# show their options as plain text (measured too): those are never escaped.
+
+_MD_PUNCT = re.compile(r"[!-/:-@\[-`{-~]")  # every ASCII punctuation character
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+WJ = "\u2060"
+
+
+def _md_char(m: re.Match[str]) -> str:
+    c = m.group(0)
+    return f"{WJ}\\{c}{WJ}" if c in ".:@" else f"\\{c}"
+
+
+def md_escape(text: object) -> str:
+    """``text`` (a database string, a URL value…) made to show literally inside
+    Streamlit Markdown (alert bodies, captions, labels): ASCII punctuation
+    backslash-escaped, autolinks and shortcodes broken by invisible word joiners,
+    line breaks and control characters turned into spaces."""
+    return _MD_PUNCT.sub(_md_char, _CONTROL.sub(" ", str(text)))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -109,7 +147,7 @@ def data_error(err: DataError, *, retry: bool = True) -> None:
     """A data-source problem, in Chinese, without a traceback. When the database
     could not be reached (the message promises "页面将自动重试"), the page
     reruns by itself once it is back (``frame.rerun_when_back``)."""
-    st.error(err.zh, icon="⚠️")
+    st.error(md_escape(err.zh), icon="⚠️")
     if retry and isinstance(err, DatabaseUnavailable):
         from dashboard import frame  # here: frame imports this module
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -43,6 +43,8 @@ def test_grid_implies_community_and_station():
         ({"station": "XX"}, "未知的派出所"),
         ({"community": "WLT-C01", "grid": "CY-C01-G01"}, "不属于"),
         ({"station": "CY", "community": "WLT-C01"}, "不属于"),
+        ({"station": "CY", "grid": "WLT-C01-G01"}, "不属于"),
+        ({"start": "2026-11-21"}, "晚于今天"),
         ({"start": "2026-11-10", "end": "2026-11-01"}, "晚于"),
         ({"start": "1900-01-01"}, "超出范围"),
         ({"period": "custom"}, "缺少"),
@@ -54,6 +56,25 @@ def test_bad_values_warn_and_fall_back(params, needle):
     f, warnings = dec(**params)
     assert any(needle in w for w in warnings), warnings
     assert isinstance(f, Filters) and f.start is not None and f.end is not None
+
+
+def test_a_grid_of_another_station_is_dropped():
+    f, w = dec(station="CY", grid="WLT-C01-G01")
+    assert (f.station_id, f.community_id, f.grid_id) == (2, None, None) and len(w) == 1
+
+
+@pytest.mark.parametrize("ahead", [1, 366])
+def test_an_end_date_after_today_becomes_today(ahead):
+    f, w = dec(start="2026-11-10", end=(TODAY + timedelta(days=ahead)).isoformat())
+    assert (f.period, f.start, f.end) == ("custom", date(2026, 11, 10), TODAY)
+    assert any("晚于今天" in x for x in w)
+    f, w = dec(end=(TODAY + timedelta(days=ahead)).isoformat())
+    assert (f.period, f.start, f.end) == ("custom", TODAY, TODAY)
+
+
+def test_messages_are_one_line():
+    _, w = dec(community="a\nb\r\x00\u202ec")
+    assert w == ["已忽略未知的社区 community=a b   c，显示全部社区"]
 
 
 def test_injection_string_is_just_an_unknown_code():

@@ -195,9 +195,9 @@ def state_chart(states: pd.DataFrame) -> None:
     fig = go.Figure(
         go.Bar(
             x=states["n"],
-            y=states["state"],
+            y=[plots.esc(s) for s in states["state"]],
             orientation="h",
-            marker_color=[STATE_COLORS[s] for s in states["state"]],
+            marker_color=[STATE_COLORS.get(s, MUTED) for s in states["state"]],
             text=labels,
             textposition="outside",
             textfont=dict(size=17),
@@ -254,8 +254,9 @@ def community_chart(df: pd.DataFrame) -> None:
         st.html(f'<div class="jw-note">共 {len(df)} 个社区，显示按时反馈率最低的 {MAX_COMMUNITIES} 个（选择派出所可看全部）</div>')
     else:
         d = df.sort_values("created", ascending=True)
-    names = [f"{g}<br><span style='font-size:14px;color:{MUTED}'>{_hours(h)}</span>" for g, h in zip(d["group"], d["mean_close_hours"])]
-    custom = [[int(k), g, _hours(h)] for k, g, h in zip(d["key"], d["group"], d["mean_close_hours"])]
+    # community names are drawn escaped (plots.esc); a click maps back through the id in customdata[0]
+    names = [f"{plots.esc(g)}<br><span style='font-size:14px;color:{MUTED}'>{_hours(h)}</span>" for g, h in zip(d["group"], d["mean_close_hours"])]
+    custom = [[int(k), plots.esc(g), _hours(h)] for k, g, h in zip(d["key"], d["group"], d["mean_close_hours"])]
     fig = go.Figure()
     # horizontal groups draw the first trace lowest: 办结率 first puts 按时反馈率 on top (legend reversed to match)
     for col, label, color in (("closure_rate", "办结率", GREEN), ("on_time_rate", "按时反馈率", ACCENT)):

@@ -160,11 +160,12 @@ def kind_level_chart(df: pd.DataFrame) -> None:
     else:
         groups = [(lv, LEGEND[lv], LEVEL_COLORS[lv], df[df["level"] == lv]) for lv in (1, 2, 3)]
     kinds = [k for k in DISPUTE_KINDS if k in set(df["kind"])] + sorted(set(df["kind"]) - set(DISPUTE_KINDS))
+    shown = [plots.esc(k) for k in kinds]  # the axis draws escaped names
     for _, name, color, part in groups:
         n = part.groupby("kind")["n"].sum()
         fig.add_trace(
             go.Bar(
-                x=kinds,
+                x=shown,
                 y=[int(n.get(k, 0)) for k in kinds],
                 name=name,
                 marker_color=color,
@@ -174,7 +175,7 @@ def kind_level_chart(df: pd.DataFrame) -> None:
     totals = df.groupby("kind")["n"].sum()
     fig.add_trace(
         go.Scatter(
-            x=kinds, y=[int(totals.get(k, 0)) for k in kinds], mode="text", text=[str(int(totals.get(k, 0))) for k in kinds],
+            x=shown, y=[int(totals.get(k, 0)) for k in kinds], mode="text", text=[str(int(totals.get(k, 0))) for k in kinds],
             textposition="top center", textfont=dict(size=16, color="#e8eefc"), showlegend=False, hoverinfo="skip",
         )
     )

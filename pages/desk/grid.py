@@ -57,10 +57,24 @@ def _selected_row(event) -> int | None:  # noqa: ANN001
     return int(rows[0]) if rows else None
 
 
-def _tip(layer: pdk.Layer, texts: list[str]) -> pdk.Layer:
-    """Give each record of a list-backed layer a ``tip`` (the deck's one tooltip field)."""
-    for rec, t in zip(layer.data, texts):
-        rec["tip"] = t
+# One tooltip for every layer of a map. Streamlit fills a tooltip's {field}
+# placeholders with the record's values HTML-escaped (measured in 1.67, where
+# ``st.pydeck_chart`` does the filling, not deck.gl), so the records carry plain
+# text (names as stored) and the markup lives in the template alone: a record
+# holding markup would show its tags literally, escaped a second time.
+TOOLTIP = {"html": "<b>{title}</b><div>{line1}</div><div>{line2}</div><div>{line3}</div>"}
+
+
+def tip(title: str, line1: str = "", line2: str = "", line3: str = "") -> dict[str, str]:
+    """The tooltip fields of one record (every record needs all of them: a field
+    a record lacks would show as a literal ``{name}``)."""
+    return {"title": str(title), "line1": str(line1), "line2": str(line2), "line3": str(line3)}
+
+
+def _tip(layer: pdk.Layer, tips: list[dict[str, str]]) -> pdk.Layer:
+    """Add the tooltip fields to each record of a list-backed layer."""
+    for rec, t in zip(layer.data, tips):
+        rec.update(t)
     return layer
 
 
@@ -80,12 +94,12 @@ def ranking_map(df: pd.DataFrame, shapes: pd.DataFrame) -> None:
             "polygon": ring,
             "grid_id": int(r.grid_id),
             "fill": ui.ramp_color(r.incidents / top if top > 0 else 0.0),
-            "tip": f"<b>{E(r.name)}</b><br/>{E(r.community)}<br/>警情 {int(r.incidents)} 起 · 上报 {int(r.reports)} 件<br/>点击查看画像",
+            **tip(r.name, r.community, f"警情 {int(r.incidents)} 起 · 上报 {int(r.reports)} 件", "点击查看画像"),
         }
         for ring, r in zip(maps.rings(data["boundary_geojson"]), data.itertuples())
     ]
     layer = maps.shaded_grid_layer(rows, "rank-grids")
-    deck = maps.deck([layer, maps.community_label_layer(data, size=15)], maps.view_state(maps.rings(data["boundary_geojson"]), 760, 520), {"html": "{tip}"})
+    deck = maps.deck([layer, maps.community_label_layer(data, size=15)], maps.view_state(maps.rings(data["boundary_geojson"]), 760, 520), TOOLTIP)
     event = st.pydeck_chart(deck, height=540, key=selection_key("gp-rank-map"), on_select="rerun", selection_mode="single-object")
     if (obj := _selected(event, "rank-grids")) and obj.get("grid_id"):
         drill(None, grid_id=int(obj["grid_id"]))
@@ -167,14 +181,14 @@ def grid_map(card: pd.Series, near: pd.DataFrame, cams: pd.DataFrame, comps: pd.
     if not near.empty:
         nb = maps.grid_outline_layer(near, layer_id="grid-neighbours", fill=[20, 40, 80, 25])
         nb.get_line_color = [140, 160, 200, 90]
-        _tip(nb, [f"<b>{E(r.name)}</b><br/>{E(r.community)}<br/>点击查看该网格" for r in near.itertuples()])
+        _tip(nb, [tip(r.name, r.community, "点击查看该网格") for r in near.itertuples()])
         layers += [nb, maps.label_layer([{"label": r.name, "centroid_lon": r.centroid_lon, "centroid_lat": r.centroid_lat} for r in near.itertuples()], "neighbour-labels", 12)]
         layers[-1].get_color = [170, 185, 215, 150]
     layers.append(
         pdk.Layer(
             "PolygonLayer",
             id="grid-self",
-            data=[{"polygon": ring[0], "tip": f"<b>{E(card['name'])}</b><br/>{E(card['community'])}"}],
+            data=[{"polygon": ring[0], **tip(card["name"], card["community"])}],
             get_polygon="polygon",
             get_fill_color=[63, 182, 255, 45],
             get_line_color=[63, 182, 255, 255],
@@ -191,7 +205,7 @@ def grid_map(card: pd.Series, near: pd.DataFrame, cams: pd.DataFrame, comps: pd.
                 "centroid_lon": float(r.lon),
                 "centroid_lat": float(r.lat),
                 "label": r.name,
-                "tip": f"<b>{E(r.name)}</b><br/>小区 · {int(r.households):,} 户 · {int(r.buildings)} 栋",
+                **tip(r.name, f"小区 · {int(r.households):,} 户 · {int(r.buildings)} 栋"),
             }
             for r in comps.itertuples()
         ]
@@ -239,7 +253,11 @@ def grid_map(card: pd.Series, near: pd.DataFrame, cams: pd.DataFrame, comps: pd.
                 "lon": float(r.lon),
                 "lat": float(r.lat),
                 "color": ONLINE if r.online else OFFLINE,
-                "tip": f"<b>{E(r.name)}</b><br/>{E(r.kind)} · {'在线' if r.online else '离线'}<br/>最近在线 {timeutil.fmt_local(r.last_seen_at, '%m-%d %H:%M') if pd.notna(r.last_seen_at) else '—'}",
+                **tip(
+                    r.name,
+                    f"{r.kind} · {'在线' if r.online else '离线'}",
+                    f"最近在线 {timeutil.fmt_local(r.last_seen_at, '%m-%d %H:%M') if pd.notna(r.last_seen_at) else '—'}",
+                ),
             }
             for r in cams.itertuples()
         ]
@@ -259,7 +277,7 @@ def grid_map(card: pd.Series, near: pd.DataFrame, cams: pd.DataFrame, comps: pd.
             )
         )
     layers += list(labels)  # names on top of the camera dots
-    deck = maps.deck(layers, maps.view_state(ring, 720, 400, max_zoom=17), {"html": "{tip}"})
+    deck = maps.deck(layers, maps.view_state(ring, 720, 400, max_zoom=17), TOOLTIP)
     event = st.pydeck_chart(deck, height=500, key=selection_key("gp-map"), on_select="rerun", selection_mode="single-object")
     if (obj := _selected(event, "grid-neighbours")) and obj.get("grid_id"):
         drill(None, grid_id=int(obj["grid_id"]))

@@ -113,7 +113,7 @@ try:
             ui.empty_state(f"筛选条件“{ctx.scope_label()}”下没有网格")
         else:
             if int(dens["n"].sum()) == 0:
-                st.caption(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内无警情")
+                st.caption(f"“{ui.md_escape(ctx.scope_label())}” 在 {ctx.period_label()} 内无警情")
             density_map(dens)
     with right:
         ui.panel_title("近30天警情走势 · 与去年同期对比")

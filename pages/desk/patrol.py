@@ -67,7 +67,7 @@ def shift_selector() -> str:
     ss = st.session_state
     raw = st.query_params.get("shift")
     if raw not in (None, "", *SHIFTS):
-        st.warning(f"已忽略无效的班次 shift={str(raw)[:32]}，显示全部班次", icon="⚠️")
+        st.warning(f"已忽略无效的班次 shift={ui.md_escape(str(raw)[:32])}，显示全部班次", icon="⚠️")
         raw = None
     from_url = raw or "all"
     if ss.get("_jw_patrol_shift_url") != from_url or ss.get("jw_patrol_shift") not in SHIFTS:

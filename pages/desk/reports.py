@@ -124,7 +124,8 @@ def category_chart(by: pd.DataFrame, picked: list[str]) -> None:
     colors = ["#ffb020" if c in picked else "#3fb6ff" for c in cats]
     fig = go.Figure(
         go.Bar(
-            x=ns, y=cats, orientation="h", marker_color=colors, customdata=cats, text=[fmt.count(n) for n in ns],
+            # drawn escaped (plots.esc); the click maps back through the raw customdata
+            x=ns, y=[plots.esc(c) for c in cats], orientation="h", marker_color=colors, customdata=cats, text=[fmt.count(n) for n in ns],
             textposition="outside", cliponaxis=False, hovertemplate="%{y}：%{x} 件<extra>点击筛选</extra>",
         )
     )

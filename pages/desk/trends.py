@@ -89,6 +89,7 @@ def category_bar(comp: measures.CategoryComparison) -> None:
     """本期 / 去年同期 / 上期 per category, horizontal; a click narrows to that category."""
     df = comp.frame()
     cats = list(df["category"])
+    shown = [plots.esc(c) for c in cats]  # drawn escaped; a click maps back through the raw customdata
     fig = go.Figure()
     for col, name, color, opacity in (
         ("n_last_year", "去年同期", "#8ea0c4", 0.55),
@@ -99,13 +100,13 @@ def category_bar(comp: measures.CategoryComparison) -> None:
             continue
         fig.add_trace(
             go.Bar(
-                y=cats, x=vals, name=name, orientation="h", marker=dict(color=color, opacity=opacity),
+                y=shown, x=vals, name=name, orientation="h", marker=dict(color=color, opacity=opacity),
                 customdata=cats, hovertemplate="%{y} " + name + " %{x} 起<extra></extra>",
             )
         )
     fig.add_trace(
         go.Bar(
-            y=cats, x=[int(v) for v in df["n"]], name="本期", orientation="h",
+            y=shown, x=[int(v) for v in df["n"]], name="本期", orientation="h",
             marker=dict(color=[_color(c) for c in cats]), customdata=cats,
             text=[fmt.count(v) for v in df["n"]], textposition="outside", cliponaxis=False, textfont=dict(size=15), constraintext="none",
             hovertemplate="%{y} 本期 %{x} 起（点击查看该类别）<extra></extra>",
@@ -170,9 +171,9 @@ def trend_chart(series: pd.DataFrame, grain: str) -> None:
     for cat, part in series.groupby("category", sort=False):
         fig.add_trace(
             go.Scatter(
-                x=part["bucket"], y=part["n"], name=cat, mode="lines+markers" if few else "lines",
+                x=part["bucket"], y=part["n"], name=plots.esc(cat), mode="lines+markers" if few else "lines",
                 stackgroup="one", line=dict(width=1.2, color=_color(cat)), fillcolor=_color(cat),
-                customdata=part["label"], hovertemplate=f"{cat} %{{y}} 起<extra></extra>",
+                customdata=part["label"], hovertemplate="%{fullData.name} %{y} 起<extra></extra>",
             )
         )
     plots.style(fig, height=470)
@@ -211,12 +212,13 @@ def heat_map(how: pd.DataFrame) -> None:
 def response_bars(df: pd.DataFrame, key: str, height: int) -> object:
     """Median and p90 到场时间 per group (horizontal bars, slowest p90 first)."""
     groups = list(df["group"])
+    shown = [plots.esc(g) for g in groups]  # drawn escaped; a click maps back through the raw customdata
     fig = go.Figure()
     for col, name, color in (("median_min", "中位数", "#3fb6ff"), ("p90_min", "P90", "#ffb020")):
         vals = [None if pd.isna(v) else round(float(v), 1) for v in df[col]]
         fig.add_trace(
             go.Bar(
-                y=groups, x=vals, name=name, orientation="h", marker=dict(color=color), customdata=groups,
+                y=shown, x=vals, name=name, orientation="h", marker=dict(color=color), customdata=groups,
                 text=[fmt.minutes(v) if v is not None else "" for v in vals], textposition="outside", cliponaxis=False,
                 textfont=dict(size=14), constraintext="none",
                 hovertext=[f"{int(n)} 起有到场记录" for n in df["n"]],
