@@ -280,6 +280,33 @@ def _settings() -> Settings:
         raise  # st.stop() does not return
 
 
+RETRY_SLOW_S = 10  # a desk page whose query timed out reruns after this (the database is busy: not sooner)
+
+
+def once_per_run(name: str, fragment: Callable[[], None]) -> None:
+    """Call ``fragment`` at most once in this run of the page (several parts may
+    fail at once; one retry is enough)."""
+    ss = st.session_state
+    key = f"_jw_once_{name}"
+    if ss.get(key) != ss.get(_RUN_AT):
+        ss[key] = ss.get(_RUN_AT)
+        fragment()
+
+
+@st.fragment(run_every=RETRY_SLOW_S)
+def retry_later() -> None:
+    """Draws nothing. Reruns the page RETRY_SLOW_S seconds after the run that
+    drew it (a part of it timed out); the parts that succeeded come from the cache."""
+    if retry_due(st.session_state.get(_RUN_AT, 0.0), time.monotonic()):
+        st.rerun()
+
+
+def retry_due(run_at: float, now: float) -> bool:
+    """Has the page waited RETRY_SLOW_S since the run that armed the retry?
+    (The fragment's first tick comes RETRY_SLOW_S after the run, give or take.)"""
+    return now - run_at >= RETRY_SLOW_S - 0.5
+
+
 @st.fragment(run_every=RECOVERY_EVERY_S)
 def rerun_when_back() -> None:
     """Draws nothing. When the reader has lost the database since this run began

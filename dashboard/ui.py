@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
 
 from dashboard import fmt
 from dashboard.config import PROJECT_ROOT
-from dashboard.database import DatabaseUnavailable, DataError
+from dashboard.database import DatabaseUnavailable, DataError, QueryTimeout
 
 CSS_PATH = PROJECT_ROOT / "assets" / "style.css"
 
@@ -144,14 +145,32 @@ def empty_state(reason: str) -> None:
 
 
 def data_error(err: DataError, *, retry: bool = True) -> None:
-    """A data-source problem, in Chinese, without a traceback. When the database
-    could not be reached (the message promises "页面将自动重试"), the page
-    reruns by itself once it is back (``frame.rerun_when_back``)."""
+    """A data-source problem, in Chinese, without a traceback. The page then
+    retries by itself: when the database could not be reached, it reruns once
+    the database is back (``frame.rerun_when_back``); after a query that timed
+    out, it reruns after ``frame.RETRY_SLOW_S`` seconds (``frame.retry_later``)."""
     st.error(md_escape(err.zh), icon="⚠️")
-    if retry and isinstance(err, DatabaseUnavailable):
-        from dashboard import frame  # here: frame imports this module
+    if not retry:
+        return
+    from dashboard import frame  # here: frame imports this module
 
-        frame.rerun_when_back()
+    if isinstance(err, DatabaseUnavailable):
+        frame.once_per_run("back", frame.rerun_when_back)
+    elif isinstance(err, QueryTimeout):
+        st.caption(f"本栏将在 {frame.RETRY_SLOW_S} 秒后自动重试；其余各栏照常显示。")
+        frame.once_per_run("later", frame.retry_later)
+
+
+@contextmanager
+def section():
+    """One part of a page: a data-source error inside it is shown in its place
+    (``data_error``, which also arranges the retry) and the page goes on with
+    its other parts, so one timed-out query does not blank the tiles that
+    succeeded."""
+    try:
+        yield
+    except DataError as err:
+        data_error(err)
 
 
 def ramp_color(t: float) -> list[int]:

@@ -139,3 +139,94 @@ def test_the_wall_clock_runs_while_the_server_is_stopped(world_reader_url):
                 b.close()
     finally:
         server.stop()
+
+
+# --- the desk: a timed-out query blanks its own part only, and the page retries ------------
+
+
+def _timeout(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    from dashboard.database import QueryTimeout
+
+    raise QueryTimeout("statement timeout", "查询超时：数据库繁忙或筛选范围过大，已取消本次查询。请缩小时段或稍后重试。")
+
+
+@pytest.mark.parametrize(
+    "page, broken, still_there",
+    [
+        ("pages/desk/overview.py", ("queries.overview", "incident_trend"), ["今日警情", "网格警情密度"]),
+        ("pages/desk/dispatch.py", ("queries.dispatch", "loop_by"), ["未办结任务", "本时段新建任务的当前状态"]),
+        ("pages/desk/disputes.py", ("queries.disputes", "rates_by_place"), ["纠纷类型 × 调处级别", "回访待办"]),
+        ("pages/desk/reports.py", ("queries.reports", "by_category"), ["上报总数", "最新"]),
+        ("pages/desk/trends.py", ("queries.incidents", "hour_of_week"), ["分类警情走势", "同比 · 环比"]),
+        ("pages/desk/grid.py", ("queries.grid_profile", "grid_ranking"), []),
+    ],
+)
+def test_a_timed_out_query_blanks_its_own_part_and_the_page_retries(app_env, monkeypatch, page, broken, still_there):
+    import importlib
+
+    from dashboard import frame
+
+    frame._cached_live.clear()
+    frame._cached_history.clear()
+    mod = importlib.import_module(broken[0])
+    real = getattr(mod, broken[1])
+    monkeypatch.setattr(mod, broken[1], _timeout)
+    at = open_page(page)
+    assert not at.exception
+    assert any("查询超时" in e.value for e in at.error), [e.value for e in at.error]
+    text = html_text(at)
+    for part in still_there:
+        assert part in text, f"{part} went missing with the timed-out part"
+    assert any("自动重试" in c.value for c in at.caption)
+    ss = at.session_state
+    assert ss["_jw_once_later"] == ss["_jw_run_at"]  # frame.retry_later is on the page
+    # the database answers again: the rerun the page asked for draws everything
+    monkeypatch.setattr(mod, broken[1], real)
+    at.run()
+    assert not at.exception and not any("查询超时" in e.value for e in at.error)
+
+
+def test_retry_later_reruns_only_after_its_interval():
+    from dashboard import frame
+
+    t = 1000.0
+    assert not frame.retry_due(t, t)
+    assert not frame.retry_due(t, t + frame.RETRY_SLOW_S - 1)
+    assert frame.retry_due(t, t + frame.RETRY_SLOW_S)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="a real lock on a PostgreSQL table")
+def test_desk_page_opened_during_a_slow_query_recovers_by_itself(world_url, world_reader_url):
+    """PostgreSQL: another session holds a lock on ``tasks``, so the overview's
+    KPI query runs into its time limit (查询超时) while the map and the trend
+    draw; the lock goes, and the KPIs appear without a reload."""
+    import psycopg
+    from playwright.sync_api import sync_playwright
+    from sqlalchemy.engine import make_url
+
+    from tests.browser import Browser, require_chromium, streamlit_server
+    from tests.conftest import FIXTURE_END, audit_url
+
+    require_chromium()
+    u = make_url(world_url)
+    env = {"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": FIXTURE_END.isoformat(), "DASHBOARD_QUERY_TIMEOUT": "2"}
+    if a := audit_url(world_reader_url):
+        env["DASHBOARD_AUDIT_URL"] = a
+    locker = psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, dbname=u.database)
+    with streamlit_server(env) as base, sync_playwright() as pw:
+        b = Browser(pw)
+        try:
+            locker.execute("LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE")
+            b.page.goto(f"{base}/overview?community=WLT-C02")
+            b.page.get_by_text("查询超时").first.wait_for(timeout=60_000)
+            b.page.wait_for_selector("canvas", timeout=60_000)  # the map drew anyway
+            assert b.page.locator(".jw-kpi").count() == 0
+            b.screenshot("desk-slow-query")
+            locker.rollback()  # the lock goes
+            b.page.wait_for_selector(".jw-kpi", timeout=40_000)  # RETRY_SLOW_S and a query later
+            assert b.page.get_by_text("查询超时").count() == 0
+            assert b.page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            locker.close()
+            b.close()

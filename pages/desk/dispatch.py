@@ -20,10 +20,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import fmt, mask, plots, timeutil, ui
-from dashboard.database import DataError
 from dashboard.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import TASK_STATES
-from queries import dispatch
+from queries import dispatch, measures
 
 QUEUE_LIMIT = 500
 MAX_COMMUNITIES = 15
@@ -366,12 +365,14 @@ def timeline_html(hist: pd.DataFrame, pm: Personal = MASKED) -> str:
 
 # --- the page --------------------------------------------------------------------------------
 
-try:
-    task_id = id_param("task", "派单")
-    if task_id is not None:
+task_id = id_param("task", "派单")
+if task_id is not None:
+    with ui.section():
         task_view(task_id)
-        st.stop()
+    st.stop()
 
+kpis = None
+with ui.section():
     kpis = cached(ctx, dispatch.loop_kpis, f, ctx.now)
     kpi_tiles(kpis)
     st.html(
@@ -379,39 +380,40 @@ try:
         "同比/环比：比率按百分点，时刻数与昨日同一时刻、去年同日同一时刻相比。</div>"
     )
 
-    left, right = st.columns([1.9, 1], gap="medium")
-    with left:
-        total = cached(ctx, dispatch.open_count, places, ctx.now)
-        queue = cached(ctx, dispatch.open_tasks, places, ctx.now, QUEUE_LIMIT)
+left, right = st.columns([1.9, 1], gap="medium")
+with left, ui.section():
+    total = cached(ctx, dispatch.open_count, places, ctx.now)
+    queue = cached(ctx, dispatch.open_tasks, places, ctx.now, QUEUE_LIMIT)
+    if kpis is not None:
         overdue_n = int(next(k for k in kpis if k.key == "overdue").compared.value)
-        ui.panel_title(f"未办结任务 · 共 {fmt.count(total)} 件 · 超期 {fmt.count(overdue_n)} 件")
-        if queue.empty:
-            ui.empty_state(f"“{ctx.scope_label()}” 当前没有未办结的任务")
-        else:
-            queue_table(queue, total, overdue_n)
-    with right:
-        ui.panel_title(f"本时段新建任务的当前状态 · {ctx.period_label()}")
-        states = cached(ctx, dispatch.state_counts, places, w, live=False)
-        if int(states["n"].sum()) == 0:
-            ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有新建任务")
-        else:
-            state_chart(states)
+    else:
+        overdue_n = int(cached(ctx, measures.overdue_count, places, ctx.now))
+    ui.panel_title(f"未办结任务 · 共 {fmt.count(total)} 件 · 超期 {fmt.count(overdue_n)} 件")
+    if queue.empty:
+        ui.empty_state(f"“{ctx.scope_label()}” 当前没有未办结的任务")
+    else:
+        queue_table(queue, total, overdue_n)
+with right, ui.section():
+    ui.panel_title(f"本时段新建任务的当前状态 · {ctx.period_label()}")
+    states = cached(ctx, dispatch.state_counts, places, w, live=False)
+    if int(states["n"].sum()) == 0:
+        ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有新建任务")
+    else:
+        state_chart(states)
 
+left, right = st.columns([1.25, 1], gap="medium")
+with left, ui.section():
+    ui.panel_title(f"按承办单位 · {ctx.period_label()}")
     by_dept = cached(ctx, dispatch.loop_by, places, w, "department", live=False)
+    if by_dept.empty:
+        ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
+    else:
+        department_table(by_dept)
+with right, ui.section():
     by_comm = cached(ctx, dispatch.loop_by, places, w, "community", live=False)
-    left, right = st.columns([1.25, 1], gap="medium")
-    with left:
-        ui.panel_title(f"按承办单位 · {ctx.period_label()}")
-        if by_dept.empty:
-            ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
-        else:
-            department_table(by_dept)
-    with right:
-        hint = " · 点击社区查看该社区" if len(by_comm) > 1 else ""
-        ui.panel_title(f"按社区 · 按时反馈率与办结率{hint}")
-        if by_comm.empty:
-            ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
-        else:
-            community_chart(by_comm)
-except DataError as err:
-    ui.data_error(err)
+    hint = " · 点击社区查看该社区" if len(by_comm) > 1 else ""
+    ui.panel_title(f"按社区 · 按时反馈率与办结率{hint}")
+    if by_comm.empty:
+        ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
+    else:
+        community_chart(by_comm)

@@ -17,7 +17,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import fmt, mask, plots, timeutil, ui
-from dashboard.database import DataError
 from dashboard.frame import cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import DISPUTE_KINDS, MEDIATION_LEVELS
 from queries import disputes, measures
@@ -346,26 +345,29 @@ def visits_table(df: pd.DataFrame, backlog: measures.VisitBacklog) -> None:
 
 
 def overview_page() -> None:
-    kpis = cached(ctx, disputes.kpis, f, w, ctx.now)
-    ui.kpi_row(kpis)
-    target_strip(kpis)
+    kpis = None
+    with ui.section():
+        kpis = cached(ctx, disputes.kpis, f, w, ctx.now)
+        ui.kpi_row(kpis)
+        target_strip(kpis)
 
-    kind_level = cached(ctx, disputes.by_kind_level, here, w, live=False)
     by = "community" if f.community_id is None and f.grid_id is None else "grid"
     c1, c2, c3 = st.columns([1.1, 0.9, 1.25], gap="medium")
-    with c1:
+    with c1, ui.section():
         ui.panel_title("纠纷类型 × 调处级别 · 本期新发现")
+        kind_level = cached(ctx, disputes.by_kind_level, here, w, live=False)
         if kind_level.empty:
             ui.empty_state(_empty_reason("无新发现纠纷"))
         else:
             kind_level_chart(kind_level)
-    with c2:
+    with c2, ui.section():
         ui.panel_title("三级联调漏斗 · 各级化解情况")
+        kind_level = cached(ctx, disputes.by_kind_level, here, w, live=False)
         if kind_level.empty:
             ui.empty_state(_empty_reason("无新发现纠纷"))
         else:
             funnel_chart(cached(ctx, disputes.level_funnel, here, w, live=False))
-    with c3:
+    with c3, ui.section():
         ui.panel_title(f"{'各社区' if by == 'community' else '各网格'}化解率 · 满意率")
         rates = cached(ctx, disputes.rates_by_place, here, w, by, live=False)
         if rates.empty:
@@ -376,15 +378,15 @@ def overview_page() -> None:
             rates_table(rates, by)
 
     c4, c5 = st.columns([1.2, 1], gap="medium")
-    with c4:
+    with c4, ui.section():
         ui.panel_title("升级至三级的纠纷（司法所/律师/人民调解员）")
         esc = cached(ctx, disputes.escalated, here, w, 200, live=False)
         if esc.empty:
             ui.empty_state(_empty_reason("无升级至三级的纠纷"))
         else:
-            total = next(k for k in kpis if k.key == "escalated").compared.value
+            total = next(k for k in kpis if k.key == "escalated").compared.value if kpis is not None else None
             escalated_table(esc, int(total or len(esc)))
-    with c5:
+    with c5, ui.section():
         ui.panel_title("回访待办（已超期及7天内到期）")
         due = cached(ctx, disputes.visits_due, here, ctx.now, 7, 200)
         backlog = cached(ctx, measures.visit_backlog, here, ctx.now, 7)
@@ -394,10 +396,10 @@ def overview_page() -> None:
             visits_table(due, backlog)
 
 
-try:
-    dispute_id = id_param("dispute", "纠纷")
-    shown = False
-    if dispute_id is not None:
+dispute_id = id_param("dispute", "纠纷")
+shown = False
+if dispute_id is not None:
+    with ui.section():
         found = cached(ctx, disputes.detail, dispute_id)
         if found is None or not ctx.can_see_grid(found.dispute["grid_id"]):
             st.warning(f"纠纷 #{dispute_id} 不存在或不在您的辖区内：编号有误或已被删除。下面是纠纷总览。", icon="⚠️")
@@ -405,7 +407,5 @@ try:
         else:
             dispute_detail(found)
             shown = True
-    if not shown:
-        overview_page()
-except DataError as err:
-    ui.data_error(err)
+if not shown:
+    overview_page()

@@ -19,7 +19,6 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard import fmt, mask, maps, plots, timeutil, ui
-from dashboard.database import DataError
 from dashboard.frame import cached, context, drill, personal, selection_key
 from queries import grid_profile as gp
 from queries import measures, places
@@ -163,7 +162,7 @@ def ranking_view() -> None:
         )
         if (row := _selected_row(event)) is not None and row < len(df):
             drill(None, grid_id=int(df.iloc[row]["grid_id"]))
-    with right:
+    with right, ui.section():
         ui.panel_title("网格分布 · 点击进入")
         shapes = cached(ctx, places.grid_shapes, f.places_only(), live=False)
         if shapes.empty:
@@ -483,36 +482,36 @@ def profile_view(gid: int) -> None:
         f'<div class="jw-gp-title" data-grid="{E(card["code"])}"><b>{E(card["name"])}</b>'
         f'<span>{E(card["code"])} · {E(card["community"])} · {E(card["station"])} · {E(PERIOD)}</span></div>'
     )
-    ui.kpi_row(cached(ctx, gp.kpis, f, ctx.now))
+    with ui.section():
+        ui.kpi_row(cached(ctx, gp.kpis, f, ctx.now))
     left, right = st.columns([1.3, 1], gap="medium")
-    with left:
+    with left, ui.section():
         ui.panel_title("网格边界 · 视频监控点位 · 小区")
         near = cached(ctx, gp.neighbours, gid, live=False)
         cams = cached(ctx, gp.cameras, gid)
         comps = cached(ctx, gp.compounds, gid, live=False)
         grid_map(card, near, cams, comps)
-    with right:
+    with right, ui.section():
         profile_panel(card, gid)
 
-    act = cached(ctx, gp.activity, f, window, live=False)
-    unit_zh = "周" if len(act) and act["unit"].iloc[0] == "week" else "月"
-    ui.panel_title(f"警情 · 上报 · 纠纷 按{unit_zh}走势 · 与本网格自身基线对比")
-    if act.empty or (int(act["n"].sum()) == 0 and act["mean"].isna().all()):
-        ui.empty_state(f"该网格在时段 {PERIOD} 及之前的对比期内无警情、上报和纠纷")
-    else:
-        activity_chart(act)
+    with ui.section():
+        act = cached(ctx, gp.activity, f, window, live=False)
+        unit_zh = "周" if len(act) and act["unit"].iloc[0] == "week" else "月"
+        ui.panel_title(f"警情 · 上报 · 纠纷 按{unit_zh}走势 · 与本网格自身基线对比")
+        if act.empty or (int(act["n"].sum()) == 0 and act["mean"].isna().all()):
+            ui.empty_state(f"该网格在时段 {PERIOD} 及之前的对比期内无警情、上报和纠纷")
+        else:
+            activity_chart(act)
 
     a, b = st.columns([1, 1.15], gap="medium")
-    with a:
+    with a, ui.section():
         tasks_panel(f)
-    with b:
+    with b, ui.section():
         reports_panel(f)
 
 
-try:
+with ui.section():
     if f.grid_id is None:
         ranking_view()
     else:
         profile_view(f.grid_id)
-except DataError as err:
-    ui.data_error(err)

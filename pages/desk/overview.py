@@ -9,7 +9,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import fmt, maps, ui
-from dashboard.database import DataError
 from dashboard.frame import cached, context, drill, selection_key
 from queries import overview
 
@@ -102,32 +101,29 @@ def trend_chart(df: pd.DataFrame) -> None:
     st.plotly_chart(fig, theme=None, key="overview-trend", config={"displayModeBar": False})
 
 
-try:
-    kpis = cached(ctx, overview.kpis, f, ctx.now)
-    ui.kpi_row(kpis)
-    left, right = st.columns([1.25, 1], gap="medium")
-    with left:
-        ui.panel_title(f"网格警情密度 · {ctx.period_label()}")
-        dens = cached(ctx, overview.grid_density, f, ctx.now, live=False)
-        if dens.empty:
-            ui.empty_state(f"筛选条件“{ctx.scope_label()}”下没有网格")
-        else:
-            if int(dens["n"].sum()) == 0:
-                st.caption(f"“{ui.md_escape(ctx.scope_label())}” 在 {ctx.period_label()} 内无警情")
-            density_map(dens)
-    with right:
-        ui.panel_title("近30天警情走势 · 与去年同期对比")
-        trend = cached(ctx, overview.incident_trend, f, ctx.now, live=False)
-        if int(trend["n"].sum()) == 0 and int(trend["n_last_year"].sum()) == 0:
-            ui.empty_state(f"“{ctx.scope_label()}” 近30天及去年同期均无警情")
-        else:
-            trend_chart(trend)
-            this, last = int(trend["n"].sum()), int(trend["n_last_year"].sum())
-            from queries.measures import change, significant
+with ui.section():
+    ui.kpi_row(cached(ctx, overview.kpis, f, ctx.now))
+left, right = st.columns([1.25, 1], gap="medium")
+with left, ui.section():
+    ui.panel_title(f"网格警情密度 · {ctx.period_label()}")
+    dens = cached(ctx, overview.grid_density, f, ctx.now, live=False)
+    if dens.empty:
+        ui.empty_state(f"筛选条件“{ctx.scope_label()}”下没有网格")
+    else:
+        if int(dens["n"].sum()) == 0:
+            st.caption(f"“{ui.md_escape(ctx.scope_label())}” 在 {ctx.period_label()} 内无警情")
+        density_map(dens)
+with right, ui.section():
+    ui.panel_title("近30天警情走势 · 与去年同期对比")
+    trend = cached(ctx, overview.incident_trend, f, ctx.now, live=False)
+    if int(trend["n"].sum()) == 0 and int(trend["n_last_year"].sum()) == 0:
+        ui.empty_state(f"“{ctx.scope_label()}” 近30天及去年同期均无警情")
+    else:
+        trend_chart(trend)
+        this, last = int(trend["n"].sum()), int(trend["n_last_year"].sum())
+        from queries.measures import change, significant
 
-            st.html(
-                f'<div class="jw-legend">近30天共 {fmt.count(this)} 起，去年同期 {fmt.count(last)} 起，'
-                f"同比 {ui.change_html(change(this, last), sig=significant(this, last))}</div>"
-            )
-except DataError as err:
-    ui.data_error(err)
+        st.html(
+            f'<div class="jw-legend">近30天共 {fmt.count(this)} 起，去年同期 {fmt.count(last)} 起，'
+            f"同比 {ui.change_html(change(this, last), sig=significant(this, last))}</div>"
+        )

@@ -29,7 +29,6 @@ import pydeck as pdk
 import streamlit as st
 
 from dashboard import fmt, maps, plots, timeutil, ui
-from dashboard.database import DataError
 from dashboard.frame import cached, context, drill, selection_key
 from queries import measures, patrol, places
 
@@ -283,12 +282,13 @@ def notes(wins: patrol.PatrolWindows, now: measures.PatrolCoverage | None) -> li
     return out
 
 
-try:
-    top_left, top_right = st.columns([1.1, 2.9], vertical_alignment="center")
-    with top_left:
-        key = shift_selector()
-    shift = SHIFTS[key]
-    w = f.window(ctx.now)
+top_left, top_right = st.columns([1.1, 2.9], vertical_alignment="center")
+with top_left:
+    key = shift_selector()
+shift = SHIFTS[key]
+w = f.window(ctx.now)
+loaded = False  # the coverage pieces every part below is drawn from
+with ui.section():
     first = cached(ctx, measures.patrol_track_start, live=False)
     wins = patrol.comparison_windows(w, f.period, first)
 
@@ -304,40 +304,43 @@ try:
         lines = notes(wins, current)
         if lines:
             st.html('<div class="jw-note">' + "；".join(e(x) for x in lines) + "</div>")
+    loaded = True
 
-    if w is None or w[0] >= w[1]:
-        ui.empty_state(f"时段“{ctx.period_label()}”尚无数据")
-    elif pieces is None:
-        since = f"（现存最早 {timeutil.fmt_local(first, '%Y-%m-%d')}）" if first else "（数据库中没有巡逻轨迹）"
-        ui.empty_state(f"时段“{ctx.period_label()}”内无巡逻轨迹：轨迹数据仅保留近90天{since}")
-    else:
+if not loaded:
+    pass  # the section said why; the page retries by itself
+elif w is None or w[0] >= w[1]:
+    ui.empty_state(f"时段“{ctx.period_label()}”尚无数据")
+elif pieces is None:
+    since = f"（现存最早 {timeutil.fmt_local(first, '%Y-%m-%d')}）" if first else "（数据库中没有巡逻轨迹）"
+    ui.empty_state(f"时段“{ctx.period_label()}”内无巡逻轨迹：轨迹数据仅保留近90天{since}")
+else:
+    shapes = None
+    with ui.section():
         shapes = cached(ctx, places.grid_shapes, f, live=False)
-        if shapes.empty:
-            ui.empty_state(f"筛选条件“{ctx.scope_label()}”下没有网格")
-        else:
-            left, right = st.columns([1.3, 1], gap="medium")
-            with left:
-                span = ctx.period_label()
-                if wins.clipped:
-                    span = f"有轨迹的 {timeutil.fmt_local(wins.current[0], '%m-%d')} 至 {timeutil.fmt_local(wins.current[1], '%m-%d')}"
-                ui.panel_title(f"巡逻轨迹与警情热点 · {SHIFT_NAMES[key]} · {span}")
-                cells = patrol.map_cells(pieces, shift)
-                if cells.empty:
-                    st.html(f'<div class="jw-note">“{e(ctx.scope_label())}”在本时段内没有{e(SHIFT_NAMES[key])}巡逻轨迹和警情热点</div>')
-                coverage_map(shapes, cells, key)
-                st.html(
-                    '<div class="jw-note">热点：本派出所警情最集中的H3单元（每个约0.1平方公里，按网格切分），'
-                    "从多到少累计达全所警情一半（同数并列计入，每个至少2起）；白班/黑班的热点按08–20时/20–08时的警情计。"
-                    f"覆盖：时段内有该班次巡逻轨迹点经过。巡逻时长 = 轨迹点数 × {measures.PATROL_POINT_MINUTES:g}分钟（定位点的采样间隔）。</div>"
-                )
-            with right:
-                ui.panel_title("警力跟着警情走 · 热点的面积、巡逻时间与警情占比")
-                split = patrol.shift_split(pieces)
-                split_chart(split)
-                ui.panel_title("网格缺口排名 · 点击行进入网格" if f.grid_id is None else "本网格 · 点击行查看网格画像")
-                rank = patrol.grid_ranking(pieces, shapes, shift)
-                ranking_table(rank, key, len(shapes))
-                if f.grid_id is not None and st.button("查看网格画像 →", key="patrol-grid-profile"):
-                    drill("grid", grid_id=f.grid_id)
-except DataError as err:
-    ui.data_error(err)
+    if shapes is not None and shapes.empty:
+        ui.empty_state(f"筛选条件“{ctx.scope_label()}”下没有网格")
+    elif shapes is not None:
+        left, right = st.columns([1.3, 1], gap="medium")
+        with left, ui.section():
+            span = ctx.period_label()
+            if wins.clipped:
+                span = f"有轨迹的 {timeutil.fmt_local(wins.current[0], '%m-%d')} 至 {timeutil.fmt_local(wins.current[1], '%m-%d')}"
+            ui.panel_title(f"巡逻轨迹与警情热点 · {SHIFT_NAMES[key]} · {span}")
+            cells = patrol.map_cells(pieces, shift)
+            if cells.empty:
+                st.html(f'<div class="jw-note">“{e(ctx.scope_label())}”在本时段内没有{e(SHIFT_NAMES[key])}巡逻轨迹和警情热点</div>')
+            coverage_map(shapes, cells, key)
+            st.html(
+                '<div class="jw-note">热点：本派出所警情最集中的H3单元（每个约0.1平方公里，按网格切分），'
+                "从多到少累计达全所警情一半（同数并列计入，每个至少2起）；白班/黑班的热点按08–20时/20–08时的警情计。"
+                f"覆盖：时段内有该班次巡逻轨迹点经过。巡逻时长 = 轨迹点数 × {measures.PATROL_POINT_MINUTES:g}分钟（定位点的采样间隔）。</div>"
+            )
+        with right, ui.section():
+            ui.panel_title("警力跟着警情走 · 热点的面积、巡逻时间与警情占比")
+            split = patrol.shift_split(pieces)
+            split_chart(split)
+            ui.panel_title("网格缺口排名 · 点击行进入网格" if f.grid_id is None else "本网格 · 点击行查看网格画像")
+            rank = patrol.grid_ranking(pieces, shapes, shift)
+            ranking_table(rank, key, len(shapes))
+            if f.grid_id is not None and st.button("查看网格画像 →", key="patrol-grid-profile"):
+                drill("grid", grid_id=f.grid_id)

@@ -14,7 +14,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import fmt, mask, plots, timeutil, ui
-from dashboard.database import DataError
 from dashboard.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import REPORT_CATEGORIES, URGENCIES
 from queries import dispatch, reports
@@ -230,21 +229,20 @@ def latest_table() -> None:
 
 # --- the page ------------------------------------------------------------------------------------
 
-try:
+with ui.section():
     ui.kpi_row(cached(ctx, reports.kpis, f, ctx.now))
-    report_id = id_param("report", "上报")
-    if report_id is not None:
+report_id = id_param("report", "上报")
+if report_id is not None:
+    with ui.section():
         show_detail(report_id)
+left, right = st.columns([1, 2.6], gap="medium")
+with left, ui.section():
+    ui.panel_title(f"分类统计 · {PERIOD}")
     total = cached(ctx, reports.count, f.places_only(), w)
-    left, right = st.columns([1, 2.6], gap="medium")
-    with left:
-        ui.panel_title(f"分类统计 · {PERIOD}")
-        by = cached(ctx, reports.by_category, f.places_only(), w)
-        if total == 0 or by.empty:
-            ui.empty_state(f"“{ctx.scope_label()}” 在 {PERIOD} 内无网格上报")
-        else:
-            category_chart(by, list(ss.get(K_CATS) or []))
-    with right:
-        latest_table()
-except DataError as err:
-    ui.data_error(err)
+    by = cached(ctx, reports.by_category, f.places_only(), w)
+    if total == 0 or by.empty:
+        ui.empty_state(f"“{ctx.scope_label()}” 在 {PERIOD} 内无网格上报")
+    else:
+        category_chart(by, list(ss.get(K_CATS) or []))
+with right, ui.section():
+    latest_table()

@@ -16,7 +16,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import fmt, plots, timeutil, ui
-from dashboard.database import DataError
 from dashboard.frame import cached, context, drill, selection_key
 from dashboard.schema import INCIDENT_CATEGORIES
 from queries import incidents, measures
@@ -291,46 +290,49 @@ def category_filter_bar() -> None:
         _drill_categories(None)
 
 
-try:
-    w = f.window(ctx.now)
-    if w is None:
-        ui.empty_state("未选择时段")
-        st.stop()
-    category_filter_bar()
+w = f.window(ctx.now)
+if w is None:
+    ui.empty_state("未选择时段")
+    st.stop()
+category_filter_bar()
+comp = None  # the by-category comparison several parts share: without it they wait for the retry
+with ui.section():
     comp = cached(ctx, measures.by_category_compared, f, w, f.period, live=False)
     ui.kpi_row(kpis(comp), columns=6)
-    if not comp.total.value:
-        ui.empty_state(f"{_scope_text()} 内无警情")
-        with st.columns([1, 1.2])[0]:
-            comparison_table(comp)
-        st.stop()
-    grain = incidents.trend_grain(w)
-    left, right = st.columns([1.45, 1], gap="medium")
-    with left:
-        ui.panel_title(f"分类警情走势 · {incidents.GRAIN_LABELS[grain]} · {ctx.period_label()}")
-        series = cached(ctx, incidents.category_series, f, w, grain, live=False)
-        trend_chart(series, grain)
-        st.html(
-            f'<div class="jw-legend">本期警情 {fmt.count(comp.total.value)} 起 · 粒度{incidents.GRAIN_LABELS[grain]}'
-            "（今日按小时，31天内按日，6个月内按周，更长按月；首尾周/月可能不完整）</div>"
-        )
-    with right:
+if comp is not None and not comp.total.value:
+    ui.empty_state(f"{_scope_text()} 内无警情")
+    with st.columns([1, 1.2])[0]:
+        comparison_table(comp)
+    st.stop()
+grain = incidents.trend_grain(w)
+left, right = st.columns([1.45, 1], gap="medium")
+with left, ui.section():
+    ui.panel_title(f"分类警情走势 · {incidents.GRAIN_LABELS[grain]} · {ctx.period_label()}")
+    series = cached(ctx, incidents.category_series, f, w, grain, live=False)
+    trend_chart(series, grain)
+    total = f"本期警情 {fmt.count(comp.total.value)} 起 · " if comp is not None else ""
+    st.html(
+        f'<div class="jw-legend">{total}粒度{incidents.GRAIN_LABELS[grain]}'
+        "（今日按小时，31天内按日，6个月内按周，更长按月；首尾周/月可能不完整）</div>"
+    )
+if comp is not None:
+    with right, ui.section():
         ui.panel_title("分类对比 · 本期 / 去年同期 / 上期（点击类别下钻）")
         category_bar(comp)
-    left, right = st.columns([1, 1.2], gap="medium")
-    with left:
+left, right = st.columns([1, 1.2], gap="medium")
+if comp is not None:
+    with left, ui.section():
         ui.panel_title("同比 · 环比（按类别）")
         comparison_table(comp)
-    with right:
-        ui.panel_title("警情时段分布 · 星期 × 小时（北京时间）")
-        heat_map(cached(ctx, incidents.hour_of_week, f, w, live=False))
-    left, right = st.columns([1, 1], gap="medium")
-    with left:
+with right, ui.section():
+    ui.panel_title("警情时段分布 · 星期 × 小时（北京时间）")
+    heat_map(cached(ctx, incidents.hour_of_week, f, w, live=False))
+left, right = st.columns([1, 1], gap="medium")
+if comp is not None:
+    with left, ui.section():
         ui.panel_title("到场时间 · 按类别（中位数 / P90，点击类别下钻）")
         response_by_category(comp, w)
-    with right:
-        level = "社区" if f.community_id is None else "网格"
-        ui.panel_title(f"到场时间 · 按{level}（中位数 / P90，点击{level}下钻）")
-        response_by_place(w)
-except DataError as err:
-    ui.data_error(err)
+with right, ui.section():
+    level = "社区" if f.community_id is None else "网格"
+    ui.panel_title(f"到场时间 · 按{level}（中位数 / P90，点击{level}下钻）")
+    response_by_place(w)
