@@ -12,8 +12,9 @@ ui.load_css()
 
 HOME = st.Page(nav.HOME.path, title=nav.HOME.title, url_path=nav.HOME.url_path, default=True)
 PAGES = {p.key: st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in nav.PAGES}
+AUDIT = st.Page(nav.AUDIT.path, title=nav.AUDIT.title, icon=nav.AUDIT.icon, url_path=nav.AUDIT.url_path)
 WALL = st.Page(nav.WALL.path, title=nav.WALL.title, icon=nav.WALL.icon, url_path=nav.WALL.url_path)
-page = st.navigation([HOME, *PAGES.values(), WALL], position="hidden")
+page = st.navigation([HOME, *PAGES.values(), AUDIT, WALL], position="hidden")
 if page.url_path == HOME.url_path:
     # "/" is not a page of its own: every view has one URL, so go to the overview
     # (or to the LED wall with "?wall=1"), filters kept.

@@ -584,9 +584,9 @@ def start(current: str | None = None) -> Context:
     with head:
         page_header(cat, now, ctx.scope_label(), ctx)
     with menu_box:
-        menu(current, encode(filters, cat))
+        menu(current, encode(filters, cat), ident)
     st.session_state["_jw_context"] = ctx
-    st.session_state["_jw_page"] = next((p.key for p in nav.PAGES if p.url_path == current), None)
+    st.session_state["_jw_page"] = next((p.key for p in (*nav.PAGES, nav.AUDIT) if p.url_path == current), None)
     return ctx
 
 
@@ -637,10 +637,12 @@ def context() -> Context:
 # --- the page menu and drill-down ------------------------------------------------------
 
 
-def menu(current: str | None, params: dict[str, str]) -> None:
-    """One link per page, carrying the current filters (not a page's own parameters)."""
-    cols = st.columns(len(nav.PAGES), gap="small")
-    for col, p in zip(cols, nav.PAGES):
+def menu(current: str | None, params: dict[str, str], ident: auth.Identity | None = None) -> None:
+    """One link per page, carrying the current filters (not a page's own
+    parameters); the audit trail's link only for the roles that may read it."""
+    pages = list(nav.PAGES) + ([nav.AUDIT] if ident is not None and ident.role.audit else [])
+    cols = st.columns(len(pages), gap="small")
+    for col, p in zip(cols, pages):
         with col:
             st.page_link(p.path, label=p.title, icon=p.icon, query_params=params, disabled=p.url_path == current, width="stretch")
 

@@ -29,5 +29,7 @@ PAGES: tuple[PageSpec, ...] = (
 )
 BY_KEY = {p.key: p for p in PAGES}
 HOME = PageSpec("home", "pages/desk/home.py", "首页", ":material/home:", "home")
+# The audit trail: in the menu only for the roles that may read it (auth.Role.audit).
+AUDIT = PageSpec("audit", "pages/desk/audit.py", "审计日志", ":material/policy:", "audit")
 # The LED wall: a page of its own, outside the desk menu ("/?wall=1" leads here).
 WALL = PageSpec("wall", "pages/wall/wall.py", "指挥大屏", ":material/tv:", "wall")

@@ -392,3 +392,18 @@ def test_oidc_mode_asks_to_sign_in_then_knows_the_user(app_env, people, monkeypa
     at.switch_page("pages/desk/overview.py").run()
     assert not at.exception and not at.error
     assert "张指挥（指挥员）" in html_text(at) and any(b.label == "退出登录" for b in at.button)
+
+
+def test_audit_page_for_the_roles_that_may_read_it(header_mode, people):
+    header_mode("t_leader")
+    at = open_page("pages/desk/audit.py")
+    assert not at.exception and not at.error
+    assert any(p.label == "审计日志" for p in at.get("page_link"))
+    assert "审计日志" in html_text(at) and len(at.dataframe) == 1
+    shown = at.dataframe[0].value
+    assert {"时间", "用户", "操作", "来源地址"} <= set(shown.columns) and len(shown) > 0
+    header_mode("t_duty")
+    at = open_page("pages/desk/audit.py")
+    assert any("无权查看审计日志" in e.value for e in at.error)
+    at = open_page("pages/desk/overview.py")
+    assert not any(p.label == "审计日志" for p in at.get("page_link"))
