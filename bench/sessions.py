@@ -60,7 +60,8 @@ Every 30 s it prints one line, at the end a summary; the figures:
   Streamlit exception on a page (``stException``), the connection to the
   server lost (Streamlit's connection state: the wall's red reconnect bar,
   Streamlit's "Connection error" dialog), a red stale banner on a wall tile
-  (``.jw-w-stale``, e.g. "数据更新于 HH:MM:SS，已中断 N 秒"), the wall's
+  (``.jw-w-stale``, e.g. "数据更新于 HH:MM:SS，已中断 N 秒"; the amber
+  "数据库响应缓慢" line of a tile waiting on a slow query is a note), the wall's
   数据源中断 screen, an error message on a desk page (``st.error``, e.g. a
   query timeout), the Streamlit app gone from a page (a blank screen after
   a frontend error), a frozen wall (its clock, a 1 s fragment, has not moved
@@ -172,8 +173,10 @@ PAGE_WATCH_JS = """
     edge('dialog', !!dialog, () => text(dialog));
     const exc = document.querySelector('[data-testid="stException"]');
     edge('exception', !!exc, () => text(exc));
-    const stale = document.querySelector('.jw-w-stale, .jw-w-stale-inline');
+    const stale = document.querySelector('.jw-w-stale:not(.jw-w-slow), .jw-w-stale-inline');
     edge('stale banner', !!stale, () => text(stale));
+    const slow = document.querySelector('.jw-w-slow');
+    edge('note: slow database', !!slow, () => text(slow));
     const down = document.querySelector('.jw-w-down');
     edge('data source down', !!down, () => text(down));
     const err = document.querySelector('[data-testid="stAlertContentError"]');

@@ -97,6 +97,9 @@ def describe_url(url: str) -> str:
 
 
 LOG = logging.getLogger("jwrh.database")
+# A library's logger: silent unless the server configures "jwrh" (config.configure_logging),
+# so the command-line tools print their one line of error, not a log record too.
+logging.getLogger("jwrh").addHandler(logging.NullHandler())
 LOG_REPEAT_S = 60.0  # the same error is logged at most once a minute (with the number of repeats)
 _logged: dict[str, tuple[float, int]] = {}
 _logged_lock = threading.Lock()
@@ -635,3 +638,24 @@ def check_database(engine: Engine, settings: Settings | None = None) -> Health:
             return Health(True, revision=rev)
     except (SQLAlchemyError, DBAPIError, OSError, sqlite3.Error) as exc:
         return Health(False, translate_error(exc, s.database_url))
+
+
+def run_command(body, url: str, engine: Engine, usage_errors: tuple[type[BaseException], ...] = (ValueError,)) -> int:  # noqa: ANN001
+    """Run a command-line tool's ``body()`` (returns an exit status or None):
+    a usage error exits 2, a data-source error 1, each with one clear line on
+    stderr and no traceback; the engine is disposed of either way."""
+    import sys
+
+    try:
+        return body() or 0
+    except usage_errors as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DataError as exc:
+        print(f"error: {exc.en}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the command line gets one clear line
+        print(f"error: {translate_error(exc, url).en}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()

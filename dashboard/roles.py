@@ -158,7 +158,7 @@ def apply(engine: Engine, names: RoleNames = RoleNames(), passwords: dict[str, s
 
 def main(argv: list[str] | None = None) -> int:
     from dashboard.config import load_settings
-    from dashboard.database import DataError, describe_url, make_writer, reader_write_powers, translate_error
+    from dashboard.database import describe_url, make_writer, reader_write_powers, run_command
 
     p = argparse.ArgumentParser(prog="python -m dashboard.roles", description=__doc__.split("\n\n")[0])
     p.add_argument("--reader", default=RoleNames.reader, help="reader role name (default %(default)s)")
@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     url = load_settings().database_url
     engine = make_writer(url)
-    try:
+
+    def body() -> int:
         if a.check:
             with engine.connect() as conn:
                 powers = reader_write_powers(conn)
@@ -185,23 +186,12 @@ def main(argv: list[str] | None = None) -> int:
             var = getattr(a, f"{r}_password_env")
             if var:
                 if not os.environ.get(var):
-                    print(f"error: environment variable {var} is empty or unset", file=sys.stderr)
-                    return 2
+                    raise ValueError(f"environment variable {var} is empty or unset")
                 passwords[getattr(names, r)] = os.environ[var]
         apply(engine, names, passwords)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except DataError as exc:
-        print(f"error: {exc.en}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # noqa: BLE001 - the command line gets one clear line
-        print(f"error: {translate_error(exc, url).en}", file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
-    return 0
+        return 0
 
+    return run_command(body, url, engine)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -148,7 +148,7 @@ def _print_table(rows: list[list[str]], head: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from dashboard.config import load_settings
-    from dashboard.database import DataError, describe_url, make_writer, translate_error
+    from dashboard.database import make_writer, run_command
     from queries import accounts
 
     p = argparse.ArgumentParser(prog="python -m dashboard.users", description="Accounts and roles of the dashboard.")
@@ -182,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
 
     url = load_settings().database_url
     engine = make_writer(url)
-    try:
+
+    def body() -> None:
         if args.cmd == "add":
             add(engine, args.username, args.role, name=args.name, station=args.station, communities=args.community)
             print(f"added {args.username} ({auth.ROLES[args.role].label})")
@@ -218,22 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                 for r in df.itertuples()
             ]
             _print_table(rows, ["at (local)", "user", "role", "action", "object", "from", "detail"])
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except DataError as exc:
-        print(f"error: {exc.en}", file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # noqa: BLE001 - the command line gets one clear line
-        print(f"error on {describe_url(url)}: {translate_error(exc, url).en}", file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
-    return 0
 
+    return run_command(body, url, engine, usage_errors=(UsageError, ValueError))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -137,16 +137,15 @@ def test_reader_pool_is_a_queue_pool(world):
 
 
 @pytest.mark.skipif(backend_name() != "sqlite", reason="an SQLite file")
-def test_a_corrupted_file_is_reported_as_damaged_not_unreachable(tmp_path, world_url):
-    import shutil
-
+def test_a_corrupted_file_is_reported_as_damaged_not_unreachable(tmp_path):
     from dashboard.database import DatabaseCorrupt
-    from sqlalchemy.engine import make_url
 
+    # Garbage of its own, not a copy of the session's world: reading that file
+    # with a plain open() and closing it would drop this process's POSIX locks
+    # on it (SQLite's documented hazard), and another process could then
+    # delete the -shm file under the session's open connections.
     path = tmp_path / "broken.sqlite"
-    shutil.copy(make_url(world_url).database, path)
-    with open(path, "r+b") as fh:  # overwrite the header and the first pages
-        fh.write(b"\x00garbage" * 4096)
+    path.write_bytes(b"SQLite format 3\x00" + b"\x00garbage" * 4096)
     eng, s = reader(f"sqlite:///{path}")
     h = check_database(eng, s)
     assert not h.ok and isinstance(h.error, DatabaseCorrupt), h.error

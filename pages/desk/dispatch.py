@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import fmt, mask, plots, timeutil, ui
+from dashboard import fmt, plots, timeutil, ui
 from dashboard.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import TASK_STATES
 from queries import dispatch, measures
