@@ -567,8 +567,10 @@ class Health:
     revision: str | None = None
 
 
-def check_database(engine: Engine, settings: Settings | None = None) -> Health:
+def check_database(engine: Engine, settings: Settings | None = None, *, reader: bool = True) -> Health:
     """Is the database reachable, at the current schema version, and not empty?
+    For the dashboard's ``reader``, also: can its account only read (a writer
+    such as the simulator passes ``reader=False``)?
 
     Reads only; never creates or writes anything.
     """
@@ -587,7 +589,7 @@ def check_database(engine: Engine, settings: Settings | None = None) -> Health:
     head = head_revision()
     try:
         with engine.connect() as conn:
-            if not s.allow_writable_reader and (powers := reader_write_powers(conn)):
+            if reader and not s.allow_writable_reader and (powers := reader_write_powers(conn)):
                 return Health(
                     False,
                     ReaderCanWrite(

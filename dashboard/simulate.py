@@ -1312,7 +1312,7 @@ def main(argv: list[str] | None = None) -> int:
                         problem = f"SQLite file {path} does not exist"  # never created by us
                     else:
                         engine = engine or make_writer(url)
-                        health = check_database(engine, settings)
+                        health = check_database(engine, settings, reader=False)
                         if not health.ok and isinstance(health.error, DatabaseUnavailable):
                             raise _Unavailable(health.error.en)
                         if not health.ok:
