@@ -1022,7 +1022,23 @@ def main() -> int:
             return 2
         print(f"demo world (station, seed 7, 18 months) in {time.monotonic() - t:.0f} s -> {backend}", flush=True)
 
-        server = StreamlitServer({"DATABASE_URL": url, "DASHBOARD_NOW": "", "DASHBOARD_WALL_RELOAD_AT": "off"})
+        server_env = {"DATABASE_URL": url, "DASHBOARD_NOW": "", "DASHBOARD_WALL_RELOAD_AT": "off"}
+        if url.startswith("postgresql"):
+            # As a station runs it: the dashboard reads through the read-only role and
+            # writes its audit trail through the audit role (python -m dashboard.roles);
+            # the simulator and this bench write as the owner.
+            from sqlalchemy.engine import make_url
+
+            from dashboard import roles
+            from dashboard.database import make_writer
+
+            owner = make_writer(url)
+            roles.apply(owner, log=lambda _m: None)
+            owner.dispose()
+            u = make_url(url)
+            server_env["DATABASE_URL"] = u.set(username=roles.RoleNames.reader, password=None).render_as_string(hide_password=False)
+            server_env["DASHBOARD_AUDIT_URL"] = u.set(username=roles.RoleNames.audit, password=None).render_as_string(hide_password=False)
+        server = StreamlitServer(server_env)
         base = server.start(timeout=90)
         print(f"server {base} pid {server.proc.pid}, log {server.log}", flush=True)
         if args.simulate:
