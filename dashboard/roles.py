@@ -25,9 +25,10 @@ role has no password and logs in the way ``pg_hba.conf`` allows (peer, cert).
 ``DATABASE_URL`` could change (nothing, for a proper reader) and exits 1 if
 anything.
 
-Role names are checked against a strict pattern and passed as quoted
-identifiers; passwords as literals escaped by psycopg: utility statements
-such as ``CREATE ROLE`` cannot take bound parameters.
+Utility statements such as ``GRANT`` and ``CREATE ROLE`` cannot take bound
+parameters: role, table and schema names are checked against a strict
+pattern and composed as identifiers by psycopg (``psycopg.sql``), passwords
+as literals it escapes (``_ddl``).
 """
 
 from __future__ import annotations
@@ -62,11 +63,20 @@ class RoleNames:
             raise ValueError("the reader, writer and audit roles must be three different roles")
 
 
-def _q(name: str) -> str:
-    """A role or table name as a quoted identifier (names are pattern-checked first)."""
-    if not ROLE_NAME.match(name):
-        raise ValueError(f"unsafe identifier {name!r}")
-    return f'"{name}"'
+def _ddl(conn: Connection, template: str, *names: str, literal: str | None = None) -> None:
+    """Run a utility statement (GRANT, CREATE ROLE …): these take no bound
+    parameters, so the names go in as identifiers quoted by psycopg
+    (``{}`` in ``template``) and a password as a literal it escapes (``{lit}``);
+    the names are also pattern-checked first."""
+    from psycopg import sql
+
+    for n in names:
+        if not ROLE_NAME.match(n):
+            raise ValueError(f"unsafe identifier {n!r}")
+    parts = {"lit": sql.Literal(literal)} if literal is not None else {}
+    stmt = sql.SQL(template).format(*(sql.Identifier(n) for n in names), **parts)
+    with conn.connection.dbapi_connection.cursor() as cur:  # the same transaction as conn
+        cur.execute(stmt)
 
 
 def _tables(conn: Connection) -> list[str]:
@@ -96,14 +106,6 @@ def _role_exists(conn: Connection, name: str) -> bool:
     return conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first() is not None
 
 
-def _set_password(conn: Connection, name: str, password: str) -> None:
-    from psycopg import sql
-
-    raw = conn.connection.dbapi_connection
-    with raw.cursor() as cur:
-        cur.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(name), sql.Literal(password)))
-
-
 def apply(engine: Engine, names: RoleNames = RoleNames(), passwords: dict[str, str] | None = None, log=print) -> None:  # noqa: ANN001
     """Create or update the three roles and their grants on ``engine``'s database."""
     if engine.dialect.name != "postgresql":
@@ -122,37 +124,37 @@ def apply(engine: Engine, names: RoleNames = RoleNames(), passwords: dict[str, s
         for role in (names.reader, names.writer, names.audit):
             verb = "updated" if _role_exists(conn, role) else "created"
             if verb == "created":
-                conn.execute(text(f"CREATE ROLE {_q(role)} LOGIN"))
+                _ddl(conn, "CREATE ROLE {} LOGIN", role)
             # Never more than a login: no superuser, no role or database creation, no RLS bypass.
-            conn.execute(text(f"ALTER ROLE {_q(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"))
+            _ddl(conn, "ALTER ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT", role)
             if role in passwords:
-                _set_password(conn, role, passwords[role])
-            conn.execute(text(f"GRANT CONNECT ON DATABASE {_q(db)} TO {_q(role)}"))
-            conn.execute(text(f"GRANT USAGE ON SCHEMA {_q(schema)} TO {_q(role)}"))
-            conn.execute(text(f"REVOKE CREATE ON SCHEMA {_q(schema)} FROM {_q(role)}"))
+                _ddl(conn, "ALTER ROLE {} PASSWORD {lit}", role, literal=passwords[role])
+            _ddl(conn, "GRANT CONNECT ON DATABASE {} TO {}", db, role)
+            _ddl(conn, "GRANT USAGE ON SCHEMA {} TO {}", schema, role)
+            _ddl(conn, "REVOKE CREATE ON SCHEMA {} FROM {}", schema, role)
             log(f"role {role} {verb}")
-        conn.execute(text(f"ALTER ROLE {_q(names.reader)} SET default_transaction_read_only = on"))
+        _ddl(conn, "ALTER ROLE {} SET default_transaction_read_only = on", names.reader)
         tables = _tables(conn)
         for t in tables:
             for role in (names.reader, names.writer, names.audit):
-                conn.execute(text(f"REVOKE ALL ON TABLE {_q(t)} FROM {_q(role)}"))
-            conn.execute(text(f"GRANT SELECT ON TABLE {_q(t)} TO {_q(names.reader)}"))
+                _ddl(conn, "REVOKE ALL ON TABLE {} FROM {}", t, role)
+            _ddl(conn, "GRANT SELECT ON TABLE {} TO {}", t, names.reader)
             if t in PROTECTED_TABLES:
-                conn.execute(text(f"GRANT SELECT ON TABLE {_q(t)} TO {_q(names.writer)}"))
+                _ddl(conn, "GRANT SELECT ON TABLE {} TO {}", t, names.writer)
             else:
-                conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {_q(t)} TO {_q(names.writer)}"))
+                _ddl(conn, "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {} TO {}", t, names.writer)
             if t == AUDIT_TABLE:
-                conn.execute(text(f"GRANT INSERT ON TABLE {_q(t)} TO {_q(names.audit)}"))
+                _ddl(conn, "GRANT INSERT ON TABLE {} TO {}", t, names.audit)
         for seq, table in _sequences(conn):
             for role in (names.reader, names.writer, names.audit):
-                conn.execute(text(f"REVOKE ALL ON SEQUENCE {_q(seq)} FROM {_q(role)}"))
+                _ddl(conn, "REVOKE ALL ON SEQUENCE {} FROM {}", seq, role)
             if table is None or table not in PROTECTED_TABLES:
-                conn.execute(text(f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE {_q(seq)} TO {_q(names.writer)}"))
+                _ddl(conn, "GRANT USAGE, SELECT, UPDATE ON SEQUENCE {} TO {}", seq, names.writer)
             if table == AUDIT_TABLE:
-                conn.execute(text(f"GRANT USAGE ON SEQUENCE {_q(seq)} TO {_q(names.audit)}"))
+                _ddl(conn, "GRANT USAGE ON SEQUENCE {} TO {}", seq, names.audit)
         # Tables the owner creates later (a new migration) are readable at once;
         # the writer's and the audit role's grants come with the next run of this.
-        conn.execute(text(f"ALTER DEFAULT PRIVILEGES FOR ROLE {_q(owner)} IN SCHEMA {_q(schema)} GRANT SELECT ON TABLES TO {_q(names.reader)}"))
+        _ddl(conn, "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}", owner, schema, names.reader)
         log(f"grants on {len(tables)} tables of {db}.{schema}: {names.reader} SELECT; {names.writer} data tables; {names.audit} INSERT into {AUDIT_TABLE}")
 
 
