@@ -29,6 +29,8 @@ from dashboard.database import SQLITE_BUSY_TIMEOUT_MS, DataError, translate_erro
 from dashboard.schema import audit_log
 
 DETAIL_MAX = 500
+# What the screen says when an entry could not be written (and so nothing is unmasked).
+REFUSED_ZH = "审计记录无法写入，按规定不能显示明文。请联系管理员检查审计配置（DASHBOARD_AUDIT_URL）。"
 
 
 class AuditUnavailable(DataError):
@@ -103,5 +105,5 @@ def record(
         err = translate_error(exc, str(engine.url))
         raise AuditUnavailable(
             f"audit entry not written ({action} {object_type} {object_id} by {username}): {err.en}",
-            "审计记录无法写入，按规定不能显示明文。请联系管理员检查审计配置（DASHBOARD_AUDIT_URL）。",
+            REFUSED_ZH,
         ) from exc

@@ -141,7 +141,6 @@ def identify(
     header_name: str = "X-Remote-User",
     proxy_secret: str | None = None,
     oidc_claim: str = "preferred_username",
-    wall: bool = False,
 ) -> Identity | Denied:
     """Who this is, or why not. ``lookup(username)`` / ``lookup_key(hash)`` return
     an account (``queries.accounts.Account``) or None; ``user`` is ``st.user``."""

@@ -253,7 +253,7 @@ def _stop_with(err: DataError, *, wall: bool = False) -> None:
     ss[_DOWN_ERROR] = err
     ss[_DOWN_CHECKED] = time.monotonic()
     if wall:
-        st.html(f"<script>{WALL_CLOCK_JS.read_text(encoding='utf-8')}</script>", unsafe_allow_javascript=True)
+        ui.load_script(WALL_CLOCK_JS)
     if wall and VIA in st.query_params:
         # Show the wall's own link while it waits (start_wall would drop "via"
         # once the database is back, and the address would change then).
@@ -281,6 +281,12 @@ def _settings() -> Settings:
 
 
 RETRY_SLOW_S = 10  # a desk page whose query timed out reruns after this (the database is busy: not sooner)
+
+
+def run_id() -> float | None:
+    """Identifies this session's current full run (its start, ``time.monotonic()``):
+    state kept per run (a wall tile's poll, a wait budget) compares it."""
+    return st.session_state.get(_RUN_AT)
 
 
 def once_per_run(name: str, fragment: Callable[[], None]) -> None:
@@ -391,15 +397,24 @@ def direct_address() -> str | None:
     return ip if isinstance(ip, str) else None
 
 
-def write_audit(ident: auth.Identity | None, action: str, object_type: str | None = None, object_id: Any = None, detail: str | None = None) -> bool:
-    """Append to the audit trail; False (and a log line) when it cannot be written."""
+def write_audit(
+    ident: auth.Identity | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: Any = None,
+    detail: str | None = None,
+    *,
+    username: str | None = None,
+    client: str | None = None,
+) -> bool:
+    """Append to the audit trail as ``ident`` (or, for someone not identified,
+    as ``username`` from ``client``); False (and a log line) when it cannot be written."""
     settings = load_settings()
-    who = ident.username if ident else "-"
     try:
         audit.record(
             _audit_engine(settings.database_url, settings.audit_url),
-            username=who, role=ident.role.code if ident else None, action=action,
-            object_type=object_type, object_id=object_id, detail=detail, client=ident.client if ident else None,
+            username=ident.username if ident else (username or "-"), role=ident.role.code if ident else None, action=action,
+            object_type=object_type, object_id=object_id, detail=detail, client=ident.client if ident else client,
         )
         return True
     except DataError as err:
@@ -415,10 +430,7 @@ def _deny(d: auth.Denied, settings: Settings, *, wall: bool) -> None:
     if d.audit and ss.get("_jw_denied") != d.en:
         ss["_jw_denied"] = d.en
         client = auth.client_address(request_headers(), direct_address(), behind_proxy=settings.auth_mode == "header")
-        write_audit(
-            auth.Identity(d.username or "-", "", auth.ROLES["duty"], None, (), settings.auth_mode, client),
-            "denied", detail=d.en,
-        )
+        write_audit(None, "denied", detail=d.en, username=d.username, client=client)
     if wall:
         ui.load_css(WALL_OUTAGE_CSS)
         st.html(
@@ -547,7 +559,7 @@ def personal(kind: str, obj_id: Any, what: str) -> Personal:
             help="显示本条的完整姓名、电话和证件号码；每次查看都记入审计（谁、何时、何处、查看了什么）。",
         )
         if ss.get(_REVEAL_ERROR) == key:
-            st.error("审计记录无法写入，按规定不能显示明文。请联系管理员检查审计配置（DASHBOARD_AUDIT_URL）。", icon="🔒")
+            st.error(audit.REFUSED_ZH, icon="🔒")
     return MASKED
 
 

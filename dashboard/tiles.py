@@ -27,7 +27,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
@@ -57,7 +57,8 @@ class Tile:
     job: Future | None = None
     job_started: float | None = None  # time.monotonic()
     next_due: float = 0.0  # time.monotonic() of the next poll
-    extra: dict = field(default_factory=dict)
+    run: Any = None  # the page's full run this tile last stepped in (the caller's)
+    logged: BaseException | None = None  # the last error the caller logged (each once)
 
     def busy_s(self, now_mono: float | None = None) -> float:
         """How long the job in flight has been running (0 when none)."""

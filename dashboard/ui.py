@@ -65,12 +65,17 @@ def md_escape(text: object) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _css(path: str, mtime: float) -> str:
+def _asset(path: str, mtime: float) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
 def load_css(path: Path = CSS_PATH) -> None:
-    st.html(f"<style>{_css(str(path), path.stat().st_mtime)}</style>")
+    st.html(f"<style>{_asset(str(path), path.stat().st_mtime)}</style>")
+
+
+def load_script(path: Path) -> None:
+    """One of our own scripts from ``assets/`` (never anything from outside)."""
+    st.html(f"<script>{_asset(str(path), path.stat().st_mtime)}</script>", unsafe_allow_javascript=True)
 
 
 def _cmp_class(x: float | None, higher_is_better: bool | None) -> str:

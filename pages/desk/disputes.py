@@ -352,18 +352,23 @@ def overview_page() -> None:
         target_strip(kpis)
 
     by = "community" if f.community_id is None and f.grid_id is None else "grid"
+    kind_level = None  # the kinds chart and the funnel both start from it
+    with ui.section():
+        kind_level = cached(ctx, disputes.by_kind_level, here, w, live=False)
     c1, c2, c3 = st.columns([1.1, 0.9, 1.25], gap="medium")
     with c1, ui.section():
         ui.panel_title("纠纷类型 × 调处级别 · 本期新发现")
-        kind_level = cached(ctx, disputes.by_kind_level, here, w, live=False)
-        if kind_level.empty:
+        if kind_level is None:
+            pass  # the section above says why
+        elif kind_level.empty:
             ui.empty_state(_empty_reason("无新发现纠纷"))
         else:
             kind_level_chart(kind_level)
     with c2, ui.section():
         ui.panel_title("三级联调漏斗 · 各级化解情况")
-        kind_level = cached(ctx, disputes.by_kind_level, here, w, live=False)
-        if kind_level.empty:
+        if kind_level is None:
+            pass
+        elif kind_level.empty:
             ui.empty_state(_empty_reason("无新发现纠纷"))
         else:
             funnel_chart(cached(ctx, disputes.level_funnel, here, w, live=False))

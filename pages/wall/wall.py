@@ -46,11 +46,11 @@ from dashboard import fmt, maps, mask, rotation, sound, tiles, timeutil
 from dashboard import wall_html as wh
 from dashboard.config import PROJECT_ROOT, parse_time_of_day
 from dashboard.database import DataError
+from dashboard import frame, ui
 from dashboard.frame import context
 from queries import disputes, dispatch, incidents, measures, overview, patrol, places, reports, wall
 
 CSS_PATH = PROJECT_ROOT / "assets" / "wall.css"
-CLOCK_JS = PROJECT_ROOT / "assets" / "wall-clock.js"
 FEED_ROWS = 12
 QUEUE_ROWS = 10
 KPI_EVERY_S, FEED_EVERY_S, QUEUE_EVERY_S, MAP_EVERY_S, TREND_EVERY_S = 3, 2, 3, 30, 60
@@ -103,6 +103,7 @@ TICK_WAIT_S = 0.25
 FIRST_WAIT_S = 1.5
 RUN_WAIT_BUDGET_S = 3.0
 SLOW_S = 4.0  # a job running longer than this: say the data is waiting on the database
+BUG_BANNER = '<div class="jw-w-stale">本栏暂不可用（程序错误，已记入日志）</div>'
 
 
 def tile(key: str) -> tiles.Tile:
@@ -116,7 +117,7 @@ def tile(key: str) -> tiles.Tile:
 
 def _budget() -> tiles.WaitBudget:
     ss = st.session_state
-    run = ss.get("_jw_run_at")
+    run = frame.run_id()
     b = ss.get("_wall_budget")
     if b is None or b[0] != run:
         b = ss["_wall_budget"] = (run, tiles.WaitBudget(RUN_WAIT_BUDGET_S))
@@ -126,9 +127,9 @@ def _budget() -> tiles.WaitBudget:
 def step(key: str, marker: Callable[[], Any], load: Callable[[], Any], every_s: float, wait_s: float = TICK_WAIT_S) -> tiles.Tile:
     """Advance tile ``key`` (see dashboard.tiles); errors that are bugs are logged once."""
     t = tile(key)
-    run = st.session_state.get("_jw_run_at")
-    if t.extra.get("run") != run:  # a full run (a new view, a reload): poll now
-        t.extra["run"] = run
+    run = frame.run_id()
+    if t.run != run:  # a full run (a new view, a reload): poll now
+        t.run = run
         t.next_due = 0.0
     if not t.has_data:
         budget = _budget()
@@ -137,8 +138,8 @@ def step(key: str, marker: Callable[[], Any], load: Callable[[], Any], every_s: 
         budget.spent(time.monotonic() - t0)
     else:
         t.step(marker, load, every_s=every_s, wait_s=wait_s, now_real=timeutil.utcnow)
-    if t.error is not None and not isinstance(t.error, DataError) and t.extra.get("logged") is not t.error:
-        t.extra["logged"] = t.error
+    if t.error is not None and not isinstance(t.error, DataError) and t.logged is not t.error:
+        t.logged = t.error
         LOG.error("wall tile %s failed", key, exc_info=t.error)
     return t
 
@@ -153,7 +154,7 @@ def age_html(since: datetime) -> str:
 def banner_html(t: tiles.Tile) -> str:
     """The red (failed) or amber (waiting on a slow database) line over a tile, or nothing."""
     if t.error is not None and not isinstance(t.error, DataError):
-        return '<div class="jw-w-stale">本栏暂不可用（程序错误，已记入日志）</div>'
+        return BUG_BANNER
     if t.error is not None:
         if t.ok_at is not None:
             return f'<div class="jw-w-stale">{stale_text(t.ok_at)}</div>'
@@ -178,11 +179,11 @@ def live(key: str, marker: Callable[[], Any], load: Callable[[], Any], render: C
             body = render(t.data)
         except Exception:
             LOG.exception("wall tile %s failed to render", key)
-            banner = '<div class="jw-w-stale">本栏暂不可用（程序错误，已记入日志）</div>'
+            banner = BUG_BANNER
     st.html(f'<div class="jw-w-tile jw-w-tile-{key}">{banner}{body}</div>')
 
 
-def stale_text(ok_at: datetime, real: datetime | None = None) -> str:
+def stale_text(ok_at: datetime) -> str:
     """The red banner's words: when the data on screen was last good and how long
     ago (the seconds run on in the browser)."""
     return f"数据更新于 {timeutil.fmt_local(ok_at, '%H:%M:%S')}，已中断 {age_html(ok_at)} 秒"
@@ -878,7 +879,7 @@ SOUND = sound_param()
 ALARM_S = ctx.settings.alarm_seconds
 
 st.html(f"<style>{CSS_PATH.read_text(encoding='utf-8')}\n:root {{ --ws: {scale:g}; }}</style>")
-st.html(f"<script>{CLOCK_JS.read_text(encoding='utf-8')}</script>", unsafe_allow_javascript=True)
+ui.load_script(frame.WALL_CLOCK_JS)
 warnings = list(st.session_state.get("_jw_wall_warnings") or [])
 warnings += [w for w in (scale_warning, view_warning, reload_warning) if w] + rotate_warnings
 
