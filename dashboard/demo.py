@@ -1633,16 +1633,17 @@ def _has_data(engine: Engine) -> bool:
 
 def _delete_all(engine: Engine) -> None:
     """Remove every row of the place and event data, children first, in one
-    transaction (the accounts and the audit trail stay: ``schema.ACCOUNT_TABLES``)."""
+    transaction, with the facts about the data set, its vocabulary and its import
+    batches (the accounts and the audit trail stay: ``schema.ACCOUNT_TABLES``)."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # TRUNCATE, not DELETE: deleting reports row by row would check each one against
             # disputes.report_id (not indexed), which is quadratic at district scale.
-            tables = reversed(schema.ALL_TABLES + schema.META_TABLES)
+            tables = reversed(schema.ALL_TABLES + schema.META_TABLES + schema.IMPORT_TABLES)
             names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables)
             conn.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY"))
         else:
-            for t in reversed(schema.ALL_TABLES + schema.META_TABLES):
+            for t in reversed(schema.ALL_TABLES + schema.META_TABLES + schema.IMPORT_TABLES):
                 conn.execute(delete(t))
 
 
@@ -1781,6 +1782,7 @@ def generate(
                 schema.dataset_info.insert(),
                 [{"key": "origin", "value": "demo"}, {"key": "demo", "value": f"scale={scale} seed={seed} end={end.isoformat()}"}],
             )
+            conn.execute(schema.vocabulary.insert(), schema.default_vocabulary())
         step()
         _analyze(engine)
     except BaseException:

@@ -34,17 +34,42 @@ def head_revision() -> str:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database behind ``engine`` (a writer) to ``revision``."""
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    _run(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    _run(engine, command.downgrade, revision)
+
+
+def _run(engine: Engine, step, revision: str) -> None:  # noqa: ANN001 - alembic.command.upgrade/downgrade
+    """Run one Alembic command in one transaction.
+
+    SQLite changes a column by copying its table (Alembic's batch mode), and
+    dropping the old copy of a table that others reference fails while foreign
+    keys are enforced. So on SQLite enforcement is off for the migration (the
+    pragma only takes effect outside a transaction), the keys are checked
+    before the commit, and enforcement is back on for the connection's next
+    user.
+    """
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            conn.commit()  # end the transaction SQLAlchemy began for the pragma
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                step(cfg, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration to {revision} would break foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.rollback()  # nothing open after a commit; after a failure, nothing kept
+                conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+                conn.commit()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -133,8 +133,8 @@ communities = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("station_id", Integer, ForeignKey("stations.id"), nullable=False, index=True),
-    Column("code", String(32), nullable=False, unique=True),
-    Column("name", String(64), nullable=False),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(128), nullable=False),
     Column("centroid_lat", Float, nullable=False),
     Column("centroid_lon", Float, nullable=False),
 )
@@ -144,9 +144,9 @@ grids = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("community_id", Integer, ForeignKey("communities.id"), nullable=False, index=True),
-    Column("code", String(32), nullable=False, unique=True),
-    Column("name", String(64), nullable=False),
-    # GeoJSON Polygon geometry (lon/lat, WGS84), as text: portable on both backends.
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(128), nullable=False),
+    # GeoJSON Polygon or MultiPolygon geometry (lon/lat, WGS84, holes kept), as text: portable on both backends.
     Column("boundary_geojson", Text, nullable=False),
     Column("area_km2", Float, nullable=False),
     Column("centroid_lat", Float, nullable=False),
@@ -197,8 +197,8 @@ departments = Table(  # 职能部门
     "departments",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(64), nullable=False, unique=True),
-    Column("kind", String(32), nullable=False),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("kind", String(64), nullable=False),
 )
 
 # --- grid reports and the dispatch loop ---------------------------------------
@@ -212,12 +212,18 @@ reports = Table(  # 网格上报 / 社情民意
     Column("h3", String(16), nullable=False),
     Column("lat", Float, nullable=False),
     Column("lon", Float, nullable=False),
-    Column("place", String(128), nullable=False),
+    Column("place", String(256), nullable=False),
     Column("reporter_id", Integer, ForeignKey("grid_workers.id"), nullable=True),
-    Column("category", String(16), nullable=False),  # REPORT_CATEGORIES
-    Column("urgency", String(8), nullable=False),  # URGENCIES
+    Column("category", String(80), nullable=False),  # REPORT_CATEGORIES, or the station's vocabulary
+    Column("urgency", String(16), nullable=False),  # URGENCIES
     Column("text", Text, nullable=False),
-    Column("source", String(16), nullable=False, server_default="网格通"),
+    Column("source", String(32), nullable=False, server_default="网格通"),
+    # Where an imported row came from (python -m dashboard.load): re-imports upsert on
+    # (source_system, source_id); source_hash tells an unchanged row from an updated one.
+    Column("source_system", String(32), nullable=True),
+    Column("source_id", String(128), nullable=True),
+    Column("source_hash", String(40), nullable=True),
+    Index("ix_reports_source", "source_system", "source_id", unique=True),
     Index("ix_reports_grid_time", "grid_id", "reported_at"),
     Index("ix_reports_time", "reported_at"),
     Index("ix_reports_h3", "h3"),
@@ -230,8 +236,8 @@ tasks = Table(  # 派单: one per report that the command room handles
     Column("report_id", Integer, ForeignKey("reports.id"), nullable=True, index=True),
     Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False),
     Column("h3", String(16), nullable=False),
-    Column("category", String(16), nullable=False),
-    Column("urgency", String(8), nullable=False),
+    Column("category", String(80), nullable=False),
+    Column("urgency", String(16), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("state", String(8), nullable=False),  # TASK_STATES, current
     # Current assignee: the community officer or a department (never both).
@@ -279,7 +285,7 @@ disputes = Table(  # 矛盾纠纷
     Column("report_id", Integer, ForeignKey("reports.id"), nullable=True),
     Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False),
     Column("h3", String(16), nullable=False),
-    Column("kind", String(16), nullable=False),  # DISPUTE_KINDS
+    Column("kind", String(80), nullable=False),  # DISPUTE_KINDS, or the station's vocabulary
     Column("found_at", DateTime, nullable=False),
     Column("parties", SmallInteger, nullable=False, server_default="2"),
     Column("summary", Text, nullable=False),
@@ -289,6 +295,12 @@ disputes = Table(  # 矛盾纠纷
     Column("visit_due_at", DateTime, nullable=True),
     Column("visited_at", DateTime, nullable=True),
     Column("satisfied", Boolean, nullable=True),
+    # Where an imported row came from (python -m dashboard.load): re-imports upsert on
+    # (source_system, source_id); source_hash tells an unchanged row from an updated one.
+    Column("source_system", String(32), nullable=True),
+    Column("source_id", String(128), nullable=True),
+    Column("source_hash", String(40), nullable=True),
+    Index("ix_disputes_source", "source_system", "source_id", unique=True),
     Index("ix_disputes_grid_found", "grid_id", "found_at"),
     Index("ix_disputes_found", "found_at"),
     Index("ix_disputes_closed", "closed_at"),
@@ -315,14 +327,20 @@ incidents = Table(  # 警情
     Column("received_at", DateTime, nullable=False),
     Column("arrived_at", DateTime, nullable=True),
     Column("closed_at", DateTime, nullable=True),
-    Column("category", String(16), nullable=False),  # INCIDENT_CATEGORIES
-    Column("subtype", String(32), nullable=False),
+    Column("category", String(80), nullable=False),  # INCIDENT_CATEGORIES, or the station's vocabulary
+    Column("subtype", String(80), nullable=False),
     Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False),
     Column("h3", String(16), nullable=False),
     Column("lat", Float, nullable=False),
     Column("lon", Float, nullable=False),
-    Column("place", String(128), nullable=False),
-    Column("outcome", String(32), nullable=True),
+    Column("place", String(256), nullable=False),
+    Column("outcome", String(128), nullable=True),
+    # Where an imported row came from (python -m dashboard.load): re-imports upsert on
+    # (source_system, source_id); source_hash tells an unchanged row from an updated one.
+    Column("source_system", String(32), nullable=True),
+    Column("source_id", String(128), nullable=True),
+    Column("source_hash", String(40), nullable=True),
+    Index("ix_incidents_source", "source_system", "source_id", unique=True),
     Index("ix_incidents_grid_received", "grid_id", "received_at"),
     Index("ix_incidents_received", "received_at"),
     Index("ix_incidents_h3", "h3"),
@@ -407,6 +425,98 @@ dataset_info = Table(  # one row per fact about the data set, e.g. ("origin", "d
     Column("value", String(200), nullable=False),
 )
 
+# --- imports (python -m dashboard.load) ----------------------------------------
+#
+# Every source row is staged with its raw values: nothing a station brings is
+# lost, a rejected row keeps its reasons, and a row outside every grid is kept
+# (and counted on the pages as 辖区外) instead of being dropped.
+
+IMPORT_KINDS = ("places", "incidents", "reports", "disputes")
+# What became of a source row: written (new), updated, unchanged (same as the
+# live row), duplicate (same source id and values as an earlier row of the
+# file), rejected (failed validation; errors say why), outside (located but in
+# no grid), unlocated (no usable coordinates and no grid named).
+IMPORT_ROW_STATUSES = ("inserted", "updated", "unchanged", "duplicate", "rejected", "outside", "unlocated")
+
+import_batches = Table(
+    "import_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # IMPORT_KINDS
+    Column("source_system", String(32), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("station_code", String(64), nullable=True),
+    Column("mapping", Text, nullable=True),  # the mapping file's text, as used
+    Column("dry_run", Boolean, nullable=False, server_default="0"),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    Column("status", String(16), nullable=False),  # running / done / failed
+    Column("rows_read", Integer, nullable=False, server_default="0"),
+    Column("inserted", Integer, nullable=False, server_default="0"),
+    Column("updated", Integer, nullable=False, server_default="0"),
+    Column("unchanged", Integer, nullable=False, server_default="0"),
+    Column("duplicate", Integer, nullable=False, server_default="0"),
+    Column("rejected", Integer, nullable=False, server_default="0"),
+    Column("outside", Integer, nullable=False, server_default="0"),
+    Column("unlocated", Integer, nullable=False, server_default="0"),
+    Column("notes", Text, nullable=True),  # warnings about the file as a whole (JSON list)
+    Index("ix_import_batches_started", "started_at"),
+)
+
+import_rows = Table(
+    "import_rows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False),
+    Column("row_no", Integer, nullable=False),  # the line in the source file (1 = first data row)
+    Column("source_id", String(128), nullable=True),
+    Column("status", String(16), nullable=False),  # IMPORT_ROW_STATUSES
+    Column("raw", Text, nullable=False),  # the source row as read (JSON object of text values)
+    Column("errors", Text, nullable=True),  # JSON list of {"column", "field", "zh", "en"}
+    Column("at", DateTime, nullable=True),  # the row's event time (UTC) when it could be read
+    Column("category", String(80), nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("target_id", Integer, nullable=True),  # the live row written or matched
+    Index("ix_import_rows_batch_row", "batch_id", "row_no"),
+    Index("ix_import_rows_status_at", "status", "at"),
+)
+
+# --- the station's own words --------------------------------------------------------
+
+VOCABULARY_KINDS = ("report_category", "incident_category", "urgency", "dispute_kind", "department")
+
+vocabulary = Table(  # categories, urgencies, kinds as the station names them (seeded from the lists above)
+    "vocabulary",
+    metadata,
+    Column("kind", String(32), primary_key=True),  # VOCABULARY_KINDS
+    Column("code", String(80), primary_key=True),  # the value stored in the data rows
+    Column("name", String(80), nullable=False),  # what the screen shows
+    Column("sort_order", Integer, nullable=False, server_default="0"),
+    Column("colour", String(16), nullable=True),  # "#rrggbb"; None = from the palette by order
+    Column("key_category", Boolean, nullable=False, server_default="0"),  # 重点类别
+)
+
+# Categories that the command room watches most closely (重点类别) in the demo's lists.
+KEY_CATEGORIES = frozenset({"治安隐患", "消防隐患", "电诈线索", "入室盗窃", "盗窃电动自行车", "电信诈骗"})
+
+
+def default_vocabulary() -> list[dict]:
+    """The vocabulary rows for the lists above (the demo world's words)."""
+    lists = (
+        ("report_category", REPORT_CATEGORIES),
+        ("incident_category", INCIDENT_CATEGORIES),
+        ("urgency", URGENCIES),
+        ("dispute_kind", DISPUTE_KINDS),
+    )
+    return [
+        {"kind": kind, "code": v, "name": v, "sort_order": i, "colour": None, "key_category": v in KEY_CATEGORIES}
+        for kind, values in lists
+        for i, v in enumerate(values)
+    ]
+
+
 # --- accounts and the audit trail ------------------------------------------------
 #
 # Places are named by code, not id, and carry no foreign key: a scope outlives
@@ -479,5 +589,6 @@ ALL_TABLES = [
 # Outside the place and event data: the facts about the data set (rewritten
 # with it by the demo generator), and the accounts and audit trail (never
 # touched by the demo's --replace: the trail cannot be deleted).
-META_TABLES = [dataset_info]
+META_TABLES = [dataset_info, vocabulary]
+IMPORT_TABLES = [import_batches, import_rows]
 ACCOUNT_TABLES = [users, user_communities, audit_log]
