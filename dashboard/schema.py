@@ -215,7 +215,7 @@ reports = Table(  # 网格上报 / 社情民意
     Column("place", String(256), nullable=False),
     Column("reporter_id", Integer, ForeignKey("grid_workers.id"), nullable=True),
     Column("category", String(80), nullable=False),  # REPORT_CATEGORIES, or the station's vocabulary
-    Column("urgency", String(16), nullable=False),  # URGENCIES
+    Column("urgency", String(16), nullable=True),  # URGENCIES; NULL = the source had none
     Column("text", Text, nullable=False),
     Column("source", String(32), nullable=False, server_default="网格通"),
     # Where an imported row came from (python -m dashboard.load): re-imports upsert on
@@ -237,7 +237,7 @@ tasks = Table(  # 派单: one per report that the command room handles
     Column("grid_id", Integer, ForeignKey("grids.id"), nullable=False),
     Column("h3", String(16), nullable=False),
     Column("category", String(80), nullable=False),
-    Column("urgency", String(16), nullable=False),
+    Column("urgency", String(16), nullable=True),  # NULL = the source had none
     Column("created_at", DateTime, nullable=False),
     Column("state", String(8), nullable=False),  # TASK_STATES, current
     # Current assignee: the community officer or a department (never both).
@@ -480,6 +480,7 @@ import_rows = Table(
     Column("lon", Float, nullable=True),
     Column("target_id", Integer, nullable=True),  # the live row written or matched
     Index("ix_import_rows_batch_row", "batch_id", "row_no"),
+    Index("ix_import_rows_batch_source", "batch_id", "source_id"),
     Index("ix_import_rows_status_at", "status", "at"),
 )
 

@@ -43,7 +43,10 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as b:
             for t, col, old, new, nullable in WIDER:
                 if t == table:
-                    b.alter_column(col, existing_type=old, type_=new, existing_nullable=nullable)
+                    if col == "urgency":  # real exports often have none: missing stays missing
+                        b.alter_column(col, existing_type=old, type_=new, existing_nullable=False, nullable=True)
+                    else:
+                        b.alter_column(col, existing_type=old, type_=new, existing_nullable=nullable)
             if table in SOURCED:
                 b.add_column(sa.Column("source_system", sa.String(length=32), nullable=True))
                 b.add_column(sa.Column("source_id", sa.String(length=128), nullable=True))
@@ -85,6 +88,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_rows")),
     )
     op.create_index("ix_import_rows_batch_row", "import_rows", ["batch_id", "row_no"])
+    op.create_index("ix_import_rows_batch_source", "import_rows", ["batch_id", "source_id"])
     op.create_index("ix_import_rows_status_at", "import_rows", ["status", "at"])
     op.create_table(
         "vocabulary",
@@ -101,6 +105,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("vocabulary")
     op.drop_index("ix_import_rows_status_at", table_name="import_rows")
+    op.drop_index("ix_import_rows_batch_source", table_name="import_rows")
     op.drop_index("ix_import_rows_batch_row", table_name="import_rows")
     op.drop_table("import_rows")
     op.drop_index("ix_import_batches_started", table_name="import_batches")
@@ -113,4 +118,7 @@ def downgrade() -> None:
                     b.drop_column(c)
             for t, col, old, new, nullable in WIDER:
                 if t == table:
-                    b.alter_column(col, existing_type=new, type_=old, existing_nullable=nullable)
+                    if col == "urgency":
+                        b.alter_column(col, existing_type=new, type_=old, existing_nullable=True, nullable=False)
+                    else:
+                        b.alter_column(col, existing_type=new, type_=old, existing_nullable=nullable)
