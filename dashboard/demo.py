@@ -1620,7 +1620,7 @@ def _rows_base(w: _World) -> Iterator[tuple]:
 
 
 def _cols(table) -> list[str]:  # noqa: ANN001
-    return [c.name for c in table.columns]
+    return [c.name for c in table.columns if c.name not in schema.IMPORT_COLUMNS]
 
 
 # --- the public entry point ------------------------------------------------------------------

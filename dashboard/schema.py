@@ -245,6 +245,8 @@ tasks = Table(  # 派单: one per report that the command room handles
     Column("department_id", Integer, ForeignKey("departments.id"), nullable=True),
     Column("dispatched_at", DateTime, nullable=True),  # first dispatch or transfer
     Column("deadline_at", DateTime, nullable=True),  # current feedback deadline (限时反馈)
+    # Set when deadline_at was derived by a station rule (an import lacked one): the rule, in words.
+    Column("deadline_rule", String(64), nullable=True),
     Column("feedback_at", DateTime, nullable=True),
     Column("closed_at", DateTime, nullable=True),
     Column("visited_at", DateTime, nullable=True),
@@ -424,6 +426,9 @@ dataset_info = Table(  # one row per fact about the data set, e.g. ("origin", "d
     Column("key", String(32), primary_key=True),
     Column("value", String(200), nullable=False),
 )
+
+# Columns only an import fills (the demo and the simulator leave them NULL).
+IMPORT_COLUMNS = frozenset({"source_system", "source_id", "source_hash", "deadline_rule"})
 
 # --- imports (python -m dashboard.load) ----------------------------------------
 #

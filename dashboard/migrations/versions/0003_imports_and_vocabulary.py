@@ -47,6 +47,8 @@ def upgrade() -> None:
                         b.alter_column(col, existing_type=old, type_=new, existing_nullable=False, nullable=True)
                     else:
                         b.alter_column(col, existing_type=old, type_=new, existing_nullable=nullable)
+            if table == "tasks":
+                b.add_column(sa.Column("deadline_rule", sa.String(length=64), nullable=True))
             if table in SOURCED:
                 b.add_column(sa.Column("source_system", sa.String(length=32), nullable=True))
                 b.add_column(sa.Column("source_id", sa.String(length=128), nullable=True))
@@ -112,6 +114,8 @@ def downgrade() -> None:
     op.drop_table("import_batches")
     for table in ("incidents", "disputes", "tasks", "reports", "departments", "grids", "communities"):
         with op.batch_alter_table(table) as b:
+            if table == "tasks":
+                b.drop_column("deadline_rule")
             if table in SOURCED:
                 b.drop_index(f"ix_{table}_source")
                 for c in ("source_hash", "source_id", "source_system"):
