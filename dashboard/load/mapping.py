@@ -1,6 +1,6 @@
 """Mapping files: how a station's export becomes our rows.
 
-A mapping is a TOML file (examples in ``examples/mappings/``)::
+A mapping is a TOML file (worked examples in ``dashboard/load/examples/``)::
 
     [source]
     system = "110"              # the source system: re-imports upsert on (system, id)
