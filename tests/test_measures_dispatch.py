@@ -194,14 +194,18 @@ def test_state_counts_with_and_without_window(engine):
 
 
 def test_snapshot_counts_by_hand(engine):
-    df = dispatch.snapshot_counts(engine, ALL, H.NOW)
-    assert list(df["instant"]) == ["now", "yesterday", "last_year"]
-    assert list(df["at"]) == [H.NOW, D("2026-11-19 06:30"), D("2025-11-20 06:30")]
+    today = measures.periods((D("2026-11-19 16:00"), H.NOW), "today", H.NOW)
+    df = dispatch.snapshot_counts(engine, ALL, today)
+    assert list(df["instant"]) == ["now", "last_year", "previous"]
+    assert list(df["at"]) == [H.NOW, D("2025-11-20 06:30"), D("2026-11-19 06:30")]
     # now: pending T5; in progress T3 T4 T103; overdue T3 T103
     # yesterday 06:30: nothing pending (T4 dispatched at 01:00); in progress T3 T4 T103; overdue T3 T103 (T102 answered 11-18)
     rows = {r["instant"]: (r["pending"], r["in_progress"], r["overdue"]) for r in df.to_dict("records")}
-    assert rows == {"now": (1, 3, 2), "yesterday": (0, 3, 2), "last_year": (0, 0, 0)}
-    assert dispatch.snapshot_counts(engine, C2, H.NOW)["overdue"].tolist() == [0, 0, 0]
+    assert rows == {"now": (1, 3, 2), "previous": (0, 3, 2), "last_year": (0, 0, 0)}
+    assert dispatch.snapshot_counts(engine, C2, today)["overdue"].tolist() == [0, 0, 0]
+    # the same instant last year is before the first task (T6, 2026-10-20 00:00): "—", not a zero base
+    c = dispatch.snapshots_compared(engine, ALL, today, measures.feed_starts(engine).tasks)
+    assert (c["in_progress"].value, c["in_progress"].yoy_base, c["in_progress"].pop_base, c["in_progress"].pop) == (3, None, 3, 0.0)
 
 
 def test_loop_kpis_by_hand(engine):
@@ -209,14 +213,17 @@ def test_loop_kpis_by_hand(engine):
     assert f.window(H.NOW) == H.MONTH
     k = {x.key: x for x in dispatch.loop_kpis(engine, f, H.NOW)}
     assert [x.label for x in k.values()] == ["待派单", "处置中", "超期", "按时反馈率", "办结率", "平均处置时长"]
-    # now: pending T5; in progress T3 T4 T103; overdue T3 T103. Yesterday 06:30: 0, 3 (T3 T4 T103), 2 (T3 T103)
+    # snapshots: now vs the same instant last month, 10-20 06:30 (本月's 环比 window ends there):
+    # pending T5 vs none; in progress T3 T4 T103 vs T6 (dispatched 10-20 01:00); overdue T3 T103 vs none
     assert (k["pending"].compared.value, k["pending"].compared.pop_base, k["pending"].compared.pop) == (1, 0, None)
-    assert (k["in_progress"].compared.value, k["in_progress"].compared.pop) == (3, 0.0)
-    assert (k["overdue"].compared.value, k["overdue"].compared.pop_base, k["overdue"].alarm) == (2, 2, True)
+    assert (k["in_progress"].compared.value, k["in_progress"].compared.pop_base, k["in_progress"].compared.pop) == (3, 1, 2.0)
+    assert (k["overdue"].compared.value, k["overdue"].compared.pop_base, k["overdue"].alarm) == (2, 0, True)
+    # the tasks begin 2026-10-20 00:00 (T6): a year ago is not in the data ("—")
+    assert all(k[x].compared.yoy_base is None and k[x].compared.yoy is None for x in k)
     assert k["on_time"].detail == "4/8" and k["on_time"].compared.value == pytest.approx(0.5)
-    assert k["on_time"].compared.yoy is None  # nothing last year
-    # 环比 base for 办结率: created 1–20 Oct 14:30: T6, not closed by then → 0/1
-    assert k["closure"].detail == "3/9" and k["closure"].compared.pop == pytest.approx(3 / 9)
+    # 环比 window of the rates: 1–20 Oct 14:30 local = [09-30 16:00, 10-20 06:30), which
+    # begins before the first task: unknown, not the 0/1 that was counted before
+    assert k["closure"].detail == "3/9" and k["closure"].compared.pop is None and k["closure"].compared.pop_base is None
     assert k["mean_close"].kind == "hours" and k["mean_close"].compared.value == pytest.approx(100)
 
 

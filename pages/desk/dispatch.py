@@ -377,7 +377,8 @@ with ui.section():
     kpi_tiles(kpis)
     st.html(
         f'<div class="jw-note">待派单、处置中、超期为此刻数；按时反馈率、办结率、平均处置时长为 {e(ctx.period_label())}。'
-        "同比/环比：比率按百分点，时刻数与昨日同一时刻、去年同日同一时刻相比。</div>"
+        "同比/环比：比率按百分点；时刻数与去年同一时刻、上一周期的同一时刻（今日为昨日此刻）相比；"
+        "比较期早于数据起始时显示“—”。</div>"
     )
 
 left, right = st.columns([1.9, 1], gap="medium")
