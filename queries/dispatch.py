@@ -328,25 +328,31 @@ def _missing(v) -> bool:  # noqa: ANN001
 
 
 def loop_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
-    """按时反馈率, 办结率 and 平均处置时长 side by side per group (``by`` is
-    "department": the unit holding the task now, or "community").
+    """按时反馈率, 办结率, 平均处置时长 and 处置时长中位数 side by side per group
+    (``by`` is "department": the unit holding the task now, or "community").
 
     Grain: one row per group that has any of the three populations in
     ``window``. Columns: key, group, due, on_time, on_time_rate, created,
-    closed, closure_rate, closed_in_window, mean_close_hours (rates and hours
+    closed, closure_rate, closed_in_window (tasks closed in the window with a
+    usable duration), mean_close_hours, median_close_hours (rates and hours
     NaN where a group has no such tasks). Ordered by the number of tasks
     created, then due, descending. Each part is ``measures.*_by``.
     """
     a = measures.on_time_feedback_rate_by(engine, f, window, by).rename(columns={"rate": "on_time_rate"})
     b = measures.closure_rate_by(engine, f, window, by).rename(columns={"rate": "closure_rate"})
-    c = measures.mean_time_to_close_hours_by(engine, f, window, by).rename(columns={"n": "closed_in_window", "hours": "mean_close_hours"})
+    c = measures.time_to_close_by(engine, f, window, by).rename(
+        columns={"n": "closed_in_window", "hours": "mean_close_hours", "median_hours": "median_close_hours"}
+    )
     out = a.merge(b, on=["key", "group"], how="outer").merge(c, on=["key", "group"], how="outer")
     for col in ("due", "on_time", "created", "closed", "closed_in_window"):
         out[col] = out[col].fillna(0).astype(int)
-    for col in ("on_time_rate", "closure_rate", "mean_close_hours"):
+    for col in ("on_time_rate", "closure_rate", "mean_close_hours", "median_close_hours"):
         out[col] = out[col].astype(float)
     out["key"] = out["key"].astype(int)
-    cols = ["key", "group", "due", "on_time", "on_time_rate", "created", "closed", "closure_rate", "closed_in_window", "mean_close_hours"]
+    cols = [
+        "key", "group", "due", "on_time", "on_time_rate", "created", "closed", "closure_rate",
+        "closed_in_window", "mean_close_hours", "median_close_hours",
+    ]  # fmt: skip
     return out.sort_values(["created", "due", "key"], ascending=[False, False, True], ignore_index=True)[cols]
 
 
@@ -399,9 +405,10 @@ def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list:
     Grain: one ``queries.overview.Kpi`` per tile, in screen order: 待派单,
     处置中, 超期 (snapshots at ``now``: ``snapshots_compared``), 按时反馈率,
     办结率 (rates over the period, by percentage points) and 平均处置时长 (kind
-    "hours": mean hours, relative change, never marked 显著). Every 同比/环比
-    by ``measures.periods_of(f, now)`` with the tasks' first record as
-    coverage. Categories in ``f`` do not apply (they are incident categories).
+    "hours": mean hours, relative change, never marked 显著; its detail gives
+    the median, 处置时长中位数). Every 同比/环比 by ``measures.periods_of(f,
+    now)`` with the tasks' first record as coverage. Categories in ``f`` do not
+    apply (they are incident categories).
     """
     from queries.overview import Kpi  # overview imports this module
 
@@ -414,12 +421,14 @@ def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list:
         return p.compare(lambda w: fn(engine, places, w), since, "rate")
 
     on_time, closure = rated(measures.on_time_feedback_rate), rated(measures.closure_rate)
-    mean_close = p.compare(lambda w: measures.mean_time_to_close_hours(engine, places, w), since, "level")
+    times = measures.time_to_close(engine, places, p.current)
+    mean_close = p.compare(lambda w: measures.mean_time_to_close_hours(engine, places, w), since, "level", value=times.mean_hours)
+    median = "—" if times.median_hours is None else f"{times.median_hours:.1f}"
     return [
         Kpi("pending", "待派单", "count", snaps["pending"]),
         Kpi("in_progress", "处置中", "count", snaps["in_progress"]),
         Kpi("overdue", "超期", "count", snaps["overdue"], alarm=bool(snaps["overdue"].value)),
         Kpi("on_time", "按时反馈率", "rate", on_time, on_time.detail, higher_is_better=True),
         Kpi("closure", "办结率", "rate", closure, closure.detail, higher_is_better=True),
-        Kpi("mean_close", "平均处置时长", "hours", mean_close, "小时", higher_is_better=False),
+        Kpi("mean_close", "平均处置时长", "hours", mean_close, f"小时 · 中位数 {median}", higher_is_better=False),
     ]

@@ -20,7 +20,10 @@ judged at the window's end, so a past window is judged as it stood then):
 * 办结率 = tasks created in the window and closed as of its end / tasks created in it.
 * 超期数 = tasks, at an instant, dispatched, past their current deadline and
   without feedback (and not closed).
-* 平均处置时长 = mean hours from creation to close, over tasks closed in the window.
+* 平均处置时长 = mean hours from creation to close, over tasks closed in the
+  window; 处置时长中位数 = their median (nearest rank, as 到场时间). A task
+  closed before it was created is a data error: left out of both, and counted
+  (``time_to_close``'s ``excluded``).
 * 回访率 = tasks closed in the window that had their follow-up visit as of the
   window's end / tasks closed in the window.
 * 满意率 = satisfied / visits, over follow-up visits made in the window
@@ -449,11 +452,75 @@ def overdue_count(engine: Engine, f: Filters, at: datetime) -> int:
     return int(fetch_one(engine, stmt)[0])
 
 
+def _ranked(sub, value, group):  # noqa: ANN001, ANN202
+    """``sub``'s rows with their rank by ``value`` within ``group`` (None: all
+    rows as one group) as rn (1-based) and the group's size as cnt: the input
+    of ``_nearest_rank``."""
+    return select(
+        sub,
+        func.row_number().over(partition_by=group, order_by=value).label("rn"),
+        func.count().over(partition_by=group).label("cnt"),
+    )
+
+
+def _nearest_rank(ranked, value, p: float):  # noqa: ANN001, ANN202
+    """The p-quantile by the nearest-rank rule, as an aggregate over ``_ranked``
+    rows: the smallest value with at least p·n values at or below it. The one
+    definition of every median and p90 here (到场时间, 处置时长), the same SQL
+    on SQLite and PostgreSQL (window functions on both)."""
+    return func.min(case((ranked.c.rn >= ranked.c.cnt * p, value)))
+
+
+@dataclass(frozen=True)
+class CloseTimes:
+    """平均处置时长 and 处置时长中位数 over the tasks closed in a window.
+
+    ``n`` counts the durations used; ``excluded`` the tasks closed in the window
+    whose close time lies before their creation (a data error: left out of the
+    mean and the median, and shown as such)."""
+
+    n: int
+    mean_hours: float | None
+    median_hours: float | None
+    excluded: int
+
+
+def _close_valid():  # noqa: ANN202
+    """A task's time to close is usable: closed at or after its creation."""
+    return tasks.c.closed_at >= tasks.c.created_at
+
+
+def _close_durations(f: Filters, window: Window):  # noqa: ANN202
+    """Subquery "d" (column m: minutes from creation to close) of the tasks closed
+    in ``window`` with a usable duration: the population of both 处置时长 figures."""
+    return apply_filters(
+        select(_close_minutes().label("m")).select_from(tasks).where(_close_valid()),
+        f, grid_col=tasks.c.grid_id, time_col=tasks.c.closed_at, window=window,
+    ).subquery("d")
+
+
+def time_to_close(engine: Engine, f: Filters, window: Window) -> CloseTimes:
+    """平均处置时长 (mean) and 处置时长中位数 (median, nearest rank) in hours over
+    tasks closed in ``window``, and how many were left out for closing before
+    they were created. Two statements (the ranked durations; the errors).
+    Grain: one CloseTimes (hours None when no valid task closed)."""
+    d = _close_durations(f, window)
+    r = _ranked(d, d.c.m, None).subquery("r")
+    n, mean_m, median_m = fetch_one(engine, select(func.count(), func.avg(r.c.m), _nearest_rank(r, r.c.m, 0.5)).select_from(r))
+    bad = apply_filters(
+        select(func.count()).select_from(tasks).where(tasks.c.closed_at < tasks.c.created_at),
+        f, grid_col=tasks.c.grid_id, time_col=tasks.c.closed_at, window=window,
+    )
+    excluded = fetch_one(engine, bad)[0]
+    hours = lambda m: None if m is None else float(m) / 60.0  # noqa: E731
+    return CloseTimes(int(n), hours(mean_m), hours(median_m), int(excluded))
+
+
 def mean_time_to_close_hours(engine: Engine, f: Filters, window: Window) -> float | None:
-    """平均处置时长 in hours, over tasks closed in ``window``; None when none closed."""
-    stmt = select(func.avg(_close_minutes())).select_from(tasks)
-    stmt = apply_filters(stmt, f, grid_col=tasks.c.grid_id, time_col=tasks.c.closed_at, window=window)
-    minutes = fetch_one(engine, stmt)[0]
+    """平均处置时长 in hours alone (``time_to_close``'s mean, without ranking: a
+    comparison base); None when no task closed."""
+    d = _close_durations(f, window)
+    minutes = fetch_one(engine, select(func.avg(d.c.m)))[0]
     return None if minutes is None else float(minutes) / 60.0
 
 
@@ -522,20 +589,15 @@ def response_times(engine: Engine, f: Filters, window: Window, by: str | None = 
     base = apply_filters(
         base, f, grid_col=incidents.c.grid_id, time_col=incidents.c.received_at, window=window, category_col=incidents.c.category
     ).subquery("d")
-    ranked = select(
-        base.c.grp,
-        base.c.m,
-        func.row_number().over(partition_by=base.c.grp, order_by=base.c.m).label("rn"),
-        func.count().over(partition_by=base.c.grp).label("n"),
-    ).subquery("r")
+    ranked = _ranked(base, base.c.m, base.c.grp).subquery("r")
     stmt = (
         select(
             ranked.c.grp.label("group"),
-            ranked.c.n.cast(Integer).label("n"),
-            func.min(case((ranked.c.rn >= ranked.c.n * 0.5, ranked.c.m))).label("median_min"),
-            func.min(case((ranked.c.rn >= ranked.c.n * 0.9, ranked.c.m))).label("p90_min"),
+            ranked.c.cnt.cast(Integer).label("n"),
+            _nearest_rank(ranked, ranked.c.m, 0.5).label("median_min"),
+            _nearest_rank(ranked, ranked.c.m, 0.9).label("p90_min"),
         )
-        .group_by(ranked.c.grp, ranked.c.n)
+        .group_by(ranked.c.grp, ranked.c.cnt)
         .order_by(ranked.c.grp)
     )
     df = fetch_df(engine, stmt)
@@ -848,17 +910,23 @@ def _group_key(by: str):  # noqa: ANN202
     raise ValueError(f"by must be one of {LOOP_GROUPS}")
 
 
-def _grouped(engine: Engine, f: Filters, window: Window, by: str, time_col, aggregates) -> pd.DataFrame:  # noqa: ANN001
+def _grouped(engine: Engine, f: Filters, window: Window, by: str, time_col, aggregates, where=None, ranked: bool = False) -> pd.DataFrame:  # noqa: ANN001
     """Aggregate per group over the tasks whose ``time_col`` falls in ``window``
     (the scalar measure's population and filters), then name the groups.
 
     ``aggregates(t)`` gives the labelled aggregate columns over subquery "t"
-    (one row per task: key plus the per-task values). Columns of the result:
-    key (int), group (name), then the aggregates; ordered by key.
+    (one row per task: key plus the per-task values; with ``ranked`` also rn
+    and cnt, each task's rank by minutes to close within its group, for
+    ``_nearest_rank``). ``where`` narrows the tasks first. Columns of the
+    result: key (int), group (name), then the aggregates; ordered by key.
     """
     values = {"ok": _on_time_flag(), "done": _closed_flag(window[1]), "m": _close_minutes()}
     inner = select(_group_key(by).label("key"), *(v.label(k) for k, v in values.items())).select_from(tasks)
+    if where is not None:
+        inner = inner.where(where)
     t = apply_filters(inner, f, grid_col=tasks.c.grid_id, time_col=time_col, window=window).subquery("t")
+    if ranked:
+        t = _ranked(t, t.c.m, t.c.key).subquery("tr")
     agg = select(t.c.key, *aggregates(t)).group_by(t.c.key).subquery("agg")
     if by == "community":
         label, frm = communities.c.name, agg.outerjoin(communities, communities.c.id == agg.c.key)
@@ -898,16 +966,22 @@ def closure_rate_by(engine: Engine, f: Filters, window: Window, by: str = "depar
     return df
 
 
-def mean_time_to_close_hours_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
-    """平均处置时长 per group: ``mean_time_to_close_hours`` computed within each group.
+def time_to_close_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
+    """平均处置时长 and 处置时长中位数 per group: ``time_to_close`` within each group.
 
-    Grain: one row per group with at least one task closed in ``window``.
-    Columns: key, group, n (tasks closed in the window), hours (mean hours
-    from creation to close). Ordered by key.
+    Grain: one row per group with at least one task closed in ``window`` at or
+    after its creation (closed-before-created tasks are left out, as in the
+    scalar). Columns: key, group, n (durations used), hours (mean hours from
+    creation to close), median_hours (nearest rank). Ordered by key.
     """
-    df = _grouped(engine, f, window, by, tasks.c.closed_at, lambda t: [func.count().label("n"), func.avg(t.c.m).label("minutes")])
+    df = _grouped(
+        engine, f, window, by, tasks.c.closed_at,
+        lambda t: [func.count().label("n"), func.avg(t.c.m).label("minutes"), _nearest_rank(t, t.c.m, 0.5).label("median_minutes")],
+        where=_close_valid(), ranked=True,
+    )
     df = df.astype({"n": int})
     df["hours"] = df.pop("minutes").astype(float) / 60.0
+    df["median_hours"] = df.pop("median_minutes").astype(float) / 60.0
     return df
 
 

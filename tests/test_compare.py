@@ -1,6 +1,7 @@
 """同比/环比 defined once (``measures.Periods``): windows, coverage and the 显著
 mark, the same figures on the overview, the dispatch page, the trends page and
-the wall. Figures computed by hand, on the session's backend.
+the wall; 处置时长 mean and median with closed-before-created tasks left out.
+Figures computed by hand, on the session's backend.
 
 Two worlds, both tests/handmade.py (places, tasks T1–T7, disputes d1–d4) with
 the incidents replaced by the ones below and a few rows of our own. "now" is
@@ -46,7 +47,7 @@ from dashboard.config import load_settings
 from dashboard.database import make_reader, make_writer
 from dashboard.filters import Filters
 from dashboard.migrate import upgrade
-from dashboard.schema import incidents as incidents_t
+from dashboard.schema import incidents as incidents_t, tasks
 from queries import dispatch, disputes, incidents, measures, overview, wall
 from tests import apptest, conftest
 from tests import handmade as H
@@ -68,6 +69,23 @@ INCIDENTS = [
 ]  # fmt: skip
 FIRST = ("2024-06-01 00:00", 1)
 
+# Tasks of our own, closed in 本月 ([2026-10-31 16:00, now)) and in 近30天, with
+# the handmade ones closed there (T1 26 h, T2 72 h, T6 336 h, all by 11-03):
+#   T201 A1 10 h, T202 A2 2 h, T203 B1 30 h, T204 B1 6 h,
+#   T205 B1 closed 5 h before it was created: a data error, in neither mean nor median.
+# Durations: 2, 6, 10, 26, 30, 72, 336 → mean 482 / 7, median (nearest rank:
+# the smallest with ≥ 3.5 at or below it) the 4th = 26 h.
+# 甲社区 (C1: T1, T2, T201, T202) 2, 10, 26, 72: the 2nd = 10 h (an interpolated
+# median would say 18); 乙社区 (C2: T6, T203, T204) 6, 30, 336: 30 h.
+TASKS = [
+    (201, H.A1, "2026-11-05 00:00", "2026-11-05 10:00"),
+    (202, H.A2, "2026-11-06 00:00", "2026-11-06 02:00"),
+    (203, H.B1, "2026-11-07 00:00", "2026-11-08 06:00"),
+    (204, H.B1, "2026-11-09 00:00", "2026-11-09 06:00"),
+    (205, H.B1, "2026-11-12 05:00", "2026-11-12 00:00"),
+]
+
+
 def _build(url: str, young: bool) -> None:
     writer = make_writer(url)
     upgrade(writer)
@@ -76,10 +94,13 @@ def _build(url: str, young: bool) -> None:
     rows = []
     for at, n in [x for x in INCIDENTS if x[0] != "2025-11-01 02:00"] if young else INCIDENTS + [FIRST]:
         rows += [dict(base, id=5000 + len(rows) + i, received_at=D(at)) for i in range(n)]
+    tbase = dict(h3="x", category="治安隐患", urgency="一般", officer_id=1, updated_at=NOW, state="已办结")
+    trows = [dict(tbase, id=i, grid_id=g, created_at=D(c), dispatched_at=D(c), closed_at=D(x)) for i, g, c, x in TASKS]
     with writer.begin() as conn:
         c = H._Conn(conn)
         conn.execute(delete(incidents_t))
         c.execute(insert(incidents_t), rows)
+        c.execute(insert(tasks), trows)
     writer.dispose()
 
 
@@ -239,6 +260,25 @@ def test_the_wall_week_is_the_trends_pages_week(engine):
     assert (w.value, w.pop_base, w.pop) == (9, 3, pytest.approx(2.0))
 
 
+# --- 处置时长: mean, median, data errors --------------------------------------------------------
+
+
+def test_time_to_close_mean_median_and_data_errors(engine):
+    t = measures.time_to_close(engine, ALL, H.MONTH)
+    assert (t.n, t.excluded) == (7, 1)
+    assert t.mean_hours == pytest.approx(482 / 7) and t.median_hours == pytest.approx(26)
+    assert measures.mean_time_to_close_hours(engine, ALL, H.MONTH) == pytest.approx(482 / 7)
+    by = {r["key"]: r for r in measures.time_to_close_by(engine, ALL, H.MONTH, "community").to_dict("records")}
+    assert (by[H.C1]["n"], by[H.C1]["median_hours"], by[H.C1]["hours"]) == (4, pytest.approx(10), pytest.approx(110 / 4))
+    assert (by[H.C2]["n"], by[H.C2]["median_hours"]) == (3, pytest.approx(30))
+    empty = measures.time_to_close(engine, ALL, (D("2020-01-01"), D("2020-02-01")))
+    assert (empty.n, empty.mean_hours, empty.median_hours, empty.excluded) == (0, None, None, 0)
+    loop = dispatch.loop_by(engine, ALL, H.MONTH, "community").set_index("key")
+    assert loop.loc[H.C2, "median_close_hours"] == pytest.approx(30) and loop.loc[H.C2, "closed_in_window"] == 3
+    k = {x.key: x for x in dispatch.loop_kpis(engine, P_MONTH, NOW)}["mean_close"]
+    assert k.compared.value == pytest.approx(482 / 7) and k.detail == "小时 · 中位数 26.0"
+
+
 # --- on screen ------------------------------------------------------------------------------
 
 
@@ -276,6 +316,14 @@ def test_the_same_figures_on_screen(covered_env, engine):
     assert "同比 " + fmt.change_marked(32 / 21, "count", True) in text  # the 30-day strip
     row = re.search(r"<tr><td[^>]*>盗窃</td>(.*?)</tr>", text)
     assert row and [re.sub("<.*?>", "", c) for c in re.findall(r"<td.*?</td>", row.group(1))] == ["3", "2", "9", "3", "↑200.0%"]
+
+
+def test_dispatch_page_notes_the_data_error(covered_env):
+    at = apptest.open_page("pages/desk/dispatch.py", {"period": "month"})
+    assert not at.exception, at.exception
+    text = html_text(at)
+    assert "数据异常：1 件办结早于创建，已排除" in text
+    assert "小时 · 中位数 26.0" in text
 
 
 def test_thirty_days_ago_is_not_yesterday():

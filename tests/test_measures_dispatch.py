@@ -119,20 +119,23 @@ def test_closure_rate_by_department_and_community(engine):
     assert {k: (r["created"], r["closed"]) for k, r in c.items()} == {H.C1: (7, 2), H.C2: (2, 1)}
 
 
-def test_mean_time_to_close_by_department_and_community(engine):
-    d = _by_key(measures.mean_time_to_close_hours_by(engine, ALL, H.MONTH, "department"))
+def test_time_to_close_by_department_and_community(engine):
+    d = _by_key(measures.time_to_close_by(engine, ALL, H.MONTH, "department"))
     assert {k: r["n"] for k, r in d.items()} == {OFFICER: 2, CITY: 1, MARKET: 2}
     assert d[OFFICER]["hours"] == pytest.approx((26 + 72) / 2)
     assert d[CITY]["hours"] == pytest.approx(336)
     assert d[MARKET]["hours"] == pytest.approx((18 + 48) / 2)
-    c = _by_key(measures.mean_time_to_close_hours_by(engine, ALL, H.MONTH, "community"))
+    # medians by the nearest rank: 26 h of (26, 72); 18 h of (18, 48)
+    assert (d[OFFICER]["median_hours"], d[CITY]["median_hours"], d[MARKET]["median_hours"]) == (pytest.approx(26), pytest.approx(336), pytest.approx(18))
+    c = _by_key(measures.time_to_close_by(engine, ALL, H.MONTH, "community"))
     assert c[H.C1]["hours"] == pytest.approx(49) and c[H.C1]["n"] == 2
     assert c[H.C2]["hours"] == pytest.approx((336 + 18 + 48) / 3) and c[H.C2]["n"] == 3
+    assert c[H.C2]["median_hours"] == pytest.approx(48)  # 18, 48, 336: the 2nd
 
 
 def test_grouped_measures_empty_window_and_bad_group(engine):
     empty = (D("2020-01-01"), D("2020-02-01"))
-    for fn in (measures.on_time_feedback_rate_by, measures.closure_rate_by, measures.mean_time_to_close_hours_by):
+    for fn in (measures.on_time_feedback_rate_by, measures.closure_rate_by, measures.time_to_close_by):
         assert fn(engine, ALL, empty, "community").empty
     assert dispatch.loop_by(engine, ALL, empty, "department").empty
     with pytest.raises(ValueError):
@@ -224,7 +227,9 @@ def test_loop_kpis_by_hand(engine):
     # 环比 window of the rates: 1–20 Oct 14:30 local = [09-30 16:00, 10-20 06:30), which
     # begins before the first task: unknown, not the 0/1 that was counted before
     assert k["closure"].detail == "3/9" and k["closure"].compared.pop is None and k["closure"].compared.pop_base is None
+    # mean of T1 26 h, T2 72 h, T6 336 h, T101 18 h, T104 48 h = 100 h; median (nearest rank, 3rd of 5) = 48 h
     assert k["mean_close"].kind == "hours" and k["mean_close"].compared.value == pytest.approx(100)
+    assert k["mean_close"].detail == "小时 · 中位数 48.0"
 
 
 def test_task_detail(engine):
@@ -254,6 +259,6 @@ def test_groups_add_up_to_the_scalar_measures_on_the_demo_world(world, by):
         assert Ratio(int(a["on_time"].sum()), int(a["due"].sum())) == measures.on_time_feedback_rate(world, f, w)
         b = measures.closure_rate_by(world, f, w, by)
         assert Ratio(int(b["closed"].sum()), int(b["created"].sum())) == measures.closure_rate(world, f, w)
-        c = measures.mean_time_to_close_hours_by(world, f, w, by)
+        c = measures.time_to_close_by(world, f, w, by)
         assert (c["hours"] * c["n"]).sum() / c["n"].sum() == pytest.approx(measures.mean_time_to_close_hours(world, f, w), rel=1e-9)
         assert len(a) > 1 if f == Filters() or by == "department" else len(a) == 1

@@ -631,10 +631,11 @@ def dispatch_tables() -> None:
 
     def table(df: pd.DataFrame, what: str) -> str:
         df = df.head(TABLE_ROWS)
-        rows = [[g, fmt.count(c), fmt.pct(r1), fmt.pct(r2), _hours(h)] for g, c, r1, r2, h in
-                zip(df["group"], df["created"], df["on_time_rate"], df["closure_rate"], df["mean_close_hours"])]
-        bad = [[False, False, pd.notna(r1) and r1 < 0.9, False, False] for r1 in df["on_time_rate"]]
-        return wh.table_html(wh.title(f"本月闭环 · 按{what}", "派单多者在前"), [what, "派单", "按时反馈率", "办结率", "平均处置(小时)"], rows, bad=bad)
+        rows = [[g, fmt.count(c), fmt.pct(r1), fmt.pct(r2), _hours(h), _hours(m)] for g, c, r1, r2, h, m in
+                zip(df["group"], df["created"], df["on_time_rate"], df["closure_rate"], df["mean_close_hours"], df["median_close_hours"])]
+        bad = [[False, False, pd.notna(r1) and r1 < 0.9, False, False, False] for r1 in df["on_time_rate"]]
+        head = wh.title(f"本月闭环 · 按{what}", "派单多者在前 · 处置时长单位小时")
+        return wh.table_html(head, [what, "派单", "按时反馈率", "办结率", "平均处置", "中位处置"], rows, bad=bad)
 
     live(
         "dtables",
