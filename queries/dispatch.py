@@ -51,6 +51,13 @@ def in_progress_count(engine: Engine, f: Filters, at: datetime) -> int:
     return int(fetch_one(engine, stmt)[0])
 
 
+def department_names(engine: Engine) -> frozenset[str]:
+    """The names of the 职能部门 (table ``departments``): units, not persons, so
+    ``mask.name`` shows them as they are. Grain: every department's name."""
+    df = fetch_df(engine, select(departments.c.name).order_by(departments.c.name))
+    return frozenset(str(n) for n in df["name"] if isinstance(n, str) and n.strip())
+
+
 def latest_event_id(engine: Engine) -> int:
     """The newest task event id (max ``task_events.id``): a cheap change marker for
     live tiles; every change to a task writes an event. Grain: one number (0 if none)."""

@@ -1,7 +1,7 @@
 """同比/环比 defined once (``measures.Periods``): windows, coverage and the 显著
 mark, the same figures on the overview, the dispatch page, the trends page and
-the wall; 处置时长 mean and median with closed-before-created tasks left out.
-Figures computed by hand, on the session's backend.
+the wall; 处置时长 mean and median with closed-before-created tasks left out;
+department names shown unmasked. Figures computed by hand, on the session's backend.
 
 Two worlds, both tests/handmade.py (places, tasks T1–T7, disputes d1–d4) with
 the incidents replaced by the ones below and a few rows of our own. "now" is
@@ -41,13 +41,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import delete, insert
 
-from dashboard import fmt, ui
+from dashboard import fmt, mask, ui
 from dashboard import wall_html as wh
 from dashboard.config import load_settings
 from dashboard.database import make_reader, make_writer
 from dashboard.filters import Filters
+from dashboard.frame import MASKED, Personal
 from dashboard.migrate import upgrade
-from dashboard.schema import incidents as incidents_t, tasks
+from dashboard.schema import departments, incidents as incidents_t, task_events, tasks
 from queries import dispatch, disputes, incidents, measures, overview, wall
 from tests import apptest, conftest
 from tests import handmade as H
@@ -84,6 +85,7 @@ TASKS = [
     (204, H.B1, "2026-11-09 00:00", "2026-11-09 06:00"),
     (205, H.B1, "2026-11-12 05:00", "2026-11-12 00:00"),
 ]
+CITY, CHENGGUAN = 1, 2  # handmade's 城市管理局, and a department whose name no rule takes for a unit
 
 
 def _build(url: str, young: bool) -> None:
@@ -96,11 +98,20 @@ def _build(url: str, young: bool) -> None:
         rows += [dict(base, id=5000 + len(rows) + i, received_at=D(at)) for i in range(n)]
     tbase = dict(h3="x", category="治安隐患", urgency="一般", officer_id=1, updated_at=NOW, state="已办结")
     trows = [dict(tbase, id=i, grid_id=g, created_at=D(c), dispatched_at=D(c), closed_at=D(x)) for i, g, c, x in TASKS]
+    ev = dict(officer_id=None, department_id=None, deadline_at=None, note=None)
+    events = [
+        dict(ev, id=1, task_id=6, seq=1, at=D("2026-10-20 00:00"), event="创建", actor="指挥室 王五", to_state="待研判"),
+        dict(ev, id=2, task_id=6, seq=2, at=D("2026-10-20 01:00"), event="转派", actor="指挥室 王五", to_state="已派发", department_id=CITY),
+        dict(ev, id=3, task_id=6, seq=3, at=D("2026-10-20 02:00"), event="签收", actor="城市管理局", to_state="处置中", department_id=CITY),
+        dict(ev, id=4, task_id=6, seq=4, at=D("2026-11-01 00:00"), event="反馈", actor="城管 李四", to_state="已反馈", department_id=CHENGGUAN),
+    ]
     with writer.begin() as conn:
         c = H._Conn(conn)
         conn.execute(delete(incidents_t))
         c.execute(insert(incidents_t), rows)
+        c.execute(insert(departments), [dict(id=CHENGGUAN, name="城管", kind="城市管理")])
         c.execute(insert(tasks), trows)
+        c.execute(insert(task_events), events)
     writer.dispose()
 
 
@@ -279,6 +290,20 @@ def test_time_to_close_mean_median_and_data_errors(engine):
     assert k.compared.value == pytest.approx(482 / 7) and k.detail == "小时 · 中位数 26.0"
 
 
+# --- department names -----------------------------------------------------------------------
+
+
+def test_department_names_are_units_not_persons(engine):
+    units = dispatch.department_names(engine)
+    assert units == frozenset({"城市管理局", "城管"})
+    pm = Personal(False, units)
+    assert pm.name("城市管理局") == "城市管理局"  # was 城****
+    assert pm.name("城管 李四") == "城管 李*"  # was 城***
+    assert pm.name("城管李四") == "城管 李*"
+    assert pm.name("指挥室 王五") == "指挥室 王*" and pm.name("张警官") == "张**"  # persons stay masked
+    assert MASKED.name("城市管理局") == mask.name("城市管理局") == "城****"  # without the list: as before
+
+
 # --- on screen ------------------------------------------------------------------------------
 
 
@@ -318,12 +343,17 @@ def test_the_same_figures_on_screen(covered_env, engine):
     assert row and [re.sub("<.*?>", "", c) for c in re.findall(r"<td.*?</td>", row.group(1))] == ["3", "2", "9", "3", "↑200.0%"]
 
 
-def test_dispatch_page_notes_the_data_error(covered_env):
+def test_dispatch_page_notes_the_data_error_and_shows_departments(covered_env):
     at = apptest.open_page("pages/desk/dispatch.py", {"period": "month"})
     assert not at.exception, at.exception
     text = html_text(at)
     assert "数据异常：1 件办结早于创建，已排除" in text
     assert "小时 · 中位数 26.0" in text
+    at = apptest.open_page("pages/desk/dispatch.py", {"task": "6"})
+    assert not at.exception, at.exception
+    text = html_text(at)
+    assert '<span class="jw-dp-actor">城市管理局</span>' in text and '<span class="jw-dp-actor">城管 李*</span>' in text
+    assert '<span class="jw-dp-actor">指挥室 王*</span>' in text and "王五" not in text and "李四" not in text
 
 
 def test_thirty_days_ago_is_not_yesterday():
