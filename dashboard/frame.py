@@ -183,6 +183,7 @@ def _generate_demo(settings: Settings) -> None:
         bar.empty()
     _health.clear()
     _catalogue.clear()
+    _department_names.clear()
 
 
 # --- outages ------------------------------------------------------------------------
@@ -503,12 +504,17 @@ _REVEAL_ERROR = "_jw_reveal_error"
 
 @dataclass(frozen=True)
 class Personal:
-    """How one item's personal data is shown: masked, or in full (audited)."""
+    """How one item's personal data is shown: masked, or in full (audited).
+
+    ``units``: the departments' names (``queries.dispatch.department_names``):
+    a department is a unit, not a person, and is shown unmasked in a name field
+    ("东侨物业服务中心", "城管 李*"); officers and grid workers stay masked."""
 
     shown: bool
+    units: frozenset[str] = frozenset()
 
     def name(self, s: str | None) -> str:
-        return (s or "").strip() if self.shown else mask.name(s)
+        return (s or "").strip() if self.shown else mask.name(s, self.units)
 
     def phone(self, s: str | None) -> str:
         return (s or "").strip() if self.shown else mask.phone(s)
@@ -542,9 +548,10 @@ def personal(kind: str, obj_id: Any, what: str) -> Personal:
     显示明文 / 隐藏明文 button for such a role; ``what`` says in the audit
     trail what was shown ("上报人姓名、电话、上报内容")."""
     ctx = context()
+    masked = Personal(False, department_names(ctx))
     ident = ctx.identity
     if ident is None or not ident.role.unmask:
-        return MASKED
+        return masked
     key = f"{kind}:{obj_id}"
     ss = st.session_state
     opened = ss.get(_REVEALED)
@@ -560,7 +567,19 @@ def personal(kind: str, obj_id: Any, what: str) -> Personal:
         )
         if ss.get(_REVEAL_ERROR) == key:
             st.error(audit.REFUSED_ZH, icon="🔒")
-    return MASKED
+    return masked
+
+
+@st.cache_data(ttl=TTL_PLACES, max_entries=8, show_spinner=False)
+def _department_names(_engine: Engine, db_key: str) -> frozenset[str]:
+    from queries import dispatch
+
+    return dispatch.department_names(_engine)
+
+
+def department_names(ctx: Context) -> frozenset[str]:
+    """The departments' names (units, never masked as persons), cached like the places."""
+    return _department_names(ctx.engine, ctx.db_key)
 
 
 def _dataset_facts(settings: Settings, engine: Engine) -> dict[str, str]:

@@ -258,14 +258,38 @@ def _person(p: str) -> str:
     return shown + tail
 
 
-def name(s: str | None) -> str:
+@lru_cache(maxsize=64)
+def _units_longest_first(units: frozenset[str]) -> tuple[str, ...]:
+    cleaned = {_clean(u).strip() for u in units}
+    return tuple(sorted((u for u in cleaned if len(u) >= 2), key=len, reverse=True))
+
+
+def _known_unit(t: str, units: frozenset[str]) -> str | None:
+    """The longest of ``units`` that ``t`` is or begins with, else None."""
+    for u in _units_longest_first(units):
+        if t.startswith(u):
+            return u
+    return None
+
+
+def name(s: str | None, units: frozenset[str] = frozenset()) -> str:
     """A person's name: 张三 → 张*, 欧阳娜娜 → 欧***, 张 三 → 张*; names with a unit
-    ("指挥室 张三") mask the person only."""
+    ("指挥室 张三") mask the person only.
+
+    ``units`` are names known to be units, not persons (the ``departments``
+    table: 职能部门 such as 东侨物业服务中心 or 城管): a field that is one of
+    them is shown as it is, and a person after one ("城管 李四", "城管李四")
+    is masked as a name (one character left: "*")."""
     if not s:
         return ""
     t = _clean(s).strip()
     if not t:
         return ""
+    if units and (u := _known_unit(t, units)) is not None:
+        rest = t[len(u):].strip()
+        if not rest:
+            return text(u)
+        return f"{text(u)} {name(rest) if len(_name_chars(rest)) >= 2 else '*'}"
     unit_, person = _split(t)
     shown = _person(person)
     return f"{text(unit_)} {shown}" if unit_ else shown

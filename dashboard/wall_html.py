@@ -15,7 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from dashboard import fmt, mask, timeutil
-from queries import measures, reports
+from queries import reports
 
 e = html.escape
 
@@ -63,12 +63,18 @@ def hourly_html(title_text: str, today: list[int], yesterday: list[int], hour_no
                         tips=[f"{h:02d}时" for h in range(24)])
 
 
-def daily_html(title_text: str, df: pd.DataFrame, unit: str) -> str:
-    """Daily columns (``day``, ``n``, ``n_last_year``) against the same days last year."""
+def daily_html(title_text: str, trend, unit: str) -> str:  # noqa: ANN001 - queries.overview.DailyTrend
+    """Daily columns (``trend.days``: day, n, n_last_year) against the same days
+    last year; the 同比 is the trend's own (``trend.total``, by
+    ``measures.Periods``: "—" with no mark where last year is not in the data)."""
+    df = trend.days
     days = list(df["day"])
-    n, ly = [int(v) for v in df["n"]], [int(v) for v in df["n_last_year"]]
-    change = fmt.change(measures.change(sum(n), sum(ly)))
-    head = title(title_text, f"共 {sum(n)} {unit} · 去年同期 {sum(ly)} {unit} · 同比 {change}　{legend('本期', '去年同期')}")
+    n = [int(v) for v in df["n"]]
+    ly = [0 if v is None or pd.isna(v) else int(v) for v in df["n_last_year"]]
+    c = trend.total
+    last = f"去年同期 {fmt.count(c.yoy_base)} {unit}" if trend.yoy_covered else "去年同期早于数据起始"
+    change = fmt.change_marked(c.yoy, "count", c.yoy_sig)
+    head = title(title_text, f"共 {fmt.count(c.value)} {unit} · {e(last)} · 同比 {e(change)}　{legend('本期', '去年同期')}")
     labels = [f"{d.month}/{d.day}" if i % 5 == 0 or i == len(days) - 1 else "" for i, d in enumerate(days)]
     return columns_html(head, labels, n, ly, unit=unit, key_now="本期", key_before="去年同期", tips=[f"{d:%m-%d}" for d in days])
 

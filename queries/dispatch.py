@@ -1,13 +1,14 @@
 """Dispatch tasks (派单) and their state, as of any instant.
 
 States at an instant are derived from the task's timestamps, so the same
-function answers "now" and "this time yesterday" (for 同比/环比).
+function answers "now" and the snapshot instants of 同比/环比
+(``measures.Periods.at_last_year`` / ``at_previous``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
@@ -48,6 +49,13 @@ def in_progress_count(engine: Engine, f: Filters, at: datetime) -> int:
     """Tasks dispatched and awaiting feedback (处置中) at ``at``. Grain: one number."""
     stmt = apply_filters(select(func.count()).select_from(tasks).where(in_progress_condition(at)), f, grid_col=tasks.c.grid_id)
     return int(fetch_one(engine, stmt)[0])
+
+
+def department_names(engine: Engine) -> frozenset[str]:
+    """The names of the 职能部门 (table ``departments``): units, not persons, so
+    ``mask.name`` shows them as they are. Grain: every department's name."""
+    df = fetch_df(engine, select(departments.c.name).order_by(departments.c.name))
+    return frozenset(str(n) for n in df["name"] if isinstance(n, str) and n.strip())
 
 
 def latest_event_id(engine: Engine) -> int:
@@ -327,39 +335,50 @@ def _missing(v) -> bool:  # noqa: ANN001
 
 
 def loop_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
-    """按时反馈率, 办结率 and 平均处置时长 side by side per group (``by`` is
-    "department": the unit holding the task now, or "community").
+    """按时反馈率, 办结率, 平均处置时长 and 处置时长中位数 side by side per group
+    (``by`` is "department": the unit holding the task now, or "community").
 
     Grain: one row per group that has any of the three populations in
     ``window``. Columns: key, group, due, on_time, on_time_rate, created,
-    closed, closure_rate, closed_in_window, mean_close_hours (rates and hours
+    closed, closure_rate, closed_in_window (tasks closed in the window with a
+    usable duration), mean_close_hours, median_close_hours (rates and hours
     NaN where a group has no such tasks). Ordered by the number of tasks
     created, then due, descending. Each part is ``measures.*_by``.
     """
     a = measures.on_time_feedback_rate_by(engine, f, window, by).rename(columns={"rate": "on_time_rate"})
     b = measures.closure_rate_by(engine, f, window, by).rename(columns={"rate": "closure_rate"})
-    c = measures.mean_time_to_close_hours_by(engine, f, window, by).rename(columns={"n": "closed_in_window", "hours": "mean_close_hours"})
+    c = measures.time_to_close_by(engine, f, window, by).rename(
+        columns={"n": "closed_in_window", "hours": "mean_close_hours", "median_hours": "median_close_hours"}
+    )
     out = a.merge(b, on=["key", "group"], how="outer").merge(c, on=["key", "group"], how="outer")
     for col in ("due", "on_time", "created", "closed", "closed_in_window"):
         out[col] = out[col].fillna(0).astype(int)
-    for col in ("on_time_rate", "closure_rate", "mean_close_hours"):
+    for col in ("on_time_rate", "closure_rate", "mean_close_hours", "median_close_hours"):
         out[col] = out[col].astype(float)
     out["key"] = out["key"].astype(int)
-    cols = ["key", "group", "due", "on_time", "on_time_rate", "created", "closed", "closure_rate", "closed_in_window", "mean_close_hours"]
+    cols = [
+        "key", "group", "due", "on_time", "on_time_rate", "created", "closed", "closure_rate",
+        "closed_in_window", "mean_close_hours", "median_close_hours",
+    ]  # fmt: skip
     return out.sort_values(["created", "due", "key"], ascending=[False, False, True], ignore_index=True)[cols]
 
 
-def snapshot_counts(engine: Engine, f: Filters, at: datetime) -> pd.DataFrame:
-    """待派单, 处置中 and 超期 at ``at``, at the same time one day earlier (环比's
-    base) and at the same local instant one year earlier (同比's base), in one
-    pass over the tasks: each count uses the very condition of
-    ``pending_count``, ``in_progress_count`` and ``measures.overdue_count``.
+SNAPSHOTS = ("now", "last_year", "previous")
 
-    Grain: one row per instant, in the order now, yesterday, last_year.
-    Columns: instant ("now" | "yesterday" | "last_year"), at (naive UTC),
-    pending, in_progress, overdue (ints).
+
+def snapshot_counts(engine: Engine, f: Filters, periods: measures.Periods) -> pd.DataFrame:
+    """待派单, 处置中 and 超期 at the snapshot instants of ``periods``: now
+    (``at``), the same local instant one year earlier (同比's base,
+    ``at_last_year``) and ``at_previous`` (环比's base: yesterday for 今日, the
+    same instant last month for 本月), in one pass over the tasks: each count
+    uses the very condition of ``pending_count``, ``in_progress_count`` and
+    ``measures.overdue_count``. Coverage is ``snapshots_compared``'s.
+
+    Grain: one row per instant, in the order now, last_year, previous.
+    Columns: instant (SNAPSHOTS), at (naive UTC), pending, in_progress, overdue (ints).
     """
-    instants = {"now": at, "yesterday": at - timedelta(days=1), "last_year": measures.last_year_window((at, at))[0]}
+    p = periods
+    instants = dict(zip(SNAPSHOTS, (p.at, p.at_last_year, p.at_previous)))
     conditions = {"pending": pending_condition, "in_progress": in_progress_condition, "overdue": measures.overdue_condition}
     cols = [
         func.coalesce(func.sum(case((cond(t), 1), else_=0)), 0).label(f"{name}__{key}")
@@ -376,41 +395,47 @@ def snapshot_counts(engine: Engine, f: Filters, at: datetime) -> pd.DataFrame:
     )
 
 
+def snapshots_compared(engine: Engine, f: Filters, periods: measures.Periods, since: datetime | None) -> dict[str, measures.Compared]:
+    """待派单, 处置中, 超期 (``snapshot_counts``) each as a Compared by
+    ``periods.judge`` (``since``: the tasks' first record, ``feed_starts``).
+    Grain: one Compared per name."""
+    snaps = snapshot_counts(engine, f, periods).set_index("instant")
+    return {
+        name: periods.judge(*(int(snaps.at[k, name]) for k in SNAPSHOTS), since, instants=True)
+        for name in ("pending", "in_progress", "overdue")
+    }
+
+
 def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list:
     """The six tiles of the dispatch page at ``now`` for the filter's period.
 
     Grain: one ``queries.overview.Kpi`` per tile, in screen order: 待派单,
-    处置中, 超期 (snapshots at ``now``, compared with the same instant
-    yesterday (环比) and one year earlier (同比): ``snapshot_counts``),
-    按时反馈率, 办结率 (rates over ``f.window(now)``, compared by percentage points with
-    ``measures.last_year_window`` and ``measures.previous_window(w, f.period)``)
-    and 平均处置时长 (kind "hours": mean hours, relative change, never marked
-    显著). Categories in ``f`` do not apply (they are incident categories).
+    处置中, 超期 (snapshots at ``now``: ``snapshots_compared``), 按时反馈率,
+    办结率 (rates over the period, by percentage points) and 平均处置时长 (kind
+    "hours": mean hours, relative change, never marked 显著; its detail gives
+    the median, 处置时长中位数). Every 同比/环比 by ``measures.periods_of(f,
+    now)`` with the tasks' first record as coverage. Categories in ``f`` do not
+    apply (they are incident categories).
     """
     from queries.overview import Kpi  # overview imports this module
 
     places = f.places_only()
-    w = f.window(now)
-    yoy_w, pop_w = measures.last_year_window(w), measures.previous_window(w, f.period)
-    snaps = snapshot_counts(engine, places, now).set_index("instant")
+    p = measures.periods_of(f, now)
+    since = measures.feed_starts(engine).tasks
+    snaps = snapshots_compared(engine, places, p, since)
 
-    def snapshot(name: str) -> measures.Compared:
-        return measures.compare(int(snaps.at["now", name]), int(snaps.at["last_year", name]), int(snaps.at["yesterday", name]))
+    def rated(fn) -> measures.Compared:  # noqa: ANN001
+        return p.compare(lambda w: fn(engine, places, w), since, "rate")
 
-    def rated(fn) -> tuple[measures.Compared, str]:  # noqa: ANN001
-        r = fn(engine, places, w)
-        return measures.compare_rates(r, fn(engine, places, yoy_w), fn(engine, places, pop_w)), f"{r.numerator}/{r.denominator}"
-
-    overdue = snapshot("overdue")
-    on_time, on_time_detail = rated(measures.on_time_feedback_rate)
-    closure, closure_detail = rated(measures.closure_rate)
-    hours = [measures.mean_time_to_close_hours(engine, places, x) for x in (w, yoy_w, pop_w)]
-    mean_close = measures.Compared(hours[0], measures.change(hours[0], hours[1]), measures.change(hours[0], hours[2]), hours[1], hours[2])
+    on_time, closure = rated(measures.on_time_feedback_rate), rated(measures.closure_rate)
+    times = measures.time_to_close(engine, places, p.current)
+    mean_close = p.compare(lambda w: measures.mean_time_to_close_hours(engine, places, w), since, "level", value=times.mean_hours)
+    median = "—" if times.median_hours is None else f"{times.median_hours:.1f}"
     return [
-        Kpi("pending", "待派单", "count", snapshot("pending")),
-        Kpi("in_progress", "处置中", "count", snapshot("in_progress")),
-        Kpi("overdue", "超期", "count", overdue, alarm=bool(overdue.value)),
-        Kpi("on_time", "按时反馈率", "rate", on_time, on_time_detail, higher_is_better=True),
-        Kpi("closure", "办结率", "rate", closure, closure_detail, higher_is_better=True),
-        Kpi("mean_close", "平均处置时长", "hours", mean_close, "小时", higher_is_better=False),
+        Kpi("pending", "待派单", "count", snaps["pending"]),
+        Kpi("in_progress", "处置中", "count", snaps["in_progress"]),
+        Kpi("overdue", "超期", "count", snaps["overdue"], alarm=bool(snaps["overdue"].value)),
+        Kpi("on_time", "按时反馈率", "rate", on_time, on_time.detail, higher_is_better=True),
+        Kpi("closure", "办结率", "rate", closure, closure.detail, higher_is_better=True),
+        Kpi("mean_close", "平均处置时长", "hours", mean_close, f"小时 · 中位数 {median}", higher_is_better=False),
     ]

@@ -74,14 +74,6 @@ def open_at(engine: Engine, f: Filters, at: datetime) -> int:
     return int(fetch_one(engine, apply_filters(stmt, f, grid_col=disputes.c.grid_id))[0])
 
 
-def _earlier_instants(window: Window, period: str, at: datetime) -> tuple[datetime, datetime]:
-    """For a snapshot at ``at``: the same instant last year, and ``at`` moved back as far
-    as the period's 环比 window is moved back."""
-    yoy = measures.last_year_window((at, at))[0]
-    shift = window[1] - measures.previous_window(window, period)[1]
-    return yoy, at - shift
-
-
 def kpis(engine: Engine, f: Filters, window: Window, now: datetime) -> list[Kpi]:
     """The six tiles of the 矛盾纠纷 page, in screen order.
 
@@ -89,33 +81,30 @@ def kpis(engine: Engine, f: Filters, window: Window, now: datetime) -> list[Kpi]
     化解率, 满意率 (over ``window``; ``alarm`` when below the 95% target; the
     detail gives "n/d"), 升级至三级 (found in ``window``, reached level 3),
     回访待办 (at ``now``, due within 7 days; detail gives the overdue ones,
-    ``alarm`` when any). Counts over the window compare with the same window
-    last year (同比) and the previous period (环比, ``previous_window(window,
-    f.period)``), with the Poisson 显著 mark; rates by percentage points;
-    snapshots with the same instant last year and ``now`` moved back one period.
+    ``alarm`` when any). Every 同比/环比 by ``measures.periods(window,
+    f.period, now)`` with the disputes' first record as coverage: counts with
+    the Poisson 显著 mark, rates by percentage points, snapshots at the same
+    instant last year and at ``now`` moved back one period.
     """
-    yoy_w, pop_w = measures.last_year_window(window), measures.previous_window(window, f.period)
-    yoy_at, pop_at = _earlier_instants(window, f.period, now)
+    p = measures.periods(window, f.period, now)
+    since = measures.feed_starts(engine).disputes
 
     def counted(fn):  # noqa: ANN001, ANN202
-        return measures.compare(fn(engine, f, window), fn(engine, f, yoy_w), fn(engine, f, pop_w))
+        return p.compare(lambda w: fn(engine, f, w), since)
 
     def rated(fn):  # noqa: ANN001, ANN202
-        r = fn(engine, f, window)
-        return measures.compare_rates(r, fn(engine, f, yoy_w), fn(engine, f, pop_w)), r
+        return p.compare(lambda w: fn(engine, f, w), since, "rate")
 
-    res_c, res = rated(measures.resolution_rate)
-    sat_c, sat = rated(measures.dispute_satisfaction_rate)
-    opened = measures.compare(open_at(engine, f, now), open_at(engine, f, yoy_at), open_at(engine, f, pop_at))
+    res = rated(measures.resolution_rate)
+    sat = rated(measures.dispute_satisfaction_rate)
+    opened = p.compare_at(lambda t: open_at(engine, f, t), since)
     backlog = measures.visit_backlog(engine, f, now)
-    visits = measures.compare(
-        backlog.pending, measures.visit_backlog(engine, f, yoy_at).pending, measures.visit_backlog(engine, f, pop_at).pending
-    )
+    visits = p.compare_at(lambda t: measures.visit_backlog(engine, f, t).pending, since, value=backlog.pending)
     return [
         Kpi("found", "新发现纠纷", "count", counted(found_count), higher_is_better=None),
         Kpi("open", "调处中", "count", opened, "当前"),
-        Kpi("resolution", "化解率", "rate", res_c, f"{res.numerator}/{res.denominator}", alarm=_below(res, RESOLUTION_TARGET), higher_is_better=True),
-        Kpi("satisfaction", "满意率", "rate", sat_c, f"{sat.numerator}/{sat.denominator}", alarm=_below(sat, SATISFACTION_TARGET), higher_is_better=True),
+        Kpi("resolution", "化解率", "rate", res, res.detail, alarm=_below(res.ratio, RESOLUTION_TARGET), higher_is_better=True),
+        Kpi("satisfaction", "满意率", "rate", sat, sat.detail, alarm=_below(sat.ratio, SATISFACTION_TARGET), higher_is_better=True),
         Kpi("escalated", "升级至三级", "count", counted(escalated_count)),
         Kpi("visits", "回访待办", "count", visits, f"超期 {backlog.overdue}", alarm=backlog.overdue > 0),
     ]

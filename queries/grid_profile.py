@@ -255,36 +255,34 @@ def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
     """The grid's six tiles for the filter's period and places.
 
     Grain: one Kpi per tile, in screen order: 警情, 上报, 纠纷 (counts in the
-    period; 同比 = the same local days last year, 环比 = ``previous_window``
-    of the period; 显著 from ``measures.compare``), 在办派单 and 超期
-    (snapshots at ``now`` compared with the same instant yesterday and one
-    year earlier), 摄像头在线率 (now; no history, so no 同比/环比).
-    Incident categories in ``f`` apply to 警情 only.
+    period), 在办派单 and 超期 (snapshots at ``now``), 摄像头在线率 (now; no
+    history, so no 同比/环比). Every 同比/环比 by ``measures.periods_of(f,
+    now)``, each with its own table's first record as coverage (显著 from
+    the Poisson test). Incident categories in ``f`` apply to 警情 only.
     """
-    w = f.window(now) or (now, now)
-    ly, prev = measures.last_year_window(w), measures.previous_window(w, f.period)
+    p = measures.periods_of(f, now)
+    since = measures.feed_starts(engine)
     po = f.places_only()
 
-    def counted(fn, ff: Filters) -> measures.Compared:  # noqa: ANN001
-        return measures.compare(fn(engine, ff, w), fn(engine, ff, ly), fn(engine, ff, prev))
+    def counted(fn, ff: Filters, first: datetime | None) -> measures.Compared:  # noqa: ANN001
+        return p.compare(lambda w: fn(engine, ff, w), first)
 
     def snapshot(fn) -> measures.Compared:  # noqa: ANN001
-        ly_at = measures.last_year_window((now, now))[0]
-        return measures.compare(fn(engine, po, now), fn(engine, po, ly_at), fn(engine, po, now - timedelta(days=1)))
+        return p.compare_at(lambda t: fn(engine, po, t), since.tasks)
 
     overdue = snapshot(measures.overdue_count)
     cam = camera_online(engine, f)
     return [
-        Kpi("incidents", "警情", "count", counted(incidents_q.count, f)),
-        Kpi("reports", "上报", "count", counted(reports_q.count, po), higher_is_better=None),
-        Kpi("disputes", "纠纷", "count", counted(disputes_q.found_count, po)),
+        Kpi("incidents", "警情", "count", counted(incidents_q.count, f, since.incidents)),
+        Kpi("reports", "上报", "count", counted(reports_q.count, po, since.reports), higher_is_better=None),
+        Kpi("disputes", "纠纷", "count", counted(disputes_q.found_count, po, since.disputes)),
         Kpi("open_tasks", "在办派单", "count", snapshot(open_task_count)),
         Kpi("overdue", "超期", "count", overdue, alarm=bool(overdue.value)),
         Kpi(
             "cameras_online",
             "摄像头在线率",
             "rate",
-            measures.Compared(cam.value, None, None, None, None),
+            measures.comparison(cam, None, None, "rate"),
             f"{cam.numerator}/{cam.denominator}",
             higher_is_better=True,
         ),

@@ -188,8 +188,11 @@ def hour_of_week(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
 def first_received_at(engine: Engine) -> datetime | None:
     """When the incident feed begins: the earliest received_at of any incident,
     all places and categories (naive UTC), or None when there are none.
-    A comparison base that starts earlier is not fully covered by the data."""
-    return fetch_one(engine, select(func.min(incidents.c.received_at)).select_from(incidents))[0]
+    A comparison base that starts earlier is not fully covered by the data
+    (``measures.feed_starts``, the one place the first records are read)."""
+    from queries import measures  # measures imports this module in its functions
+
+    return measures.feed_starts(engine).incidents
 
 
 def latest_id(engine: Engine) -> int:

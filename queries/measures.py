@@ -9,6 +9,10 @@ judged at the window's end, so a past window is judged as it stood then):
 
 * 同比 yoy = (this period − same period last year) / same period last year.
 * 环比 pop = (this period − the period just before, same length) / that period.
+  Both, everywhere (every tile, legend, table and wall view), come from
+  ``Periods`` (section "comparisons" below): its windows, its coverage rule
+  (a base that begins before the measure's table has any record is "—") and
+  its 显著 mark.
 * 按时反馈率 = tasks whose feedback deadline fell in the window and got
   feedback by the deadline / tasks whose deadline fell in the window. A task
   still without feedback when its deadline passed counts as late: a rate that
@@ -16,7 +20,10 @@ judged at the window's end, so a past window is judged as it stood then):
 * 办结率 = tasks created in the window and closed as of its end / tasks created in it.
 * 超期数 = tasks, at an instant, dispatched, past their current deadline and
   without feedback (and not closed).
-* 平均处置时长 = mean hours from creation to close, over tasks closed in the window.
+* 平均处置时长 = mean hours from creation to close, over tasks closed in the
+  window; 处置时长中位数 = their median (nearest rank, as 到场时间). A task
+  closed before it was created is a data error: left out of both, and counted
+  (``time_to_close``'s ``excluded``).
 * 回访率 = tasks closed in the window that had their follow-up visit as of the
   window's end / tasks closed in the window.
 * 满意率 = satisfied / visits, over follow-up visits made in the window
@@ -32,6 +39,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Callable
 
 import pandas as pd
 from sqlalchemy import Integer, and_, case, func, literal, or_, select
@@ -159,7 +167,8 @@ class Compared:
 
     ``yoy_sig``/``pop_sig`` mark a change of a count that a Poisson test finds
     significant (p < 0.05); small counts show their change without the mark.
-    Rates never carry the mark.
+    Rates and levels never carry the mark. ``ratio`` is a rate's current
+    numerator and denominator (for "47/50"), None for other kinds.
     """
 
     value: float | None
@@ -169,19 +178,227 @@ class Compared:
     pop_base: float | None
     yoy_sig: bool = False
     pop_sig: bool = False
+    ratio: Ratio | None = None
+
+    @property
+    def detail(self) -> str | None:
+        """A rate's "numerator/denominator", None for other kinds."""
+        return None if self.ratio is None else f"{self.ratio.numerator}/{self.ratio.denominator}"
+
+
+def point_change(current: float | None, base: float | None) -> float | None:
+    """Change of a rate in percentage points (0.962 vs 0.950 → +0.012).
+
+    Rates (办结率, 化解率…) are compared by difference, not by relative change:
+    "同比上升1.2个百分点" is how a briefing states it. None when either is unknown.
+    """
+    if current is None or base is None:
+        return None
+    return current - base
+
+
+# --- comparisons: 同比 and 环比, defined once ------------------------------------------
+#
+# Every 同比/环比 on the desk pages and on the wall comes from ``Periods``:
+#
+# * current   = the period's window, cut at now when the period contains now
+#               (today so far, this month so far, the last 30 days until now);
+# * last_year = the same local days and times one year earlier
+#               (``last_year_window``): a partial today is compared with the
+#               same partial day last year, never with the whole of that day;
+# * previous  = the period just before, of the same length and cut the same
+#               way (``previous_window``: today until 14:30 → yesterday until
+#               14:30, 本月 1–20 Nov 14:30 → 1–20 Oct 14:30).
+#
+# A snapshot (待派单, 调处中… at an instant) is compared at ``at`` (now), at the
+# same local instant last year and at ``at`` moved back as far as the previous
+# window is (yesterday for 今日, the same instant last month for 本月).
+#
+# Coverage: a base window (or instant) that begins before the first record of
+# the measure's own table (``feed_starts``) was counted short (a feed that
+# began a year ago has no "same 30 days last year"; counted anyway, 518
+# incidents against the 9 of its first hours read as +5656%), so that change
+# is unknown: "—", like a zero base. ``base_complete`` is the rule.
+#
+# Kinds (``comparison``):
+# * "count": events counted; relative change, with the Poisson 显著 mark (the
+#   test allows for base windows of another length, e.g. a month of 28 days);
+# * "rate": a Ratio (or a share in 0..1); change in percentage points, no mark;
+# * "level": a mean, a median, hours, a roster; relative change, no mark.
+
+COMPARISON_KINDS = ("count", "rate", "level")
+
+
+def _rate_value(x: Ratio | float | None) -> float | None:
+    return x.value if isinstance(x, Ratio) else x
+
+
+def comparison(
+    value: float | Ratio | None,
+    yoy_base: float | Ratio | None,
+    pop_base: float | Ratio | None,
+    kind: str = "count",
+    yoy_exposure: float = 1.0,
+    pop_exposure: float = 1.0,
+) -> Compared:
+    """The arithmetic of every 同比/环比: ``value`` against its two bases (None = unknown).
+
+    ``kind`` is one of COMPARISON_KINDS (see the section comment); the
+    exposures are the current window's length over each base's, for the
+    significance test of counts.
+    """
+    if kind == "rate":
+        v, y, p = _rate_value(value), _rate_value(yoy_base), _rate_value(pop_base)
+        return Compared(v, point_change(v, y), point_change(v, p), y, p, ratio=value if isinstance(value, Ratio) else None)
+    if kind == "level":
+        return Compared(value, change(value, yoy_base), change(value, pop_base), yoy_base, pop_base)
+    if kind == "count":
+        return Compared(
+            value,
+            change(value, yoy_base),
+            change(value, pop_base),
+            yoy_base,
+            pop_base,
+            significant(value, yoy_base, yoy_exposure),
+            significant(value, pop_base, pop_exposure),
+        )
+    raise ValueError(f"kind must be one of {COMPARISON_KINDS}")
 
 
 def compare(value: float | None, yoy_base: float | None, pop_base: float | None) -> Compared:
-    """A count with its 同比 and 环比 and whether each change is significant."""
-    return Compared(
-        value,
-        change(value, yoy_base),
-        change(value, pop_base),
-        yoy_base,
-        pop_base,
-        significant(value, yoy_base),
-        significant(value, pop_base),
-    )
+    """A count with its 同比 and 环比 and whether each change is significant (``comparison``)."""
+    return comparison(value, yoy_base, pop_base, "count")
+
+
+def compare_rates(value: Ratio, yoy_base: Ratio | None, pop_base: Ratio | None) -> Compared:
+    """A rate with its 同比/环比 as percentage-point differences (``comparison``)."""
+    return comparison(value, yoy_base, pop_base, "rate")
+
+
+def base_complete(base: Window, data_since: datetime | None) -> bool:
+    """A 同比/环比 base is usable only when the data reach back to its start.
+
+    ``data_since`` is when the measure's table begins (its first record). A base
+    window that starts earlier would be counted short (a year-to-date compared
+    with a last year that is only half in the database would read as a rise),
+    so its change is unknown ("—"), like a zero base. None = unknown: complete.
+    """
+    return data_since is None or base[0] >= data_since
+
+
+def last_year_instant(at: datetime) -> datetime:
+    """The same local date and time one year before ``at`` (29 Feb → 28 Feb)."""
+    return last_year_window((at, at))[0]
+
+
+def _length(w: Window) -> float:
+    return max(0.0, (w[1] - w[0]).total_seconds())
+
+
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The three windows of a 同比/环比 and the snapshot instants (see the section comment).
+
+    Build it with ``periods`` or ``periods_of``; every comparison on screen goes
+    through ``compare``/``compare_at`` (a measure per window or instant) or
+    ``judge`` (figures fetched together in one statement).
+    """
+
+    current: Window
+    last_year: Window
+    previous: Window
+    at: datetime  # the instant snapshots are taken at (now)
+
+    @property
+    def at_last_year(self) -> datetime:
+        """The snapshot's 同比 instant: the same local instant one year earlier."""
+        return last_year_instant(self.at)
+
+    @property
+    def at_previous(self) -> datetime:
+        """The snapshot's 环比 instant: ``at`` moved back as far as ``previous`` is."""
+        return self.at - (self.current[1] - self.previous[1])
+
+    def covered(self, since: datetime | None, instants: bool = False) -> tuple[bool, bool]:
+        """(同比 base covered, 环比 base covered) by a table whose first record is ``since``."""
+        if instants:
+            return base_complete((self.at_last_year, self.at_last_year), since), base_complete((self.at_previous, self.at_previous), since)
+        return base_complete(self.last_year, since), base_complete(self.previous, since)
+
+    def judge(
+        self, value: Any, yoy_base: Any, pop_base: Any, since: datetime | None, kind: str = "count", instants: bool = False
+    ) -> Compared:
+        """Figures already measured (current, last year, previous) as a Compared:
+        a base not covered by the table (``since``) becomes unknown ("—")."""
+        yoy_ok, pop_ok = self.covered(since, instants)
+        cur = _length(self.current)
+        ly, prev = _length(self.last_year), _length(self.previous)
+        yoy_x = cur / ly if (cur and ly and not instants) else 1.0
+        pop_x = cur / prev if (cur and prev and not instants) else 1.0
+        return comparison(value, yoy_base if yoy_ok else None, pop_base if pop_ok else None, kind, yoy_x, pop_x)
+
+    def compare(self, measure: Callable[[Window], Any], since: datetime | None, kind: str = "count", value: Any = _UNSET) -> Compared:
+        """``measure(window)`` over the current window and both bases; a base not
+        covered is not measured at all. ``value``: the current figure, when the
+        caller has it already."""
+        yoy_ok, pop_ok = self.covered(since)
+        now = measure(self.current) if value is _UNSET else value
+        ly = measure(self.last_year) if yoy_ok else None
+        prev = measure(self.previous) if pop_ok else None
+        return self.judge(now, ly, prev, since, kind)
+
+    def compare_at(self, measure: Callable[[datetime], Any], since: datetime | None, kind: str = "count", value: Any = _UNSET) -> Compared:
+        """A snapshot: ``measure(instant)`` at ``at``, ``at_last_year`` and ``at_previous``."""
+        yoy_ok, pop_ok = self.covered(since, instants=True)
+        now = measure(self.at) if value is _UNSET else value
+        ly = measure(self.at_last_year) if yoy_ok else None
+        prev = measure(self.at_previous) if pop_ok else None
+        return self.judge(now, ly, prev, since, kind, instants=True)
+
+
+def periods(window: Window, period: str | None = None, at: datetime | None = None) -> Periods:
+    """The comparison windows of ``window`` (a period called ``period``: "today",
+    "month", "quarter"… or None), snapshots at ``at`` (default: the window's
+    end). The window is cut at ``at`` when it runs past it."""
+    if at is not None and window[1] > at:
+        window = (window[0], max(window[0], at))
+    return Periods(window, last_year_window(window), previous_window(window, period), window[1] if at is None else at)
+
+
+def periods_of(f: Filters, now: datetime) -> Periods:
+    """``periods`` of a Filters' period at ``now`` (today's when it has no dates)."""
+    w = f.window(now)
+    if w is None:
+        w, period = (timeutil.day_start_utc(timeutil.local_today(now)), now), "today"
+    else:
+        period = f.period
+    return periods(w, period, now)
+
+
+@dataclass(frozen=True)
+class FeedStarts:
+    """When each table's records begin (naive UTC; None = no record yet): the
+    ``since`` of the coverage rule for the measures on that table. Over the whole
+    database: a feed is a system, not a place (a quiet grid is normal)."""
+
+    incidents: datetime | None  # first incidents.received_at
+    reports: datetime | None  # first reports.reported_at
+    tasks: datetime | None  # first tasks.created_at
+    disputes: datetime | None  # first disputes.found_at
+    patrol: datetime | None  # first patrol_points.at
+
+
+def feed_starts(engine: Engine) -> FeedStarts:
+    """The first record of every table a 同比/环比 is taken on, in one statement
+    (each a MIN over an indexed time column). Grain: one FeedStarts."""
+    from dashboard.schema import patrol_points, reports
+
+    cols = (incidents.c.received_at, reports.c.reported_at, tasks.c.created_at, disputes.c.found_at, patrol_points.c.at)
+    row = fetch_one(engine, select(*(select(func.min(c)).scalar_subquery() for c in cols)))
+    return FeedStarts(*(None if v is None or pd.isna(v) else pd.Timestamp(v).to_pydatetime() for v in row))
 
 
 # --- the dispatch loop -------------------------------------------------------------
@@ -235,11 +452,75 @@ def overdue_count(engine: Engine, f: Filters, at: datetime) -> int:
     return int(fetch_one(engine, stmt)[0])
 
 
+def _ranked(sub, value, group):  # noqa: ANN001, ANN202
+    """``sub``'s rows with their rank by ``value`` within ``group`` (None: all
+    rows as one group) as rn (1-based) and the group's size as cnt: the input
+    of ``_nearest_rank``."""
+    return select(
+        sub,
+        func.row_number().over(partition_by=group, order_by=value).label("rn"),
+        func.count().over(partition_by=group).label("cnt"),
+    )
+
+
+def _nearest_rank(ranked, value, p: float):  # noqa: ANN001, ANN202
+    """The p-quantile by the nearest-rank rule, as an aggregate over ``_ranked``
+    rows: the smallest value with at least p·n values at or below it. The one
+    definition of every median and p90 here (到场时间, 处置时长), the same SQL
+    on SQLite and PostgreSQL (window functions on both)."""
+    return func.min(case((ranked.c.rn >= ranked.c.cnt * p, value)))
+
+
+@dataclass(frozen=True)
+class CloseTimes:
+    """平均处置时长 and 处置时长中位数 over the tasks closed in a window.
+
+    ``n`` counts the durations used; ``excluded`` the tasks closed in the window
+    whose close time lies before their creation (a data error: left out of the
+    mean and the median, and shown as such)."""
+
+    n: int
+    mean_hours: float | None
+    median_hours: float | None
+    excluded: int
+
+
+def _close_valid():  # noqa: ANN202
+    """A task's time to close is usable: closed at or after its creation."""
+    return tasks.c.closed_at >= tasks.c.created_at
+
+
+def _close_durations(f: Filters, window: Window):  # noqa: ANN202
+    """Subquery "d" (column m: minutes from creation to close) of the tasks closed
+    in ``window`` with a usable duration: the population of both 处置时长 figures."""
+    return apply_filters(
+        select(_close_minutes().label("m")).select_from(tasks).where(_close_valid()),
+        f, grid_col=tasks.c.grid_id, time_col=tasks.c.closed_at, window=window,
+    ).subquery("d")
+
+
+def time_to_close(engine: Engine, f: Filters, window: Window) -> CloseTimes:
+    """平均处置时长 (mean) and 处置时长中位数 (median, nearest rank) in hours over
+    tasks closed in ``window``, and how many were left out for closing before
+    they were created. Two statements (the ranked durations; the errors).
+    Grain: one CloseTimes (hours None when no valid task closed)."""
+    d = _close_durations(f, window)
+    r = _ranked(d, d.c.m, None).subquery("r")
+    n, mean_m, median_m = fetch_one(engine, select(func.count(), func.avg(r.c.m), _nearest_rank(r, r.c.m, 0.5)).select_from(r))
+    bad = apply_filters(
+        select(func.count()).select_from(tasks).where(tasks.c.closed_at < tasks.c.created_at),
+        f, grid_col=tasks.c.grid_id, time_col=tasks.c.closed_at, window=window,
+    )
+    excluded = fetch_one(engine, bad)[0]
+    hours = lambda m: None if m is None else float(m) / 60.0  # noqa: E731
+    return CloseTimes(int(n), hours(mean_m), hours(median_m), int(excluded))
+
+
 def mean_time_to_close_hours(engine: Engine, f: Filters, window: Window) -> float | None:
-    """平均处置时长 in hours, over tasks closed in ``window``; None when none closed."""
-    stmt = select(func.avg(_close_minutes())).select_from(tasks)
-    stmt = apply_filters(stmt, f, grid_col=tasks.c.grid_id, time_col=tasks.c.closed_at, window=window)
-    minutes = fetch_one(engine, stmt)[0]
+    """平均处置时长 in hours alone (``time_to_close``'s mean, without ranking: a
+    comparison base); None when no task closed."""
+    d = _close_durations(f, window)
+    minutes = fetch_one(engine, select(func.avg(d.c.m)))[0]
     return None if minutes is None else float(minutes) / 60.0
 
 
@@ -308,43 +589,21 @@ def response_times(engine: Engine, f: Filters, window: Window, by: str | None = 
     base = apply_filters(
         base, f, grid_col=incidents.c.grid_id, time_col=incidents.c.received_at, window=window, category_col=incidents.c.category
     ).subquery("d")
-    ranked = select(
-        base.c.grp,
-        base.c.m,
-        func.row_number().over(partition_by=base.c.grp, order_by=base.c.m).label("rn"),
-        func.count().over(partition_by=base.c.grp).label("n"),
-    ).subquery("r")
+    ranked = _ranked(base, base.c.m, base.c.grp).subquery("r")
     stmt = (
         select(
             ranked.c.grp.label("group"),
-            ranked.c.n.cast(Integer).label("n"),
-            func.min(case((ranked.c.rn >= ranked.c.n * 0.5, ranked.c.m))).label("median_min"),
-            func.min(case((ranked.c.rn >= ranked.c.n * 0.9, ranked.c.m))).label("p90_min"),
+            ranked.c.cnt.cast(Integer).label("n"),
+            _nearest_rank(ranked, ranked.c.m, 0.5).label("median_min"),
+            _nearest_rank(ranked, ranked.c.m, 0.9).label("p90_min"),
         )
-        .group_by(ranked.c.grp, ranked.c.n)
+        .group_by(ranked.c.grp, ranked.c.cnt)
         .order_by(ranked.c.grp)
     )
     df = fetch_df(engine, stmt)
     for col in ("median_min", "p90_min"):
         df[col] = df[col].astype(float)
     return df
-
-
-def point_change(current: float | None, base: float | None) -> float | None:
-    """Change of a rate in percentage points (0.962 vs 0.950 → +0.012).
-
-    Rates (办结率, 化解率…) are compared by difference, not by relative change:
-    "同比上升1.2个百分点" is how a briefing states it. None when either is unknown.
-    """
-    if current is None or base is None:
-        return None
-    return current - base
-
-
-def compare_rates(value: Ratio, yoy_base: Ratio, pop_base: Ratio) -> Compared:
-    """A rate with its 同比/环比 as percentage-point differences."""
-    v, y, p = value.value, yoy_base.value, pop_base.value
-    return Compared(v, point_change(v, y), point_change(v, p), y, p)
 
 
 # --- reports (网格上报) ---
@@ -651,17 +910,23 @@ def _group_key(by: str):  # noqa: ANN202
     raise ValueError(f"by must be one of {LOOP_GROUPS}")
 
 
-def _grouped(engine: Engine, f: Filters, window: Window, by: str, time_col, aggregates) -> pd.DataFrame:  # noqa: ANN001
+def _grouped(engine: Engine, f: Filters, window: Window, by: str, time_col, aggregates, where=None, ranked: bool = False) -> pd.DataFrame:  # noqa: ANN001
     """Aggregate per group over the tasks whose ``time_col`` falls in ``window``
     (the scalar measure's population and filters), then name the groups.
 
     ``aggregates(t)`` gives the labelled aggregate columns over subquery "t"
-    (one row per task: key plus the per-task values). Columns of the result:
-    key (int), group (name), then the aggregates; ordered by key.
+    (one row per task: key plus the per-task values; with ``ranked`` also rn
+    and cnt, each task's rank by minutes to close within its group, for
+    ``_nearest_rank``). ``where`` narrows the tasks first. Columns of the
+    result: key (int), group (name), then the aggregates; ordered by key.
     """
     values = {"ok": _on_time_flag(), "done": _closed_flag(window[1]), "m": _close_minutes()}
     inner = select(_group_key(by).label("key"), *(v.label(k) for k, v in values.items())).select_from(tasks)
+    if where is not None:
+        inner = inner.where(where)
     t = apply_filters(inner, f, grid_col=tasks.c.grid_id, time_col=time_col, window=window).subquery("t")
+    if ranked:
+        t = _ranked(t, t.c.m, t.c.key).subquery("tr")
     agg = select(t.c.key, *aggregates(t)).group_by(t.c.key).subquery("agg")
     if by == "community":
         label, frm = communities.c.name, agg.outerjoin(communities, communities.c.id == agg.c.key)
@@ -701,16 +966,22 @@ def closure_rate_by(engine: Engine, f: Filters, window: Window, by: str = "depar
     return df
 
 
-def mean_time_to_close_hours_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
-    """平均处置时长 per group: ``mean_time_to_close_hours`` computed within each group.
+def time_to_close_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
+    """平均处置时长 and 处置时长中位数 per group: ``time_to_close`` within each group.
 
-    Grain: one row per group with at least one task closed in ``window``.
-    Columns: key, group, n (tasks closed in the window), hours (mean hours
-    from creation to close). Ordered by key.
+    Grain: one row per group with at least one task closed in ``window`` at or
+    after its creation (closed-before-created tasks are left out, as in the
+    scalar). Columns: key, group, n (durations used), hours (mean hours from
+    creation to close), median_hours (nearest rank). Ordered by key.
     """
-    df = _grouped(engine, f, window, by, tasks.c.closed_at, lambda t: [func.count().label("n"), func.avg(t.c.m).label("minutes")])
+    df = _grouped(
+        engine, f, window, by, tasks.c.closed_at,
+        lambda t: [func.count().label("n"), func.avg(t.c.m).label("minutes"), _nearest_rank(t, t.c.m, 0.5).label("median_minutes")],
+        where=_close_valid(), ranked=True,
+    )
     df = df.astype({"n": int})
     df["hours"] = df.pop("minutes").astype(float) / 60.0
+    df["median_hours"] = df.pop("median_minutes").astype(float) / 60.0
     return df
 
 
@@ -718,17 +989,6 @@ def mean_time_to_close_hours_by(engine: Engine, f: Filters, window: Window, by: 
 
 # 到场时间 by grid: the same definition as by community, one level down.
 RESPONSE_GROUPS["grid"] = grids.c.name
-
-
-def base_complete(base: Window, data_since: datetime | None) -> bool:
-    """A 同比/环比 base is usable only when the data reach back to its start.
-
-    ``data_since`` is when the incident feed begins (its first record). A base
-    window that starts earlier would be counted short (a year-to-date compared
-    with a last year that is only half in the database would read as a rise),
-    so its change is unknown ("—"), like a zero base. None = unknown: complete.
-    """
-    return data_since is None or base[0] >= data_since
 
 
 @dataclass(frozen=True)
@@ -763,34 +1023,28 @@ class CategoryComparison:
 
 
 def by_category_compared(engine: Engine, f: Filters, window: Window, period: str | None = None) -> CategoryComparison:
-    """Incidents per category in ``window`` with 同比 (``last_year_window``) and
-    环比 (``previous_window(window, period)``), each change marked significant
-    by ``compare`` (Poisson test). Three GROUP BY category queries plus the
-    feed's first record. Grain: one Compared per category in scope
-    (``incidents.categories_in_scope``) and one for the total."""
+    """Incidents per category in ``window`` with 同比 and 环比 by ``Periods``
+    (``periods(window, period)``: windows, coverage by the incident feed's first
+    record, the 显著 mark). Three GROUP BY category queries (two when a base is
+    not covered) plus the feeds' first records. Grain: one Compared per category
+    in scope (``incidents.categories_in_scope``) and one for the total."""
     from queries import incidents as inc  # here, so measures never needs incidents at import
 
-    ly, prev = last_year_window(window), previous_window(window, period)
-    since = inc.first_received_at(engine)
-    yoy_ok, pop_ok = base_complete(ly, since), base_complete(prev, since)
+    p = periods(window, period)
+    since = feed_starts(engine).incidents
+    yoy_ok, pop_ok = p.covered(since)
 
     def counts(w: Window) -> dict[str, int]:
         df = inc.by_category(engine, f, w)
         return {str(c): int(n) for c, n in zip(df["category"], df["n"])}
 
-    now_c = counts(window)
-    ly_c = counts(ly) if yoy_ok else {}
-    prev_c = counts(prev) if pop_ok else {}
+    now_c = counts(p.current)
+    ly_c = counts(p.last_year) if yoy_ok else {}
+    prev_c = counts(p.previous) if pop_ok else {}
     cats = inc.categories_in_scope(f, set(now_c) | set(ly_c) | set(prev_c))
-    rows = tuple(
-        (c, compare(now_c.get(c, 0), ly_c.get(c, 0) if yoy_ok else None, prev_c.get(c, 0) if pop_ok else None)) for c in cats
-    )
-    total = compare(
-        sum(now_c.values()),
-        sum(ly_c.values()) if yoy_ok else None,
-        sum(prev_c.values()) if pop_ok else None,
-    )
-    return CategoryComparison(rows, total, window, ly, prev, yoy_ok, pop_ok, since)
+    rows = tuple((c, p.judge(now_c.get(c, 0), ly_c.get(c, 0), prev_c.get(c, 0), since)) for c in cats)
+    total = p.judge(sum(now_c.values()), sum(ly_c.values()), sum(prev_c.values()), since)
+    return CategoryComparison(rows, total, p.current, p.last_year, p.previous, yoy_ok, pop_ok, since)
 
 
 # --- patrol coverage (巡逻覆盖) ---
@@ -1125,8 +1379,8 @@ def patrol_coverage(engine: Engine, f: Filters, window: Window | None, shift: st
 
 
 def patrol_track_start(engine: Engine) -> datetime | None:
-    """When the stored GPS tracks begin (the first point at all; the feed keeps ~90 days)."""
-    return fetch_one(engine, select(func.min(_patrol_points.c.at)))[0]
+    """When the stored GPS tracks begin (the first point at all; the feed keeps ~90 days): ``feed_starts``."""
+    return feed_starts(engine).patrol
 
 
 def tracked_window(window: Window | None, track_start: datetime | None) -> Window | None:

@@ -45,92 +45,103 @@ def month_window(now: datetime) -> Window:
     return timeutil.day_start_utc(timeutil.local_today(now).replace(day=1)), now
 
 
-def _last_year_instant(at: datetime) -> datetime:
-    local = timeutil.to_local(at)
-    return timeutil.to_utc(datetime.combine(timeutil.shift_year(local.date(), -1), local.time()))
-
-
-def _counted(fn: Callable[[Engine, Filters, Window], int], engine: Engine, f: Filters, w: Window) -> measures.Compared:
-    return measures.compare(
-        fn(engine, f, w),
-        fn(engine, f, measures.last_year_window(w)),
-        fn(engine, f, measures.previous_window(w, "today")),
-    )
-
-
-def _snapshot(fn: Callable[[Engine, Filters, datetime], int], engine: Engine, f: Filters, at: datetime) -> measures.Compared:
-    return measures.compare(fn(engine, f, at), fn(engine, f, _last_year_instant(at)), fn(engine, f, at - timedelta(days=1)))
-
-
-def _rated(fn: Callable[[Engine, Filters, Window], measures.Ratio], engine: Engine, f: Filters, w: Window) -> tuple[measures.Compared, str]:
-    now_r = fn(engine, f, w)
-    compared = measures.compare_rates(now_r, fn(engine, f, measures.last_year_window(w)), fn(engine, f, measures.previous_window(w, "month")))
-    return compared, f"{now_r.numerator}/{now_r.denominator}"
-
-
 def kpis(engine: Engine, f: Filters, now: datetime | None = None) -> list[Kpi]:
     """The seven overview tiles for the filtered places at ``now`` (naive UTC).
 
     Grain: one Kpi per tile, in screen order: 今日警情, 今日上报, 待派单, 处置中,
-    超期, 本月办结率, 本月化解率. Counts of today compare with the same hours of
-    yesterday (环比) and of the same day last year (同比); snapshots (待派单,
-    处置中, 超期) with the same instant yesterday and last year; rates with
-    the same days of last month and of the same month last year.
-    Incident categories in ``f`` apply to 今日警情 only.
+    超期, 本月办结率, 本月化解率. Every 同比/环比 by ``measures.Periods``: counts
+    of today so far compare with the same hours of yesterday (环比) and of the
+    same day last year (同比); snapshots (待派单, 处置中, 超期) with the same
+    instant yesterday and last year; rates with the same days and hours of
+    last month and of the same month last year. A base before the first record
+    of the measure's table is "—". Incident categories in ``f`` apply to 今日警情 only.
     """
     now = now or timeutil.utcnow()
-    today = today_window(now)
-    month = month_window(now)
+    day = measures.periods(today_window(now), "today", now)
+    month = measures.periods(month_window(now), "month", now)
+    since = measures.feed_starts(engine)
     places_only = f.places_only()
-    closure, closure_detail = _rated(measures.closure_rate, engine, places_only, month)
-    resolution, resolution_detail = _rated(measures.resolution_rate, engine, places_only, month)
-    overdue = _snapshot(measures.overdue_count, engine, places_only, now)
+    snaps = dispatch.snapshots_compared(engine, places_only, day, since.tasks)
+    closure = month.compare(lambda w: measures.closure_rate(engine, places_only, w), since.tasks, "rate")
+    resolution = month.compare(lambda w: measures.resolution_rate(engine, places_only, w), since.disputes, "rate")
     return [
-        Kpi("incidents_today", "今日警情", "count", _counted(incidents.count, engine, f, today)),
-        Kpi("reports_today", "今日上报", "count", _counted(reports.count, engine, places_only, today), higher_is_better=None),
-        Kpi("pending", "待派单", "count", _snapshot(dispatch.pending_count, engine, places_only, now)),
-        Kpi("in_progress", "处置中", "count", _snapshot(dispatch.in_progress_count, engine, places_only, now)),
-        Kpi("overdue", "超期", "count", overdue, alarm=bool(overdue.value)),
-        Kpi("closure_month", "本月办结率", "rate", closure, closure_detail, higher_is_better=True),
-        Kpi("resolution_month", "本月化解率", "rate", resolution, resolution_detail, higher_is_better=True),
+        Kpi("incidents_today", "今日警情", "count", day.compare(lambda w: incidents.count(engine, f, w), since.incidents)),
+        Kpi("reports_today", "今日上报", "count", day.compare(lambda w: reports.count(engine, places_only, w), since.reports), higher_is_better=None),
+        Kpi("pending", "待派单", "count", snaps["pending"]),
+        Kpi("in_progress", "处置中", "count", snaps["in_progress"]),
+        Kpi("overdue", "超期", "count", snaps["overdue"], alarm=bool(snaps["overdue"].value)),
+        Kpi("closure_month", "本月办结率", "rate", closure, closure.detail, higher_is_better=True),
+        Kpi("resolution_month", "本月化解率", "rate", resolution, resolution.detail, higher_is_better=True),
     ]
 
 
-def incident_trend(engine: Engine, f: Filters, now: datetime | None = None, days: int = 30) -> pd.DataFrame:
-    """Incidents per local day over the last ``days`` days (today included, so far)
-    and on the same calendar days one year earlier.
+@dataclass(frozen=True)
+class DailyTrend:
+    """A daily strip of the last days with its 同比 (and 环比) by ``measures.Periods``.
 
-    Grain: one row per day, all days present (zeros filled). Columns: day
-    (datetime.date), n, n_last_year.
+    ``days``: one row per local day, all days present. Columns: day
+    (datetime.date), n (today so far for the last day), n_last_year (the same
+    calendar day one year earlier, the last one cut at the same local instant;
+    None where that day began before the feed's first record). ``total``: the
+    whole window's count against the same window last year and the days
+    before (None = "—", with the 显著 mark); ``since``: the feed's first record.
     """
-    return _daily_trend(incidents.daily_counts, engine, f, now, days)
+
+    days: pd.DataFrame
+    total: measures.Compared
+    periods: measures.Periods
+    since: datetime | None
+
+    @property
+    def yoy_covered(self) -> bool:
+        return self.periods.covered(self.since)[0]
 
 
-def report_trend(engine: Engine, f: Filters, now: datetime | None = None, days: int = 30) -> pd.DataFrame:
-    """Grid reports per local day, as ``incident_trend``. Columns: day, n, n_last_year."""
-    return _daily_trend(reports.daily_counts, engine, f, now, days)
+def incident_trend(engine: Engine, f: Filters, now: datetime | None = None, days: int = 30) -> DailyTrend:
+    """Incidents per local day over the last ``days`` days (today included, so far)
+    against the same days one year earlier (``DailyTrend``). Incident categories apply."""
+    return _daily_trend(incidents.daily_counts, incidents.count, "incidents", engine, f, now, days)
+
+
+def report_trend(engine: Engine, f: Filters, now: datetime | None = None, days: int = 30) -> DailyTrend:
+    """Grid reports per local day, as ``incident_trend``."""
+    return _daily_trend(reports.daily_counts, reports.count, "reports", engine, f, now, days)
 
 
 def _daily_trend(
-    counter: Callable[[Engine, Filters, Window], pd.DataFrame], engine: Engine, f: Filters, now: datetime | None = None, days: int = 30
-) -> pd.DataFrame:
+    counter: Callable[[Engine, Filters, Window], pd.DataFrame],
+    total: Callable[[Engine, Filters, Window], int],
+    feed: str,
+    engine: Engine,
+    f: Filters,
+    now: datetime | None = None,
+    days: int = 30,
+) -> DailyTrend:
     """``counter`` (a ``daily_counts``: columns day "YYYY-MM-DD", n) over the last
-    ``days`` local days (today so far) and over the same calendar days one year
-    earlier. Grain: one row per day, all days present (zeros filled). Columns:
-    day (datetime.date), n, n_last_year."""
+    ``days`` local days (today so far) and over ``Periods.last_year`` of that
+    window; ``total`` (a ``count``) for the previous window. Coverage by the
+    first record of ``feed`` (a FeedStarts field)."""
     now = now or timeutil.utcnow()
     last = timeutil.local_today(now)
     first = last - timedelta(days=days - 1)
-    w = (timeutil.day_start_utc(first), now)
-    this = counter(engine, f, w)
-    before = counter(engine, f, (timeutil.day_start_utc(timeutil.shift_year(first, -1)), timeutil.day_start_utc(timeutil.shift_year(last, -1) + timedelta(days=1))))
+    p = measures.periods((timeutil.day_start_utc(first), now), None, now)
+    since = getattr(measures.feed_starts(engine), feed)
+    yoy_ok, pop_ok = p.covered(since)
+    this = counter(engine, f, p.current)
+    before = counter(engine, f, p.last_year)
     this_map = {date.fromisoformat(d): int(n) for d, n in zip(this["day"], this["n"])}
     before_map = {date.fromisoformat(d): int(n) for d, n in zip(before["day"], before["n"])}
     rows = []
     for i in range(days):
         d = first + timedelta(days=i)
-        rows.append({"day": d, "n": this_map.get(d, 0), "n_last_year": before_map.get(timeutil.shift_year(d, -1), 0)})
-    return pd.DataFrame(rows, columns=["day", "n", "n_last_year"])
+        ly = timeutil.shift_year(d, -1)
+        covered = measures.base_complete((timeutil.day_start_utc(ly), timeutil.day_start_utc(ly)), since)
+        rows.append({"day": d, "n": this_map.get(d, 0), "n_last_year": before_map.get(ly, 0) if covered else None})
+    frame = pd.DataFrame(rows, columns=["day", "n", "n_last_year"]).astype({"n_last_year": object})
+    n_now = sum(this_map.values())
+    n_ly = sum(before_map.values())
+    n_prev = total(engine, f, p.previous) if pop_ok else None
+    return DailyTrend(frame, p.judge(n_now, n_ly, n_prev, since), p, since)
 
 
 def grid_density(engine: Engine, f: Filters, now: datetime | None = None) -> pd.DataFrame:

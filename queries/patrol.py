@@ -102,7 +102,6 @@ def visited_cells(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
 
 from dataclasses import dataclass  # noqa: E402
 
-from dashboard import timeutil  # noqa: E402
 from queries import measures  # noqa: E402
 from queries.overview import Kpi  # noqa: E402
 
@@ -130,54 +129,35 @@ class PatrolWindows:
 
 
 def comparison_windows(window: Window | None, period: str | None, track_start: datetime | None) -> PatrolWindows:
-    """Which windows to measure for a page period. Grain: one PatrolWindows."""
+    """Which windows to measure for a page period: ``measures.periods(window,
+    period)``, its bases kept only where the stored tracks cover them
+    (``Periods.covered``) and the window itself is not clipped. Grain: one PatrolWindows."""
     current = measures.tracked_window(window, track_start)
     if window is None or current is None:
         return PatrolWindows(window, None, None, None, bool(window and track_start and window[0] < track_start), track_start)
-    prev = measures.previous_window(window, period)
-    ly = measures.last_year_window(window)
+    p = measures.periods(window, period)
     clipped = current[0] > window[0]
+    yoy_ok, pop_ok = p.covered(track_start)
     return PatrolWindows(
         window,
         current,
-        prev if not clipped and measures.base_complete(prev, track_start) else None,
-        ly if not clipped and measures.base_complete(ly, track_start) else None,
+        p.previous if not clipped and pop_ok else None,
+        p.last_year if not clipped and yoy_ok else None,
         clipped,
         track_start,
     )
 
 
-def _last_year_instant(at: datetime) -> datetime:
-    local = timeutil.to_local(at)
-    return timeutil.to_utc(datetime.combine(timeutil.shift_year(local.date(), -1), local.time()))
-
-
 def on_duty_compared(engine: Engine, f: Filters, at: datetime) -> measures.Compared:
-    """在岗巡逻 at ``at`` (``on_duty_count``) against the same instant yesterday
-    (环比) and last year (同比); a base instant before the stored tracks is
-    unknown. Grain: one Compared (no significance mark: duty rosters are
-    planned, not random events)."""
-    first = measures.patrol_track_start(engine)
+    """在岗巡逻 at ``at`` (``on_duty_count``) against the snapshot instants of the
+    filter's period (``measures.periods_of(f, at)``: the same instant last year
+    and one period back); an instant whose presence window (PRESENCE_WINDOW
+    before it) begins before the stored tracks is unknown. Grain: one Compared
+    (kind "level", no significance mark: duty rosters are planned, not random events)."""
+    first = measures.feed_starts(engine).patrol
+    since = datetime.max if first is None else first + PRESENCE_WINDOW
     places_only = f.places_only()
-    value = on_duty_count(engine, places_only, at)
-
-    def base(t: datetime) -> int | None:
-        if first is None or t - PRESENCE_WINDOW < first:
-            return None
-        return on_duty_count(engine, places_only, t)
-
-    y, p = base(_last_year_instant(at)), base(at - timedelta(days=1))
-    return measures.Compared(value, measures.change(value, y), measures.change(value, p), y, p)
-
-
-def _plain(value: float | None, yoy_base: float | None, pop_base: float | None) -> measures.Compared:
-    """A figure with relative 同比/环比 and no significance mark."""
-    return measures.Compared(value, measures.change(value, yoy_base), measures.change(value, pop_base), yoy_base, pop_base)
-
-
-def _points(value: float | None, yoy_base: float | None, pop_base: float | None) -> measures.Compared:
-    """A share with 同比/环比 in percentage points."""
-    return measures.Compared(value, measures.point_change(value, yoy_base), measures.point_change(value, pop_base), yoy_base, pop_base)
+    return measures.periods_of(f, at).compare_at(lambda t: on_duty_count(engine, places_only, t), since, "level")
 
 
 def kpis(
@@ -197,10 +177,13 @@ def kpis(
         return v.value if isinstance(v, measures.Ratio) else v
 
     cov = now.coverage if now is not None else measures.Ratio(0, 0)
-    hours = _plain(get(now, "patrol_hours"), get(last_year, "patrol_hours"), get(previous, "patrol_hours"))
-    coverage = _points(get(now, "coverage"), get(last_year, "coverage"), get(previous, "coverage"))
-    unreached = _plain(get(now, "unreached"), get(last_year, "unreached"), get(previous, "unreached"))
-    share = _points(get(now, "patrol_share"), get(last_year, "patrol_share"), get(previous, "patrol_share"))
+    def compared(attr: str, kind: str) -> measures.Compared:  # the bases are None where not tracked (comparison_windows)
+        return measures.comparison(get(now, attr), get(last_year, attr), get(previous, attr), kind)
+
+    hours = compared("patrol_hours", "level")
+    coverage = compared("coverage", "rate")
+    unreached = compared("unreached", "level")
+    share = compared("patrol_share", "rate")
     inc_share = get(now, "incident_share")
     return [
         Kpi("on_duty", "在岗巡逻", "count", on_duty, "队", higher_is_better=True),

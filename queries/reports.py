@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import and_, case, func, select
@@ -222,31 +222,25 @@ def kpis(engine: Engine, f: Filters, now: datetime):  # noqa: ANN201 - list[quer
     """The 网格上报 page's tiles for the filtered places and period.
 
     Grain: one ``overview.Kpi`` per tile, in screen order: 上报总数, 紧急/特急,
-    已派单占比 (``measures.dispatched_share``), 待派单 (now). Counts and the
-    share compare with the same period last year (同比) and the period just
-    before (环比, ``measures.previous_window(w, f.period)``); 待派单 is a
-    snapshot at ``now`` compared with the same instant last year and yesterday.
+    已派单占比 (``measures.dispatched_share``), 待派单 (now). Every 同比/环比 by
+    ``measures.periods_of(f, now)``: counts and the share over the period (the
+    reports' first record as coverage), 待派单 a snapshot at ``now`` against the
+    same instant last year and one period back (the tasks' first record).
     """
     from queries.overview import Kpi  # overview imports this module: import late
 
-    w = f.window(now)
-    yoy, pop = measures.last_year_window(w), measures.previous_window(w, f.period)
+    p = measures.periods_of(f, now)
+    since = measures.feed_starts(engine)
     pf = f.places_only()
 
     def counted(fn):  # noqa: ANN001, ANN202
-        return measures.compare(fn(engine, pf, w), fn(engine, pf, yoy), fn(engine, pf, pop))
+        return p.compare(lambda w: fn(engine, pf, w), since.reports)
 
-    share = measures.dispatched_share(engine, pf, w)
-    share_cmp = measures.compare_rates(share, measures.dispatched_share(engine, pf, yoy), measures.dispatched_share(engine, pf, pop))
-    last_year_now = measures.last_year_window((now, now))[0]
-    pending = measures.compare(
-        dispatch.pending_count(engine, pf, now),
-        dispatch.pending_count(engine, pf, last_year_now),
-        dispatch.pending_count(engine, pf, now - timedelta(days=1)),
-    )
+    share = p.compare(lambda w: measures.dispatched_share(engine, pf, w), since.reports, "rate")
+    pending = p.compare_at(lambda t: dispatch.pending_count(engine, pf, t), since.tasks)
     return [
         Kpi("reports_total", "上报总数", "count", counted(count), higher_is_better=None),
         Kpi("reports_urgent", "紧急/特急", "count", counted(urgent_count)),
-        Kpi("dispatched_share", "已派单占比", "rate", share_cmp, f"{share.numerator}/{share.denominator}", higher_is_better=True),
+        Kpi("dispatched_share", "已派单占比", "rate", share, share.detail, higher_is_better=True),
         Kpi("pending_now", "待派单（当前）", "count", pending),
     ]

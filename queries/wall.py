@@ -68,6 +68,28 @@ def kpis(engine: Engine, f: Filters, at: datetime) -> list[WallKpi]:
     ]
 
 
+@dataclass(frozen=True)
+class CategoryDays:
+    """The 警情态势 view's category table: today so far and 近7天 (the desk's
+    period "7d": six days and today so far), each against yesterday until the
+    same time / the 7 days before, cut the same way (环比), by
+    ``measures.by_category_compared``: the trends page's figures for those periods."""
+
+    today: measures.CategoryComparison
+    week: measures.CategoryComparison
+
+
+def incident_categories(engine: Engine, f: Filters, at: datetime) -> CategoryDays:
+    """Incidents per category today and over 近7天 with their 环比 (and 同比) at
+    ``at``, for the filtered places and categories. Grain: one CategoryDays."""
+    today = timeutil.local_today(at)
+    out = []
+    for period in ("today", "7d"):
+        pf = f.with_period(period, today)
+        out.append(measures.by_category_compared(engine, pf, pf.window(at), period))
+    return CategoryDays(*out)
+
+
 POINT_COLUMNS = ["id", "received_at", "category", "lat", "lon", "grid_id"]
 
 

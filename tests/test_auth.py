@@ -176,8 +176,12 @@ def replace_scope(f: Filters, community_id: int) -> Filters:
 
 
 def _same(a, b) -> bool:  # noqa: ANN001
+    import dataclasses
+
     import pandas as pd
 
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):  # field by field (a field may be a DataFrame)
+        return type(a) is type(b) and all(_same(getattr(a, x.name), getattr(b, x.name)) for x in dataclasses.fields(a))
     if isinstance(a, pd.DataFrame):  # the same rows; ties may come in either order
         if list(a.columns) != list(b.columns) or len(a) != len(b):
             return False

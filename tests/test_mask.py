@@ -198,6 +198,31 @@ def test_name_real_world_spellings(raw, shown):
     assert mask.name(raw) == shown
 
 
+DEPARTMENTS = frozenset({"东侨物业服务中心", "城管", "国网东侨供电公司"})  # as the departments table names them
+
+
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("东侨物业服务中心", "东侨物业服务中心"),  # a department is a unit: not 东*******
+        ("国网东侨供电公司", "国网东侨供电公司"),
+        ("城管 李四", "城管 李*"),  # "城管" ends in no unit word: without the list 城***
+        ("城管李四", "城管 李*"),
+        ("城管 张", "城管 *"),  # one character after the unit: hidden, not shown whole
+        ("城管\u200b 欧阳娜娜", "城管 欧***"),
+        ("东侨城市管理局 陈科长", "东侨城市管理局 陈**"),  # not in the list: the unit word rule, as before
+        ("张三", "张*"),
+        ("指挥室 游军金", "指挥室 游**"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_known_departments_are_not_persons(raw, shown):
+    assert mask.name(raw, DEPARTMENTS) == shown
+    if raw and raw.startswith(("东侨物业", "国网")):
+        assert mask.name(raw) != shown  # without the list they were masked as names
+
+
 @pytest.mark.parametrize(
     "raw, unit",
     [("司法所 李四", "司法所"), ("南岸社区民警 林清俊", "南岸社区民警"), ("欧阳 娜娜", ""), ("律师 王五", "律师"), ("张三", ""), (None, "")],

@@ -119,20 +119,23 @@ def test_closure_rate_by_department_and_community(engine):
     assert {k: (r["created"], r["closed"]) for k, r in c.items()} == {H.C1: (7, 2), H.C2: (2, 1)}
 
 
-def test_mean_time_to_close_by_department_and_community(engine):
-    d = _by_key(measures.mean_time_to_close_hours_by(engine, ALL, H.MONTH, "department"))
+def test_time_to_close_by_department_and_community(engine):
+    d = _by_key(measures.time_to_close_by(engine, ALL, H.MONTH, "department"))
     assert {k: r["n"] for k, r in d.items()} == {OFFICER: 2, CITY: 1, MARKET: 2}
     assert d[OFFICER]["hours"] == pytest.approx((26 + 72) / 2)
     assert d[CITY]["hours"] == pytest.approx(336)
     assert d[MARKET]["hours"] == pytest.approx((18 + 48) / 2)
-    c = _by_key(measures.mean_time_to_close_hours_by(engine, ALL, H.MONTH, "community"))
+    # medians by the nearest rank: 26 h of (26, 72); 18 h of (18, 48)
+    assert (d[OFFICER]["median_hours"], d[CITY]["median_hours"], d[MARKET]["median_hours"]) == (pytest.approx(26), pytest.approx(336), pytest.approx(18))
+    c = _by_key(measures.time_to_close_by(engine, ALL, H.MONTH, "community"))
     assert c[H.C1]["hours"] == pytest.approx(49) and c[H.C1]["n"] == 2
     assert c[H.C2]["hours"] == pytest.approx((336 + 18 + 48) / 3) and c[H.C2]["n"] == 3
+    assert c[H.C2]["median_hours"] == pytest.approx(48)  # 18, 48, 336: the 2nd
 
 
 def test_grouped_measures_empty_window_and_bad_group(engine):
     empty = (D("2020-01-01"), D("2020-02-01"))
-    for fn in (measures.on_time_feedback_rate_by, measures.closure_rate_by, measures.mean_time_to_close_hours_by):
+    for fn in (measures.on_time_feedback_rate_by, measures.closure_rate_by, measures.time_to_close_by):
         assert fn(engine, ALL, empty, "community").empty
     assert dispatch.loop_by(engine, ALL, empty, "department").empty
     with pytest.raises(ValueError):
@@ -194,14 +197,18 @@ def test_state_counts_with_and_without_window(engine):
 
 
 def test_snapshot_counts_by_hand(engine):
-    df = dispatch.snapshot_counts(engine, ALL, H.NOW)
-    assert list(df["instant"]) == ["now", "yesterday", "last_year"]
-    assert list(df["at"]) == [H.NOW, D("2026-11-19 06:30"), D("2025-11-20 06:30")]
+    today = measures.periods((D("2026-11-19 16:00"), H.NOW), "today", H.NOW)
+    df = dispatch.snapshot_counts(engine, ALL, today)
+    assert list(df["instant"]) == ["now", "last_year", "previous"]
+    assert list(df["at"]) == [H.NOW, D("2025-11-20 06:30"), D("2026-11-19 06:30")]
     # now: pending T5; in progress T3 T4 T103; overdue T3 T103
     # yesterday 06:30: nothing pending (T4 dispatched at 01:00); in progress T3 T4 T103; overdue T3 T103 (T102 answered 11-18)
     rows = {r["instant"]: (r["pending"], r["in_progress"], r["overdue"]) for r in df.to_dict("records")}
-    assert rows == {"now": (1, 3, 2), "yesterday": (0, 3, 2), "last_year": (0, 0, 0)}
-    assert dispatch.snapshot_counts(engine, C2, H.NOW)["overdue"].tolist() == [0, 0, 0]
+    assert rows == {"now": (1, 3, 2), "previous": (0, 3, 2), "last_year": (0, 0, 0)}
+    assert dispatch.snapshot_counts(engine, C2, today)["overdue"].tolist() == [0, 0, 0]
+    # the same instant last year is before the first task (T6, 2026-10-20 00:00): "—", not a zero base
+    c = dispatch.snapshots_compared(engine, ALL, today, measures.feed_starts(engine).tasks)
+    assert (c["in_progress"].value, c["in_progress"].yoy_base, c["in_progress"].pop_base, c["in_progress"].pop) == (3, None, 3, 0.0)
 
 
 def test_loop_kpis_by_hand(engine):
@@ -209,15 +216,20 @@ def test_loop_kpis_by_hand(engine):
     assert f.window(H.NOW) == H.MONTH
     k = {x.key: x for x in dispatch.loop_kpis(engine, f, H.NOW)}
     assert [x.label for x in k.values()] == ["待派单", "处置中", "超期", "按时反馈率", "办结率", "平均处置时长"]
-    # now: pending T5; in progress T3 T4 T103; overdue T3 T103. Yesterday 06:30: 0, 3 (T3 T4 T103), 2 (T3 T103)
+    # snapshots: now vs the same instant last month, 10-20 06:30 (本月's 环比 window ends there):
+    # pending T5 vs none; in progress T3 T4 T103 vs T6 (dispatched 10-20 01:00); overdue T3 T103 vs none
     assert (k["pending"].compared.value, k["pending"].compared.pop_base, k["pending"].compared.pop) == (1, 0, None)
-    assert (k["in_progress"].compared.value, k["in_progress"].compared.pop) == (3, 0.0)
-    assert (k["overdue"].compared.value, k["overdue"].compared.pop_base, k["overdue"].alarm) == (2, 2, True)
+    assert (k["in_progress"].compared.value, k["in_progress"].compared.pop_base, k["in_progress"].compared.pop) == (3, 1, 2.0)
+    assert (k["overdue"].compared.value, k["overdue"].compared.pop_base, k["overdue"].alarm) == (2, 0, True)
+    # the tasks begin 2026-10-20 00:00 (T6): a year ago is not in the data ("—")
+    assert all(k[x].compared.yoy_base is None and k[x].compared.yoy is None for x in k)
     assert k["on_time"].detail == "4/8" and k["on_time"].compared.value == pytest.approx(0.5)
-    assert k["on_time"].compared.yoy is None  # nothing last year
-    # 环比 base for 办结率: created 1–20 Oct 14:30: T6, not closed by then → 0/1
-    assert k["closure"].detail == "3/9" and k["closure"].compared.pop == pytest.approx(3 / 9)
+    # 环比 window of the rates: 1–20 Oct 14:30 local = [09-30 16:00, 10-20 06:30), which
+    # begins before the first task: unknown, not the 0/1 that was counted before
+    assert k["closure"].detail == "3/9" and k["closure"].compared.pop is None and k["closure"].compared.pop_base is None
+    # mean of T1 26 h, T2 72 h, T6 336 h, T101 18 h, T104 48 h = 100 h; median (nearest rank, 3rd of 5) = 48 h
     assert k["mean_close"].kind == "hours" and k["mean_close"].compared.value == pytest.approx(100)
+    assert k["mean_close"].detail == "小时 · 中位数 48.0"
 
 
 def test_task_detail(engine):
@@ -247,6 +259,6 @@ def test_groups_add_up_to_the_scalar_measures_on_the_demo_world(world, by):
         assert Ratio(int(a["on_time"].sum()), int(a["due"].sum())) == measures.on_time_feedback_rate(world, f, w)
         b = measures.closure_rate_by(world, f, w, by)
         assert Ratio(int(b["closed"].sum()), int(b["created"].sum())) == measures.closure_rate(world, f, w)
-        c = measures.mean_time_to_close_hours_by(world, f, w, by)
+        c = measures.time_to_close_by(world, f, w, by)
         assert (c["hours"] * c["n"]).sum() / c["n"].sum() == pytest.approx(measures.mean_time_to_close_hours(world, f, w), rel=1e-9)
         assert len(a) > 1 if f == Filters() or by == "department" else len(a) == 1

@@ -18,6 +18,8 @@ H.MONTH is [2026-10-31 16:00, now) (1 Nov 00:00 local .. now).
     d15 B1    其他  10-20 00:00  1     化解    10-25 00:00   11-01 00:00  11-20 07:00 (yes), after now
     d16 A2    邻里  11-20 07:00  1     调处中  —   (found after now)
     d17 B1    消费  10-28 00:00  1     化解    11-02 00:00   11-09 00:00  11-05 00:00 (yes)  (found before the month, closed in it)
+    d18 B1    邻里  2025-06-01   1     化解    2025-06-10    —            —   the disputes table's first record, in no
+                                                                         window: every 同比/环比 base below is covered
 
 Communities: C1 = grids A1, A2; C2 = grid B1.
 """
@@ -63,6 +65,7 @@ def engine(scratch):
         dict(id=15, grid_id=H.B1, kind="其他纠纷", found_at=D("2026-10-20 00:00"), level=1, status="化解", closed_at=D("2026-10-25 00:00"), visit_due_at=D("2026-11-01 00:00"), visited_at=D("2026-11-20 07:00"), satisfied=True),
         dict(id=16, grid_id=H.A2, kind="邻里纠纷", found_at=D("2026-11-20 07:00"), level=1, status="调处中"),
         dict(id=17, grid_id=H.B1, kind="消费纠纷", found_at=D("2026-10-28 00:00"), level=1, status="化解", closed_at=D("2026-11-02 00:00"), visit_due_at=D("2026-11-09 00:00"), visited_at=D("2026-11-05 00:00"), satisfied=True),
+        dict(id=18, grid_id=H.B1, kind="邻里纠纷", found_at=D("2025-06-01 00:00"), level=1, status="化解", closed_at=D("2025-06-10 00:00")),
     ]
     steps = [
         dict(id=1, dispute_id=12, level=1, mediator="网格员 王小明", started_at=D("2026-11-12 01:00"), ended_at=D("2026-11-13 00:00"), outcome="升级"),

@@ -229,16 +229,21 @@ def test_ranking_and_counts_by_hand(engine):
 
 
 def test_kpis_by_hand(engine):
-    """B1, 近30天: 12 incidents; 同比 base = the same days of 2025 (10-22..11-20
-    local): the 2025-11-12 incident = 1 → +1100%; p = P(k ∈ {0, 1, 12, 13} | Bin(13, ½))
-    = 28 / 8192 = 0.0034 < 0.05: 显著. 环比 base = the 30 days before: 0 → "—"."""
+    """B1, 近30天: 12 incidents. 同比 base = the same days of 2025 (10-22..11-20
+    local), which begin before the incidents table does (2025-11-10, handmade
+    #100), as the baseline's weeks above: counted anyway it would be the one
+    2025-11-12 incident, +1100% and 显著 (p = 28 / 8192 = 0.0034), from a year
+    that is only in the data for its last ten days; by the coverage rule "—".
+    环比 base = the 30 days before: 0 → "—"."""
     k = {x.key: x for x in gp.kpis(engine, B1_30D, H.NOW)}
     c = k["incidents"].compared
-    assert (c.value, c.yoy_base, c.pop_base) == (12, 1, 0)
-    assert c.yoy == pytest.approx(11.0) and c.yoy_sig and c.pop is None
-    assert measures.poisson_p_value(12, 1) == pytest.approx(28 / 8192)
+    assert (c.value, c.yoy_base, c.pop_base) == (12, None, 0)
+    assert c.yoy is None and not c.yoy_sig and c.pop is None
+    assert measures.poisson_p_value(12, 1) == pytest.approx(28 / 8192)  # what the mark would have said
     assert k["reports"].compared.value == 2 and k["disputes"].compared.value == 1
     a1 = {x.key: x for x in gp.kpis(engine, Filters(community_id=H.C1, grid_id=H.A1).with_period("30d", TODAY), H.NOW)}
-    assert (a1["open_tasks"].compared.value, a1["open_tasks"].compared.pop_base) == (3, 2)
+    # 在办派单 now T3 T4 T5; one period (30 days) back, 10-21 06:30: none of A1's tasks existed yet
+    assert (a1["open_tasks"].compared.value, a1["open_tasks"].compared.pop_base, a1["open_tasks"].compared.pop) == (3, 0, None)
+    assert gp.open_task_count(engine, Filters(grid_id=H.A1), H.D("2026-10-21 06:30")) == 0
     assert a1["overdue"].compared.value == 1 and a1["overdue"].alarm
     assert a1["cameras_online"].compared.value is None  # no cameras in the tiny world: "—"

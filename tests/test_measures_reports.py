@@ -23,6 +23,7 @@ Reports added (grid, reported_at UTC, urgency; its tasks: dispatched_at):
   110 B1 2026-11-06 16:00 一般   T110 dispatched 11-06 17:00            exactly P's start: in P → dispatched
   111 A1 2025-11-15 00:00 一般   T111 dispatched 2025-11-15 01:00       (Y) → dispatched
   112 B1 2025-11-16 00:00 一般   no task                                (Y) → not
+  113 B1 2025-01-01 00:00 一般   no task: the reports table's first record, in no window (Y is covered)
 
 Handmade reports in W: 1, 2 (A1), 4, 5 (B1), without tasks (not dispatched);
 report 3 comes after now.
@@ -69,6 +70,7 @@ def _add_rows(engine) -> None:  # noqa: ANN001
         (110, "2026-11-06 16:00", H.B1, "一般", "治安隐患", None, "测试"),
         (111, "2025-11-15 00:00", H.A1, "一般", "治安隐患", None, "测试"),
         (112, "2025-11-16 00:00", H.B1, "一般", "治安隐患", None, "测试"),
+        (113, "2025-01-01 00:00", H.B1, "一般", "治安隐患", None, "测试"),
     ]
     tbase = dict(h3="x", category="治安隐患", urgency="一般", officer_id=1, department_id=None, deadline_at=None, transfer_count=0, updated_at=NOW)
     trows = [
@@ -187,10 +189,11 @@ def test_page_tiles_by_hand(engine):
 
     pending = tiles["pending_now"].compared
     # now: handmade task 5, T102, T104 (dispatched only at 07:00), T115 = 4
-    # yesterday 06:30: T102, T104, T115 (created 03:00) = 3; T105 was dispatched at 02:00
-    # a year ago: T111 was dispatched → 0
-    assert (pending.value, pending.pop_base, pending.yoy_base) == (4, 3, 0)
-    assert pending.pop == pytest.approx(1 / 3) and pending.yoy is None
+    # one period back (P's end, 11-13 06:30): T108 (created 11-10, dispatched 11-14) = 1;
+    # T109 comes at 06:45, T107 and T110 were dispatched, the handmade T3 on 11-10
+    # a year ago (after the first task, T111 created 2025-11-15): T111 was dispatched → 0
+    assert (pending.value, pending.pop_base, pending.yoy_base) == (4, 1, 0)
+    assert pending.pop == pytest.approx(3.0) and pending.yoy is None
 
 
 def test_latest_newest_first_with_page_filters(engine):

@@ -81,12 +81,12 @@ def test_open_tasks_transfer_counts_match_the_event_log(world):
 
 def test_snapshot_counts_equal_the_single_counts(world, place_filters):
     for f in place_filters.values():
-        for r in dispatch.snapshot_counts(world, f, NOW).to_dict("records"):
+        for r in dispatch.snapshot_counts(world, f, measures.periods_of(f.with_period("month", TODAY), NOW)).to_dict("records"):
             at = r["at"]
             assert r["pending"] == dispatch.pending_count(world, f, at)
             assert r["in_progress"] == dispatch.in_progress_count(world, f, at)
             assert r["overdue"] == measures.overdue_count(world, f, at)
-    now = dispatch.snapshot_counts(world, Filters(), NOW).iloc[0]
+    now = dispatch.snapshot_counts(world, Filters(), measures.periods_of(Filters(), NOW)).iloc[0]
     assert now["in_progress"] > 0 and now["overdue"] > 0
 
 
@@ -153,7 +153,7 @@ def expected_headlines(world, f: Filters) -> list[str]:
         f'<div class="jw-kpi-value">{fmt.pct(kpis["closure"].compared.value)}<span class="jw-kpi-detail">{kpis["closure"].detail}</span>',
     ]
     hours = kpis["mean_close"].compared.value
-    out.append(f'<div class="jw-kpi-value">{"—" if hours is None else f"{hours:.1f}"}<span class="jw-kpi-detail">小时</span>')
+    out.append(f'<div class="jw-kpi-value">{"—" if hours is None else f"{hours:.1f}"}<span class="jw-kpi-detail">{kpis["mean_close"].detail}</span>')
     if n_late:
         out.append('<div class="jw-kpi alarm" data-kpi="超期">')
     return out

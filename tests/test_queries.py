@@ -157,10 +157,15 @@ def test_overview_kpis(world, filter_sets):
 
 
 def test_incident_trend_has_every_day_and_last_year(world, filter_sets):
-    t = overview.incident_trend(world, Filters(), NOW)
+    trend = overview.incident_trend(world, Filters(), NOW)
+    t = trend.days
     assert len(t) == 30 and t["day"].iloc[-1] == TODAY and t["day"].is_monotonic_increasing
     assert t["n"].sum() > 0 and t["n_last_year"].sum() > 0
     assert t["n"].sum() < t["n_last_year"].sum()  # the year-on-year decline
+    # the legend's figures are the strip's sums, and the same as the trends page's for 近30天
+    assert (trend.total.value, trend.total.yoy_base) == (int(t["n"].sum()), int(t["n_last_year"].sum()))
+    d30 = Filters().with_period("30d", TODAY)
+    assert trend.total == measures.by_category_compared(world, d30, d30.window(NOW), "30d").total
 
 
 def test_grid_density_covers_every_grid(world, cat, filter_sets):

@@ -224,6 +224,7 @@ def department_table(df: pd.DataFrame) -> None:
             "办结率": df["closure_rate"] * 100,
             "新建": df["created"],
             "平均处置时长": [_hours(h, "") for h in df["mean_close_hours"]],
+            "处置时长中位数": [_hours(h, "") for h in df["median_close_hours"]],
             "时段内办结": df["closed_in_window"],
         }
     )
@@ -238,8 +239,9 @@ def department_table(df: pd.DataFrame) -> None:
             "应反馈": st.column_config.NumberColumn("应反馈", format="%d", width="small"),
             "办结率": _rate_cfg("办结率", "本时段新建的任务中，到时段末已办结的比例"),
             "新建": st.column_config.NumberColumn("新建", format="%d", width="small"),
-            "平均处置时长": st.column_config.TextColumn("平均处置时长（小时）", help="本时段办结的任务从创建到办结的平均小时数"),
-            "时段内办结": st.column_config.NumberColumn("办结", format="%d", width="small"),
+            "平均处置时长": st.column_config.TextColumn("平均处置时长（小时）", help="本时段办结的任务从创建到办结的平均小时数（办结早于创建的异常数据不计）"),
+            "处置时长中位数": st.column_config.TextColumn("处置时长中位数（小时）", help="本时段办结的任务从创建到办结的小时数的中位数（办结早于创建的异常数据不计）"),
+            "时段内办结": st.column_config.NumberColumn("办结", format="%d", width="small", help="本时段办结、处置时长有效的任务数"),
         },
     )
 
@@ -254,8 +256,9 @@ def community_chart(df: pd.DataFrame) -> None:
     else:
         d = df.sort_values("created", ascending=True)
     # community names are drawn escaped (plots.esc); a click maps back through the id in customdata[0]
-    names = [f"{plots.esc(g)}<br><span style='font-size:14px;color:{MUTED}'>{_hours(h)}</span>" for g, h in zip(d["group"], d["mean_close_hours"])]
-    custom = [[int(k), plots.esc(g), _hours(h)] for k, g, h in zip(d["key"], d["group"], d["mean_close_hours"])]
+    times = [_close_text(h, m) for h, m in zip(d["mean_close_hours"], d["median_close_hours"])]
+    names = [f"{plots.esc(g)}<br><span style='font-size:14px;color:{MUTED}'>{t}</span>" for g, t in zip(d["group"], times)]
+    custom = [[int(k), plots.esc(g), t] for k, g, t in zip(d["key"], d["group"], times)]
     fig = go.Figure()
     # horizontal groups draw the first trace lowest: 办结率 first puts 按时反馈率 on top (legend reversed to match)
     for col, label, color in (("closure_rate", "办结率", GREEN), ("on_time_rate", "按时反馈率", ACCENT)):
@@ -271,7 +274,7 @@ def community_chart(df: pd.DataFrame) -> None:
                 textposition="outside",
                 textfont=dict(size=15),
                 cliponaxis=False,
-                hovertemplate="%{customdata[1]} " + label + " %{x:.1%}<br>平均处置时长 %{customdata[2]}<extra></extra>",
+                hovertemplate="%{customdata[1]} " + label + " %{x:.1%}<br>%{customdata[2]}<extra></extra>",
             )
         )
     plots.style(fig, height=max(260, 80 + 70 * len(d)))
@@ -287,10 +290,17 @@ def community_chart(df: pd.DataFrame) -> None:
 
 
 def _hours(h: float | None, label: str = "平均处置{}小时") -> str:
-    """Mean hours to close, "—" when no task closed."""
+    """Hours to close, "—" when no task closed."""
     if h is None or (isinstance(h, float) and math.isnan(h)):
         return fmt.DASH
     return label.format(f"{h:.1f}") if label else f"{h:.1f}"
+
+
+def _close_text(mean: float | None, median: float | None) -> str:
+    """"平均处置12.3小时 · 中位8.1小时" (the median beside the mean)."""
+    if _hours(mean, "") == fmt.DASH:
+        return _hours(mean)
+    return f"{_hours(mean)} · 中位{_hours(median, '')}小时"
 
 
 # --- one task --------------------------------------------------------------------------------
@@ -377,8 +387,13 @@ with ui.section():
     kpi_tiles(kpis)
     st.html(
         f'<div class="jw-note">待派单、处置中、超期为此刻数；按时反馈率、办结率、平均处置时长为 {e(ctx.period_label())}。'
-        "同比/环比：比率按百分点，时刻数与昨日同一时刻、去年同日同一时刻相比。</div>"
+        "同比/环比：比率按百分点；时刻数与去年同一时刻、上一周期的同一时刻（今日为昨日此刻）相比；"
+        "比较期早于数据起始时显示“—”。</div>"
     )
+with ui.section():
+    times = cached(ctx, measures.time_to_close, places, w)
+    if times.excluded:
+        st.html(f'<div class="jw-note jw-dp-quality">数据异常：{fmt.count(times.excluded)} 件办结早于创建，已排除（不计入处置时长）</div>')
 
 left, right = st.columns([1.9, 1], gap="medium")
 with left, ui.section():

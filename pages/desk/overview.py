@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import fmt, maps, ui
+from dashboard import fmt, maps, timeutil, ui
 from dashboard.frame import cached, context, drill, selection_key
 from queries import overview
 
@@ -116,14 +116,13 @@ with left, ui.section():
 with right, ui.section():
     ui.panel_title("近30天警情走势 · 与去年同期对比")
     trend = cached(ctx, overview.incident_trend, f, ctx.now, live=False)
-    if int(trend["n"].sum()) == 0 and int(trend["n_last_year"].sum()) == 0:
+    t = trend.total
+    if not t.value and not t.yoy_base:
         ui.empty_state(f"“{ctx.scope_label()}” 近30天及去年同期均无警情")
     else:
-        trend_chart(trend)
-        this, last = int(trend["n"].sum()), int(trend["n_last_year"].sum())
-        from queries.measures import change, significant
-
+        trend_chart(trend.days)
+        last = f"去年同期 {fmt.count(t.yoy_base)} 起" if trend.yoy_covered else f"去年同期早于数据起始 {timeutil.fmt_local(trend.since, '%Y-%m-%d')}，不可比"
         st.html(
-            f'<div class="jw-legend">近30天共 {fmt.count(this)} 起，去年同期 {fmt.count(last)} 起，'
-            f"同比 {ui.change_html(change(this, last), sig=significant(this, last))}</div>"
+            f'<div class="jw-legend">近30天共 {fmt.count(t.value)} 起，{last}，'
+            f"同比 {ui.change_html(t.yoy, sig=t.yoy_sig)}</div>"
         )

@@ -297,7 +297,7 @@ with ui.section():
 
     pieces, pieces_prev, pieces_ly = coverage(wins.current), coverage(wins.previous), coverage(wins.last_year)
     summary = lambda p: None if p is None else measures.summarize_coverage(p, shift)  # noqa: E731
-    on_duty = cached(ctx, patrol.on_duty_compared, f.places_only(), ctx.now)
+    on_duty = cached(ctx, patrol.on_duty_compared, f, ctx.now)
     current = summary(pieces)
     ui.kpi_row(patrol.kpis(current, summary(pieces_prev), summary(pieces_ly), on_duty))
     with top_right:

@@ -631,10 +631,11 @@ def dispatch_tables() -> None:
 
     def table(df: pd.DataFrame, what: str) -> str:
         df = df.head(TABLE_ROWS)
-        rows = [[g, fmt.count(c), fmt.pct(r1), fmt.pct(r2), _hours(h)] for g, c, r1, r2, h in
-                zip(df["group"], df["created"], df["on_time_rate"], df["closure_rate"], df["mean_close_hours"])]
-        bad = [[False, False, pd.notna(r1) and r1 < 0.9, False, False] for r1 in df["on_time_rate"]]
-        return wh.table_html(wh.title(f"本月闭环 · 按{what}", "派单多者在前"), [what, "派单", "按时反馈率", "办结率", "平均处置(小时)"], rows, bad=bad)
+        rows = [[g, fmt.count(c), fmt.pct(r1), fmt.pct(r2), _hours(h), _hours(m)] for g, c, r1, r2, h, m in
+                zip(df["group"], df["created"], df["on_time_rate"], df["closure_rate"], df["mean_close_hours"], df["median_close_hours"])]
+        bad = [[False, False, pd.notna(r1) and r1 < 0.9, False, False, False] for r1 in df["on_time_rate"]]
+        head = wh.title(f"本月闭环 · 按{what}", "派单多者在前 · 处置时长单位小时")
+        return wh.table_html(head, [what, "派单", "按时反馈率", "办结率", "平均处置", "中位处置"], rows, bad=bad)
 
     live(
         "dtables",
@@ -678,29 +679,21 @@ def incident_month() -> None:
 @st.fragment(run_every=SIDE_EVERY_S)
 def incident_categories() -> None:
     now = wall_now()
-    today = wall.today_window(now)
-    week = (today[1] - timedelta(days=7), today[1])
-    windows = {
-        "today": today,
-        "yday": (today[0] - timedelta(days=1), today[1] - timedelta(days=1)),
-        "week": week,
-        "prev": (week[0] - timedelta(days=7), week[0]),
-    }
 
-    def render(d: dict) -> str:
-        counts = {k: dict(zip(v["category"], v["n"])) for k, v in d.items()}
-        cats = sorted(set().union(*counts.values()), key=lambda c: -counts["week"].get(c, 0))
+    def render(d: wall.CategoryDays) -> str:
         rows, bad = [], []
+        day, week = dict(d.today.rows), dict(d.week.rows)
+        cats = [c for c, w in d.week.rows if w.value or w.pop_base or day[c].value or day[c].pop_base]
+        cats.sort(key=lambda c: -(week[c].value or 0))  # stable: ties keep the trends page's order
         for c in cats[:8]:
-            w, p = int(counts["week"].get(c, 0)), int(counts["prev"].get(c, 0))
-            ch = measures.change(w, p)
-            rows.append([c, fmt.count(counts["today"].get(c, 0)), fmt.count(counts["yday"].get(c, 0)), fmt.count(w), fmt.count(p),
-                         fmt.change_marked(ch, "count", measures.significant(w, p))])
-            bad.append([False] * 5 + [ch is not None and ch > 0 and measures.significant(w, p)])
-        head = wh.title("警情分类", "今日/昨日同时段 · 近7天/前7天")
+            t, w = day[c], week[c]
+            rows.append([c, fmt.count(t.value), fmt.count(t.pop_base), fmt.count(w.value), fmt.count(w.pop_base),
+                         fmt.change_marked(w.pop, "count", w.pop_sig)])
+            bad.append([False] * 5 + [w.pop is not None and w.pop > 0 and w.pop_sig])
+        head = wh.title("警情分类", "今日/昨日同时段 · 近7天/前7天同时段")
         return wh.table_html(head, ["类别", "今日", "昨日", "近7天", "前7天", "环比"], rows, bad=bad) if rows else head + wh.none("近14天无警情")
 
-    live("icat", lambda: every(SIDE_REFRESH_S, now), lambda: {k: incidents.by_category(ctx.engine, f, w) for k, w in windows.items()}, render, every_s=SIDE_EVERY_S)
+    live("icat", lambda: every(SIDE_REFRESH_S, now), lambda: wall.incident_categories(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
 
 
 @st.fragment(run_every=SIDE_EVERY_S)
