@@ -457,3 +457,15 @@ def _shape(value: Any, depth: int, converted: Iterator[tuple[float, float]]) -> 
     if depth == 0:
         return list(next(converted))
     return [_shape(item, depth - 1, converted) for item in value]
+
+
+def is_geographic(crs: str) -> bool:
+    """Is a ``parse_crs`` result in degrees? GCJ-02 and BD-09 are; projected EPSG codes are not.
+
+    The importer uses it with ``looks_like_degrees`` to refuse a batch whose
+    values do not fit the declared system (metres declared as degrees, or the
+    other way round) before anything is written.
+    """
+    if crs in (GCJ02, BD09):
+        return True
+    return bool(pyproj.CRS.from_user_input(crs).is_geographic)

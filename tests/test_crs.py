@@ -398,3 +398,10 @@ def test_transform_geometry_unknown_crs() -> None:
 def test_haversine_helper() -> None:
     # One degree of latitude on the mean sphere.
     assert haversine_m(0.0, 0.0, 0.0, 1.0) == pytest.approx(math.pi * EARTH_R / 180, rel=1e-12)
+
+
+def test_is_geographic():
+    from dashboard.crs import is_geographic
+
+    assert is_geographic("EPSG:4326") and is_geographic("EPSG:4490") and is_geographic("GCJ-02") and is_geographic("BD-09")
+    assert not is_geographic("EPSG:32610") and not is_geographic("EPSG:4549")
