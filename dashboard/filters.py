@@ -32,6 +32,7 @@ PERIODS: dict[str, str] = {
 DEFAULT_PERIOD = "30d"
 EARLIEST_DATE = date(2000, 1, 1)
 MAX_PARAM_LEN = 64
+MAX_CAT_LEN = 1024  # ?cat= lists the station's own categories, up to 80 characters each
 URL_KEYS = ("station", "community", "grid", "period", "start", "end", "cat")
 
 
@@ -178,7 +179,7 @@ def decode(
         raw = _first(params, key)
         if raw is None or raw == "":
             continue
-        if len(raw) > MAX_PARAM_LEN:
+        if len(raw) > (MAX_CAT_LEN if key == "cat" else MAX_PARAM_LEN):
             warnings.append(f"已忽略过长的参数 {key}（{len(raw)} 个字符）")
             continue
         values[key] = raw

@@ -577,6 +577,23 @@ def _department_names(_engine: Engine, db_key: str) -> frozenset[str]:
     return dispatch.department_names(_engine)
 
 
+@st.cache_data(ttl=TTL_PLACES, max_entries=8, show_spinner=False)
+def _incident_categories(_engine: Engine, db_key: str) -> tuple[str, ...]:
+    from queries.vocabulary import vocabulary
+
+    return vocabulary(_engine, "incident_category").codes()
+
+
+def incident_categories(engine: Engine, db_key: str) -> tuple[str, ...]:
+    """The station's incident categories (``?cat=`` accepts these), cached like the places.
+    A database that cannot answer leaves the filter to the demo's list rather than
+    failing the page before its own outage message can be drawn."""
+    try:
+        return _incident_categories(engine, db_key)
+    except DataError:
+        return INCIDENT_CATEGORIES
+
+
 def department_names(ctx: Context) -> frozenset[str]:
     """The departments' names (units, never masked as persons), cached like the places."""
     return _department_names(ctx.engine, ctx.db_key)
@@ -610,7 +627,7 @@ def start(current: str | None = None) -> Context:
     now = _now(settings)
     head = st.container()
     menu_box = st.container()
-    filters = replace(filter_bar(cat, now, current), scope=scope)
+    filters = replace(filter_bar(cat, now, current, incident_categories(engine, settings.database_url)), scope=scope)
     ctx = Context(settings, engine, cat, filters, now, ident, _dataset_facts(settings, engine))
     with head:
         page_header(cat, now, ctx.scope_label(), ctx)
@@ -640,7 +657,7 @@ def start_wall(current: str | None = None) -> tuple[Context, list[str]]:
     ident, cat, scope = _identify(settings, engine, full, wall=True)
     now = _now(settings)
     params = st.query_params.to_dict()
-    filters, warnings = decode(params, cat, timeutil.local_today(now), INCIDENT_CATEGORIES)
+    filters, warnings = decode(params, cat, timeutil.local_today(now), incident_categories(engine, settings.database_url))
     filters = replace(filters, scope=scope)
     # Keep the URL a link to this wall: usable filters only, plus the wall's own
     # parameters. "via" (added by the "/?wall=1" redirect) makes the string differ
@@ -798,7 +815,7 @@ def page_header(cat: Catalogue, now: datetime, scope: str, ctx: Context | None =
         st.button("退出登录", key="jw_logout", on_click=st.logout)
 
 
-def filter_bar(cat: Catalogue, now: datetime, current: str | None = None) -> Filters:
+def filter_bar(cat: Catalogue, now: datetime, current: str | None = None, categories: tuple[str, ...] = INCIDENT_CATEGORIES) -> Filters:
     """Draw 派出所/社区/网格/时段 selectors, synchronised with the URL.
 
     The URL is read first and checked here (Streamlit would drop a bad value
@@ -807,7 +824,7 @@ def filter_bar(cat: Catalogue, now: datetime, current: str | None = None) -> Fil
     """
     today = timeutil.local_today(now)
     params = st.query_params.to_dict()
-    from_url, warnings = decode(params, cat, today, INCIDENT_CATEGORIES)
+    from_url, warnings = decode(params, cat, today, categories)
     url_filters = {k: v for k, v in params.items() if k in URL_KEYS}
     last = st.session_state.get("_jw_last_url")
     pending = st.session_state.pop("_jw_pending", None)

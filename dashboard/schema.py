@@ -504,8 +504,8 @@ vocabulary = Table(  # categories, urgencies, kinds as the station names them (s
     Column("key_category", Boolean, nullable=False, server_default="0"),  # 重点类别
 )
 
-# Categories that the command room watches most closely (重点类别) in the demo's lists.
-KEY_CATEGORIES = frozenset({"治安隐患", "消防隐患", "电诈线索", "入室盗窃", "盗窃电动自行车", "电信诈骗"})
+# The incident categories the command room watches most closely (重点类别: the trends page's tiles).
+KEY_CATEGORIES = ("刑事", "电信诈骗", "盗窃", "入室盗窃", "纠纷")
 
 
 def default_vocabulary() -> list[dict]:
@@ -517,7 +517,7 @@ def default_vocabulary() -> list[dict]:
         ("dispute_kind", DISPUTE_KINDS),
     )
     return [
-        {"kind": kind, "code": v, "name": v, "sort_order": i, "colour": None, "key_category": v in KEY_CATEGORIES}
+        {"kind": kind, "code": v, "name": v, "sort_order": i, "colour": None, "key_category": kind == "incident_category" and v in KEY_CATEGORIES}
         for kind, values in lists
         for i, v in enumerate(values)
     ]

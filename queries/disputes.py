@@ -11,8 +11,9 @@ from sqlalchemy.engine import Engine
 
 from dashboard import mask
 from dashboard.filters import Filters
-from dashboard.schema import DISPUTE_KINDS, DISPUTE_STATUSES, MEDIATION_LEVELS, communities, disputes, grids, mediation_steps
+from dashboard.schema import DISPUTE_STATUSES, MEDIATION_LEVELS, communities, disputes, grids, mediation_steps
 from queries import measures
+from queries.vocabulary import vocabulary
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 from queries.overview import Kpi
 
@@ -118,7 +119,7 @@ def by_kind_level(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
     """Disputes found in ``window`` by kind, highest mediation level reached and status.
 
     Grain: one row per (kind, level, status) with any, kinds in
-    ``DISPUTE_KINDS`` order (unknown kinds last), then level, then status in
+    the station's order (``queries.vocabulary``), then level, then status in
     ``DISPUTE_STATUSES`` order. Columns: kind, level, level_name, status, n.
     """
     stmt = _found(f, window, disputes.c.kind, disputes.c.level, disputes.c.status, func.count().label("n"))
@@ -126,7 +127,7 @@ def by_kind_level(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
     df["level"] = df["level"].astype(int)
     df["n"] = df["n"].astype(int)
     df.insert(2, "level_name", [MEDIATION_LEVELS.get(int(x), str(x)) for x in df["level"]])
-    kind_order = {k: i for i, k in enumerate(DISPUTE_KINDS)}
+    kind_order = {k: i for i, k in enumerate(vocabulary(engine, "dispute_kind").codes())}
     status_order = {s: i for i, s in enumerate(DISPUTE_STATUSES)}
     df = df.assign(
         _k=[kind_order.get(k, len(kind_order)) for k in df["kind"]],

@@ -56,7 +56,7 @@ def hot_cells(engine: Engine, f: Filters, window: Window, limit: int = 200) -> p
 from datetime import date, datetime, timedelta  # noqa: E402
 
 from dashboard import timeutil  # noqa: E402
-from dashboard.schema import INCIDENT_CATEGORIES  # noqa: E402
+from queries.vocabulary import vocabulary  # noqa: E402
 from queries._sql import local_hour, local_weekday  # noqa: E402
 
 # Time grains of the trend chart, with the words the screen uses for them.
@@ -86,14 +86,15 @@ def trend_grain(window: Window) -> str:
     return "month"
 
 
-def categories_in_scope(f: Filters, present: object = ()) -> list[str]:
-    """The categories a page shows, each even when zero: the filter's, else all of
-    ``INCIDENT_CATEGORIES`` followed by any other category found in the data
-    (another system writes incidents; its new categories must not vanish)."""
+def categories_in_scope(f: Filters, present: object = (), known: tuple[str, ...] = ()) -> list[str]:
+    """The categories a page shows, each even when zero: the filter's, else the
+    station's vocabulary (``queries.vocabulary``, passed as ``known``) followed by
+    any other category found in ``present`` (another system writes incidents; its
+    new categories must not vanish)."""
     if f.categories:
         return list(f.categories)
-    extra = sorted({str(c) for c in present} - set(INCIDENT_CATEGORIES))
-    return list(INCIDENT_CATEGORIES) + extra
+    extra = sorted({str(c) for c in present} - set(known))
+    return list(known) + extra
 
 
 def _bucket_start(day: date, grain: str, first: date) -> date:
@@ -137,7 +138,7 @@ def category_series(engine: Engine, f: Filters, window: Window, grain: str | Non
     stmt = _filtered(select(*keys, incidents.c.category, func.count().label("n")).select_from(incidents), f, window)
     df = fetch_df(engine, stmt.group_by(*keys, incidents.c.category))
     days = _local_days(window)
-    cats = categories_in_scope(f, df["category"].unique() if len(df) else ())
+    cats = categories_in_scope(f, df["category"].unique() if len(df) else (), vocabulary(engine, "incident_category").codes())
     cols = ["bucket", "label", "category", "n"]
     if not days:
         return pd.DataFrame(columns=cols)

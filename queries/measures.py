@@ -1029,6 +1029,7 @@ def by_category_compared(engine: Engine, f: Filters, window: Window, period: str
     not covered) plus the feeds' first records. Grain: one Compared per category
     in scope (``incidents.categories_in_scope``) and one for the total."""
     from queries import incidents as inc  # here, so measures never needs incidents at import
+    from queries.vocabulary import vocabulary
 
     p = periods(window, period)
     since = feed_starts(engine).incidents
@@ -1041,7 +1042,8 @@ def by_category_compared(engine: Engine, f: Filters, window: Window, period: str
     now_c = counts(p.current)
     ly_c = counts(p.last_year) if yoy_ok else {}
     prev_c = counts(p.previous) if pop_ok else {}
-    cats = inc.categories_in_scope(f, set(now_c) | set(ly_c) | set(prev_c))
+    known = vocabulary(engine, "incident_category").codes()
+    cats = inc.categories_in_scope(f, set(now_c) | set(ly_c) | set(prev_c), known)
     rows = tuple((c, p.judge(now_c.get(c, 0), ly_c.get(c, 0), prev_c.get(c, 0), since)) for c in cats)
     total = p.judge(sum(now_c.values()), sum(ly_c.values()), sum(prev_c.values()), since)
     return CategoryComparison(rows, total, p.current, p.last_year, p.previous, yoy_ok, pop_ok, since)

@@ -223,7 +223,9 @@ def test_by_category_compared_empty_window(engine):
     comp = measures.by_category_compared(engine, ALL, (D("2020-01-01"), D("2020-02-01")), "custom")
     assert comp.total.value == 0 and comp.total.yoy is None and comp.total.pop is None
     assert not comp.yoy_complete  # 2019 is before the feed's first record
-    assert [c for c, _ in comp.rows] == list(INCIDENT_CATEGORIES)
+    # Every category of the station's vocabulary (the demo's list, then the data's other values), each at zero.
+    shown = [c for c, _ in comp.rows]
+    assert shown[: len(INCIDENT_CATEGORIES)] == list(INCIDENT_CATEGORIES) and shown[len(INCIDENT_CATEGORIES):] == ["其他"]
 
 
 # --- time buckets -------------------------------------------------------------------------
@@ -278,7 +280,7 @@ def test_category_series_filters_and_empty(engine):
     df = incidents.category_series(engine, Filters(grid_id=H.B1), W)
     assert int(df["n"].sum()) == 11 and set(df["category"]) == set(INCIDENT_CATEGORIES) | {"其他"}
     df = incidents.category_series(engine, Filters(grid_id=H.B1), (D("2020-01-01"), D("2020-01-03")))
-    assert int(df["n"].sum()) == 0 and len(df) == 3 * 10  # every day and category, zeros
+    assert int(df["n"].sum()) == 0 and len(df) == 3 * 11  # every day and category (the 10 of the demo, 其他 from the data), zeros
     assert incidents.category_series(engine, ALL, (NOW, NOW)).empty
 
 

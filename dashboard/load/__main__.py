@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url = load_settings().database_url
     engine = make_writer(url)
-    con = Console(highlight=False)
+    con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)  # a log file gets whole lines
 
     def body() -> int:
         from dashboard.migrate import upgrade
@@ -170,12 +170,12 @@ def _write_csv(rows: list[dict], out: Path) -> int:
 
 
 def _batches(engine, con: Console) -> int:  # noqa: ANN001
-    from queries.imports import batches
+    from queries.imports import KIND_ZH, batches
 
     df = batches(engine)
     t = Table("批次", "类型", "文件", "开始（UTC）", "状态", "读取", "新增", "更新", "未变", "重复", "拒收", "辖区外", "无法定位")
     for r in df.itertuples():
-        t.add_row(str(r.id), r.kind, r.file_name, str(r.started_at)[:19], r.status, *(f"{getattr(r, c):,}" for c in ("rows_read", "inserted", "updated", "unchanged", "duplicate", "rejected", "outside", "unlocated")))
+        t.add_row(str(r.id), KIND_ZH.get(r.kind, r.kind), r.file_name, str(r.started_at)[:19], r.status, *(f"{getattr(r, c):,}" for c in ("rows_read", "inserted", "updated", "unchanged", "duplicate", "rejected", "outside", "unlocated")))
     con.print(t)
     return 0
 

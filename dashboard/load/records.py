@@ -185,6 +185,7 @@ def load_records(
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     with engine.connect() as conn:
         places = _Places(conn, station_code)
+        conn.rollback()  # end the read's implicit transaction; the batch has its own
         batch_id = None
         if not dry_run:
             with conn.begin():

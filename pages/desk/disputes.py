@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import fmt, mask, plots, timeutil, ui
 from dashboard.frame import cached, context, drill, id_param, personal, selection_key
-from dashboard.schema import DISPUTE_KINDS, MEDIATION_LEVELS
+from dashboard.schema import MEDIATION_LEVELS
 from queries import disputes, measures
 
 ctx = context()
@@ -158,7 +158,7 @@ def kind_level_chart(df: pd.DataFrame) -> None:
         groups = [(s, s, STATUS_COLORS[s], df[df["status"] == s]) for s in STATUS_COLORS]
     else:
         groups = [(lv, LEGEND[lv], LEVEL_COLORS[lv], df[df["level"] == lv]) for lv in (1, 2, 3)]
-    kinds = [k for k in DISPUTE_KINDS if k in set(df["kind"])] + sorted(set(df["kind"]) - set(DISPUTE_KINDS))
+    kinds = list(dict.fromkeys(df["kind"]))  # the query's order: the station's vocabulary
     shown = [plots.esc(k) for k in kinds]  # the axis draws escaped names
     for _, name, color, part in groups:
         n = part.groupby("kind")["n"].sum()

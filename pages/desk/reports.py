@@ -15,8 +15,8 @@ import streamlit as st
 
 from dashboard import fmt, mask, plots, timeutil, ui
 from dashboard.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
-from dashboard.schema import REPORT_CATEGORIES, URGENCIES
 from queries import dispatch, reports
+from queries.vocabulary import vocabulary
 
 K_CATS = "rp_cats"  # page-local multiselects (not in the URL)
 K_URG = "rp_urg"
@@ -114,10 +114,16 @@ def show_detail(report_id: int) -> None:
 # --- counts by category --------------------------------------------------------------------
 
 
+def report_categories() -> tuple[str, ...]:
+    """The station's report categories, in its order (``queries.vocabulary``)."""
+    return cached(ctx, vocabulary, "report_category", live=False).codes()
+
+
 def category_chart(by: pd.DataFrame, picked: list[str]) -> None:
     counts = dict(zip(by["category"], by["n"].astype(int)))
-    cats = [c for c in REPORT_CATEGORIES if c in counts] + sorted(c for c in counts if c not in REPORT_CATEGORIES)
-    cats = cats + [c for c in REPORT_CATEGORIES if c not in counts]  # zero bars last
+    known = report_categories()
+    cats = [c for c in known if c in counts] + sorted(c for c in counts if c not in known)
+    cats = cats + [c for c in known if c not in counts]  # zero bars last
     cats = sorted(cats, key=lambda c: counts.get(c, 0))  # largest on top (plotly draws bottom-up)
     ns = [counts.get(c, 0) for c in cats]
     colors = ["#ffb020" if c in picked else "#3fb6ff" for c in cats]
@@ -137,7 +143,7 @@ def category_chart(by: pd.DataFrame, picked: list[str]) -> None:
         cat = p.get("customdata") or p.get("y") or p.get("label")
         if isinstance(cat, list):
             cat = cat[0] if cat else None
-        if cat in REPORT_CATEGORIES:
+        if cat in report_categories():
             ss[K_CATS] = [cat]  # before the multiselect exists in this run
             ss[K_CHART] = ss.get(K_CHART, 0) + 1
             st.rerun()
@@ -187,8 +193,8 @@ def _row_style(row: pd.Series) -> list[str]:
 def latest_table() -> None:
     title = st.container()
     c1, c2 = st.columns([3, 2])
-    cats = c1.multiselect("上报类别", list(REPORT_CATEGORIES), key=K_CATS, placeholder="全部类别（点击左侧柱条也可筛选）", label_visibility="collapsed")
-    urg = c2.multiselect("紧急程度", list(URGENCIES), key=K_URG, placeholder="全部紧急程度", label_visibility="collapsed")
+    cats = c1.multiselect("上报类别", list(report_categories()), key=K_CATS, placeholder="全部类别（点击左侧柱条也可筛选）", label_visibility="collapsed")
+    urg = c2.multiselect("紧急程度", list(cached(ctx, vocabulary, "urgency", live=False).codes()), key=K_URG, placeholder="全部紧急程度", label_visibility="collapsed")
     df = cached(ctx, reports.latest, f, w, tuple(cats) or None, tuple(urg) or None, LIMIT)
     with title:
         ui.panel_title(f"最新上报 · {ctx.scope_label()}")

@@ -17,15 +17,15 @@ import streamlit as st
 
 from dashboard import fmt, plots, timeutil, ui
 from dashboard.frame import cached, context, drill, selection_key
-from dashboard.schema import INCIDENT_CATEGORIES
 from queries import incidents, measures
+from queries.vocabulary import vocabulary
 from queries.overview import Kpi
 
 ctx = context()
 f = ctx.filters
 
-CAT_COLORS = dict(zip(INCIDENT_CATEGORIES, plots.COLORS))
-KEY_CATEGORIES = ("刑事", "电信诈骗", "盗窃", "入室盗窃", "纠纷")
+VOCAB = cached(ctx, vocabulary, "incident_category", live=False)  # the station's categories, order, colours, key ones
+CAT_COLORS = VOCAB.colours(plots.COLORS)
 NEUTRAL = {"求助"}  # more calls for help is not bad news by itself
 TOP_PLACES = 20  # bars in the response-time-by-place chart
 HEAT_SCALE = [[i / (len(ui.RAMP) - 1), f"rgb({r},{g},{b})"] for i, (r, g, b, _a) in enumerate(ui.RAMP)]
@@ -271,7 +271,7 @@ def response_by_place(w) -> None:  # noqa: ANN001
 
 def kpis(comp: measures.CategoryComparison) -> list[Kpi]:
     """警情总数 and the key categories (or the filter's categories) with 同比/环比."""
-    shown = list(f.categories) if f.categories else [c for c in KEY_CATEGORIES if comp.get(c) is not None]
+    shown = list(f.categories) if f.categories else [c for c in VOCAB.key_codes() if comp.get(c) is not None]
     tiles = []
     if not f.categories or len(f.categories) > 1:
         tiles.append(Kpi("total", "警情总数" if not f.categories else "所选类别合计", "count", comp.total))
