@@ -157,7 +157,7 @@ def _table_view(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "时间": [timeutil.fmt_local(pd.Timestamp(t).to_pydatetime(), "%m-%d %H:%M") for t in df["reported_at"]],
-            "紧急程度": [URGENCY_MARK.get(u, u) for u in df["urgency"]],
+            "紧急程度": [URGENCY_MARK.get(u, u) if isinstance(u, str) else "—" for u in df["urgency"]],
             "类别": df["category"].astype(str),
             "社区": df["community"].astype(str),
             "网格": [_short_grid(g, c) for g, c in zip(df["grid"], df["community"])],
@@ -179,7 +179,7 @@ def _short_grid(grid: str, community: str) -> str:
 
 def _row_style(row: pd.Series) -> list[str]:
     """Urgent rows tinted, their urgency cell in full colour."""
-    u = row["紧急程度"]
+    u = row["紧急程度"] if isinstance(row["紧急程度"], str) else ""  # an import may carry none
     cols = list(row.index)
     if u.endswith("特急"):
         base, cell = "background-color: rgba(255,90,95,0.16)", "background-color: #c8373c; color: #ffffff; font-weight: 700"
