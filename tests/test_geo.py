@@ -31,6 +31,10 @@ from dashboard.geo import (
     union_label_anchor,
 )
 from dashboard.schema import H3_RESOLUTION
+from tests.geomworld import D, ENCLAVE, HOST, NEIGHBOUR
+from tests.geomworld import sq as _sq
+from tests.geomworld import x as _x
+from tests.geomworld import y as _y
 
 
 def _lattice(nx: int, ny: int, seed: int = 3, jitter: float = 0.2, x0: float = 119.5, y0: float = 26.6, d: float = 0.005):
@@ -132,30 +136,11 @@ def test_locator_tiling_area():
 
 # --- real-shaped geometry: a MultiPolygon with a hole and an island, an enclave in the hole ---
 #
-# Unit D = 0.01°, origin (X0, Y0). HOST: the square [0, 3D]² with the hole [D, 2D]²,
-# plus the island [5D, 6D] × [0, D]. ENCLAVE: the square [D, 2D]², the hole's very
-# coordinates. NEIGHBOUR: [3D, 4D] × [0, 3D], sharing the host's east edge.
+# tests/geomworld.py: HOST, the square [0, 3D]² with the hole [D, 2D]², plus the
+# island [5D, 6D] × [0, D]; ENCLAVE, the square [D, 2D]², the hole's very
+# coordinates; NEIGHBOUR, [3D, 4D] × [0, 3D], sharing the host's east edge.
 
-X0, Y0, D = 119.55, 26.66, 0.01
 WGS84_A, WGS84_F = 6378137.0, 1 / 298.257223563
-
-
-def _x(k: float) -> float:
-    return X0 + k * D
-
-
-def _y(k: float) -> float:
-    return Y0 + k * D
-
-
-def _sq(i0: float, j0: float, i1: float, j1: float, cw: bool = False) -> list[list[float]]:
-    ring = [[_x(i0), _y(j0)], [_x(i1), _y(j0)], [_x(i1), _y(j1)], [_x(i0), _y(j1)], [_x(i0), _y(j0)]]
-    return ring[::-1] if cw else ring
-
-
-HOST = {"type": "MultiPolygon", "coordinates": [[_sq(0, 0, 3, 3), _sq(1, 1, 2, 2, cw=True)], [_sq(5, 0, 6, 1)]]}
-ENCLAVE = {"type": "Polygon", "coordinates": [_sq(1, 1, 2, 2)]}
-NEIGHBOUR = {"type": "Polygon", "coordinates": [_sq(3, 0, 4, 3)]}
 
 
 def _q(lat_deg: float) -> float:
