@@ -4,6 +4,26 @@ and community label layers, and the optional intranet base map.
 
 Pages build their own data layers and pass them to ``deck`` with these.
 
+Geometry is drawn whole: a grid's boundary may be a Polygon or a MultiPolygon
+with holes. deck.gl's PolygonLayer takes one polygon per row as a list of
+rings (outer first, then its holes, whose outlines it strokes too), so a
+MultiPolygon becomes one row per part, every row carrying the same grid_id,
+name, tooltip fields and fill (``polygons``, ``part_rows``); views fit every
+part (``rings``).
+
+Labels (``area_label_records``) sit at the pole of inaccessibility of their
+area (``geo.label_anchor``: a grid's own geometry; a community's or a
+station's the union of its grids), never at the mean of grid centres, and are
+sized for the map's initial view: the label's box (its text plus the
+background's padding) must lie inside the largest circle inscribed in the
+area at that zoom. Each label takes the largest font size from its nominal
+size down to ``LABEL_MIN_PX`` that fits; an area too small to hold even that
+gets no label (its tooltip still names it). Boxes inside disjoint areas'
+inscribed circles cannot overlap; a last greedy pass (roomiest first) drops
+any label whose box would overlap one already placed, for areas that
+overlap. With 400 small grids on one map this leaves few or no labels, never
+a heap of them.
+
 The base map (``DASHBOARD_TILE_URL``, an XYZ template) is drawn as one
 BitmapLayer per tile, the tiles chosen here for the deck's initial view.
 deck.gl's own TileLayer cannot be used: it needs a ``renderSubLayers``
@@ -26,14 +46,42 @@ from collections.abc import Iterable
 import pandas as pd
 import pydeck as pdk
 
+from dashboard import geo
 from dashboard.config import TileSource, load_settings
 
 LABEL_FONT = '"Noto Sans CJK SC"'  # quoted: pydeck reads bare strings as JavaScript
+LABEL_MIN_PX = 11  # the smallest label text drawn (px); an area with less room gets none
+LABEL_PADDING_PX = (6, 3)  # the label background's padding, x and y (each side)
+
+Polygon = list[list[list[float]]]  # deck.gl's polygon: rings [outer, hole, ...] of [lon, lat]
+
+
+def polygons(geojson: str | dict) -> list[Polygon]:
+    """Every part of a GeoJSON Polygon or MultiPolygon (geometry or Feature, text
+    or dict) as deck.gl polygons: one list of rings [outer, hole1, ...] per part."""
+    g = json.loads(geojson) if isinstance(geojson, str) else geojson
+    if g.get("type") == "Feature":
+        g = g["geometry"]
+    if g["type"] == "Polygon":
+        parts = [g["coordinates"]]
+    elif g["type"] == "MultiPolygon":
+        parts = g["coordinates"]
+    else:
+        raise ValueError(f"expected a Polygon or MultiPolygon geometry, got {g['type']!r}")
+    return [[[[float(p[0]), float(p[1])] for p in ring] for ring in part] for part in parts if part and part[0]]
 
 
 def rings(geojson_texts: Iterable[str]) -> list[list[list[float]]]:
-    """Outer rings ([[lon, lat], ...]) of GeoJSON Polygon texts."""
-    return [json.loads(g)["coordinates"][0] for g in geojson_texts]
+    """The outer ring ([[lon, lat], ...]) of every part of every geometry: what a
+    view must fit (holes lie inside their outer ring)."""
+    return [part[0] for g in geojson_texts for part in polygons(g)]
+
+
+def part_rows(geojson_texts: Iterable[str], records: Iterable[dict]) -> list[dict]:
+    """PolygonLayer rows: for each geometry and its record, one row per part
+    ("polygon": [outer, hole, ...]) carrying a copy of the record (grid_id,
+    names, tooltip fields, fill), so every part draws, picks and tells alike."""
+    return [{**rec, "polygon": part} for g, rec in zip(geojson_texts, records) for part in polygons(g)]
 
 
 def view_state(polygons: Iterable[list[list[float]]], width_px: int = 1100, height_px: int = 560, max_zoom: float = 16) -> pdk.ViewState:
@@ -54,12 +102,16 @@ def view_state(polygons: Iterable[list[list[float]]], width_px: int = 1100, heig
     )
 
 
-def grid_outline_layer(shapes: pd.DataFrame, layer_id: str = "grid-outline", pickable: bool = True, fill: list[int] | None = None) -> pdk.Layer:
-    """Grid boundaries from ``places.grid_shapes`` rows (grid_id, name, community, boundary_geojson)."""
-    data = [
-        {"polygon": ring, "grid_id": int(r.grid_id), "name": r.name, "community": r.community}
-        for ring, r in zip(rings(shapes["boundary_geojson"]), shapes.itertuples())
-    ]
+def grid_outline_layer(
+    shapes: pd.DataFrame, layer_id: str = "grid-outline", pickable: bool = True, fill: list[int] | None = None, extra: Iterable[dict] | None = None
+) -> pdk.Layer:
+    """Grid boundaries from ``places.grid_shapes`` rows (grid_id, name, community,
+    boundary_geojson), every part and hole; ``extra``: more fields per grid (one
+    dict per row of ``shapes``, e.g. tooltip fields), copied into each part's row."""
+    base = [{"grid_id": int(r.grid_id), "name": r.name, "community": r.community} for r in shapes.itertuples()]
+    if extra is not None:
+        base = [{**b, **x} for b, x in zip(base, extra)]
+    data = part_rows(shapes["boundary_geojson"], base)
     return pdk.Layer(
         "PolygonLayer",
         id=layer_id,
@@ -76,9 +128,9 @@ def grid_outline_layer(shapes: pd.DataFrame, layer_id: str = "grid-outline", pic
 
 
 def shaded_grid_layer(rows: list[dict], layer_id: str) -> pdk.Layer:
-    """Clickable grids each filled with its own colour: rows carry "polygon"
-    (an outer ring) and "fill" ([r, g, b, a]) plus whatever the tooltip and the
-    click handler read."""
+    """Clickable grids each filled with its own colour: rows (``part_rows``) carry
+    "polygon" (one part: [outer, hole, ...]) and "fill" ([r, g, b, a]) plus
+    whatever the tooltip and the click handler read."""
     return pdk.Layer(
         "PolygonLayer",
         id=layer_id,
@@ -94,41 +146,111 @@ def shaded_grid_layer(rows: list[dict], layer_id: str) -> pdk.Layer:
     )
 
 
-def community_label_layer(shapes: pd.DataFrame, size: int = 17) -> pdk.Layer:
-    """Community names at the mean of their grids' centroids (Chinese, offline font)."""
-    labels = shapes.groupby("community", as_index=False)[["centroid_lon", "centroid_lat"]].mean()
-    return label_layer(labels.rename(columns={"community": "label"}).to_dict("records"), "community-labels", size)
+def _text_em(text: str) -> float:
+    """The width of ``text`` in em: CJK (and full-width) characters 1, others 0.6."""
+    return sum(1.0 if ord(ch) >= 0x2E80 else 0.6 for ch in text)
 
 
-def place_label_layers(shapes: pd.DataFrame, station_names: dict[int, str], narrowed: bool = False) -> list[pdk.Layer]:
+def _px_per_km(zoom: float, lat: float) -> float:
+    """Screen pixels per km in a deck.gl (Web Mercator) view at ``zoom`` and latitude ``lat``."""
+    return 512.0 * 2.0**zoom / (360.0 * geo.KM_PER_DEG * math.cos(math.radians(lat)))
+
+
+def fit_label_size(text: str, room_px: float, size: int, min_size: int = LABEL_MIN_PX) -> int | None:
+    """The largest font size from ``size`` down to ``min_size`` whose label box
+    (text plus padding) lies inside a circle of radius ``room_px``; None if none does."""
+    em = _text_em(text)
+    px, py = LABEL_PADDING_PX
+    for s in range(int(size), int(min_size) - 1, -1):
+        w, h = em * s + 2 * px, s + 2 * py
+        if (w / 2) ** 2 + (h / 2) ** 2 <= room_px**2:
+            return s
+    return None
+
+
+def area_label_records(anchors: Iterable[tuple[str, tuple[float, float, float]]], view: pdk.ViewState, size: int, min_size: int = LABEL_MIN_PX) -> list[dict]:
+    """Label records (label, centroid_lon, centroid_lat, size) for ``(text,
+    geo.label_anchor)`` pairs, by the rule in this module's docstring for the
+    initial ``view``: sized to fit inside the area, left out where none fits,
+    never overlapping."""
+    zoom = float(view.zoom if view.zoom is not None else 12)
+    cands = []
+    for text, (lat, lon, radius_km) in anchors:
+        room = radius_km * _px_per_km(zoom, lat)
+        s = fit_label_size(str(text), room, size, min_size)
+        if s is not None:
+            cands.append((room, str(text), lat, lon, s))
+    cands.sort(key=lambda c: -c[0])
+    # screen position (px, relative) at the view's zoom: deck.gl's world is 512 px wide at zoom 0
+    world = 512.0 * 2.0**zoom
+    placed: list[tuple[float, float, float, float]] = []
+    out = []
+    for _, text, lat, lon, s in cands:
+        x = (lon + 180.0) / 360.0 * world
+        y = (1.0 - math.asinh(math.tan(math.radians(max(min(lat, 85.0511), -85.0511)))) / math.pi) / 2.0 * world
+        hw, hh = (_text_em(text) * s + 2 * LABEL_PADDING_PX[0]) / 2, (s + 2 * LABEL_PADDING_PX[1]) / 2
+        if any(abs(x - ox) < hw + ow and abs(y - oy) < hh + oh for ox, oy, ow, oh in placed):
+            continue
+        placed.append((x, y, hw, hh))
+        out.append({"label": text, "centroid_lon": lon, "centroid_lat": lat, "size": s})
+    return out
+
+
+def _group_anchors(shapes: pd.DataFrame, key: str, names: dict | None = None) -> list[tuple[str, tuple[float, float, float]]]:
+    """(name, anchor of the union of its grids) per value of ``key`` in ``shapes``."""
+    out = []
+    for k, grp in shapes.groupby(key, sort=True):
+        name = names.get(k) if names is not None else grp["community"].iloc[0]
+        if name is None:
+            continue
+        out.append((name, geo.union_label_anchor(tuple(grp["boundary_geojson"]))))
+    return out
+
+
+def community_label_layer(shapes: pd.DataFrame, view: pdk.ViewState, size: int = 17) -> pdk.Layer:
+    """Community names, each inside the union of its grids (Chinese, offline font),
+    sized and thinned for ``view`` (the rule in this module's docstring)."""
+    key = "community_id" if "community_id" in shapes.columns else "community"
+    return label_layer(area_label_records(_group_anchors(shapes, key), view, size), "community-labels", size)
+
+
+def grid_label_layer(shapes: pd.DataFrame, view: pdk.ViewState, layer_id: str = "grid-labels", size: int = 12) -> pdk.Layer:
+    """Grid names, each at its grid's ``geo.label_anchor``, sized and thinned for ``view``."""
+    anchors = [(r.name, geo.label_anchor(r.boundary_geojson)) for r in shapes.itertuples()]
+    return label_layer(area_label_records(anchors, view, size), layer_id, size)
+
+
+def place_label_layers(shapes: pd.DataFrame, station_names: dict[int, str], view: pdk.ViewState, narrowed: bool = False) -> list[pdk.Layer]:
     """Labels that fit the scope: station names when several stations are shown
     (community names would crowd the map), community names within one station,
-    none once the view is narrowed to a community or grid (``narrowed``)."""
+    none once the view is narrowed to a community or grid (``narrowed``); each
+    inside its area and sized for ``view``."""
     if narrowed or shapes.empty:
         return []
     if shapes["station_id"].nunique() > 1:
-        labels = shapes.groupby("station_id", as_index=False)[["centroid_lon", "centroid_lat"]].mean()
-        labels["label"] = labels["station_id"].map(station_names)
-        return [label_layer(labels.to_dict("records"), "station-labels", 18)]
-    return [community_label_layer(shapes)]
+        recs = area_label_records(_group_anchors(shapes, "station_id", station_names), view, 18)
+        return [label_layer(recs, "station-labels", 18)]
+    return [community_label_layer(shapes, view)]
 
 
 def label_layer(records: list[dict], layer_id: str, size: int = 15) -> pdk.Layer:
-    """Text labels; records need label, centroid_lon, centroid_lat."""
+    """Text labels; records need label, centroid_lon, centroid_lat, and may carry
+    their own "size" (px; ``area_label_records`` sets it), else ``size``."""
+    sized = bool(records) and all("size" in r for r in records)
     return pdk.Layer(
         "TextLayer",
         id=layer_id,
         data=records,
         get_position=["centroid_lon", "centroid_lat"],
         get_text="label",
-        get_size=size,
+        get_size="size" if sized else size,
         get_color=[235, 242, 255, 235],
         character_set='"auto"',
         font_family=LABEL_FONT,
         font_weight=700,
         background=True,
         get_background_color=[10, 16, 32, 170],
-        background_padding=[6, 3],
+        background_padding=list(LABEL_PADDING_PX),
     )
 
 

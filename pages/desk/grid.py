@@ -70,13 +70,6 @@ def tip(title: str, line1: str = "", line2: str = "", line3: str = "") -> dict[s
     return {"title": str(title), "line1": str(line1), "line2": str(line2), "line3": str(line3)}
 
 
-def _tip(layer: pdk.Layer, tips: list[dict[str, str]]) -> pdk.Layer:
-    """Add the tooltip fields to each record of a list-backed layer."""
-    for rec, t in zip(layer.data, tips):
-        rec.update(t)
-    return layer
-
-
 def _stat(label: str, value: str, unit: str = "", alarm: bool = False) -> str:
     cls = "jw-gp-stat alarm" if alarm else "jw-gp-stat"
     return f'<div class="{cls}"><div class="jw-gp-stat-label">{E(label)}</div><div class="jw-gp-stat-value">{E(value)}<small>{E(unit)}</small></div></div>'
@@ -88,17 +81,17 @@ def _stat(label: str, value: str, unit: str = "", alarm: bool = False) -> str:
 def ranking_map(df: pd.DataFrame, shapes: pd.DataFrame) -> None:
     data = shapes.merge(df[["grid_id", "incidents", "reports"]], on="grid_id", how="left").fillna({"incidents": 0, "reports": 0})
     top = float(data["incidents"].quantile(0.95)) if len(data) else 0.0
-    rows = [
+    recs = [
         {
-            "polygon": ring,
             "grid_id": int(r.grid_id),
             "fill": ui.ramp_color(r.incidents / top if top > 0 else 0.0),
             **tip(r.name, r.community, f"警情 {int(r.incidents)} 起 · 上报 {int(r.reports)} 件", "点击查看画像"),
         }
-        for ring, r in zip(maps.rings(data["boundary_geojson"]), data.itertuples())
+        for r in data.itertuples()
     ]
-    layer = maps.shaded_grid_layer(rows, "rank-grids")
-    deck = maps.deck([layer, maps.community_label_layer(data, size=15)], maps.view_state(maps.rings(data["boundary_geojson"]), 760, 520), TOOLTIP)
+    layer = maps.shaded_grid_layer(maps.part_rows(data["boundary_geojson"], recs), "rank-grids")
+    view = maps.view_state(maps.rings(data["boundary_geojson"]), 760, 520)
+    deck = maps.deck([layer, maps.community_label_layer(data, view, size=15)], view, TOOLTIP)
     event = st.pydeck_chart(deck, height=540, key=selection_key("gp-rank-map"), on_select="rerun", selection_mode="single-object")
     if (obj := _selected(event, "rank-grids")) and obj.get("grid_id"):
         drill(None, grid_id=int(obj["grid_id"]))
@@ -175,19 +168,18 @@ def ranking_view() -> None:
 
 
 def grid_map(card: pd.Series, near: pd.DataFrame, cams: pd.DataFrame, comps: pd.DataFrame) -> None:
-    ring = maps.rings([card["boundary_geojson"]])
+    view = maps.view_state(maps.rings([card["boundary_geojson"]]), 720, 400, max_zoom=17)
     layers: list[pdk.Layer] = []
     if not near.empty:
-        nb = maps.grid_outline_layer(near, layer_id="grid-neighbours", fill=[20, 40, 80, 25])
+        nb = maps.grid_outline_layer(near, layer_id="grid-neighbours", fill=[20, 40, 80, 25], extra=[tip(r.name, r.community, "点击查看该网格") for r in near.itertuples()])
         nb.get_line_color = [140, 160, 200, 90]
-        _tip(nb, [tip(r.name, r.community, "点击查看该网格") for r in near.itertuples()])
-        layers += [nb, maps.label_layer([{"label": r.name, "centroid_lon": r.centroid_lon, "centroid_lat": r.centroid_lat} for r in near.itertuples()], "neighbour-labels", 12)]
+        layers += [nb, maps.grid_label_layer(near, view, "neighbour-labels", 12)]
         layers[-1].get_color = [170, 185, 215, 150]
     layers.append(
         pdk.Layer(
             "PolygonLayer",
             id="grid-self",
-            data=[{"polygon": ring[0], **tip(card["name"], card["community"])}],
+            data=maps.part_rows([card["boundary_geojson"]], [tip(card["name"], card["community"])]),
             get_polygon="polygon",
             get_fill_color=[63, 182, 255, 45],
             get_line_color=[63, 182, 255, 255],
@@ -276,7 +268,7 @@ def grid_map(card: pd.Series, near: pd.DataFrame, cams: pd.DataFrame, comps: pd.
             )
         )
     layers += list(labels)  # names on top of the camera dots
-    deck = maps.deck(layers, maps.view_state(ring, 720, 400, max_zoom=17), TOOLTIP)
+    deck = maps.deck(layers, view, TOOLTIP)
     event = st.pydeck_chart(deck, height=500, key=selection_key("gp-map"), on_select="rerun", selection_mode="single-object")
     if (obj := _selected(event, "grid-neighbours")) and obj.get("grid_id"):
         drill(None, grid_id=int(obj["grid_id"]))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -33,12 +31,11 @@ def _drill_to(obj: dict) -> None:
 
 def density_map(df: pd.DataFrame) -> None:
     top = float(df["density"].quantile(0.95)) if len(df) else 0.0
-    rows = []
+    recs = []
     for r in df.itertuples():
         t = (r.density / top) if top > 0 else 0.0
-        rows.append(
+        recs.append(
             {
-                "polygon": json.loads(r.boundary_geojson)["coordinates"][0],
                 "grid_id": int(r.grid_id),
                 "community_id": int(r.community_id),
                 "station_id": int(r.station_id),
@@ -49,13 +46,14 @@ def density_map(df: pd.DataFrame) -> None:
                 "fill": ui.ramp_color(t),
             }
         )
+    view = maps.view_state(maps.rings(df["boundary_geojson"]), width_px=980, height_px=560)
     layers = [
-        maps.shaded_grid_layer(rows, "grid-density"),
-        *maps.place_label_layers(df, {p.id: p.name for p in ctx.catalogue.stations}, narrowed=f.grid_id is not None),
+        maps.shaded_grid_layer(maps.part_rows(df["boundary_geojson"], recs), "grid-density"),
+        *maps.place_label_layers(df, {p.id: p.name for p in ctx.catalogue.stations}, view, narrowed=f.grid_id is not None),
     ]
     deck = maps.deck(
         layers,
-        maps.view_state(maps.rings(df["boundary_geojson"]), width_px=980, height_px=560),
+        view,
         tooltip={"html": "<b>{name}</b><br/>{community}<br/>警情 {n} 起 · 每平方公里 {density} 起"},
     )
     event = st.pydeck_chart(deck, height=560, key=selection_key("overview-map"), on_select="rerun", selection_mode="single-object")

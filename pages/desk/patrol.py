@@ -99,10 +99,10 @@ def go_to_grid_ladder(grid_id: int, key: str) -> None:
         drill(None, community_id=g.parent_id, params=shift_params(key))
 
 
-def place_labels(shapes: pd.DataFrame) -> list[pdk.Layer]:
+def place_labels(shapes: pd.DataFrame, view: pdk.ViewState) -> list[pdk.Layer]:
     """Station names over several stations, community names within one, none inside a community."""
     names = {p.id: p.name for p in ctx.catalogue.stations}
-    return maps.place_label_layers(shapes, names, narrowed=f.community_id is not None or f.grid_id is not None)
+    return maps.place_label_layers(shapes, names, view, narrowed=f.community_id is not None or f.grid_id is not None)
 
 
 def coverage_map(shapes: pd.DataFrame, cells: pd.DataFrame, key: str) -> None:
@@ -165,10 +165,11 @@ def coverage_map(shapes: pd.DataFrame, cells: pd.DataFrame, key: str) -> None:
             auto_highlight=True,
         ),
     ]
-    layers += place_labels(shapes)
     # Fit the grids and the hexagons drawn over them (a grid's cells reach past its edge).
     fit = maps.rings(shapes["boundary_geojson"]) + [[[lon, lat] for lat, lon in h3.cell_to_boundary(c)] for c in cells["h3"]]
-    deck = maps.deck(layers, maps.view_state(fit, width_px=1000, height_px=MAP_HEIGHT), tooltip={"html": "<b>{title}</b><div>{line1}</div><div>{line2}</div>", "style": {"fontSize": "16px"}})
+    view = maps.view_state(fit, width_px=1000, height_px=MAP_HEIGHT)
+    layers += place_labels(shapes, view)
+    deck = maps.deck(layers, view, tooltip={"html": "<b>{title}</b><div>{line1}</div><div>{line2}</div>", "style": {"fontSize": "16px"}})
     event = st.pydeck_chart(deck, height=MAP_HEIGHT, on_select="rerun", selection_mode="single-object", key=selection_key("patrol-map"))
     objects = (event.selection or {}).get("objects", {}) if event else {}
     for layer_id in ("hot-cells", "patrol-cells", "grid-outline"):

@@ -392,9 +392,9 @@ def point_layers(points: pd.DataFrame, patrols: pd.DataFrame) -> list[pdk.Layer]
 
 
 def draw_map(shapes: pd.DataFrame, extra: list[pdk.Layer]) -> None:
-    layers = [maps.grid_outline_layer(shapes, pickable=False, fill=[20, 40, 80, 60])]
-    layers += maps.place_label_layers(shapes, {p.id: p.name for p in ctx.catalogue.stations}, narrowed=f.grid_id is not None)
     view = maps.view_state(maps.rings(shapes["boundary_geojson"]), width_px=1000, height_px=540)
+    layers = [maps.grid_outline_layer(shapes, pickable=False, fill=[20, 40, 80, 60])]
+    layers += maps.place_label_layers(shapes, {p.id: p.name for p in ctx.catalogue.stations}, view, narrowed=f.grid_id is not None)
     st.pydeck_chart(maps.deck(layers + extra, view), height=540, key="wall-deck")
 
 
