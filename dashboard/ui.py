@@ -185,3 +185,11 @@ def ramp_color(t: float) -> list[int]:
     frac = t * (len(RAMP) - 1) - i
     a, b = RAMP[i], RAMP[i + 1]
     return [int(round(a[j] + (b[j] - a[j]) * frac)) for j in range(4)]
+
+
+def outside_note(o, noun: str) -> str:  # noqa: ANN001 - queries.imports.Outside
+    """The line beside figures by place that says how many imported rows fell in no grid."""
+    parts = [f"辖区外 {o.outside:,} {noun}（坐标不在任何网格内）"] if o.outside else []
+    if o.unlocated:
+        parts.append(f"无法定位 {o.unlocated:,} {noun}（无坐标、无网格）")
+    return "，".join(parts) + "：已保留在导入批次中，未计入网格统计（python -m dashboard.load rejects 批次号 可列出）"

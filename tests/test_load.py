@@ -1,0 +1,379 @@
+"""python -m dashboard.load: a station's own places and records, on both backends.
+
+Every fixture is built here: a GeoJSON/KML/zipped Shapefile (GBK .dbf) of a
+station whose grid A is a MultiPolygon with a hole and an island, whose grid
+B is the enclave filling that hole, with a neighbour C sharing A's east edge,
+a bow-tie that must be repaired, an overlap and a gap; a GB18030 CSV of
+incidents (18-digit ids, a 60-character category, points in the hole, on a
+boundary, outside every grid, a malformed time, a duplicate); an Excel file
+whose ids Excel stores as numbers; reports with tasks and a deadline rule;
+disputes placed by grid name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from dashboard import schema
+from dashboard.database import make_writer
+from dashboard.filters import Filters
+from dashboard.load.__main__ import main as load_main
+from dashboard.load.mapping import MappingError, load_mapping, parse_mapping
+from dashboard.load.places import load_places
+from dashboard.load.records import load_records, rejected_rows
+from dashboard.load.sources import open_table, read_features
+from dashboard.migrate import upgrade
+from queries.imports import outside_rows
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "dashboard" / "load" / "examples"
+X0, Y0, D = 119.50, 26.60, 0.01  # the station's south-west corner and a grid's size (degrees)
+LONG_CATEGORY = "Theft of property from a motor vehicle parked on a public st"  # 60 characters
+assert len(LONG_CATEGORY) == 60
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+
+
+def _features() -> list[dict]:
+    """A: a square with a hole (filled by B) and an island; C east of A; F
+    overlapping C's east edge; E a bow-tie east of F; G a U whose gap A closes."""
+    a_outer = _box(X0, Y0, X0 + D, Y0 + D)
+    hole = _box(X0 + 0.003, Y0 + 0.003, X0 + 0.007, Y0 + 0.007)
+    island = _box(X0 - 0.02, Y0, X0 - 0.015, Y0 + 0.005)
+    c = _box(X0 + D, Y0, X0 + 2 * D, Y0 + D)
+    bowtie = [[X0 + 3 * D, Y0], [X0 + 4 * D, Y0 + D], [X0 + 4 * D, Y0], [X0 + 3 * D, Y0 + D], [X0 + 3 * D, Y0]]  # east of F
+    f = _box(X0 + 2 * D - 0.001, Y0, X0 + 3 * D, Y0 + D)  # overlaps C by 0.001° × D
+    # G: a U over the square north of A, open to the south where A closes it: a gap of D × D.
+    g = [[X0 - D, Y0 + D], [X0, Y0 + D], [X0, Y0 + 2 * D], [X0 + D, Y0 + 2 * D], [X0 + D, Y0 + D], [X0 + 2 * D, Y0 + D],
+         [X0 + 2 * D, Y0 + 3 * D], [X0 - D, Y0 + 3 * D], [X0 - D, Y0 + D]]
+
+    def feat(code: str, name: str, comm: str, geom: dict) -> dict:
+        return {"type": "Feature", "properties": {"code": code, "name": name, "community": comm, "pop": "1200"}, "geometry": geom}
+
+    return [
+        feat("G-A", "东湖网格", "东湖社区", {"type": "MultiPolygon", "coordinates": [[a_outer, hole[::-1]], [island]]}),
+        feat("G-B", "湖心网格", "东湖社区", {"type": "Polygon", "coordinates": [hole]}),
+        feat("G-C", "南岸网格", "南岸社区", {"type": "Polygon", "coordinates": [c]}),
+        feat("G-E", "蝴蝶网格", "南岸社区", {"type": "Polygon", "coordinates": [bowtie]}),
+        feat("G-F", "码头网格", "南岸社区", {"type": "Polygon", "coordinates": [f]}),
+        feat("G-G", "北山网格", "北山社区", {"type": "Polygon", "coordinates": [g]}),
+        feat("G-X", "无形网格", "北山社区", None),
+    ]
+
+
+@pytest.fixture
+def station_db(scratch, tmp_path) -> tuple:
+    url = scratch.new("load")
+    engine = make_writer(url)
+    upgrade(engine)
+    path = tmp_path / "grids.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": _features()}, ensure_ascii=False), encoding="utf-8")
+    s = load_places(engine, path, station="ST1", station_name="东湖派出所", crs="EPSG:4326", name_field="name", code_field="code", community_field="community", population_field="pop")
+    yield engine, s
+    engine.dispose()
+
+
+def _grid_id(engine, code: str) -> int:  # noqa: ANN001
+    with engine.connect() as c:
+        return c.execute(select(schema.grids.c.id).where(schema.grids.c.code == code)).scalar_one()
+
+
+# --- places ---------------------------------------------------------------------
+
+
+def test_places_keep_multipolygons_and_holes_and_report_what_they_fixed(station_db):
+    engine, s = station_db
+    assert s.grids == {"inserted": 6, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert s.communities["inserted"] == 3
+    assert s.multipart == 2 and s.with_holes == 1  # A, and the bow-tie repaired into two triangles
+    assert any("无形网格" in i.zh and "没有几何" in i.zh for i in s.of("rejected"))
+    assert any("蝴蝶网格" in i.zh and "已修复" in i.zh for i in s.of("repaired"))
+    [ov] = [i for i in s.of("overlap") if set(i.grids) == {"G-C", "G-F"}]
+    # 0.001° × 0.01° at 26.6°N: about 111.2 m × 994.6 m ≈ 110,600 m² (ellipsoidal: within 1 %).
+    assert ov.area_m2 == pytest.approx(0.001 * 0.01 * 111_320 * 99_560, rel=0.02)
+    [gap] = s.of("gap")
+    assert gap.area_m2 == pytest.approx(D * D * 110_900 * 99_560, rel=0.02)
+    assert {"G-A", "G-G"} <= set(gap.grids)
+    with engine.connect() as c:
+        row = c.execute(select(schema.grids).where(schema.grids.c.code == "G-A")).one()
+        geom = json.loads(row.boundary_geojson)
+        assert geom["type"] == "MultiPolygon" and len(geom["coordinates"]) == 2
+        assert len(geom["coordinates"][0]) == 2 or len(geom["coordinates"][1]) == 2  # the hole is kept
+        # Area: the square less its hole, plus the island.
+        km2 = (D * D - 0.004 * 0.004 + 0.005 * 0.005) * 111.32 * 99.56
+        assert row.area_km2 == pytest.approx(km2, rel=0.02)
+        assert row.population == 1200
+        n_batches = c.execute(select(func.count()).select_from(schema.import_batches)).scalar()
+        assert n_batches == 1
+
+
+def test_places_reload_is_idempotent_and_dry_run_writes_nothing(station_db, tmp_path):
+    engine, _ = station_db
+    path = tmp_path / "grids.geojson"
+    again = load_places(engine, path, station="ST1", crs="EPSG:4326", name_field="name", code_field="code", community_field="community", population_field="pop")
+    assert again.grids["unchanged"] == 6 and again.grids["inserted"] == 0 and again.grids["updated"] == 0
+    with engine.connect() as c:
+        before = c.execute(select(func.count()).select_from(schema.import_batches)).scalar()
+    dry = load_places(engine, path, station="ST2", crs="EPSG:4326", name_field="name", dry_run=True)
+    assert dry.grids["inserted"] == 6 and dry.batch_id is None
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(schema.stations)).scalar() == 1
+        assert c.execute(select(func.count()).select_from(schema.import_batches)).scalar() == before
+
+
+def test_places_refuse_coordinates_that_do_not_match_the_declared_crs(scratch, tmp_path):
+    engine = make_writer(scratch.new("crs"))
+    upgrade(engine)
+    path = tmp_path / "m.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": _features()[:1]}), encoding="utf-8")
+    with pytest.raises(MappingError, match="像是经纬度"):
+        load_places(engine, path, station="S", crs="EPSG:32650", name_field="name")
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(schema.grids)).scalar() == 0
+    engine.dispose()
+
+
+def test_kml_and_a_zipped_shapefile_with_a_gbk_dbf(tmp_path):
+    import shapefile
+
+    # KML: a polygon with an inner boundary, and extended data.
+    kml = tmp_path / "g.kml"
+    ring = " ".join(f"{x},{y},0" for x, y in _box(X0, Y0, X0 + D, Y0 + D))
+    inner = " ".join(f"{x},{y},0" for x, y in _box(X0 + 0.003, Y0 + 0.003, X0 + 0.007, Y0 + 0.007))
+    kml.write_text(
+        f"""<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>东湖网格</name>
+        <ExtendedData><SchemaData><SimpleData name="编码">G-A</SimpleData></SchemaData></ExtendedData>
+        <Polygon><outerBoundaryIs><LinearRing><coordinates>{ring}</coordinates></LinearRing></outerBoundaryIs>
+        <innerBoundaryIs><LinearRing><coordinates>{inner}</coordinates></LinearRing></innerBoundaryIs></Polygon></Placemark></Document></kml>""",
+        encoding="utf-8",
+    )
+    [f], _ = read_features(kml)
+    assert f.properties == {"name": "东湖网格", "编码": "G-A"}
+    assert f.geometry["type"] == "Polygon" and len(f.geometry["coordinates"]) == 2
+    # Shapefile with a GBK attribute table and no .cpg, zipped.
+    base = tmp_path / "shp" / "grids"
+    base.parent.mkdir()
+    with shapefile.Writer(str(base), shapeType=shapefile.POLYGON, encoding="gbk") as w:
+        w.field("名称", "C", 40)
+        w.field("社区", "C", 40)
+        w.poly([_box(X0, Y0, X0 + D, Y0 + D)[::-1]])
+        w.record("东湖网格", "东湖社区")
+    z = tmp_path / "grids.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for ext in (".shp", ".shx", ".dbf"):
+            zf.write(str(base) + ext, "grids" + ext)
+    feats, notes = read_features(z)
+    assert feats[0].properties == {"名称": "东湖网格", "社区": "东湖社区"}
+    assert any("GB18030" in n for n in notes)
+    assert feats[0].geometry["type"] == "Polygon"
+
+
+# --- records --------------------------------------------------------------------
+
+INCIDENT_MAPPING = f"""
+[source]
+system = "110"
+timezone = "Asia/Shanghai"
+crs = "EPSG:4326"
+
+[fields]
+id = "警情编号"
+received_at = {{ column = "报警时间", format = "%Y/%m/%d %H:%M" }}
+category = {{ column = "警情类别", map = {{ "盗窃案" = "盗窃", "长类别" = "{LONG_CATEGORY}" }} }}
+place = "地点"
+x = "经度"
+y = "纬度"
+grid = "网格"
+"""
+
+
+def _incident_rows() -> list[dict]:
+    inside_a = (X0 + 0.001, Y0 + 0.001)
+    in_hole = (X0 + 0.005, Y0 + 0.005)  # inside A's outer ring, in its hole: grid B
+    on_edge = (X0 + D, Y0 + 0.005)  # on the A|C edge: the grid to the east (C)
+    outside = (X0 + 0.5, Y0 + 0.5)
+    rows = [
+        ("110350100202611200001", "2026/11/19 08:15", "盗窃案", inside_a),
+        ("110350100202611200002", "2026/11/19 09:00", "治安", in_hole),
+        ("110350100202611200003", "2026/11/19 10:00", "长类别", on_edge),
+        ("110350100202611200004", "2026/11/19 11:00", "盗窃案", outside),
+        ("110350100202611200005", "2026/13/45 11:00", "盗窃案", inside_a),  # a bad date
+        ("110350100202611200001", "2026/11/19 08:15", "盗窃案", inside_a),  # a duplicate of the first
+        ("110350100202611200006", "2026/11/19 12:00", "纠纷", None),  # no point: by grid name
+    ]
+    out = []
+    for sid, t, cat, pt in rows:
+        out.append({"警情编号": sid, "报警时间": t, "警情类别": cat, "地点": "东湖路12号", "经度": "" if pt is None else f"{pt[0]:.6f}", "纬度": "" if pt is None else f"{pt[1]:.6f}", "网格": "南岸网格" if pt is None else ""})
+    return out
+
+
+def _write_csv(path: Path, rows: list[dict], encoding: str) -> Path:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def test_gb18030_incidents_nothing_lost_and_idempotent(station_db, tmp_path):
+    engine, _ = station_db
+    path = _write_csv(tmp_path / "警情.csv", _incident_rows(), "gb18030")
+    m = parse_mapping(tomllib.loads(INCIDENT_MAPPING), "incidents", INCIDENT_MAPPING)
+    s = load_records(engine, "incidents", path, m, station_code="ST1")
+    assert any("GB18030" in n for n in s.notes)
+    assert s.rows_read == 7
+    assert s.counts["inserted"] == 4 and s.counts["duplicate"] == 1
+    assert s.counts["rejected"] == 1 and s.counts["outside"] == 1
+    assert any("第 5 行 · 接警时间：无法解析 '2026/13/45 11:00'" in e for e in s.rejected_examples)
+    with engine.connect() as c:
+        got = {r.source_id: r for r in c.execute(select(schema.incidents))}
+    assert len(got) == 4  # the outside row is kept in the batch, not in the live table
+    assert got["110350100202611200001"].grid_id == _grid_id(engine, "G-A")  # 21 digits, as text
+    assert got["110350100202611200002"].grid_id == _grid_id(engine, "G-B")  # in A's hole: the enclave
+    assert got["110350100202611200003"].grid_id == _grid_id(engine, "G-C")  # on the edge: east
+    assert got["110350100202611200003"].category == LONG_CATEGORY
+    assert got["110350100202611200006"].grid_id == _grid_id(engine, "G-C")  # by grid name
+    # Local 08:15 in Shanghai is 00:15 UTC.
+    assert got["110350100202611200001"].received_at == datetime(2026, 11, 19, 0, 15)
+    rej = rejected_rows(engine, s.batch_id)
+    assert {r["结果"] for r in rej} == {"拒收", "辖区外"}
+    assert any("无法解析" in r["原因"] and "cannot parse" in r["reason"] for r in rej)
+    # Outside rows are counted for the station, in the window, not for a community.
+    window = (datetime(2026, 11, 18), datetime(2026, 11, 20))
+    with engine.connect() as c:
+        st = c.execute(select(schema.stations.c.id)).scalar()
+        comm = c.execute(select(schema.communities.c.id)).scalars().first()
+    assert outside_rows(engine, Filters(), "incidents", window).outside == 1
+    assert outside_rows(engine, Filters(station_id=st), "incidents", window).outside == 1
+    assert outside_rows(engine, Filters(community_id=comm), "incidents", window).total == 0
+    assert outside_rows(engine, Filters(categories=("治安",)), "incidents", window).total == 0
+    # The same file again changes nothing.
+    again = load_records(engine, "incidents", path, m, station_code="ST1")
+    assert again.counts["inserted"] == 0 and again.counts["updated"] == 0
+    assert again.counts["unchanged"] == 4 and again.counts["duplicate"] == 1
+    assert outside_rows(engine, Filters(), "incidents", window).outside == 1  # counted once, not per batch
+    # An updated file: one row's category changed, one row fixed.
+    rows = _incident_rows()
+    rows[1]["警情类别"] = "盗窃案"
+    rows[4]["报警时间"] = "2026/11/19 11:30"
+    path2 = _write_csv(tmp_path / "警情2.csv", rows, "utf-8-sig")
+    s3 = load_records(engine, "incidents", path2, m, station_code="ST1")
+    assert s3.counts["updated"] == 1 and s3.counts["inserted"] == 1 and s3.counts["rejected"] == 0
+    with engine.connect() as c:
+        assert c.execute(select(schema.incidents.c.category).where(schema.incidents.c.source_id == "110350100202611200002")).scalar() == "盗窃"
+        assert c.execute(select(func.count()).select_from(schema.incidents)).scalar() == 5
+        vocab = set(c.execute(select(schema.vocabulary.c.code).where(schema.vocabulary.c.kind == "incident_category")).scalars())
+    assert LONG_CATEGORY in vocab and "盗窃" in vocab
+
+
+def test_dry_run_writes_nothing(station_db, tmp_path):
+    engine, _ = station_db
+    path = _write_csv(tmp_path / "警情.csv", _incident_rows(), "utf-8")
+    m = parse_mapping(tomllib.loads(INCIDENT_MAPPING), "incidents", INCIDENT_MAPPING)
+    with engine.connect() as c:
+        staged = c.execute(select(func.count()).select_from(schema.import_rows)).scalar()
+    s = load_records(engine, "incidents", path, m, dry_run=True)
+    assert s.counts["inserted"] == 4 and s.counts["outside"] == 1 and s.batch_id is None
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(schema.incidents)).scalar() == 0
+        assert c.execute(select(func.count()).select_from(schema.import_rows)).scalar() == staged
+        assert c.execute(select(func.count()).select_from(schema.import_batches).where(schema.import_batches.c.kind == "incidents")).scalar() == 0
+
+
+def test_excel_ids_stored_as_numbers_are_reported_and_read_as_text(station_db, tmp_path):
+    import openpyxl
+
+    engine, _ = station_db
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["事件编号", "上报时间", "事件类型", "紧急程度", "事件描述", "事发地址", "经度", "纬度", "网格编码", "处置状态", "承办部门", "派遣时间", "反馈期限", "反馈时间", "办结时间", "回访结果"])
+    ws.append([20261119001, datetime(2026, 11, 19, 9, 0), "消防安全", "紧急", "楼道堆放杂物", "东湖路1号", X0 + 0.001, Y0 + 0.001, "", "处理中", "消防救援站", datetime(2026, 11, 19, 9, 30), None, None, None, None])
+    ws.append([20261119002, datetime(2026, 11, 19, 10, 0), "纠纷", "普通", "邻里噪音", "东湖路2号", X0 + 0.011, Y0 + 0.002, "", "已办结", "社区居委会", datetime(2026, 11, 19, 10, 5), datetime(2026, 11, 26, 10, 5), datetime(2026, 11, 20, 9, 0), datetime(2026, 11, 20, 10, 0), "满意"])
+    ws.append([20261119003, datetime(2026, 11, 19, 11, 0), "其他", None, "路灯不亮", "南岸路3号", X0 + 0.012, Y0 + 0.003, "", "作废", None, None, None, None, None, None])
+    path = tmp_path / "事件.xlsx"
+    wb.save(path)
+    m = load_mapping(EXAMPLES / "grid_reports.toml", "reports")
+    # The example declares GCJ-02 (phone apps); these fixture points are WGS84.
+    m.crs = "EPSG:4326"
+    s = load_records(engine, "reports", path, m)
+    assert any("事件编号" in n and "已存为数字" in n for n in s.notes)
+    assert s.counts["inserted"] == 2 and s.counts["rejected"] == 1  # 作废 is not one of the six states
+    assert any("处置状态" in e for e in s.rejected_examples)
+    with engine.connect() as c:
+        reps = {r.source_id: r for r in c.execute(select(schema.reports))}
+        tasks = {r.report_id: r for r in c.execute(select(schema.tasks))}
+        events = c.execute(select(func.count()).select_from(schema.task_events)).scalar()
+        depts = set(c.execute(select(schema.departments.c.name)).scalars())
+    assert set(reps) == {"20261119001", "20261119002"}  # no ".0"
+    fire = tasks[reps["20261119001"].id]
+    assert fire.state == "处置中" and reps["20261119001"].urgency == "紧急"
+    assert fire.deadline_rule and "4 小时" in fire.deadline_rule  # derived, and marked so
+    assert fire.deadline_at == datetime(2026, 11, 19, 5, 0)  # 09:00 local + 4 h = 13:00 local = 05:00 UTC
+    done = tasks[reps["20261119002"].id]
+    assert done.state == "已办结" and done.deadline_rule is None and done.satisfied is True
+    assert {"消防救援站", "社区居委会"} <= depts
+    assert events >= 5
+
+
+def test_disputes_by_grid_name_and_a_mapping_that_lacks_what_it_needs(station_db, tmp_path):
+    engine, _ = station_db
+    rows = [
+        {"台账编号": "TZ-1", "排查日期": "2026-11-02", "纠纷类型": "邻里纠纷", "化解情况": "已化解", "调处层级": "网格员", "当事人数": "", "简要情况": "漏水", "办结日期": "2026-11-03", "所属网格": "东湖网格"},
+        {"台账编号": "TZ-2", "排查日期": "2026年11月05日", "纠纷类型": "物业纠纷", "化解情况": "正在调处", "调处层级": "社区民警", "当事人数": "3", "简要情况": "停车", "办结日期": "", "所属网格": "不存在的网格"},
+    ]
+    path = _write_csv(tmp_path / "纠纷.csv", rows, "utf-8-sig")
+    s = load_records(engine, "disputes", path, load_mapping(EXAMPLES / "disputes.toml", "disputes"))
+    assert s.counts["inserted"] == 1 and s.counts["unlocated"] == 1
+    with engine.connect() as c:
+        d = c.execute(select(schema.disputes)).one()
+    assert (d.status, d.level, d.parties, d.grid_id) == ("化解", 1, 2, _grid_id(engine, "G-A"))
+    with pytest.raises(MappingError, match="必需字段"):
+        parse_mapping({"source": {"system": "x"}, "fields": {"found_at": "a", "grid": "g"}}, "disputes")
+    with pytest.raises(MappingError, match="坐标系"):
+        parse_mapping({"source": {"system": "x"}, "fields": {"received_at": "a", "category": "c", "x": "x", "y": "y"}}, "incidents")
+
+
+def test_every_shipped_mapping_example_parses():
+    kinds = {"110_incidents": "incidents", "grid_reports": "reports", "disputes": "disputes", "vancouver_thefts": "incidents"}
+    for name, kind in kinds.items():
+        m = load_mapping(EXAMPLES / f"{name}.toml", kind)
+        assert m.kind == kind and m.system
+
+
+def test_the_command_line_prints_a_summary_and_exports_rejects(station_db, tmp_path, monkeypatch, capsys):
+    engine, _ = station_db
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    path = _write_csv(tmp_path / "警情.csv", _incident_rows(), "gb18030")
+    mp = tmp_path / "m.toml"
+    mp.write_text(INCIDENT_MAPPING, encoding="utf-8")
+    out = tmp_path / "rejects.csv"
+    assert load_main(["incidents", str(path), "--mapping", str(mp), "--rejects", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "辖区外" in text and "拒收原因" in text
+    with open(out, encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 2
+    assert load_main(["batches"]) == 0
+    listing = capsys.readouterr().out
+    assert "警情" in listing and "警情.csv" in listing
+    # A usage error: one clear line, exit 2, no traceback.
+    assert load_main(["incidents", str(tmp_path / "missing.csv"), "--mapping", str(mp)]) == 2
+    assert "找不到文件" in capsys.readouterr().err
+
+
+def test_open_table_reads_every_cell_as_text(tmp_path):
+    p = _write_csv(tmp_path / "t.csv", [{"身份证号": "350102199001011234", "电话": "013900001111", "金额": "1e5"}], "utf-8")
+    t = open_table(p)
+    [(no, row)] = list(t.rows())
+    assert no == 1 and row == {"身份证号": "350102199001011234", "电话": "013900001111", "金额": "1e5"}
