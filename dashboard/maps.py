@@ -26,6 +26,18 @@ that overlap. With 400 small grids on one map this leaves few or no labels,
 never a heap of them. The rule is applied to the initial view only: deck.gl
 draws text in pixels, so zooming in spreads the labels apart (none are
 added), zooming out may bring them closer.
+
+The base map (``DASHBOARD_TILE_URL``, an XYZ template) is drawn as one
+BitmapLayer per tile, the tiles chosen here for the deck's initial view.
+deck.gl's own TileLayer cannot be used: it needs a ``renderSubLayers``
+function, and the JSON that ``st.pydeck_chart`` sends is converted by
+@deck.gl/json, whose ``"@@="`` expressions may not call functions or
+construct layers (Streamlit 1.67's converter rejects call expressions), so
+no BitmapLayer can be made per tile in the browser. The TerrainLayer, which
+tiles by itself, decodes in a loaders.gl worker fetched from a CDN. Tiles
+are therefore listed up front: the view's zoom level over a box larger than
+any of our maps, on top of a level three steps coarser over four times that
+box, so panning and zooming out stay covered (zooming in magnifies them).
 """
 
 from __future__ import annotations
