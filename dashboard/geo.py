@@ -352,6 +352,14 @@ def _union_label_anchor(texts: tuple[str, ...]) -> tuple[float, float, float]:
     return _anchor_of(_polygons_of(_area_shape(texts)))
 
 
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
 # --- point in polygon -----------------------------------------------------------------
 
 
