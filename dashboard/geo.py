@@ -263,16 +263,29 @@ def geometry_centroid(geojson: Geometry) -> tuple[float, float]:
 def label_anchor(geojson: Geometry) -> tuple[float, float, float]:
     """(lat, lon, radius_km): ``label_point`` and the radius of the largest circle
     around it that lies inside the geometry (how much room a label has there)."""
-    return _label_anchor(geojson if isinstance(geojson, str) else json.dumps(_as_mapping(geojson), separators=(",", ":")))
+    return _label_anchor(_text(geojson))
 
 
-def _as_mapping(geojson: dict | BaseGeometry) -> dict:
-    return shapely.geometry.mapping(geojson) if isinstance(geojson, BaseGeometry) else geojson
+def _text(geojson: Geometry) -> str:
+    """The cache key of a geometry: its GeoJSON text."""
+    if isinstance(geojson, str):
+        return geojson
+    return json.dumps(shapely.geometry.mapping(geojson) if isinstance(geojson, BaseGeometry) else geojson, separators=(",", ":"))
 
 
-@lru_cache(maxsize=8192)  # maps relabel the same grids on every run: bounded, shared by all sessions
+# Maps label the same grids on every run (the wall every 30 s): the parts and
+# anchors are cached, bounded, and shared by all sessions (shapely geometries
+# are immutable). Keys are the geometry texts the database returned.
+
+
+@lru_cache(maxsize=8192)
+def _parts(text: str) -> tuple[Polygon, ...]:
+    return tuple(_polygonal(text))
+
+
+@lru_cache(maxsize=8192)
 def _label_anchor(text: str) -> tuple[float, float, float]:
-    return _anchor_of(_polygonal(text))
+    return _anchor_of(list(_parts(text)))
 
 
 def _anchor_of(parts: list[Polygon]) -> tuple[float, float, float]:
@@ -309,21 +322,34 @@ def label_point(geojson: Geometry) -> tuple[float, float]:
     return lat, lon
 
 
+def area_shape(geojsons: Iterable[Geometry]) -> Polygon | MultiPolygon:
+    """The area several geometries make together (a community's grids, a station's
+    communities), or one geometry's own: valid, parts dissolved where they touch."""
+    return _area_shape(tuple(_text(g) for g in geojsons))
+
+
+@lru_cache(maxsize=1024)
+def _area_shape(texts: tuple[str, ...]) -> Polygon | MultiPolygon:
+    parts = [p for t in texts for p in _parts(t)]
+    if not parts:
+        raise ValueError("empty geometry")
+    if len(texts) == 1:
+        return parts[0] if len(parts) == 1 else MultiPolygon(parts)
+    u = shapely.union_all(parts)
+    polys = _polygons_of(u)
+    return polys[0] if len(polys) == 1 else MultiPolygon(polys)
+
+
 def union_label_anchor(geojsons: Iterable[Geometry]) -> tuple[float, float, float]:
     """``label_anchor`` of the union of several geometries (a community's grids,
     a station's communities): the label sits inside the whole they make, not at
     the mean of their centres (which can fall in a hole or outside a C-shape)."""
-    texts = tuple(g if isinstance(g, str) else json.dumps(_as_mapping(g), separators=(",", ":")) for g in geojsons)
-    return _union_label_anchor(texts)
+    return _union_label_anchor(tuple(_text(g) for g in geojsons))
 
 
 @lru_cache(maxsize=1024)
 def _union_label_anchor(texts: tuple[str, ...]) -> tuple[float, float, float]:
-    parts = [p for t in texts for p in _polygonal(t)]
-    if len(parts) == 1:
-        return _anchor_of(parts)
-    u = shapely.union_all(parts)
-    return _anchor_of(_polygons_of(u))
+    return _anchor_of(_polygons_of(_area_shape(texts)))
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -15,14 +15,17 @@ Labels (``area_label_records``) sit at the pole of inaccessibility of their
 area (``geo.label_anchor``: a grid's own geometry; a community's or a
 station's the union of its grids), never at the mean of grid centres, and are
 sized for the map's initial view: the label's box (its text plus the
-background's padding) must lie inside the largest circle inscribed in the
-area at that zoom. Each label takes the largest font size from its nominal
-size down to ``LABEL_MIN_PX`` that fits; an area too small to hold even that
-gets no label (its tooltip still names it). Boxes inside disjoint areas'
-inscribed circles cannot overlap; a last greedy pass (roomiest first) drops
-any label whose box would overlap one already placed, for areas that
-overlap. With 400 small grids on one map this leaves few or no labels, never
-a heap of them.
+background's padding) must lie inside its area at that zoom (holes and
+neighbours excluded): at once if it fits the largest inscribed circle, else
+by testing the box against the geometry. Each label takes the largest font
+size from its nominal size down to ``LABEL_MIN_PX`` that fits; an area too
+small to hold even that gets no label at all (its tooltip still names it).
+Boxes inside disjoint areas cannot overlap; a last greedy pass (roomiest
+first) drops any label whose box would overlap one already placed, for areas
+that overlap. With 400 small grids on one map this leaves few or no labels,
+never a heap of them. The rule is applied to the initial view only: deck.gl
+draws text in pixels, so zooming in spreads the labels apart (none are
+added), zooming out may bring them closer.
 
 The base map (``DASHBOARD_TILE_URL``, an XYZ template) is drawn as one
 BitmapLayer per tile, the tiles chosen here for the deck's initial view.
@@ -41,10 +44,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 import pydeck as pdk
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 from dashboard import geo
 from dashboard.config import TileSource, load_settings
@@ -156,39 +161,60 @@ def _px_per_km(zoom: float, lat: float) -> float:
     return 512.0 * 2.0**zoom / (360.0 * geo.KM_PER_DEG * math.cos(math.radians(lat)))
 
 
-def fit_label_size(text: str, room_px: float, size: int, min_size: int = LABEL_MIN_PX) -> int | None:
+def _box_px(text: str, size: float) -> tuple[float, float]:
+    """Width and height (px) of a label's box: its text plus the background's padding."""
+    return _text_em(text) * size + 2 * LABEL_PADDING_PX[0], size + 2 * LABEL_PADDING_PX[1]
+
+
+def fit_label_size(text: str, room_px: float, size: int, min_size: int = LABEL_MIN_PX, box_fits: Callable[[float, float], bool] | None = None) -> int | None:
     """The largest font size from ``size`` down to ``min_size`` whose label box
-    (text plus padding) lies inside a circle of radius ``room_px``; None if none does."""
-    em = _text_em(text)
-    px, py = LABEL_PADDING_PX
+    lies inside a circle of radius ``room_px`` or, failing that, for which
+    ``box_fits(width_px, height_px)`` says the box lies inside the area; None if none does."""
     for s in range(int(size), int(min_size) - 1, -1):
-        w, h = em * s + 2 * px, s + 2 * py
-        if (w / 2) ** 2 + (h / 2) ** 2 <= room_px**2:
+        w, h = _box_px(text, s)
+        if (w / 2) ** 2 + (h / 2) ** 2 <= room_px**2 or (box_fits is not None and box_fits(w, h)):
             return s
     return None
 
 
-def area_label_records(anchors: Iterable[tuple[str, tuple[float, float, float]]], view: pdk.ViewState, size: int, min_size: int = LABEL_MIN_PX) -> list[dict]:
+def _box_fits_area(area: BaseGeometry, lat: float, lon: float, zoom: float) -> Callable[[float, float], bool]:
+    """Does a box of w × h px centred at (lat, lon) lie inside ``area`` at ``zoom``?"""
+    deg_per_px = 360.0 / (512.0 * 2.0**zoom)  # longitude; latitude shrinks by cos(lat) (Mercator)
+    k = math.cos(math.radians(lat))
+
+    def fits(w: float, h: float) -> bool:
+        dx, dy = w / 2 * deg_per_px, h / 2 * deg_per_px * k
+        return bool(area.contains(shapely.box(lon - dx, lat - dy, lon + dx, lat + dy)))
+
+    return fits
+
+
+Anchor = tuple[float, float, float]  # geo.label_anchor: lat, lon, radius_km
+
+
+def area_label_records(items: Iterable[tuple[str, Anchor, BaseGeometry | None]], view: pdk.ViewState, size: int, min_size: int = LABEL_MIN_PX) -> list[dict]:
     """Label records (label, centroid_lon, centroid_lat, size) for ``(text,
-    geo.label_anchor)`` pairs, by the rule in this module's docstring for the
-    initial ``view``: sized to fit inside the area, left out where none fits,
-    never overlapping."""
+    geo.label_anchor, area)`` items by the rule in this module's docstring for
+    the initial ``view``: sized to fit inside the area (``area`` None: inside
+    the anchor's circle), left out where none fits, never overlapping."""
     zoom = float(view.zoom if view.zoom is not None else 12)
     cands = []
-    for text, (lat, lon, radius_km) in anchors:
+    for text, (lat, lon, radius_km), area in items:
         room = radius_km * _px_per_km(zoom, lat)
-        s = fit_label_size(str(text), room, size, min_size)
+        box_fits = _box_fits_area(area, lat, lon, zoom) if area is not None else None
+        s = fit_label_size(str(text), room, size, min_size, box_fits)
         if s is not None:
             cands.append((room, str(text), lat, lon, s))
     cands.sort(key=lambda c: -c[0])
-    # screen position (px, relative) at the view's zoom: deck.gl's world is 512 px wide at zoom 0
+    # screen position (px) at the view's zoom: deck.gl's world is 512 px wide at zoom 0
     world = 512.0 * 2.0**zoom
     placed: list[tuple[float, float, float, float]] = []
     out = []
     for _, text, lat, lon, s in cands:
         x = (lon + 180.0) / 360.0 * world
         y = (1.0 - math.asinh(math.tan(math.radians(max(min(lat, 85.0511), -85.0511)))) / math.pi) / 2.0 * world
-        hw, hh = (_text_em(text) * s + 2 * LABEL_PADDING_PX[0]) / 2, (s + 2 * LABEL_PADDING_PX[1]) / 2
+        w, h = _box_px(text, s)
+        hw, hh = w / 2, h / 2
         if any(abs(x - ox) < hw + ow and abs(y - oy) < hh + oh for ox, oy, ow, oh in placed):
             continue
         placed.append((x, y, hw, hh))
@@ -196,14 +222,15 @@ def area_label_records(anchors: Iterable[tuple[str, tuple[float, float, float]]]
     return out
 
 
-def _group_anchors(shapes: pd.DataFrame, key: str, names: dict | None = None) -> list[tuple[str, tuple[float, float, float]]]:
-    """(name, anchor of the union of its grids) per value of ``key`` in ``shapes``."""
+def _group_items(shapes: pd.DataFrame, key: str, names: dict | None = None) -> list[tuple[str, Anchor, BaseGeometry]]:
+    """(name, anchor, area) per value of ``key`` in ``shapes``: the area is the union of its grids."""
     out = []
     for k, grp in shapes.groupby(key, sort=True):
         name = names.get(k) if names is not None else grp["community"].iloc[0]
         if name is None:
             continue
-        out.append((name, geo.union_label_anchor(tuple(grp["boundary_geojson"]))))
+        texts = tuple(grp["boundary_geojson"])
+        out.append((name, geo.union_label_anchor(texts), geo.area_shape(texts)))
     return out
 
 
@@ -211,26 +238,26 @@ def community_label_layer(shapes: pd.DataFrame, view: pdk.ViewState, size: int =
     """Community names, each inside the union of its grids (Chinese, offline font),
     sized and thinned for ``view`` (the rule in this module's docstring)."""
     key = "community_id" if "community_id" in shapes.columns else "community"
-    return label_layer(area_label_records(_group_anchors(shapes, key), view, size), "community-labels", size)
+    return label_layer(area_label_records(_group_items(shapes, key), view, size), "community-labels", size)
 
 
 def grid_label_layer(shapes: pd.DataFrame, view: pdk.ViewState, layer_id: str = "grid-labels", size: int = 12) -> pdk.Layer:
     """Grid names, each at its grid's ``geo.label_anchor``, sized and thinned for ``view``."""
-    anchors = [(r.name, geo.label_anchor(r.boundary_geojson)) for r in shapes.itertuples()]
-    return label_layer(area_label_records(anchors, view, size), layer_id, size)
+    items = [(r.name, geo.label_anchor(r.boundary_geojson), geo.area_shape([r.boundary_geojson])) for r in shapes.itertuples()]
+    return label_layer(area_label_records(items, view, size), layer_id, size)
 
 
-def place_label_layers(shapes: pd.DataFrame, station_names: dict[int, str], view: pdk.ViewState, narrowed: bool = False) -> list[pdk.Layer]:
+def place_label_layers(shapes: pd.DataFrame, station_names: dict[int, str], view: pdk.ViewState, narrowed: bool = False, size: int = 17) -> list[pdk.Layer]:
     """Labels that fit the scope: station names when several stations are shown
     (community names would crowd the map), community names within one station,
     none once the view is narrowed to a community or grid (``narrowed``); each
-    inside its area and sized for ``view``."""
+    inside its area and sized for ``view``, at most ``size`` px (stations one more)."""
     if narrowed or shapes.empty:
         return []
     if shapes["station_id"].nunique() > 1:
-        recs = area_label_records(_group_anchors(shapes, "station_id", station_names), view, 18)
-        return [label_layer(recs, "station-labels", 18)]
-    return [community_label_layer(shapes, view)]
+        recs = area_label_records(_group_items(shapes, "station_id", station_names), view, size + 1)
+        return [label_layer(recs, "station-labels", size + 1)]
+    return [community_label_layer(shapes, view, size)]
 
 
 def label_layer(records: list[dict], layer_id: str, size: int = 15) -> pdk.Layer:

@@ -42,7 +42,8 @@ def grid_shapes(engine: Engine, f: Filters) -> pd.DataFrame:
     """Grids in scope with their geometry.
 
     Grain: one row per grid. Columns: grid_id, code, name, community_id,
-    community, station_id, boundary_geojson (GeoJSON Polygon text), area_km2,
+    community, station_id, boundary_geojson (GeoJSON Polygon or MultiPolygon text,
+    holes allowed: draw it with ``maps.polygons``), area_km2,
     centroid_lat, centroid_lon, population.
     """
     stmt = select(

@@ -236,14 +236,17 @@ def test_400_areas_get_sized_thinned_labels_that_never_overlap(width_px, height_
     for r in recs:
         assert maps.LABEL_MIN_PX <= r["size"] <= 14
         assert _box_inside(r, zoom, geo.to_shape(by_name[r["label"]]["boundary_geojson"])), r
-    # the rule is monotone in room: no unlabelled area has more room than a labelled one
-    # of the same text width
-    room = {n: geo.label_anchor(by_name[n]["boundary_geojson"])[2] for n in by_name}
-    labelled = {r["label"] for r in recs}
-    for em in {_em(n) for n in by_name}:
-        same = [n for n in by_name if _em(n) == em]
-        lo = min((room[n] for n in same if n in labelled), default=math.inf)
-        assert all(room[n] <= lo * 1.0001 for n in same if n not in labelled)
+    # the rule, checked independently: an area is labelled exactly when a label at the
+    # smallest size fits inside it at its anchor (the areas are disjoint: no overlaps to
+    # drop), and at the largest size that fits, up to the nominal one
+    for name, row in by_name.items():
+        area = geo.to_shape(row["boundary_geojson"])
+        lat, lon, _ = geo.label_anchor(row["boundary_geojson"])
+        fits = lambda s: _box_inside({"label": name, "centroid_lat": lat, "centroid_lon": lon, "size": s}, zoom, area)  # noqa: E731
+        rec = next((r for r in recs if r["label"] == name), None)
+        assert (rec is not None) == fits(maps.LABEL_MIN_PX), name
+        if rec is not None and rec["size"] < 14:
+            assert not fits(rec["size"] + 1), rec
 
 
 def test_400_one_grid_communities_do_not_make_a_label_soup():

@@ -91,7 +91,8 @@ def ranking_map(df: pd.DataFrame, shapes: pd.DataFrame) -> None:
     ]
     layer = maps.shaded_grid_layer(maps.part_rows(data["boundary_geojson"], recs), "rank-grids")
     view = maps.view_state(maps.rings(data["boundary_geojson"]), 760, 520)
-    deck = maps.deck([layer, maps.community_label_layer(data, view, size=15)], view, TOOLTIP)
+    labels = maps.place_label_layers(data, {p.id: p.name for p in ctx.catalogue.stations}, view, size=15)
+    deck = maps.deck([layer, *labels], view, TOOLTIP)
     event = st.pydeck_chart(deck, height=540, key=selection_key("gp-rank-map"), on_select="rerun", selection_mode="single-object")
     if (obj := _selected(event, "rank-grids")) and obj.get("grid_id"):
         drill(None, grid_id=int(obj["grid_id"]))
