@@ -469,3 +469,25 @@ def is_geographic(crs: str) -> bool:
     if crs in (GCJ02, BD09):
         return True
     return bool(pyproj.CRS.from_user_input(crs).is_geographic)
+
+
+def check_declared(x, y, crs: str, what: str = "坐标") -> None:  # noqa: ANN001 - sequences or arrays
+    """Raise CrsError when the values plainly do not fit the declared system:
+    metres declared as degrees, or degrees declared as a projected system (the
+    classic mistake). Points at (0, 0), an export's "no position", are ignored."""
+    xs, ys = _as_float(x, y)
+    keep = np.isfinite(xs) & np.isfinite(ys) & ((xs != 0) | (ys != 0))
+    xs, ys = xs[keep], ys[keep]
+    if not len(xs):
+        return
+    degrees = looks_like_degrees(xs, ys)
+    if is_geographic(crs) and not degrees:
+        raise CrsError(
+            f"声明的坐标系 {crs} 是经纬度，但{what}像是米（例 {xs[0]:.1f}, {ys[0]:.1f}）；请声明投影坐标系，例如 UTM 的 EPSG:326xx 或高斯-克吕格的 EPSG:45xx"
+            f" / declared {crs} is in degrees but the values look like metres"
+        )
+    if not is_geographic(crs) and degrees:
+        raise CrsError(
+            f"声明的坐标系 {crs} 是投影坐标（米），但{what}像是经纬度（例 {xs[0]:.5f}, {ys[0]:.5f}）；请声明 EPSG:4326、GCJ-02 或 BD-09"
+            f" / declared {crs} is projected but the values look like degrees"
+        )

@@ -152,9 +152,6 @@ class Mapping:
     text: str  # the file as read (stored with the batch)
     deadline_rules: list[dict] = field(default_factory=list)
 
-    def label(self, name: str) -> str:
-        return TARGETS[self.kind][name][0]
-
     def columns_used(self) -> set[str]:
         return {c for f in self.fields.values() for c in f.columns}
 

@@ -119,13 +119,10 @@ def _check_degrees(features: list[Feature], declared: str) -> None:
             continue
         xs += [b[0], b[2]]
         ys += [b[1], b[3]]
-    if not xs:
-        return
-    degrees = crslib.looks_like_degrees(xs, ys)
-    if crslib.is_geographic(declared) and not degrees:
-        raise MappingError(f"声明的坐标系 {declared} 是经纬度，但地块坐标像是米（例 {xs[0]:.1f}, {ys[0]:.1f}）；请声明投影坐标系（如 EPSG:32650、EPSG:4549）/ declared CRS is in degrees but the coordinates look like metres")
-    if not crslib.is_geographic(declared) and degrees:
-        raise MappingError(f"声明的坐标系 {declared} 是投影坐标（米），但地块坐标像是经纬度（例 {xs[0]:.5f}, {ys[0]:.5f}）/ declared CRS is projected but the coordinates look like degrees")
+    try:
+        crslib.check_declared(xs, ys, declared, "地块坐标")
+    except crslib.CrsError as exc:
+        raise MappingError(str(exc)) from exc
 
 
 def load_places(
@@ -283,7 +280,7 @@ def _write(engine: Engine, s: PlacesSummary, grids: dict[str, _Grid], station: s
             sid = conn.execute(st.insert().values(code=station, name=station_label[:64], branch=(branch or "")[:64], centroid_lat=slat, centroid_lon=slon).returning(st.c.id)).scalar_one()
         else:
             vals = {"centroid_lat": slat, "centroid_lon": slon}
-            if s and station_label != station:
+            if station_label != station:
                 vals["name"] = station_label[:64]
             if branch:
                 vals["branch"] = branch[:64]

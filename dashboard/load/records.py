@@ -308,9 +308,7 @@ def _check_kind_values(kind: str, r: _Row, m: Mapping) -> None:
     for name, col in LIVE[kind].c.items():
         if name in r.values and hasattr(col.type, "length") and col.type.length:
             _too_long(r, m, name, col.type.length)
-    for name in ("category", "kind", "urgency", "subtype"):
-        _too_long(r, m, name, 80)
-    _too_long(r, m, "department", 128)
+    _too_long(r, m, "department", schema.departments.c.name.type.length)  # a task's, not the live table's column
     if kind == "reports" and r.values.get("state") is not None and r.values["state"] not in schema.TASK_STATES:
         r.error("state", m.fields["state"].source(), "处置状态", CellError(f"'{r.values['state']}' 不是六种状态之一（{'、'.join(schema.TASK_STATES)}），请在映射中用 map 对应", f"'{r.values['state']}' is not one of the six task states"))
     if kind == "disputes":
@@ -322,27 +320,14 @@ def _check_kind_values(kind: str, r: _Row, m: Mapping) -> None:
 
 
 def _check_coordinates(m: Mapping, rows: list[_Row]) -> None:
-    """Refuse a batch whose coordinates do not look like the declared CRS (the classic mistake)."""
+    """Refuse a batch whose coordinates do not look like the declared CRS, before anything is written."""
     if "x" not in m.fields:
         return
-    xs = np.array([r.values.get("x") for r in rows if r.values.get("x") is not None and r.values.get("y") is not None], dtype=float)
-    ys = np.array([r.values.get("y") for r in rows if r.values.get("x") is not None and r.values.get("y") is not None], dtype=float)
-    keep = (xs != 0) | (ys != 0)
-    xs, ys = xs[keep], ys[keep]
-    if not len(xs):
-        return
-    geographic = crslib.is_geographic(m.crs)
-    degrees = crslib.looks_like_degrees(xs, ys)
-    if geographic and not degrees:
-        raise MappingError(
-            f"声明的坐标系 {m.crs} 是经纬度，但坐标值像是米（例 {xs[0]:.1f}, {ys[0]:.1f}）；请在 [source] crs 中声明投影坐标系，例如 UTM 的 EPSG:326xx 或高斯-克吕格的 EPSG:45xx"
-            f" / declared {m.crs} is in degrees but the values look like metres"
-        )
-    if not geographic and degrees:
-        raise MappingError(
-            f"声明的坐标系 {m.crs} 是投影坐标（米），但坐标值像是经纬度（例 {xs[0]:.5f}, {ys[0]:.5f}）；请声明 EPSG:4326、GCJ-02 或 BD-09"
-            f" / declared {m.crs} is projected but the values look like degrees"
-        )
+    pts = [(r.values["x"], r.values["y"]) for r in rows if r.values.get("x") is not None and r.values.get("y") is not None]
+    try:
+        crslib.check_declared([p[0] for p in pts], [p[1] for p in pts], m.crs)
+    except crslib.CrsError as exc:
+        raise MappingError(str(exc)) from exc
 
 
 def _locate(rows: list[_Row], m: Mapping, places: _Places) -> None:

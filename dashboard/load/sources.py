@@ -359,7 +359,9 @@ def _read_shapefile(path: Path, encoding: str | None) -> tuple[list[Feature], li
         raise SourceError("Shapefile 缺少 .dbf 属性表 / the Shapefile has no .dbf")
     enc = None
     if encoding and encoding.lower() != "auto":
-        enc = detect_encoding(Path("/dev/null"), encoding)
+        enc = ENCODINGS.get(encoding.lower().replace("_", "-"))
+        if enc is None:
+            raise SourceError(f"不支持的编码 {encoding!r}（可用 utf-8、gb18030）/ unsupported encoding {encoding!r}")
     elif ".cpg" in members:
         cpg = members[".cpg"].decode("ascii", "replace").strip().lower()
         enc = {"utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8", "gbk": "gb18030", "936": "gb18030", "cp936": "gb18030", "gb2312": "gb18030", "gb18030": "gb18030"}.get(cpg)
