@@ -14,6 +14,8 @@ from datetime import time as dt_time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dashboard import station
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "dashboard.sqlite"
 
@@ -49,7 +51,8 @@ class Settings:
     # screenshots and replaying a past day. Unset in production.
     now_override: datetime | None = None
     # The wall's "feed has gone quiet" banner: no new grid report / 110 incident
-    # for this many minutes usually means an upstream system is down.
+    # for this many minutes usually means an upstream system is down (the
+    # station file's [wall] quiet_*_minutes; DASHBOARD_QUIET_* override it).
     quiet_reports_min: int = 360
     quiet_incidents_min: int = 240
     # The wall's alarms (a new 紧急/特急 report, a task just gone 超期) flash for
@@ -100,6 +103,10 @@ def sqlite_url(path: Path) -> str:
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
+    try:
+        st = station.current()
+    except station.StationError as exc:
+        raise SystemExit(f"站点设置有误 / bad station settings: {exc}") from None
     url = env.get("DATABASE_URL", "").strip()
     embedded = not url
     if embedded:
@@ -113,8 +120,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         demo_seed=int(env.get("DASHBOARD_DEMO_SEED", "7")),
         demo_months=int(env.get("DASHBOARD_DEMO_MONTHS", "18")),
         now_override=_parse_now(env.get("DASHBOARD_NOW", "")),
-        quiet_reports_min=_positive_int(env, "DASHBOARD_QUIET_REPORTS_MIN", 360),
-        quiet_incidents_min=_positive_int(env, "DASHBOARD_QUIET_INCIDENTS_MIN", 240),
+        quiet_reports_min=_positive_int(env, "DASHBOARD_QUIET_REPORTS_MIN", st.quiet_reports_min),
+        quiet_incidents_min=_positive_int(env, "DASHBOARD_QUIET_INCIDENTS_MIN", st.quiet_incidents_min),
         alarm_seconds=_positive_int(env, "DASHBOARD_ALARM_SECONDS", 300, "seconds"),
         alarm_sound=_flag(env, "DASHBOARD_ALARM_SOUND"),
         wall_reload_at=_reload_at(env.get("DASHBOARD_WALL_RELOAD_AT", "04:00")),

@@ -34,6 +34,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import QueuePool
 
 from dashboard.config import Settings, load_settings
+from dashboard.timeutil import SQLITE_LOCAL_FUNCTION, sqlite_local_text
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # The reader's pool: every live tile of every session checks out a connection
@@ -209,6 +210,9 @@ def sqlite_read_only_authorizer(action: int, arg1, arg2, db, trigger) -> int:  #
 def _install_sqlite_pragmas(engine: Engine, *, timeout_s: float | None, wal: bool, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, record):  # noqa: ANN001
+        # Local time in a zone with daylight saving (queries._sql); deterministic, so
+        # SQLite may use it in indexes and fold repeated calls.
+        dbapi_conn.create_function(SQLITE_LOCAL_FUNCTION, 2, sqlite_local_text, deterministic=True)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")

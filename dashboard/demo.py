@@ -14,7 +14,8 @@ with GPS tracks for the last 90 days.
 Everything is drawn from ``numpy.random.default_rng`` streams keyed by
 (seed, stage, station), iterated in fixed orders: the same seed, scale,
 months and end give identical rows. Times are written as naive UTC; every
-daily and weekly rhythm is laid out in local time (Asia/Shanghai, UTC+8).
+daily and weekly rhythm is laid out in local time (Asia/Shanghai, UTC+8:
+``LOCAL_OFFSET``; the demo is a station in China whatever the station file says).
 
 Geometry: each station is an 8×5 lattice of quadrilateral grids. Interior
 lattice vertices are jittered, vertices on station borders only along the
@@ -44,7 +45,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from dashboard import schema
 from dashboard.bulk import bulk_insert, reset_sequences
 from dashboard.geo import KM_PER_DEG, GridLocator, h3_cell, h3_cells, polygon_geojson, ring_area_km2, ring_centroid
-from dashboard.timeutil import UTC_OFFSET, shift_months, utcnow
+from dashboard.timeutil import shift_months, utcnow
+
+LOCAL_OFFSET = timedelta(hours=8)  # the demo world's clock: Asia/Shanghai
 
 SCALES = {"station": 1, "district": 10}
 
@@ -1681,8 +1684,8 @@ def generate(
         end = utcnow().replace(second=0, microsecond=0)
     if end.tzinfo is not None:
         raise ValueError("end must be a naive UTC datetime")
-    start_local = shift_months((end + UTC_OFFSET).date(), -months)
-    start = datetime.combine(start_local, (end + UTC_OFFSET).time()) - UTC_OFFSET
+    start_local = shift_months((end + LOCAL_OFFSET).date(), -months)
+    start = datetime.combine(start_local, (end + LOCAL_OFFSET).time()) - LOCAL_OFFSET
     report = progress or (lambda f, m: None)
 
     stages = [

@@ -1,7 +1,7 @@
 """The one filter object pages pass to queries, and its URL codec.
 
 ``Filters`` is frozen; ``None`` means "all". Places are database ids; the
-period is a pair of local (Asia/Shanghai) dates, both inclusive, plus the name
+period is a pair of local dates (the station's zone, dashboard.station), both inclusive, plus the name
 of the preset it came from so a link to "近30天" stays relative.
 
 The URL carries codes, not ids (``?community=WLT-C01&grid=WLT-C01-G03&period=7d``),

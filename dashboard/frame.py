@@ -810,7 +810,8 @@ def page_header(cat: Catalogue, now: datetime, scope: str, ctx: Context | None =
     ident = ctx.identity if ctx else None
     marks = ctx.marks() if ctx else []
     who = ident.label if ident else ""
-    ui.header(f"{station} · 综合指挥室", f"{scope} · 数据截至 {timeutil.fmt_local(now, '%Y-%m-%d %H:%M:%S')}", who=who, marks=marks)
+    zone = timeutil.zone_note()
+    ui.header(f"{station} · 综合指挥室", f"{scope} · 数据截至 {timeutil.fmt_local(now, '%Y-%m-%d %H:%M:%S')}{zone}", who=who, marks=marks)
     if ident is not None and ident.via == "oidc":
         st.button("退出登录", key="jw_logout", on_click=st.logout)
 

@@ -117,7 +117,7 @@ def position(steps: list[Step], fallback: str, at_epoch_s: float) -> Position:
 
 def next_reload(opened: datetime, at: dt_time | None) -> datetime | None:
     """The first instant (naive UTC) after ``opened`` (naive UTC) whose local
-    (Asia/Shanghai) time of day is ``at``: when a wall opened then reloads
+    time of day (the station's zone) is ``at``: when a wall opened then reloads
     itself. None when ``at`` is None (never)."""
     if at is None:
         return None

@@ -4,7 +4,7 @@ Conventions that every writer of this database (the grid app, 110, the demo
 generator, the simulator) must follow:
 
 * Times are naive ``DateTime`` values in **UTC**. The screen shows them in
-  Asia/Shanghai (see ``dashboard.timeutil``).
+  the station's zone, Asia/Shanghai by default (``dashboard.station``, ``dashboard.timeutil``).
 * Every located row carries ``grid_id`` (the grid it falls in; exactly one) and
   ``h3``: the H3 cell at resolution ``H3_RESOLUTION`` (9, about 0.1 km², edge
   about 174 m: a street block) of its point, computed when the row is written,

@@ -93,7 +93,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from dashboard import demo, schema
 from dashboard.geo import KM_PER_DEG, GridLocator, h3_cell, parse_rings
-from dashboard.timeutil import UTC_OFFSET, utcnow
+from dashboard.timeutil import utcnow
 
 PATROL_STEP_S = demo.PATROL_STEP_S
 VISIT_WINDOW = timedelta(days=30)  # 已办结 tasks older than this get no follow-up visit any more
@@ -148,8 +148,8 @@ def _lognormal(median: float, sigma: float, z: float, floor: float) -> float:
 
 def _clock(at: datetime, now: datetime | None = None) -> str:
     """Local wall-clock time of ``at`` for the log; with the date when it is not ``now``'s day."""
-    loc = at + UTC_OFFSET
-    if now is not None and loc.date() != (now + UTC_OFFSET).date():
+    loc = at + demo.LOCAL_OFFSET
+    if now is not None and loc.date() != (now + demo.LOCAL_OFFSET).date():
         return loc.strftime("%m-%d %H:%M:%S")
     return loc.strftime("%H:%M:%S")
 
@@ -1077,7 +1077,7 @@ class Simulator:
 
     def _shift_start(self, team: int, day: date, shift: str) -> datetime:
         rng = _rng(self.seed, K_SHIFT_START, team, day.toordinal(), SHIFT_HOURS[shift])
-        nominal = datetime.combine(day, datetime.min.time()) + timedelta(hours=SHIFT_HOURS[shift]) - UTC_OFFSET
+        nominal = datetime.combine(day, datetime.min.time()) + timedelta(hours=SHIFT_HOURS[shift]) - demo.LOCAL_OFFSET
         return nominal + timedelta(seconds=int(np.clip(rng.normal(0, 480), -1200, 1200)))
 
     def _shift_plan(self, shift_id: int, started: datetime, shift: str) -> tuple[datetime, list[datetime], list[datetime]]:
@@ -1097,13 +1097,13 @@ class Simulator:
         # 1. Start the shifts due now (unless someone else already staffed that shift).
         with self.engine.connect() as conn:
             recent = conn.execute(select(s.c.team_id, s.c.started_at).where(s.c.started_at >= now - timedelta(hours=14), s.c.started_at <= now)).all()
-        today = (now + UTC_OFFSET).date()
+        today = (now + demo.LOCAL_OFFSET).date()
         for sid in self.station_ids:
             mine = set(self.station_teams.get(sid, []))
             if not mine:
                 continue
             for day, shift in ((today - timedelta(days=1), "黑"), (today, "白"), (today, "黑")):
-                nominal = datetime.combine(day, datetime.min.time()) + timedelta(hours=SHIFT_HOURS[shift]) - UTC_OFFSET
+                nominal = datetime.combine(day, datetime.min.time()) + timedelta(hours=SHIFT_HOURS[shift]) - demo.LOCAL_OFFSET
                 there = {tm for tm, st in recent if tm in mine and abs((st - nominal).total_seconds()) <= 3600}
                 roster = self.roster(sid, day)[shift]
                 if there - set(roster):

@@ -1,16 +1,19 @@
-"""Time zone rules: the database stores naive UTC, the screen shows Asia/Shanghai.
+"""Time zone rules: the database stores naive UTC, the screen shows the
+station's local time (``dashboard.station``: Asia/Shanghai unless the station
+file names another zone).
 
-China has had no daylight saving since 1991, so local time is UTC+8 all year;
-SQL that groups by local day or hour adds a fixed 8 hours (``queries._sql``).
+A zone without daylight saving (all of China since 1991) is a fixed offset:
+the conversions add it, and work on a pandas Series as on a datetime. A zone
+with daylight saving is converted through ``zoneinfo`` (scalars only); an
+ambiguous autumn hour reads as its first pass, a skipped spring hour moves on.
+SQL that groups by local day or hour is in ``queries._sql``.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timezone
 
-TZ = ZoneInfo("Asia/Shanghai")
-UTC_OFFSET = timedelta(hours=8)
+from dashboard import station
 
 
 def utcnow() -> datetime:
@@ -19,13 +22,21 @@ def utcnow() -> datetime:
 
 
 def to_local(ts: datetime) -> datetime:
-    """Naive UTC -> naive Asia/Shanghai."""
-    return ts + UTC_OFFSET
+    """Naive UTC -> naive local time of the station."""
+    st = station.current()
+    offset = st.fixed_offset
+    if offset is not None:
+        return ts + offset
+    return ts.replace(tzinfo=timezone.utc).astimezone(st.zone).replace(tzinfo=None)
 
 
 def to_utc(local: datetime) -> datetime:
-    """Naive Asia/Shanghai -> naive UTC."""
-    return local - UTC_OFFSET
+    """Naive local time of the station -> naive UTC."""
+    st = station.current()
+    offset = st.fixed_offset
+    if offset is not None:
+        return local - offset
+    return local.replace(tzinfo=st.zone).astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def local_today(now_utc: datetime | None = None) -> date:
@@ -58,5 +69,29 @@ def shift_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+def zone_note() -> str:
+    """" (America/Vancouver)" after a shown time when the station is not on
+    China's clock, so nobody reads it as Beijing time; "" otherwise."""
+    name = station.current().time_zone
+    return "" if name == station.DEFAULT_ZONE else f"（{name}）"
+
+
 def fmt_local(ts: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
     return "—" if ts is None else to_local(ts).strftime(fmt)
+
+
+# SQLite has no time zones: engines register this function (dashboard.database)
+# for the local day/hour of a zone with daylight saving (queries._sql).
+SQLITE_LOCAL_FUNCTION = "jw_local"
+
+
+def sqlite_local_text(ts: str | None, zone: str) -> str | None:
+    """``jw_local(ts, zone)``: a stored UTC time (SQLite text) as local time text."""
+    if ts is None:
+        return None
+    try:
+        at = datetime.fromisoformat(ts)
+    except (TypeError, ValueError):
+        return None
+    local = at.replace(tzinfo=timezone.utc).astimezone(station.zone_named(zone))
+    return local.strftime("%Y-%m-%d %H:%M:%S")

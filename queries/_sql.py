@@ -1,68 +1,114 @@
 """Small SQL expressions that differ between SQLite and PostgreSQL.
 
-Stored times are naive UTC; Asia/Shanghai is a fixed UTC+8 (no DST since 1991),
-so local day and hour are computed by adding 8 hours in SQL.
+Stored times are naive UTC. The local day, hour and weekday are those of the
+station's time zone (``dashboard.station``): a zone with a fixed offset (all of
+China) adds it in SQL; a zone with daylight saving converts per row, with
+``AT TIME ZONE`` on PostgreSQL and the ``jw_local`` function every SQLite
+engine registers (``dashboard.database``). The zone is part of the expression
+(and so of SQLAlchemy's statement cache key); its name is checked against the
+IANA list before it reaches SQL text, and an offset is a whole number.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Integer, String
+from sqlalchemy import Float, Integer, String, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from dashboard import station
+from dashboard.timeutil import SQLITE_LOCAL_FUNCTION
 
-class local_day(FunctionElement):
-    """Local calendar day of a UTC timestamp, as text 'YYYY-MM-DD'."""
+def _zone_clause() -> ColumnElement:
+    """The station's zone as a literal for the compilers: '+480' (minutes, fixed
+    offset) or the quoted IANA name."""
+    st = station.current()
+    offset = st.fixed_offset
+    if offset is not None:
+        return literal_column(f"{int(offset.total_seconds() // 60):+d}")
+    return literal_column("'%s'" % station.check_zone(st.time_zone))
 
+
+def _parts(element, compiler, **kw) -> tuple[str, str]:  # noqa: ANN001
+    ts, zone = list(element.clauses)
+    return compiler.process(ts, **kw), zone.name
+
+
+def _sqlite_local(element, compiler, **kw) -> tuple[str, str]:  # noqa: ANN001
+    """(the time argument, the modifier) of SQLite's date functions, in local time."""
+    ts, zone = _parts(element, compiler, **kw)
+    if zone.startswith("'"):
+        return f"{SQLITE_LOCAL_FUNCTION}({ts}, {zone})", ""
+    return ts, f", '{zone} minutes'"
+
+
+def _pg_local(element, compiler, **kw) -> str:  # noqa: ANN001
+    ts, zone = _parts(element, compiler, **kw)
+    if zone.startswith("'"):
+        return f"(({ts} AT TIME ZONE 'UTC') AT TIME ZONE {zone})"
+    return f"({ts} + interval '{zone} minutes')"
+
+
+class _local_day(FunctionElement):
     type = String()
     inherit_cache = True
     name = "local_day"
 
 
-@compiles(local_day, "sqlite")
-def _local_day_sqlite(element, compiler, **kw):  # noqa: ANN001
-    return "date(%s, '+8 hours')" % compiler.process(element.clauses, **kw)
-
-
-@compiles(local_day, "postgresql")
-def _local_day_pg(element, compiler, **kw):  # noqa: ANN001
-    return "to_char(%s + interval '8 hours', 'YYYY-MM-DD')" % compiler.process(element.clauses, **kw)
-
-
-class local_hour(FunctionElement):
-    """Local hour of day 0..23 of a UTC timestamp."""
-
+class _local_hour(FunctionElement):
     type = Integer()
     inherit_cache = True
     name = "local_hour"
 
 
-@compiles(local_hour, "sqlite")
-def _local_hour_sqlite(element, compiler, **kw):  # noqa: ANN001
-    return "CAST(strftime('%%H', %s, '+8 hours') AS INTEGER)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(local_hour, "postgresql")
-def _local_hour_pg(element, compiler, **kw):  # noqa: ANN001
-    return "CAST(EXTRACT(HOUR FROM %s + interval '8 hours') AS INTEGER)" % compiler.process(element.clauses, **kw)
-
-
-class local_weekday(FunctionElement):
-    """Local day of week of a UTC timestamp, 0 = Sunday .. 6 = Saturday."""
-
+class _local_weekday(FunctionElement):
     type = Integer()
     inherit_cache = True
     name = "local_weekday"
 
 
-@compiles(local_weekday, "sqlite")
+def local_day(ts: ColumnElement) -> ColumnElement:
+    """Local calendar day of a UTC timestamp, as text 'YYYY-MM-DD'."""
+    return _local_day(ts, _zone_clause())
+
+
+def local_hour(ts: ColumnElement) -> ColumnElement:
+    """Local hour of day 0..23 of a UTC timestamp."""
+    return _local_hour(ts, _zone_clause())
+
+
+def local_weekday(ts: ColumnElement) -> ColumnElement:
+    """Local day of week of a UTC timestamp, 0 = Sunday .. 6 = Saturday."""
+    return _local_weekday(ts, _zone_clause())
+
+
+@compiles(_local_day, "sqlite")
+def _local_day_sqlite(element, compiler, **kw):  # noqa: ANN001
+    return "date(%s%s)" % _sqlite_local(element, compiler, **kw)
+
+
+@compiles(_local_day, "postgresql")
+def _local_day_pg(element, compiler, **kw):  # noqa: ANN001
+    return "to_char(%s, 'YYYY-MM-DD')" % _pg_local(element, compiler, **kw)
+
+
+@compiles(_local_hour, "sqlite")
+def _local_hour_sqlite(element, compiler, **kw):  # noqa: ANN001
+    return "CAST(strftime('%%H', %s%s) AS INTEGER)" % _sqlite_local(element, compiler, **kw)
+
+
+@compiles(_local_hour, "postgresql")
+def _local_hour_pg(element, compiler, **kw):  # noqa: ANN001
+    return "CAST(EXTRACT(HOUR FROM %s) AS INTEGER)" % _pg_local(element, compiler, **kw)
+
+
+@compiles(_local_weekday, "sqlite")
 def _local_weekday_sqlite(element, compiler, **kw):  # noqa: ANN001
-    return "CAST(strftime('%%w', %s, '+8 hours') AS INTEGER)" % compiler.process(element.clauses, **kw)
+    return "CAST(strftime('%%w', %s%s) AS INTEGER)" % _sqlite_local(element, compiler, **kw)
 
 
-@compiles(local_weekday, "postgresql")
+@compiles(_local_weekday, "postgresql")
 def _local_weekday_pg(element, compiler, **kw):  # noqa: ANN001
-    return "CAST(EXTRACT(DOW FROM %s + interval '8 hours') AS INTEGER)" % compiler.process(element.clauses, **kw)
+    return "CAST(EXTRACT(DOW FROM %s) AS INTEGER)" % _pg_local(element, compiler, **kw)
 
 
 class minutes_between(FunctionElement):

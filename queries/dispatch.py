@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
+from dashboard import station
 from dashboard.filters import Filters
 from dashboard.schema import TASK_STATES, communities, departments, grids, officers, reports, task_events, tasks
 from queries import measures  # measures never imports this module
@@ -435,7 +436,7 @@ def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list:
         Kpi("pending", "待派单", "count", snaps["pending"]),
         Kpi("in_progress", "处置中", "count", snaps["in_progress"]),
         Kpi("overdue", "超期", "count", snaps["overdue"], alarm=bool(snaps["overdue"].value)),
-        Kpi("on_time", "按时反馈率", "rate", on_time, on_time.detail, higher_is_better=True),
+        Kpi("on_time", "按时反馈率", "rate", on_time, on_time.detail, alarm=on_time.ratio.below(station.current().targets.feedback_on_time), higher_is_better=True),
         Kpi("closure", "办结率", "rate", closure, closure.detail, higher_is_better=True),
         Kpi("mean_close", "平均处置时长", "hours", mean_close, f"小时 · 中位数 {median}", higher_is_better=False),
     ]

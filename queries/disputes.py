@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from dashboard import mask
+from dashboard import mask, station
 from dashboard.filters import Filters
 from dashboard.schema import DISPUTE_STATUSES, MEDIATION_LEVELS, communities, disputes, grids, mediation_steps
 from queries import measures
@@ -43,8 +43,6 @@ def found_by_level(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
 
 # --- the 矛盾纠纷 page ---------------------------------------------------------------
 
-RESOLUTION_TARGET = 0.95  # 化解率 ≥ 95% (the seeds' target)
-SATISFACTION_TARGET = 0.95  # 满意率 ≥ 95%
 LEVEL_SHORT = {1: "一级", 2: "二级", 3: "三级"}
 MAX_INTEGER_ID = 2**31 - 1  # the largest value of an INTEGER id column on both backends
 
@@ -79,7 +77,7 @@ def kpis(engine: Engine, f: Filters, window: Window, now: datetime) -> list[Kpi]
     """The six tiles of the 矛盾纠纷 page, in screen order.
 
     Grain: one Kpi each: 新发现纠纷 (found in ``window``), 调处中 (at ``now``),
-    化解率, 满意率 (over ``window``; ``alarm`` when below the 95% target; the
+    化解率, 满意率 (over ``window``; ``alarm`` when below the station's target, 95% by default; the
     detail gives "n/d"), 升级至三级 (found in ``window``, reached level 3),
     回访待办 (at ``now``, due within 7 days; detail gives the overdue ones,
     ``alarm`` when any). Every 同比/环比 by ``measures.periods(window,
@@ -96,6 +94,7 @@ def kpis(engine: Engine, f: Filters, window: Window, now: datetime) -> list[Kpi]
     def rated(fn):  # noqa: ANN001, ANN202
         return p.compare(lambda w: fn(engine, f, w), since, "rate")
 
+    targets = station.current().targets
     res = rated(measures.resolution_rate)
     sat = rated(measures.dispute_satisfaction_rate)
     opened = p.compare_at(lambda t: open_at(engine, f, t), since)
@@ -104,15 +103,11 @@ def kpis(engine: Engine, f: Filters, window: Window, now: datetime) -> list[Kpi]
     return [
         Kpi("found", "新发现纠纷", "count", counted(found_count), higher_is_better=None),
         Kpi("open", "调处中", "count", opened, "当前"),
-        Kpi("resolution", "化解率", "rate", res, res.detail, alarm=_below(res.ratio, RESOLUTION_TARGET), higher_is_better=True),
-        Kpi("satisfaction", "满意率", "rate", sat, sat.detail, alarm=_below(sat.ratio, SATISFACTION_TARGET), higher_is_better=True),
+        Kpi("resolution", "化解率", "rate", res, res.detail, alarm=res.ratio.below(targets.resolution), higher_is_better=True),
+        Kpi("satisfaction", "满意率", "rate", sat, sat.detail, alarm=sat.ratio.below(targets.satisfaction), higher_is_better=True),
         Kpi("escalated", "升级至三级", "count", counted(escalated_count)),
         Kpi("visits", "回访待办", "count", visits, f"超期 {backlog.overdue}", alarm=backlog.overdue > 0),
     ]
-
-
-def _below(r: measures.Ratio, target: float) -> bool:
-    return r.value is not None and r.value < target
 
 
 def by_kind_level(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:

@@ -26,7 +26,7 @@ def count(engine: Engine, f: Filters, window: Window) -> int:
 def daily_counts(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
     """Incidents per local day. Grain: one row per local day that has any.
 
-    Columns: day (text YYYY-MM-DD, Asia/Shanghai), n.
+    Columns: day (text YYYY-MM-DD, the station's zone), n.
     """
     day = local_day(incidents.c.received_at).label("day")
     stmt = _filtered(select(day, func.count().label("n")).select_from(incidents), f, window)
@@ -175,7 +175,7 @@ def hour_of_week(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
     """Incidents by local weekday and hour of day (GROUP BY in SQL).
 
     Grain: 168 rows, one per weekday × hour, zeros filled. Columns: weekday
-    (0 = 周一 … 6 = 周日, Asia/Shanghai), hour (0–23, local), n.
+    (0 = 周一 … 6 = 周日, the station's zone), hour (0–23, local), n.
     """
     dow = local_weekday(incidents.c.received_at).label("dow")  # 0 = Sunday in SQL
     hour = local_hour(incidents.c.received_at).label("hour")

@@ -65,6 +65,11 @@ class Ratio:
     def value(self) -> float | None:
         return self.numerator / self.denominator if self.denominator else None
 
+    def below(self, target: float | None) -> bool:
+        """Short of a target (the station's, ``dashboard.station.Targets``);
+        never when there is no target or nothing to rate."""
+        return target is not None and self.value is not None and self.value < target
+
 
 def change(current: float | None, base: float | None) -> float | None:
     """Relative change (current − base) / base: the formula of both 同比 and 环比.
@@ -743,7 +748,7 @@ def visit_backlog(engine: Engine, f: Filters, at: datetime, horizon_days: float 
 # --- grid profile ---
 # 网格画像: a grid's incidents, reports and disputes against its OWN baseline.
 #
-# * Buckets are whole local (Asia/Shanghai) days. For a period of up to 182
+# * Buckets are whole local days (the station's zone). For a period of up to 182
 #   days the chart shows ACTIVITY_WEEKS (26) weeks of 7 days ending on the
 #   period's last day (the newest week ends today when the period does); for a
 #   period of 183..371 days, the weeks covering it; beyond that, calendar

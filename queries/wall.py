@@ -141,7 +141,7 @@ def hourly(engine: Engine, f: Filters, at: datetime) -> pd.DataFrame:
 
 
 def local_hour_of(at: datetime) -> int:
-    """The local (Asia/Shanghai) hour of a naive UTC instant."""
+    """The local hour (the station's zone) of a naive UTC instant."""
     return timeutil.to_local(at).hour
 
 

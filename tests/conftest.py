@@ -18,6 +18,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+# The station's settings (dashboard.station) are the defaults in every test, and
+# in every server a test starts, whatever station.toml a developer's checkout
+# holds; ``station_settings`` below gives one test its own file.
+os.environ["DASHBOARD_STATION_FILE"] = os.devnull
+
 # The fixed end of the fixture world: the tests' "now" (naive UTC).
 FIXTURE_END = datetime(2026, 11, 20, 6, 30)  # 14:30 in Asia/Shanghai
 FIXTURE_SEED = 11
@@ -159,3 +164,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "layout" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def station_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``station_settings(toml_text)``: this test's station file (read afresh);
+    the defaults come back afterwards."""
+    from dashboard import station
+
+    def use(text: str):
+        path = tmp_path / "station.toml"
+        path.write_text(text, encoding="utf-8")
+        monkeypatch.setenv("DASHBOARD_STATION_FILE", str(path))
+        station.current.cache_clear()
+        return station.current()
+
+    yield use
+    monkeypatch.setenv("DASHBOARD_STATION_FILE", os.devnull)
+    station.current.cache_clear()

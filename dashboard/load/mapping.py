@@ -4,7 +4,7 @@ A mapping is a TOML file (worked examples in ``dashboard/load/examples/``)::
 
     [source]
     system = "110"              # the source system: re-imports upsert on (system, id)
-    timezone = "Asia/Shanghai"  # the zone the file's times are written in
+    timezone = "Asia/Shanghai"  # the zone the file's times are written in (default: the station's)
     crs = "EPSG:4490"           # the coordinates' system, declared (see dashboard.crs)
     encoding = "auto"           # or utf-8, utf-8-sig, gb18030
     sheet = 1                   # Excel: sheet number or name
@@ -29,11 +29,12 @@ Fields a file lacks are left out: they stay missing (NULL), never invented.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dashboard import station
 from dashboard.crs import CrsError, parse_crs
 
 
@@ -150,7 +151,8 @@ class Mapping:
     sheet: str | int | None
     fields: dict[str, FieldSpec]
     text: str  # the file as read (stored with the batch)
-    deadline_rules: list[dict] = field(default_factory=list)
+    # The mapping's own rules; without any, the station file's (dashboard.station).
+    deadline_rules: tuple[station.DeadlineRule, ...] = ()
 
     def columns_used(self) -> set[str]:
         return {c for f in self.fields.values() for c in f.columns}
@@ -175,7 +177,7 @@ def parse_mapping(doc: dict, kind: str, text: str = "") -> Mapping:
     system = str(src.get("system") or "").strip()
     if not system or len(system) > 32:
         raise MappingError("映射文件需要 [source] system = \"…\"（来源系统名，不超过 32 个字符）/ [source] system is required")
-    tzname = str(src.get("timezone") or "Asia/Shanghai")
+    tzname = str(src.get("timezone") or station.current().time_zone)
     try:
         tz = ZoneInfo(tzname)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -200,9 +202,10 @@ def parse_mapping(doc: dict, kind: str, text: str = "") -> Mapping:
         raise MappingError("映射需要坐标（x 和 y）或网格（grid）之一，才能把记录落到网格 / map x and y, or grid")
     if ("x" in specs) != ("y" in specs):
         raise MappingError("坐标需要同时映射 x 和 y / map both x and y")
-    rules = doc.get("deadline_rules") or []
-    if not isinstance(rules, list):
-        raise MappingError("deadline_rules 应为 [[deadline_rules]] 表数组 / deadline_rules must be an array of tables")
+    try:
+        rules = station.parse_deadline_rules(doc.get("deadline_rules"))
+    except station.StationError as exc:
+        raise MappingError(str(exc)) from exc
     return Mapping(kind, system, tz, crs, src.get("encoding"), src.get("sheet"), specs, text, rules)
 
 
@@ -316,15 +319,3 @@ def parse_int(text: str) -> int:
     if not v.is_integer():
         raise CellError(f"不是整数 '{_short(text)}'", f"not a whole number '{_short(text)}'")
     return int(v)
-
-
-def working_days_after(start: datetime, days: int, tz: ZoneInfo) -> datetime:
-    """``days`` working days (Monday to Friday) after ``start`` (naive UTC), at the same local time."""
-    local = start.replace(tzinfo=timezone.utc).astimezone(tz)
-    d = local
-    left = days
-    while left > 0:
-        d = d + timedelta(days=1)
-        if d.weekday() < 5:
-            left -= 1
-    return d.astimezone(timezone.utc).replace(tzinfo=None)

@@ -28,7 +28,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from dashboard import crs as crslib
-from dashboard import schema
+from dashboard import schema, station
 from dashboard.bulk import bulk_insert
 from dashboard.geo import GridLocator, h3_cells
 from dashboard.load.mapping import (
@@ -52,7 +52,6 @@ from dashboard.load.mapping import (
     parse_number,
     parse_time,
     raw_value,
-    working_days_after,
 )
 from dashboard.load.sources import open_table, sha256_of
 
@@ -493,13 +492,12 @@ class _Writer:
         return did
 
     def _rule_deadline(self, created: datetime, category: str, urgency: str | None) -> tuple[datetime | None, str | None]:
-        for rule in self.m.deadline_rules:
-            if rule.get("category") not in (None, category) or rule.get("urgency") not in (None, urgency):
-                continue
-            if "hours" in rule:
-                return created + timedelta(hours=float(rule["hours"])), f"规则：{rule.get('category') or '全部'}/{rule.get('urgency') or '全部'} {rule['hours']} 小时"[:64]
-            if "working_days" in rule:
-                return working_days_after(created, int(rule["working_days"]), self.m.tz), f"规则：{rule.get('category') or '全部'}/{rule.get('urgency') or '全部'} {rule['working_days']} 个工作日"[:64]
+        """The first matching deadline rule of the mapping, or of the station
+        file when the mapping has none; working days in the station's zone."""
+        st = station.current()
+        for rule in self.m.deadline_rules or st.deadline_rules:
+            if rule.matches(category, urgency):
+                return rule.deadline(created, st.zone), rule.label
         return None, None
 
     def _task(self, r: _Row, report_id: int) -> dict:
@@ -509,7 +507,7 @@ class _Writer:
         if state is None:  # no state column: the furthest step the times show
             state = next((s for s, f in (("已回访", "visited_at"), ("已办结", "closed_at"), ("已反馈", "feedback_at"), ("已派发", "dispatched_at")) if get(f)), "待研判")
         deadline, rule = get("deadline_at"), None
-        if deadline is None and self.m.deadline_rules:
+        if deadline is None:
             deadline, rule = self._rule_deadline(v["reported_at"], v["category"], v.get("urgency"))
             self.derived_deadlines += deadline is not None
         return {

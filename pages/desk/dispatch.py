@@ -52,7 +52,7 @@ def _span(minutes: float) -> str:
 
 
 def _when(ts, fmt_: str = "%m-%d %H:%M") -> str:  # noqa: ANN001
-    """A stored UTC time shown in Asia/Shanghai; "—" when missing."""
+    """A stored UTC time shown in the station's zone; "—" when missing."""
     if ts is None or (not isinstance(ts, str) and pd.isna(ts)):
         return "—"
     return timeutil.fmt_local(pd.Timestamp(ts).to_pydatetime(), fmt_)

@@ -1,7 +1,7 @@
 """矛盾纠纷 disputes: three-level joint mediation (三级联调) for the period.
 
 KPI tiles (新发现纠纷, 调处中, 化解率, 满意率, 升级至三级, 回访待办) with 同比/环比 and
-the 95% targets; disputes by kind and level; the level funnel ("矛盾不上交");
+the station's targets (95% unless its station file says otherwise); disputes by kind and level; the level funnel ("矛盾不上交");
 化解率/满意率 by community or grid (click to drill down); the disputes that
 went to level 3 and the follow-up visits due (click a row for the dispute).
 ``?dispute=<id>`` shows one dispute with its mediation steps.
@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import fmt, mask, plots, timeutil, ui
+from dashboard import fmt, mask, plots, station, timeutil, ui
 from dashboard.frame import cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import MEDIATION_LEVELS
 from queries import disputes, measures
@@ -34,7 +34,7 @@ LEGEND = {1: "一级 网格员", 2: "二级 社区民警", 3: "三级 司法所/
 
 
 def _t(ts, pattern: str = "%m-%d %H:%M") -> str:  # noqa: ANN001
-    """A stored UTC time shown in Asia/Shanghai; "—" when missing."""
+    """A stored UTC time shown in the station's zone; "—" when missing."""
     if ts is None or (not isinstance(ts, datetime) and pd.isna(ts)):
         return fmt.DASH
     return timeutil.fmt_local(pd.Timestamp(ts).to_pydatetime(), pattern)
@@ -139,7 +139,8 @@ def dispute_detail(d: disputes.DisputeDetail) -> None:
 def target_strip(kpis: list) -> None:
     """化解率/满意率 against the 95% targets, stated plainly: 达标 green, 未达标 red."""
     parts = []
-    for k, target in (("resolution", disputes.RESOLUTION_TARGET), ("satisfaction", disputes.SATISFACTION_TARGET)):
+    targets = station.current().targets
+    for k, target in (("resolution", targets.resolution), ("satisfaction", targets.satisfaction)):
         kpi = next(x for x in kpis if x.key == k)
         v = kpi.compared.value
         if v is None:
@@ -221,8 +222,8 @@ def _rate_cell(ok: int, n: int, rate: float, target: float) -> tuple[str, str]:
 def rates_table(rates: pd.DataFrame, by: str) -> None:
     rows = []
     for r in rates.itertuples():
-        res, res_ok = _rate_cell(r.resolved, r.closed, r.resolution_rate, disputes.RESOLUTION_TARGET)
-        sat, sat_ok = _rate_cell(r.satisfied, r.visits, r.satisfaction_rate, disputes.SATISFACTION_TARGET)
+        res, res_ok = _rate_cell(r.resolved, r.closed, r.resolution_rate, station.current().targets.resolution)
+        sat, sat_ok = _rate_cell(r.satisfied, r.visits, r.satisfaction_rate, station.current().targets.satisfaction)
         rows.append({"name": r.name, "found": int(r.found), "res": res, "res_ok": res_ok, "sat": sat, "sat_ok": sat_ok})
     table = pd.DataFrame(rows, columns=["name", "found", "res", "res_ok", "sat", "sat_ok"])
     paint = {"达标": f"color: {GREEN}; font-weight: 600", "未达标": f"color: {RED}; font-weight: 700"}

@@ -255,9 +255,10 @@ def clock() -> None:
         )
     wall_ms = int(wall_now().replace(tzinfo=timezone.utc).timestamp() * 1000)
     real_ms = int(time.time() * 1000)
+    offset_ms = int((local - wall_now()).total_seconds() * 1000)  # the station's zone, now
     # The browser keeps the time running from these (assets/wall-clock.js).
     st.html(
-        f'<div class="jw-w-clock" data-jw-wall-ms="{wall_ms}" data-jw-real-ms="{real_ms}">{chip}'
+        f'<div class="jw-w-clock" data-jw-wall-ms="{wall_ms}" data-jw-real-ms="{real_ms}" data-jw-offset-ms="{offset_ms}">{chip}'
         f'<span class="jw-w-date">{local:%Y-%m-%d} 星期{WEEKDAYS[local.weekday()]}</span>'
         f'<span class="jw-w-time" data-clock="{local:%H:%M:%S}">{local:%H:%M:%S}</span></div>'
     )
