@@ -118,7 +118,9 @@ class GpsWriter:
         self.refreshed: set[int] = set()  # known teams whose kind/members/community this batch has set
         self.shift_by_source: dict[tuple[int, str], list] = {}  # (team id, shift id) -> [id, started_at, ended_at]
         self.new_teams: list[str] = []
-        self.shifts = {"new": 0, "extended": 0, "joined": 0}
+        self.created: set[int] = set()  # shifts this batch made
+        self.extended: set[int] = set()  # stored shifts it lengthened
+        self.joined = 0
         self.no_community: set[str] = set()
         self.intervals: list[float] = []  # seconds between a team's consecutive new points (the first 20,000)
 
@@ -306,7 +308,7 @@ class GpsWriter:
                 new_start, new_end = min(start, lo), (None if end is None else max(end, hi))
                 if (new_start, new_end) != (start, end):
                     self.conn.execute(update(s).where(s.c.id == sid).values(started_at=new_start, ended_at=new_end, shift=shift_label(new_start)))
-                    self.shifts["extended"] += 1
+                    self.extended.add(sid)
                 self.shift_by_source[(tid, name)] = [sid, new_start, new_end]
             for r in rs:
                 yield r, sid
@@ -350,7 +352,9 @@ class GpsWriter:
                     gone = [o.id for o in others]
                     self.conn.execute(update(p).where(p.c.shift_id.in_(gone)).values(shift_id=sid))
                     self.conn.execute(schema.patrol_shifts.delete().where(s.c.id.in_(gone)))
-                    self.shifts["joined"] += len(gone)
+                    self.joined += len(gone)
+                    self.created.difference_update(gone)
+                    self.extended.difference_update(gone)
                 new_end = None if any(o.ended_at is None for o in old) else stop
                 if others or (start, new_end) != (keep.started_at, keep.ended_at):
                     self.conn.execute(
@@ -359,23 +363,24 @@ class GpsWriter:
                             prevented=sum(o.prevented for o in old), caught=sum(o.caught for o in old),
                         )
                     )
-                    self.shifts["extended"] += 1
+                    self.extended.add(sid)
             for r in rows:
                 yield r, sid
 
     def _new_shift(self, tid: int, start: datetime, end: datetime, source_id: str | None) -> int:
         s = schema.patrol_shifts
-        self.shifts["new"] += 1
-        return self.conn.execute(
+        sid = self.conn.execute(
             s.insert().values(team_id=tid, shift=shift_label(start), started_at=start, ended_at=end, prevented=0, caught=0, source_id=source_id).returning(s.c.id)
         ).scalar_one()
+        self.created.add(sid)
+        return sid
 
     def finish(self) -> None:
         n = self.summary.notes
         if self.new_teams:
             n.append(f"新建巡逻队 {len(self.new_teams)} 个：{'、'.join(self.new_teams[:8])}{'…' if len(self.new_teams) > 8 else ''}")
         rule = "按导出的班次编号" if "shift" in self.m.fields else f"按间隔超过 {self.m.shift_gap_minutes:g} 分钟划分"
-        n.append(f"班次（{rule}）：新建 {self.shifts['new']} 个，延长 {self.shifts['extended']} 个，合并 {self.shifts['joined']} 个")
+        n.append(f"班次（{rule}）：新建 {len(self.created)} 个，延长已有 {len(self.extended - self.created)} 个，合并 {self.joined} 个")
         if self.no_community:
             n.append(f"本所没有这些社区，巡逻队未关联社区：{'、'.join(sorted(self.no_community)[:8])}")
         if "kind" not in self.m.fields and self.new_teams:

@@ -1,4 +1,5 @@
-"""Loading records (incidents, reports with their tasks, disputes) from a table file.
+"""Loading records (incidents, reports with their tasks, disputes) from a table file
+(and, through the same batch and staging, patrol GPS tracks: ``dashboard.load.gps``).
 
 One batch per file, in one transaction: the batch row, one staged row per
 source row (its raw values, what became of it and why), and the live rows
