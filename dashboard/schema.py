@@ -371,7 +371,11 @@ patrol_shifts = Table(
     Column("ended_at", DateTime, nullable=True),  # NULL while on duty
     Column("prevented", SmallInteger, nullable=False, server_default="0"),  # 预防制止
     Column("caught", SmallInteger, nullable=False, server_default="0"),  # 抓获
+    # The export's own shift id, when a GPS import's file has one (python -m dashboard.load gps);
+    # NULL for shifts the importer derived from the points' gaps, and for the demo's.
+    Column("source_id", String(128), nullable=True),
     Index("ix_patrol_shifts_started", "started_at"),
+    Index("ix_patrol_shifts_team_source", "team_id", "source_id"),
 )
 
 patrol_points = Table(  # GPS track points
@@ -436,7 +440,7 @@ IMPORT_COLUMNS = frozenset({"source_system", "source_id", "source_hash", "deadli
 # lost, a rejected row keeps its reasons, and a row outside every grid is kept
 # (and counted on the pages as 辖区外) instead of being dropped.
 
-IMPORT_KINDS = ("places", "incidents", "reports", "disputes")
+IMPORT_KINDS = ("places", "incidents", "reports", "disputes", "gps")
 # What became of a source row: written (new), updated, unchanged (same as the
 # live row), duplicate (same source id and values as an earlier row of the
 # file), rejected (failed validation; errors say why), outside (located but in

@@ -7,7 +7,9 @@ a bow-tie that must be repaired, an overlap and a gap; a GB18030 CSV of
 incidents (18-digit ids, a 60-character category, points in the hole, on a
 boundary, outside every grid, a malformed time, a duplicate); an Excel file
 whose ids Excel stores as numbers; reports with tasks and a deadline rule;
-disputes placed by grid name.
+disputes placed by grid name; GPS tracks of two patrol teams (a gap that splits
+a shift, a fix outside every grid, a bad time, a re-import, an overlapping later
+export, a fix that bridges two shifts, named shifts).
 """
 
 from __future__ import annotations
@@ -345,7 +347,7 @@ def test_disputes_by_grid_name_and_a_mapping_that_lacks_what_it_needs(station_db
 
 
 def test_every_shipped_mapping_example_parses():
-    kinds = {"110_incidents": "incidents", "grid_reports": "reports", "disputes": "disputes", "vancouver_thefts": "incidents"}
+    kinds = {"110_incidents": "incidents", "grid_reports": "reports", "disputes": "disputes", "vancouver_thefts": "incidents", "patrol_gps": "gps"}
     for name, kind in kinds.items():
         m = load_mapping(EXAMPLES / f"{name}.toml", kind)
         assert m.kind == kind and m.system
@@ -377,3 +379,191 @@ def test_open_table_reads_every_cell_as_text(tmp_path):
     t = open_table(p)
     [(no, row)] = list(t.rows())
     assert no == 1 and row == {"身份证号": "350102199001011234", "电话": "013900001111", "金额": "1e5"}
+
+
+# --- patrol GPS tracks ------------------------------------------------------------
+
+GPS_MAPPING = """
+[source]
+system = "车载定位"
+timezone = "Asia/Shanghai"
+crs = "EPSG:4326"
+shift_gap_minutes = 60
+
+[fields]
+team = "队伍名称"
+time = { column = "定位时间", format = "%Y-%m-%d %H:%M:%S" }
+x = "经度"
+y = "纬度"
+kind = { column = "队伍类型", map = { "巡防车" = "巡防队", "红袖标" = "红袖标巡逻队" }, default = "巡防队" }
+"""
+EAST, SOUTH = "东湖巡防一队", "南岸红袖标巡逻队"
+IN_A = (X0 + 0.001, Y0 + 0.001)  # grid A, below its hole
+IN_C = (X0 + D + 0.002, Y0 + 0.002)
+
+
+def _fix(team: str, kind: str, local: str, pt: tuple[float, float], device: str = "") -> dict:
+    return {"设备编号": device or f"GPS-{len(team)}", "队伍名称": team, "队伍类型": kind, "定位时间": local, "经度": f"{pt[0]:.6f}", "纬度": f"{pt[1]:.6f}"}
+
+
+def _track(team: str, kind: str, day: str, start: tuple[int, int], minutes: int, pt: tuple[float, float], step: int = 2) -> list[dict]:
+    """A fix every ``step`` minutes for ``minutes`` from local ``start``, creeping east from ``pt``."""
+    out = []
+    for k in range(0, minutes + 1, step):
+        h, m = divmod(start[0] * 60 + start[1] + k, 60)
+        out.append(_fix(team, kind, f"{day} {h:02d}:{m:02d}:00", (pt[0] + 0.0002 * (k // step), pt[1])))
+    return out
+
+
+def _gps_rows() -> list[dict]:
+    east = _track(EAST, "巡防车", "2026-11-19", (8, 0), 20, IN_A)  # 11 fixes, 08:00–08:20, grid A
+    east.append(_fix(EAST, "巡防车", "2026-11-19 08:21:00", (X0 + 0.5, Y0 + 0.5)))  # outside every grid
+    east.append(_fix(EAST, "巡防车", "2026/13/45 08:22", IN_A))  # a bad time
+    east.append(dict(east[0]))  # a duplicate of the first fix
+    east += _track(EAST, "巡防车", "2026-11-19", (9, 50), 10, IN_C)  # 90 minutes later: a second shift, 6 fixes
+    south = _track(SOUTH, "红袖标", "2026-11-19", (20, 30), 10, IN_C)  # a night shift, 6 fixes
+    return east + south
+
+
+def _shifts(engine) -> list[tuple]:  # noqa: ANN001
+    s, t = schema.patrol_shifts, schema.patrol_teams
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(
+            select(t.c.name, s.c.shift, s.c.started_at, s.c.ended_at, func.count(schema.patrol_points.c.id))
+            .select_from(s.join(t, t.c.id == s.c.team_id).outerjoin(schema.patrol_points, schema.patrol_points.c.shift_id == s.c.id))
+            .group_by(t.c.name, s.c.id, s.c.shift, s.c.started_at, s.c.ended_at)
+            .order_by(t.c.name, s.c.started_at)
+        )]
+
+
+def _points(engine) -> list[tuple]:  # noqa: ANN001
+    p = schema.patrol_points
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(select(p.c.id, p.c.shift_id, p.c.at, p.c.lat, p.c.lon, p.c.grid_id, p.c.h3).order_by(p.c.id))]
+
+
+def test_gps_tracks_become_teams_shifts_and_points_and_reload_idempotently(station_db, tmp_path):
+    from queries import measures, patrol
+
+    engine, _ = station_db
+    m = parse_mapping(tomllib.loads(GPS_MAPPING), "gps", GPS_MAPPING)
+    path = _write_csv(tmp_path / "巡逻轨迹.csv", _gps_rows(), "gb18030")
+    s = load_records(engine, "gps", path, m, station_code="ST1")
+    assert any("GB18030" in n for n in s.notes)
+    assert s.rows_read == 26
+    assert s.counts["inserted"] == 23 and s.counts["outside"] == 1 and s.counts["rejected"] == 1 and s.counts["duplicate"] == 1
+    assert s.counts["updated"] == s.counts["unchanged"] == s.counts["unlocated"] == 0
+    assert any("定位时间：无法解析 '2026/13/45 08:22'" in e for e in s.rejected_examples)
+    with engine.connect() as c:
+        teams = {r.name: r for r in c.execute(select(schema.patrol_teams))}
+        st = c.execute(select(schema.stations.c.id).where(schema.stations.c.code == "ST1")).scalar_one()
+        outside = c.execute(select(schema.import_rows).where(schema.import_rows.c.batch_id == s.batch_id, schema.import_rows.c.status == "outside")).one()
+    assert {n: (t.kind, t.station_id, t.members) for n, t in teams.items()} == {EAST: ("巡防队", st, 0), SOUTH: ("红袖标巡逻队", st, 0)}
+    assert outside.source_id == f"{EAST}@2026-11-19 00:21:00" and outside.lat == pytest.approx(Y0 + 0.5)
+    # Local times in Shanghai, stored as UTC; the 90-minute gap splits the east team's morning.
+    first = [
+        (EAST, "白", datetime(2026, 11, 19, 0, 0), datetime(2026, 11, 19, 0, 20), 11),
+        (EAST, "白", datetime(2026, 11, 19, 1, 50), datetime(2026, 11, 19, 2, 0), 6),
+        (SOUTH, "黑", datetime(2026, 11, 19, 12, 30), datetime(2026, 11, 19, 12, 40), 6),
+    ]
+    assert _shifts(engine) == first
+    grid_a, grid_c = _grid_id(engine, "G-A"), _grid_id(engine, "G-C")
+    pts = _points(engine)
+    assert {p[5] for p in pts[:11]} == {grid_a} and {p[5] for p in pts[11:]} == {grid_c}
+    assert all(p[6] for p in pts)  # every point has its H3 cell
+    # The rows not loaded, and why.
+    rej = rejected_rows(engine, s.batch_id)
+    assert sorted(r["结果"] for r in rej) == ["拒收", "辖区外"]
+    window = (datetime(2026, 11, 18), datetime(2026, 11, 21))
+    assert outside_rows(engine, Filters(), "gps", window).outside == 1
+    # The same file again changes nothing: no new point, shift, team or moved point.
+    before = _points(engine)
+    again = load_records(engine, "gps", path, m, station_code="ST1")
+    assert again.counts["unchanged"] == 23 and again.counts["inserted"] == again.counts["updated"] == 0
+    assert again.counts["duplicate"] == 1 and again.counts["outside"] == 1 and again.counts["rejected"] == 1
+    assert _points(engine) == before and _shifts(engine) == first
+    assert outside_rows(engine, Filters(), "gps", window).outside == 1  # once, not per batch
+    # A later export overlapping the first: the east team's second shift continues to 10:30 (one fix of
+    # the overlap moved), the south team starts a new day shift the next morning.
+    rows = _track(EAST, "巡防车", "2026-11-19", (9, 50), 40, IN_C)  # 09:50–10:30, the first 6 fixes known
+    rows[2]["经度"] = f"{IN_C[0] + 0.0011:.6f}"
+    rows += _track(SOUTH, "红袖标", "2026-11-20", (8, 5), 4, IN_C)
+    path2 = _write_csv(tmp_path / "巡逻轨迹2.csv", rows, "utf-8")
+    s2 = load_records(engine, "gps", path2, m, station_code="ST1")
+    assert s2.counts["unchanged"] == 5 and s2.counts["updated"] == 1 and s2.counts["inserted"] == 15 + 3
+    assert "班次（按间隔超过 60 分钟划分）：新建 1 个，延长已有 1 个，合并 0 个" in s2.notes
+    assert _shifts(engine) == [
+        first[0],
+        (EAST, "白", datetime(2026, 11, 19, 1, 50), datetime(2026, 11, 19, 2, 30), 21),
+        first[2],
+        (SOUTH, "白", datetime(2026, 11, 20, 0, 5), datetime(2026, 11, 20, 0, 9), 3),
+    ]
+    assert len(_points(engine)) == 23 + 18  # no point twice
+    with engine.connect() as c:
+        moved = c.execute(select(schema.patrol_points.c.lon).where(schema.patrol_points.c.at == datetime(2026, 11, 19, 1, 54))).scalar_one()
+    assert moved == pytest.approx(IN_C[0] + 0.0011)
+    # One fix at 09:05 bridges the east team's two shifts (45 minutes to each): one shift again.
+    path3 = _write_csv(tmp_path / "补传.csv", [_fix(EAST, "巡防车", "2026-11-19 09:05:00", IN_A)], "utf-8")
+    s3 = load_records(engine, "gps", path3, m, station_code="ST1")
+    assert s3.counts["inserted"] == 1 and "班次（按间隔超过 60 分钟划分）：新建 0 个，延长已有 1 个，合并 1 个" in s3.notes
+    assert _shifts(engine)[0] == (EAST, "白", datetime(2026, 11, 19, 0, 0), datetime(2026, 11, 19, 2, 30), 11 + 1 + 21)
+    assert len(_shifts(engine)) == 3
+    # The patrol pages see the tracks: incidents in the cell the east team crossed make a hot spot it reached.
+    inc = [{"警情编号": f"J{i}", "报警时间": "2026/11/19 09:00", "警情类别": "盗窃案", "地点": "东湖路", "经度": f"{IN_A[0]:.6f}", "纬度": f"{IN_A[1]:.6f}", "网格": ""} for i in range(3)]
+    load_records(engine, "incidents", _write_csv(tmp_path / "警情.csv", inc, "utf-8"), parse_mapping(tomllib.loads(INCIDENT_MAPPING), "incidents", INCIDENT_MAPPING))
+    pieces = measures.coverage_pieces(engine, Filters(), window)
+    day = measures.summarize_coverage(pieces, "白")
+    assert day.hot_cells == 1 and day.reached == 1 and day.coverage.value == 1.0
+    night = measures.summarize_coverage(pieces, "黑")
+    assert night.reached == 0  # the south team's night was in grid C, far from the hot spot
+    in_a = pieces[pieces["grid_id"] == grid_a]
+    assert int(in_a["points_day"].sum()) == 12 and int(in_a["points_night"].sum()) == 0
+    assert patrol.on_duty_count(engine, Filters(), datetime(2026, 11, 19, 12, 35)) == 1
+    live = patrol.live_positions(engine, Filters(), datetime(2026, 11, 19, 12, 35))
+    assert list(live["team"]) == [SOUTH] and list(live["shift"]) == ["黑"]
+    assert set(patrol.visited_cells(engine, Filters(grid_id=grid_c), window)["h3"]) == {p[6] for p in _points(engine) if p[5] == grid_c}
+
+
+def test_gps_shift_column_dry_run_and_the_command_line(station_db, tmp_path, monkeypatch, capsys):
+    engine, _ = station_db
+    text = GPS_MAPPING.replace('team = "队伍名称"', 'team = "设备编号"\nshift = "班次"\nmembers = "人数"')
+    m = parse_mapping(tomllib.loads(text), "gps", text)
+    rows = _track("车A", "巡防车", "2026-11-19", (19, 30), 10, IN_A) + _track("车A", "巡防车", "2026-11-19", (23, 0), 10, IN_A)
+    for i, r in enumerate(rows):
+        r.update(设备编号="GPS-0351", 班次="B-1119" if i < 6 else "B-1119N", 人数="3")
+    rows[-1]["人数"] = "三"  # not a number
+    path = _write_csv(tmp_path / "轨迹.csv", rows, "utf-8-sig")
+    dry = load_records(engine, "gps", path, m, dry_run=True)
+    assert dry.counts["inserted"] == 11 and dry.counts["rejected"] == 1 and dry.batch_id is None
+    assert _shifts(engine) == [] and _points(engine) == []
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(schema.patrol_teams)).scalar() == 0
+    mp = tmp_path / "gps.toml"
+    mp.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    assert load_main(["gps", str(path), "--mapping", str(mp), "--station", "ST1"]) == 0
+    out = capsys.readouterr().out
+    assert "巡逻轨迹导入" in out and "按导出的班次编号" in out and "队员人数" in out
+    # Named shifts: no gap rule (19:30 local starts a 黑 shift by the hour, 23:00 another).
+    assert _shifts(engine) == [
+        ("GPS-0351", "黑", datetime(2026, 11, 19, 11, 30), datetime(2026, 11, 19, 11, 40), 6),
+        ("GPS-0351", "黑", datetime(2026, 11, 19, 15, 0), datetime(2026, 11, 19, 15, 8), 5),
+    ]
+    with engine.connect() as c:
+        assert c.execute(select(schema.patrol_teams.c.members)).scalar_one() == 3
+        assert set(c.execute(select(schema.patrol_shifts.c.source_id)).scalars()) == {"B-1119", "B-1119N"}
+    # Again, with the bad cell fixed: that fix extends its named shift, nothing else moves.
+    rows[-1]["人数"] = "3"
+    _write_csv(path, rows, "utf-8-sig")
+    again = load_records(engine, "gps", path, m)
+    assert again.counts["inserted"] == 1 and again.counts["unchanged"] == 11
+    assert _shifts(engine)[1][3:] == (datetime(2026, 11, 19, 15, 10), 6)
+    assert load_main(["batches"]) == 0
+    assert "巡逻轨迹" in capsys.readouterr().out
+
+
+def test_gps_mappings_need_a_position():
+    with pytest.raises(MappingError, match="坐标 x 和 y"):
+        parse_mapping({"source": {"system": "x"}, "fields": {"team": "a", "time": "t"}}, "gps")
+    with pytest.raises(MappingError, match="shift_gap_minutes"):
+        parse_mapping({"source": {"system": "x", "crs": "EPSG:4326", "shift_gap_minutes": 0}, "fields": {"team": "a", "time": "t", "x": "x", "y": "y"}}, "gps")

@@ -2,5 +2,6 @@
 
 ``sources`` reads files as text, ``mapping`` turns a mapping file into field
 rules, ``places`` loads communities and grids, ``records`` loads incidents,
-reports (with their tasks) and disputes.
+reports (with their tasks) and disputes, ``gps`` patrol GPS tracks (teams,
+shifts and points).
 """

@@ -2,6 +2,7 @@
 
     python -m dashboard.load places FILE --station CODE --crs EPSG:4326 --name-field name [...]
     python -m dashboard.load incidents|reports|disputes FILE --mapping MAPPING.toml [--dry-run]
+    python -m dashboard.load gps FILE --mapping MAPPING.toml [--station CODE] [--dry-run]   # patrol GPS tracks
     python -m dashboard.load batches              # what was loaded, when, with what result
     python -m dashboard.load rejects BATCH [--out FILE.csv]   # rows not loaded, and why
 
@@ -22,7 +23,13 @@ from rich.table import Table
 
 from dashboard.crs import CrsError
 
-KINDS = ("incidents", "reports", "disputes")
+KINDS = ("incidents", "reports", "disputes", "gps")
+KIND_HELP = {
+    "incidents": "incidents from CSV or Excel with a mapping file",
+    "reports": "grid reports (with their dispatch tasks) from CSV or Excel with a mapping file",
+    "disputes": "disputes from CSV or Excel with a mapping file",
+    "gps": "patrol GPS track points (a device export, CSV or Excel) with a mapping file: teams, shifts (split where a team's points are more than [source] shift_gap_minutes apart, unless the file has a shift column) and points",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,10 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", help="the attribute table's encoding (Shapefile .dbf): utf-8, gb18030; default: .cpg or detected")
     p.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
     for kind in KINDS:
-        r = sub.add_parser(kind, help=f"{kind} from CSV or Excel with a mapping file")
+        r = sub.add_parser(kind, help=KIND_HELP[kind], description=KIND_HELP[kind])
         r.add_argument("file", type=Path)
-        r.add_argument("--mapping", type=Path, required=True, help="the TOML mapping (see examples/mappings/)")
-        r.add_argument("--station", help="place rows only in this station's grids (default: every grid)")
+        r.add_argument("--mapping", type=Path, required=True, help="the TOML mapping (see dashboard/load/examples/)")
+        r.add_argument("--station", help="place rows only in this station's grids (default: every grid)" + ("; the station the teams belong to" if kind == "gps" else ""))
         r.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing to the live tables")
         r.add_argument("--rejects", type=Path, help="also write the rows not loaded (and why) to this CSV")
         r.add_argument("--chunk", type=int, default=5000, help=argparse.SUPPRESS)
@@ -136,14 +143,15 @@ def _records(engine, args, con: Console) -> int:  # noqa: ANN001
 
         s = load_records(engine, args.command, args.file, mapping, station_code=args.station, dry_run=args.dry_run, chunk_size=args.chunk, progress=progress)
     head = "（试运行：以下是将会发生的，未写入任何数据）" if s.dry_run else f"（批次 {s.batch_id}）"
-    con.print(f"[bold]{ {'incidents': '警情', 'reports': '网格上报', 'disputes': '矛盾纠纷'}[args.command] }导入[/] {s.file} {head}")
+    con.print(f"[bold]{ {'incidents': '警情', 'reports': '网格上报', 'disputes': '矛盾纠纷', 'gps': '巡逻轨迹'}[args.command] }导入[/] {s.file} {head}")
     for n in s.notes:
         con.print(f"  · {n}")
     t = Table("读取", *(STATUS_ZH[k] for k in ("inserted", "updated", "unchanged", "duplicate", "rejected", "outside", "unlocated")), "用时")
     t.add_row(f"{s.rows_read:,}", *(f"{s.counts[k]:,}" for k in ("inserted", "updated", "unchanged", "duplicate", "rejected", "outside", "unlocated")), f"{s.seconds:.1f} s")
     con.print(t)
     rate = s.rows_read / s.seconds if s.seconds else 0
-    con.print(f"  载入 {s.loaded:,} 行（{rate:,.0f} 行/秒）；辖区外 {s.counts['outside']:,} 行、无法定位 {s.counts['unlocated']:,} 行已保留在批次中，页面按「辖区外」计数")
+    kept = "不计入巡逻覆盖" if args.command == "gps" else "页面按「辖区外」计数"
+    con.print(f"  载入 {s.loaded:,} 行（{rate:,.0f} 行/秒）；辖区外 {s.counts['outside']:,} 行、无法定位 {s.counts['unlocated']:,} 行已保留在批次中，{kept}")
     if s.reasons:
         con.print("[bold]拒收原因[/]")
         for k, n in sorted(s.reasons.items(), key=lambda kv: -kv[1])[:15]:

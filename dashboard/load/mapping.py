@@ -8,6 +8,7 @@ A mapping is a TOML file (worked examples in ``dashboard/load/examples/``)::
     crs = "EPSG:4490"           # the coordinates' system, declared (see dashboard.crs)
     encoding = "auto"           # or utf-8, utf-8-sig, gb18030
     sheet = 1                   # Excel: sheet number or name
+    shift_gap_minutes = 60      # gps: a longer gap between a team's points starts a new shift
 
     [fields]
     id = "警情编号"                                   # a column, written plainly
@@ -93,15 +94,29 @@ TARGETS: dict[str, dict[str, tuple[str, str]]] = {
         "y": ("纵坐标/纬度", "number"),
         "grid": ("网格", "text"),
     },
+    # Patrol GPS track points (dashboard.load.gps): one row per position fix.
+    "gps": {
+        "team": ("巡逻队/设备", "text"),
+        "time": ("定位时间", "time"),
+        "x": ("横坐标/经度", "number"),
+        "y": ("纵坐标/纬度", "number"),
+        "kind": ("队伍类型", "text"),
+        "members": ("队员人数", "int"),
+        "community": ("所属社区", "text"),
+        "shift": ("班次编号", "text"),
+    },
 }
 # Fields a row cannot do without (besides a place: coordinates or a grid).
 REQUIRED = {
     "incidents": ("received_at", "category"),
     "reports": ("reported_at", "category"),
     "disputes": ("found_at", "kind", "status", "level"),
+    "gps": ("team", "time"),
 }
 # The time every figure counts a row by.
-EVENT_TIME = {"incidents": "received_at", "reports": "reported_at", "disputes": "found_at"}
+EVENT_TIME = {"incidents": "received_at", "reports": "reported_at", "disputes": "found_at", "gps": "time"}
+# GPS: a team's points more than this far apart belong to two shifts (``[source] shift_gap_minutes``).
+DEFAULT_SHIFT_GAP_MINUTES = 60.0
 
 DEFAULT_TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -153,6 +168,7 @@ class Mapping:
     text: str  # the file as read (stored with the batch)
     # The mapping's own rules; without any, the station file's (dashboard.station).
     deadline_rules: tuple[station.DeadlineRule, ...] = ()
+    shift_gap_minutes: float = DEFAULT_SHIFT_GAP_MINUTES  # gps only
 
     def columns_used(self) -> set[str]:
         return {c for f in self.fields.values() for c in f.columns}
@@ -198,6 +214,8 @@ def parse_mapping(doc: dict, kind: str, text: str = "") -> Mapping:
     missing = [f for f in REQUIRED[kind] if f not in specs]
     if missing:
         raise MappingError("映射缺少必需字段：" + "、".join(f"{m}（{targets[m][0]}）" for m in missing) + " / required fields missing")
+    if kind == "gps" and not {"x", "y"} <= set(specs):
+        raise MappingError("轨迹点需要映射坐标 x 和 y（经度、纬度或投影坐标）/ gps needs x and y")
     if not ({"x", "y"} <= set(specs) or "grid" in specs):
         raise MappingError("映射需要坐标（x 和 y）或网格（grid）之一，才能把记录落到网格 / map x and y, or grid")
     if ("x" in specs) != ("y" in specs):
@@ -206,7 +224,10 @@ def parse_mapping(doc: dict, kind: str, text: str = "") -> Mapping:
         rules = station.parse_deadline_rules(doc.get("deadline_rules"))
     except station.StationError as exc:
         raise MappingError(str(exc)) from exc
-    return Mapping(kind, system, tz, crs, src.get("encoding"), src.get("sheet"), specs, text, rules)
+    gap = src.get("shift_gap_minutes", DEFAULT_SHIFT_GAP_MINUTES)
+    if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not 1 <= gap <= 24 * 60:
+        raise MappingError("[source] shift_gap_minutes 应为 1 到 1440 之间的分钟数 / shift_gap_minutes must be minutes between 1 and 1440")
+    return Mapping(kind, system, tz, crs, src.get("encoding"), src.get("sheet"), specs, text, rules, float(gap))
 
 
 def _field(name: str, raw: object, typ: str) -> FieldSpec:

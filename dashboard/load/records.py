@@ -1,4 +1,5 @@
-"""Loading records (incidents, reports with their tasks, disputes) from a table file.
+"""Loading records (incidents, reports with their tasks, disputes) from a table file
+(and, through the same batch and staging, patrol GPS tracks: ``dashboard.load.gps``).
 
 One batch per file, in one transaction: the batch row, one staged row per
 source row (its raw values, what became of it and why), and the live rows
@@ -119,12 +120,15 @@ class _Places:
     """The grids rows may land in: a point locator, and lookup by code or name."""
 
     def __init__(self, conn: Connection, station_code: str | None):
-        q = select(schema.grids.c.id, schema.grids.c.code, schema.grids.c.name, schema.grids.c.boundary_geojson, schema.grids.c.centroid_lat, schema.grids.c.centroid_lon)
+        g, cm = schema.grids, schema.communities
+        q = select(g.c.id, g.c.code, g.c.name, g.c.boundary_geojson, g.c.centroid_lat, g.c.centroid_lon, cm.c.station_id).join(cm, cm.c.id == g.c.community_id)
+        self.station_id: int | None = None  # the station asked for, or the only one there is
         if station_code:
             st = conn.execute(select(schema.stations.c.id).where(schema.stations.c.code == station_code)).scalar()
             if st is None:
                 raise MappingError(f"数据库中没有派出所 {station_code}；请先导入地块（python -m dashboard.load places … --station {station_code}）/ no such station")
-            q = q.join(schema.communities, schema.communities.c.id == schema.grids.c.community_id).where(schema.communities.c.station_id == st)
+            q = q.where(cm.c.station_id == st)
+            self.station_id = st
         rows = conn.execute(q.order_by(schema.grids.c.id)).all()
         if not rows:
             raise MappingError("数据库中还没有网格；请先导入地块（python -m dashboard.load places …）/ no grids yet: load places first")
@@ -135,6 +139,9 @@ class _Places:
         for r in rows:
             self.by_key.setdefault(r.name.strip().casefold(), r.id)
         self.centre = {r.id: (r.centroid_lat, r.centroid_lon) for r in rows}
+        self.station_of = {r.id: r.station_id for r in rows}
+        if self.station_id is None and len(set(self.station_of.values())) == 1:
+            self.station_id = rows[0].station_id  # one station: the station of every row
 
 
 def _chunks(it: Iterator, n: int) -> Iterator[list]:
@@ -177,7 +184,7 @@ def load_records(
             f"文件中没有映射用到的列：{'、'.join(missing)}（文件的列：{'、'.join(table.header[:30])}）/ columns not in the file: {', '.join(missing)}"
         )
     summary = LoadSummary(kind, path.name, None, dry_run, notes=list(table.notes))
-    if "id" not in mapping.fields:
+    if "id" not in mapping.fields and kind in LIVE:
         summary.notes.append("映射没有来源编号列（id）：按行内容识别记录，同一文件重复导入不会重复写入；修改过的行会作为新记录导入")
     sha = sha256_of(path)
     total = _count_lines(path) if table.kind == "csv" else None
@@ -195,14 +202,21 @@ def load_records(
                     ).returning(schema.import_batches.c.id)
                 ).scalar_one()
             summary.batch_id = batch_id
-        writer = _Writer(conn, kind, mapping, batch_id, now, summary)
+        occurrences: dict[bytes, int] = {}
+        if kind == "gps":  # track points: shifts derived from the points (dashboard.load.gps)
+            from dashboard.load.gps import GpsWriter, parse_point
+
+            writer = GpsWriter(conn, mapping, batch_id, now, summary, places)
+            parse = lambda no, raw: parse_point(mapping, no, raw)  # noqa: E731
+        else:
+            writer = _Writer(conn, kind, mapping, batch_id, now, summary)
+            parse = lambda no, raw: _parse(kind, mapping, no, raw, occurrences)  # noqa: E731
         try:
             with conn.begin() as tx:
-                occurrences: dict[bytes, int] = {}
                 checked = False
                 next_analyze = chunk_size
                 for chunk in _chunks(table.rows(), chunk_size):
-                    rows = [_parse(kind, mapping, no, raw, occurrences) for no, raw in chunk]
+                    rows = [parse(no, raw) for no, raw in chunk]
                     if not checked:
                         _check_coordinates(mapping, rows)
                         checked = True
@@ -213,7 +227,7 @@ def load_records(
                         # The tables grow inside this one transaction, unseen by autovacuum: without fresh
                         # statistics the planner reads source_id IN (…) as a scan of every row of the system
                         # (measured by bench/load.py: 2,185 rows/s at 200k rows before, 10,999 after).
-                        conn.exec_driver_sql(f"ANALYZE {LIVE[kind].name}, import_rows")
+                        conn.exec_driver_sql(f"ANALYZE {writer.analyze}, import_rows")
                         next_analyze *= 2
                     if progress:
                         progress(summary.rows_read, total)
@@ -255,6 +269,23 @@ def load_records(
 
 
 def _parse(kind: str, m: Mapping, row_no: int, raw: dict[str, str], occurrences: dict[bytes, int]) -> _Row:
+    r = parse_fields(kind, m, row_no, raw)
+    _check_kind_values(kind, r, m)
+    sid = r.values.get("id")
+    if sid:
+        r.source_id = str(sid)[:128]
+    else:
+        digest = hashlib.sha1(json.dumps(raw, ensure_ascii=False, sort_keys=True).encode()).digest()
+        n = occurrences.get(digest[:10], 0) + 1
+        occurrences[digest[:10]] = n
+        r.source_id = f"~{digest.hex()[:24]}#{n}"
+    if r.errors:
+        r.status = "rejected"
+    return r
+
+
+def parse_fields(kind: str, m: Mapping, row_no: int, raw: dict[str, str]) -> _Row:
+    """A source row's mapped fields read into typed values, a message per cell that cannot be read or is required and empty."""
     r = _Row(row_no, raw)
     targets = TARGETS[kind]
     for name, spec in m.fields.items():
@@ -281,21 +312,10 @@ def _parse(kind: str, m: Mapping, row_no: int, raw: dict[str, str], occurrences:
         if r.values.get(name) is None and not any(e["field"] == name for e in r.errors):
             spec = m.fields[name]
             r.error(name, spec.source(), targets[name][0], CellError("为空", "is empty"))
-    _check_kind_values(kind, r, m)
-    sid = r.values.get("id")
-    if sid:
-        r.source_id = str(sid)[:128]
-    else:
-        digest = hashlib.sha1(json.dumps(raw, ensure_ascii=False, sort_keys=True).encode()).digest()
-        n = occurrences.get(digest[:10], 0) + 1
-        occurrences[digest[:10]] = n
-        r.source_id = f"~{digest.hex()[:24]}#{n}"
-    if r.errors:
-        r.status = "rejected"
     return r
 
 
-def _too_long(r: _Row, m: Mapping, name: str, limit: int) -> None:
+def too_long(r: _Row, m: Mapping, name: str, limit: int) -> None:
     v = r.values.get(name)
     if isinstance(v, str) and len(v) > limit:
         spec = m.fields[name]
@@ -306,8 +326,8 @@ def _too_long(r: _Row, m: Mapping, name: str, limit: int) -> None:
 def _check_kind_values(kind: str, r: _Row, m: Mapping) -> None:
     for name, col in LIVE[kind].c.items():
         if name in r.values and hasattr(col.type, "length") and col.type.length:
-            _too_long(r, m, name, col.type.length)
-    _too_long(r, m, "department", schema.departments.c.name.type.length)  # a task's, not the live table's column
+            too_long(r, m, name, col.type.length)
+    too_long(r, m, "department", schema.departments.c.name.type.length)  # a task's, not the live table's column
     if kind == "reports" and r.values.get("state") is not None and r.values["state"] not in schema.TASK_STATES:
         r.error("state", m.fields["state"].source(), "处置状态", CellError(f"'{r.values['state']}' 不是六种状态之一（{'、'.join(schema.TASK_STATES)}），请在映射中用 map 对应", f"'{r.values['state']}' is not one of the six task states"))
     if kind == "disputes":
@@ -375,6 +395,7 @@ class _Writer:
     def __init__(self, conn: Connection, kind: str, m: Mapping, batch_id: int | None, now: datetime, summary: LoadSummary):
         self.conn, self.kind, self.m, self.batch_id, self.now, self.summary = conn, kind, m, batch_id, now, summary
         self.table = LIVE[kind]
+        self.analyze = self.table.name  # the live table whose statistics a long load refreshes
         self.categories: dict[str, int] = {}
         self.departments: dict[str, int] = {}
         self.has_task = kind == "reports" and any(f in m.fields for f in TASK_FIELDS)
@@ -463,21 +484,8 @@ class _Writer:
             cat = r.values.get(CATEGORY_FIELD[self.kind])
             if cat:
                 self.categories[cat] = self.categories.get(cat, 0) + 1
-        for r in rows:
-            if r.status == "":
-                r.status = "unlocated"
-            self.summary.counts[r.status] += 1
-            if r.status == "rejected":
-                for e in r.errors:
-                    if e.get("level") != "note":
-                        key = f"{e['field']}：{e['zh'].split('：', 1)[-1][:30]}"
-                        key = key if "'" not in key else key.split("'")[0] + "…"
-                        self.summary.reasons[key] = self.summary.reasons.get(key, 0) + 1
-                        if len(self.summary.rejected_examples) < 10:
-                            self.summary.rejected_examples.append(e["zh"])
-            if r.status == "outside" and len(self.summary.outside_examples) < 5:
-                self.summary.outside_examples.append(f"第 {r.row_no} 行 · ({r.lat}, {r.lon})")
-        self._stage(rows)
+        count_rows(self.summary, rows)
+        stage_rows(self.conn, self.batch_id, rows, EVENT_TIME[self.kind], CATEGORY_FIELD[self.kind])
 
     def _department(self, name: str | None) -> int | None:
         if not name:
@@ -586,24 +594,6 @@ class _Writer:
         if self.has_task:
             self._write_tasks(rows, fresh=False)
 
-    def _stage(self, rows: list[_Row]) -> None:
-        if self.batch_id is None:
-            return
-        ev = EVENT_TIME[self.kind]
-        cat = CATEGORY_FIELD[self.kind]
-        recs = []
-        for r in rows:
-            at = r.values.get(ev)
-            recs.append(
-                (
-                    self.batch_id, r.row_no, r.source_id, r.status, json.dumps(r.raw, ensure_ascii=False),
-                    json.dumps(r.errors, ensure_ascii=False) if r.errors else None,
-                    at if isinstance(at, datetime) else None, (r.values.get(cat) or None) if isinstance(r.values.get(cat), str) else None,
-                    r.lat, r.lon, r.target_id,
-                )
-            )
-        bulk_insert(self.conn, schema.import_rows, ["batch_id", "row_no", "source_id", "status", "raw", "errors", "at", "category", "lat", "lon", "target_id"], recs)
-
     def finish(self) -> None:
         """The station's vocabulary learns the categories the file brought."""
         if self.derived_deadlines:
@@ -618,6 +608,43 @@ class _Writer:
         if new:
             self.conn.execute(v.insert(), [{"kind": vk, "code": c, "name": c, "sort_order": top + 1 + i, "colour": None, "key_category": False} for i, c in enumerate(new)])
             self.summary.notes.append(f"新类别 {len(new)} 个已加入站点词表：{'、'.join(new[:8])}{'…' if len(new) > 8 else ''}")
+
+
+def count_rows(summary: LoadSummary, rows: list[_Row]) -> None:
+    """A chunk's rows into the summary: counts by status, the reasons rows were rejected, the first examples."""
+    for r in rows:
+        if r.status == "":
+            r.status = "unlocated"
+        summary.counts[r.status] += 1
+        if r.status == "rejected":
+            for e in r.errors:
+                if e.get("level") != "note":
+                    key = f"{e['field']}：{e['zh'].split('：', 1)[-1][:30]}"
+                    key = key if "'" not in key else key.split("'")[0] + "…"
+                    summary.reasons[key] = summary.reasons.get(key, 0) + 1
+                    if len(summary.rejected_examples) < 10:
+                        summary.rejected_examples.append(e["zh"])
+        if r.status == "outside" and len(summary.outside_examples) < 5:
+            summary.outside_examples.append(f"第 {r.row_no} 行 · ({r.lat}, {r.lon})")
+
+
+def stage_rows(conn: Connection, batch_id: int | None, rows: list[_Row], time_field: str, category_field: str | None) -> None:
+    """Every source row of a chunk into import_rows: its raw values, what became of it and why (not on a dry run)."""
+    if batch_id is None:
+        return
+    recs = []
+    for r in rows:
+        at = r.values.get(time_field)
+        cat = r.values.get(category_field) if category_field else None
+        recs.append(
+            (
+                batch_id, r.row_no, r.source_id, r.status, json.dumps(r.raw, ensure_ascii=False),
+                json.dumps(r.errors, ensure_ascii=False) if r.errors else None,
+                at if isinstance(at, datetime) else None, (cat or None) if isinstance(cat, str) else None,
+                r.lat, r.lon, r.target_id,
+            )
+        )
+    bulk_insert(conn, schema.import_rows, ["batch_id", "row_no", "source_id", "status", "raw", "errors", "at", "category", "lat", "lon", "target_id"], recs)
 
 
 def rejected_rows(engine: Engine, batch_id: int) -> list[dict]:

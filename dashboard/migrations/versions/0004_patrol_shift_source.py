@@ -1,0 +1,27 @@
+"""patrol GPS imports: the export's own shift id on patrol_shifts
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-03 09:00:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("patrol_shifts") as b:
+        b.add_column(sa.Column("source_id", sa.String(length=128), nullable=True))
+        b.create_index("ix_patrol_shifts_team_source", ["team_id", "source_id"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("patrol_shifts") as b:
+        b.drop_index("ix_patrol_shifts_team_source")
+        b.drop_column("source_id")
