@@ -374,6 +374,10 @@ patrol_shifts = Table(
     # The export's own shift id, when a GPS import's file has one (python -m dashboard.load gps);
     # NULL for shifts the importer derived from the points' gaps, and for the demo's.
     Column("source_id", String(128), nullable=True),
+    # Minutes of patrol one GPS point of this shift stands for: its track's mean
+    # interval (span / (points − 1)), set by the GPS importer; NULL = the demo
+    # feed's fixed interval (queries.measures.PATROL_POINT_MINUTES).
+    Column("point_minutes", Float, nullable=True),
     Index("ix_patrol_shifts_started", "started_at"),
     Index("ix_patrol_shifts_team_source", "team_id", "source_id"),
 )

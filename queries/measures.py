@@ -1061,11 +1061,13 @@ def by_category_compared(engine: Engine, f: Filters, window: Window, period: str
 #   the pair (grid_id, h3) that incidents and GPS points both carry. A cell cut
 #   by a grid boundary is two pieces, so every figure adds up exactly over grids
 #   and a grid shows the same figures on every page and at every scope.
-# * 巡逻时长 (patrol minutes) = GPS points × PATROL_POINT_MINUTES (2). The track
-#   feed sends one point every 2 minutes while a shift patrols
-#   (``dashboard.demo.PATROL_STEP_S`` = 120 s), so each point stands for the
-#   2 minutes it samples. Counted in SQL: GROUP BY grid_id, h3 with the day and
-#   night shifts (``patrol_shifts.shift`` 白/黑) as conditional sums.
+# * 巡逻时长 (patrol minutes) = the sum over GPS points of the minutes each
+#   stands for: its shift's ``point_minutes`` (an imported track's mean
+#   interval, so a device logging every 15 s is not counted eight times over),
+#   else PATROL_POINT_MINUTES (2), the demo feed's interval
+#   (``dashboard.demo.PATROL_STEP_S`` = 120 s). Counted in SQL: GROUP BY
+#   grid_id, h3 with the day and night shifts (``patrol_shifts.shift`` 白/黑)
+#   as conditional sums.
 # * 热点 (hot piece) belongs to a 派出所, the unit that deploys the patrols.
 #   Rank the station's pieces by incidents received in the window (category
 #   filter applied; for 白/黑 only incidents received in that shift's hours,
@@ -1117,6 +1119,7 @@ PIECE_COLUMNS = [
     "incidents_all", "incidents_day", "incidents_night",
     "hot_all", "hot_day", "hot_night",
     "points_all", "points_day", "points_night",
+    "minutes_all", "minutes_day", "minutes_night",
 ]  # fmt: skip
 
 
@@ -1176,8 +1179,10 @@ def hot_pieces_stmt(f: Filters, window: Window):  # noqa: ANN201
 
 def patrol_pieces_stmt(f: Filters, window: Window, dialect: str | None = None):  # noqa: ANN201
     """GPS points per piece in the filtered grids. Columns: grid_id, h3,
-    points_all, points_day (白班 shifts), points_night (黑班 shifts)."""
+    points_all, points_day (白班 shifts), points_night (黑班 shifts) and the
+    patrol minutes they stand for, minutes_all/_day/_night."""
     p, s = _patrol_points, _patrol_shifts
+    per_point = func.coalesce(s.c.point_minutes, PATROL_POINT_MINUTES)
     if dialect == "sqlite" and _place_clause(p.c.grid_id, f) is None:
         # Whole area on SQLite: its planner would skip-scan the (grid_id, at)
         # index, about twice as slow as reading the time range in row order
@@ -1194,6 +1199,9 @@ def patrol_pieces_stmt(f: Filters, window: Window, dialect: str | None = None): 
         func.count().label("points_all"),
         func.sum(case((s.c.shift == "白", 1), else_=0)).label("points_day"),
         func.sum(case((s.c.shift == "黑", 1), else_=0)).label("points_night"),
+        func.sum(per_point).label("minutes_all"),
+        func.sum(case((s.c.shift == "白", per_point), else_=0.0)).label("minutes_day"),
+        func.sum(case((s.c.shift == "黑", per_point), else_=0.0)).label("minutes_night"),
     ).select_from(src)
     if where is not None:
         stmt = apply_filters(stmt, f, grid_col=p.c.grid_id, time_col=p.c.at, window=where)
@@ -1236,7 +1244,8 @@ def coverage_pieces(engine: Engine, f: Filters, window: Window | None) -> pd.Dat
     Grain: one row per piece (grid_id, h3) of the filtered grids that has area,
     incidents in ``window`` or GPS points in ``window``. Columns: PIECE_COLUMNS
     (area_km2 from ``grid_piece_areas``; hot_* are 0/1 by the station-level
-    rule above; points_* count GPS points). GROUP BY queries on incidents and
+    rule above; points_* count GPS points, minutes_* the patrol minutes they
+    stand for). GROUP BY queries on incidents and
     on GPS points (the latter per PATROL_SLICE of the window, summed), merged
     here with the grids' piece areas. ``window`` None or
     empty: areas only, zero counts.
@@ -1249,7 +1258,7 @@ def coverage_pieces(engine: Engine, f: Filters, window: Window | None) -> pd.Dat
         columns=["grid_id", "h3", "area_km2"],
     )
     inc_cols = ["grid_id", "h3", "incidents_all", "incidents_day", "incidents_night", "hot_all", "hot_day", "hot_night"]
-    pt_cols = ["grid_id", "h3", "points_all", "points_day", "points_night"]
+    pt_cols = ["grid_id", "h3", "points_all", "points_day", "points_night", "minutes_all", "minutes_day", "minutes_night"]
     if window is None or window[0] >= window[1]:
         inc, pts = pd.DataFrame(columns=inc_cols), pd.DataFrame(columns=pt_cols)
     else:
@@ -1260,13 +1269,13 @@ def coverage_pieces(engine: Engine, f: Filters, window: Window | None) -> pd.Dat
         if parts:
             both = pd.concat(parts, ignore_index=True)
             for col in pt_cols[2:]:
-                both[col] = pd.to_numeric(both[col]).astype(int)
+                both[col] = pd.to_numeric(both[col]).astype(float if col.startswith("minutes") else int)
             pts = both.groupby(["grid_id", "h3"], as_index=False)[pt_cols[2:]].sum()
     out = areas.merge(inc, on=["grid_id", "h3"], how="outer").merge(pts, on=["grid_id", "h3"], how="outer")
     out = out.reindex(columns=PIECE_COLUMNS)
     out["area_km2"] = pd.to_numeric(out["area_km2"], errors="coerce").fillna(0.0).astype(float)
     for col in PIECE_COLUMNS[3:]:
-        out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0).astype(int)
+        out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0).astype(float if col.startswith("minutes") else int)
     out["grid_id"] = out["grid_id"].astype(int)
     out["h3"] = out["h3"].astype(str)
     return out.sort_values(["grid_id", "h3"]).reset_index(drop=True)
@@ -1330,7 +1339,7 @@ def coverage_parts(pieces: pd.DataFrame, shift: str | None = None) -> pd.DataFra
     k = shift_suffix(shift)
     hot = pieces[f"hot_{k}"].astype(int) > 0
     points = pieces[f"points_{k}"].astype(int)
-    minutes = (points * PATROL_POINT_MINUTES).astype(float)
+    minutes = pieces[f"minutes_{k}"].astype(float)
     reached = hot & (points > 0)
     n = pieces[f"incidents_{k}"].astype(int)
     area = pieces["area_km2"].astype(float)

@@ -567,3 +567,30 @@ def test_gps_mappings_need_a_position():
         parse_mapping({"source": {"system": "x"}, "fields": {"team": "a", "time": "t"}}, "gps")
     with pytest.raises(MappingError, match="shift_gap_minutes"):
         parse_mapping({"source": {"system": "x", "crs": "EPSG:4326", "shift_gap_minutes": 0}, "fields": {"team": "a", "time": "t", "x": "x", "y": "y"}}, "gps")
+
+
+def test_gps_patrol_minutes_follow_the_devices_interval(station_db, tmp_path):
+    """A handset logging every 15 s for 30 minutes is 30 minutes of patrol, not 121 × 2;
+    a later export continuing the shift keeps its points adding up to its time."""
+    from queries import measures
+
+    engine, _ = station_db
+    m = parse_mapping(tomllib.loads(GPS_MAPPING), "gps", GPS_MAPPING)
+
+    def fixes(start_s: int, stop_s: int) -> list[dict]:
+        out = []
+        for s in range(start_s, stop_s + 1, 15):
+            h, rest = divmod(8 * 3600 + s, 3600)
+            out.append(_fix(EAST, "巡防车", f"2026-11-19 {h:02d}:{rest // 60:02d}:{rest % 60:02d}", (IN_A[0] + 0.00001 * (s // 15), IN_A[1])))
+        return out
+
+    window = (datetime(2026, 11, 18), datetime(2026, 11, 21))
+    load_records(engine, "gps", _write_csv(tmp_path / "a.csv", fixes(0, 1800), "utf-8"), m, station_code="ST1")
+    minutes = measures.summarize_coverage(measures.coverage_pieces(engine, Filters(), window), None).patrol_minutes
+    assert minutes == pytest.approx(121 * 30 / 120)  # each fix stands for the track's mean interval
+    load_records(engine, "gps", _write_csv(tmp_path / "b.csv", fixes(1800, 3600), "utf-8"), m, station_code="ST1")
+    pieces = measures.coverage_pieces(engine, Filters(), window)
+    assert int(pieces["points_all"].sum()) == 241
+    assert measures.summarize_coverage(pieces, None).patrol_minutes == pytest.approx(241 * 60 / 240)
+    assert measures.summarize_coverage(pieces, "白").patrol_minutes == pytest.approx(241 * 60 / 240)
+    assert measures.summarize_coverage(pieces, "黑").patrol_minutes == 0

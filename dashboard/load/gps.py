@@ -41,10 +41,11 @@ outside every grid do not extend a shift). 白 or 黑 by the local time
 before each change: a shift starting from 07:00 to 18:59 is 白, else 黑
 (the demo's crews set out within twenty minutes of 08:00 and 20:00).
 
-The coverage pages count each GPS point as ``queries.measures.PATROL_POINT_MINUTES``
-(2) minutes of patrol, the demo feed's interval; a device logging every 10–30 s
-would make 巡逻时长 too long by that ratio (coverage and the shares do not
-change), so the summary says so when the batch's typical interval is shorter.
+巡逻时长: each point stands for its shift's mean interval, set at the end of
+the load on every shift that got points (``patrol_shifts.point_minutes`` =
+span / (points − 1); NULL for a one-point shift, which the pages count as
+``queries.measures.PATROL_POINT_MINUTES``, the demo feed's 2 minutes). A
+device logging every 15 s is then not counted eight times over.
 
 Memory stays bounded by the chunk size: points are looked up and written per
 chunk; what is kept across chunks is a cache of the teams and of shifts by id.
@@ -55,7 +56,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from dashboard import schema
@@ -123,6 +124,7 @@ class GpsWriter:
         self.joined = 0
         self.no_community: set[str] = set()
         self.intervals: list[float] = []  # seconds between a team's consecutive new points (the first 20,000)
+        self.touched: set[int] = set()  # shifts that got points: their point_minutes are set again at the end
 
     # --- teams ------------------------------------------------------------------
 
@@ -275,6 +277,7 @@ class GpsWriter:
                 shift_of[id(r)] = sid
             for r, sid in self._derived_shifts(tid, derived):
                 shift_of[id(r)] = sid
+        self.touched.update(shift_of.values())
         p = schema.patrol_points
         cells = h3_cells([r.lat for r in rows], [r.lon for r in rows])
         cols = ["shift_id", "at", "lat", "lon", "grid_id", "h3"]
@@ -375,7 +378,21 @@ class GpsWriter:
         self.created.add(sid)
         return sid
 
+    def _set_point_minutes(self) -> None:
+        """Each touched shift's point_minutes: its track's span / (points − 1), the
+        mean interval, so its points add up to the time it patrolled; NULL (the
+        pages' default interval) for a shift of one point."""
+        s, p = schema.patrol_shifts, schema.patrol_points
+        for part in _chunks(iter(sorted(self.touched)), PART):
+            spans = self.conn.execute(
+                select(p.c.shift_id, func.count(), func.min(p.c.at), func.max(p.c.at)).where(p.c.shift_id.in_(part)).group_by(p.c.shift_id)
+            ).all()
+            for sid, n, first, last in spans:
+                minutes = (last - first).total_seconds() / 60 / (n - 1) if n > 1 else None
+                self.conn.execute(update(s).where(s.c.id == sid).values(point_minutes=minutes))
+
     def finish(self) -> None:
+        self._set_point_minutes()
         n = self.summary.notes
         if self.new_teams:
             n.append(f"新建巡逻队 {len(self.new_teams)} 个：{'、'.join(self.new_teams[:8])}{'…' if len(self.new_teams) > 8 else ''}")
@@ -387,8 +404,4 @@ class GpsWriter:
             n.append(f"映射没有队伍类型（kind）：新建的巡逻队按「{DEFAULT_KIND}」登记")
         if self.intervals:
             typical = statistics.median(self.intervals)
-            if typical < PATROL_POINT_MINUTES * 60 / 2:
-                n.append(
-                    f"定位间隔约 {typical:.0f} 秒；页面按每个定位点 {PATROL_POINT_MINUTES:g} 分钟计巡逻时长，"
-                    f"本批的巡逻时长将偏大约 {PATROL_POINT_MINUTES * 60 / typical:.0f} 倍（热点覆盖率、巡逻占比不受影响）"
-                )
+            n.append(f"定位间隔约 {typical:.0f} 秒（中位数）；巡逻时长按各班次轨迹的平均定位间隔计，不按固定 {PATROL_POINT_MINUTES:g} 分钟")
