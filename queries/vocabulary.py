@@ -69,7 +69,8 @@ def vocabulary(engine: Engine, kind: str) -> Vocabulary:
     v = schema.vocabulary
     rows = fetch_df(engine, select(v.c.code, v.c.name, v.c.sort_order, v.c.colour, v.c.key_category).where(v.c.kind == kind).order_by(v.c.sort_order, v.c.code))
     if len(rows):
-        base = [(r.code, r.name, bool(r.key_category), r.colour) for r in rows.itertuples()]
+        # A NULL colour comes back as NaN when other rows have one: the palette's, then.
+        base = [(r.code, r.name, bool(r.key_category), r.colour if isinstance(r.colour, str) and r.colour else None) for r in rows.itertuples()]
     else:
         base = [(d["code"], d["name"], d["key_category"], None) for d in schema.default_vocabulary() if d["kind"] == kind]
     col = _DATA_COLUMN.get(kind)

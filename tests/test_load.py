@@ -594,3 +594,60 @@ def test_gps_patrol_minutes_follow_the_devices_interval(station_db, tmp_path):
     assert measures.summarize_coverage(pieces, None).patrol_minutes == pytest.approx(241 * 60 / 240)
     assert measures.summarize_coverage(pieces, "白").patrol_minutes == pytest.approx(241 * 60 / 240)
     assert measures.summarize_coverage(pieces, "黑").patrol_minutes == 0
+
+
+def test_the_vocabulary_command_sets_order_colours_and_key_categories(station_db, tmp_path, monkeypatch, capsys):
+    from dashboard.load.vocab import load_vocabulary
+    from queries.vocabulary import vocabulary
+
+    engine, _ = station_db
+    load_records(engine, "incidents", _write_csv(tmp_path / "inc.csv", _incident_rows(), "utf-8"), parse_mapping(tomllib.loads(INCIDENT_MAPPING), "incidents", INCIDENT_MAPPING))
+    learned = vocabulary(engine, "incident_category").codes()
+    assert {"盗窃", "治安", LONG_CATEGORY} <= set(learned)
+    path = tmp_path / "vocab.toml"
+    path.write_text(f'[[incident_category]]\ncode = "{LONG_CATEGORY}"\ncolour = "#E4572E"\nkey = true\n\n[[incident_category]]\ncode = "盗窃"\nkey = true\n\n'
+                    '[[incident_category]]\ncode = "New term"\n', encoding="utf-8")
+    dry = load_vocabulary(engine, path, dry_run=True)
+    assert dry.added == ["incident_category:New term"] and vocabulary(engine, "incident_category").codes() == learned  # nothing written
+    s = load_vocabulary(engine, path)
+    assert s.kinds == {"incident_category": 3} and set(s.kept_after["incident_category"]) == set(learned) - {LONG_CATEGORY, "盗窃"}
+    v = vocabulary(engine, "incident_category")
+    assert v.codes()[:3] == (LONG_CATEGORY, "盗窃", "New term") and set(v.codes()[3:]) == set(learned) - {LONG_CATEGORY, "盗窃"}
+    assert v.key_codes() == (LONG_CATEGORY, "盗窃")
+    colours = v.colours(["#111111", "#222222", "#333333", "#444444"])
+    assert colours[LONG_CATEGORY] == "#e4572e" and colours["盗窃"] == "#222222"
+    # The same file again changes nothing; the command lists what is stored.
+    assert load_vocabulary(engine, path).added == [] and vocabulary(engine, "incident_category") == v
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    assert load_main(["vocabulary", "--kind", "incident_category"]) == 0
+    out = capsys.readouterr().out
+    assert "#e4572e" in out and "New term" in out
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[[incident_categories]]\ncode = "a"\n', "没有这些类型"),
+    ('[[urgency]]\nname = "特急"\n', "未知的键 name"),
+    ('[[urgency]]\ncode = "特急"\ncolour = "red"\n', "#rrggbb"),
+    ('[[urgency]]\ncode = "特急"\n\n[[urgency]]\ncode = "特急"\n', "重复"),
+    (f'[[incident_category]]\ncode = "{"长" * 81}"\n', "超过 80"),
+])
+def test_a_bad_vocabulary_file_is_refused_and_writes_nothing(station_db, tmp_path, text, message):
+    from dashboard.load.vocab import load_vocabulary
+
+    engine, _ = station_db
+    path = tmp_path / "v.toml"
+    path.write_text(text, encoding="utf-8")
+    with engine.connect() as c:
+        before = c.execute(select(func.count()).select_from(schema.vocabulary)).scalar_one()
+    with pytest.raises(MappingError, match=message):
+        load_vocabulary(engine, path)
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(schema.vocabulary)).scalar_one() == before
+
+
+def test_the_shipped_vocabulary_example_loads(station_db):
+    from dashboard.load.vocab import load_vocabulary
+
+    engine, _ = station_db
+    s = load_vocabulary(engine, EXAMPLES / "vocabulary.toml", dry_run=True)
+    assert s.kinds == {"incident_category": 4, "urgency": 3}

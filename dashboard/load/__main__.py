@@ -3,6 +3,7 @@
     python -m dashboard.load places FILE --station CODE --crs EPSG:4326 --name-field name [...]
     python -m dashboard.load incidents|reports|disputes FILE --mapping MAPPING.toml [--dry-run]
     python -m dashboard.load gps FILE --mapping MAPPING.toml [--station CODE] [--dry-run]   # patrol GPS tracks
+    python -m dashboard.load vocabulary [FILE.toml] [--kind K] [--dry-run]   # the station's words: order, colours, 重点类别
     python -m dashboard.load batches              # what was loaded, when, with what result
     python -m dashboard.load rejects BATCH [--out FILE.csv]   # rows not loaded, and why
 
@@ -22,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dashboard.crs import CrsError
+from dashboard.schema import VOCABULARY_KINDS
 
 KINDS = ("incidents", "reports", "disputes", "gps")
 KIND_HELP = {
@@ -58,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
         r.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing to the live tables")
         r.add_argument("--rejects", type=Path, help="also write the rows not loaded (and why) to this CSV")
         r.add_argument("--chunk", type=int, default=5000, help=argparse.SUPPRESS)
+    w = sub.add_parser("vocabulary", help="the station's vocabulary (order, colours, key categories): set it from a TOML file, or list it")
+    w.add_argument("file", type=Path, nargs="?", help="a TOML file of [[incident_category]] … terms (see dashboard/load/examples/vocabulary.toml); without it, list the vocabulary")
+    w.add_argument("--kind", choices=VOCABULARY_KINDS, help="list only this kind")
+    w.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     sub.add_parser("batches", help="list the import batches")
     x = sub.add_parser("rejects", help="the rows of a batch that were not loaded, with the reasons")
     x.add_argument("batch", type=int)
@@ -79,12 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         from dashboard.migrate import upgrade
 
-        if args.command in ("places", *KINDS):
+        if args.command in ("places", "vocabulary", *KINDS):
             upgrade(engine)
         if args.command == "places":
             return _places(engine, args, con)
         if args.command in KINDS:
             return _records(engine, args, con)
+        if args.command == "vocabulary":
+            return _vocabulary(engine, args, con)
         if args.command == "batches":
             return _batches(engine, con)
         return _rejects(engine, args, con)
@@ -175,6 +183,25 @@ def _write_csv(rows: list[dict], out: Path) -> int:
         w.writeheader()
         w.writerows(rows)
     return len(rows)
+
+
+def _vocabulary(engine, args, con: Console) -> int:  # noqa: ANN001
+    from dashboard.load.vocab import current_vocabulary, load_vocabulary
+
+    if args.file is not None:
+        s = load_vocabulary(engine, args.file, dry_run=args.dry_run)
+        con.print(f"[bold]词表[/] {s.file}{'（试运行，未写入）' if s.dry_run else ''}")
+        for kind, n in s.kinds.items():
+            con.print(f"  · {kind}：按文件顺序设定 {n} 项")
+        if s.added:
+            con.print(f"  · 新增 {len(s.added)} 项：{'、'.join(s.added[:10])}{'…' if len(s.added) > 10 else ''}")
+        for kind, left in s.kept_after.items():
+            con.print(f"  · {kind}：文件未列出的 {len(left)} 项保留，排在其后：{'、'.join(left[:10])}{'…' if len(left) > 10 else ''}")
+    t = Table("类型", "取值", "顺序", "颜色", "重点类别")
+    for r in current_vocabulary(engine, args.kind):
+        t.add_row(r["kind"], r["code"], str(r["sort_order"]), r["colour"] or "（调色板）", "是" if r["key_category"] else "")
+    con.print(t)
+    return 0
 
 
 def _batches(engine, con: Console) -> int:  # noqa: ANN001
