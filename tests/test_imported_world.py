@@ -90,7 +90,11 @@ def _point(rng: random.Random) -> tuple[float, float]:
 
 @pytest.fixture(scope="module")
 def imported(scratch, tmp_path_factory) -> World:
-    tmp = tmp_path_factory.mktemp("imported")
+    return build_world(scratch, tmp_path_factory.mktemp("imported"))
+
+
+def build_world(scratch, tmp) -> World:  # noqa: ANN001 - conftest's ScratchDatabases, a Path
+    """The imported world in a new scratch database, its files written under ``tmp``."""
     union = _grids_union()
     url = scratch.new("imported")
     engine = make_writer(url)

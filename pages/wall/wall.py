@@ -632,12 +632,12 @@ def dispatch_tables() -> None:
     now = wall_now()
     month = month_filters().window(now)
 
-    def table(df: pd.DataFrame, what: str) -> str:
+    def table(df: pd.DataFrame, what: str, away: str = "") -> str:
         df = df.head(TABLE_ROWS)
         rows = [[g, fmt.count(c), fmt.pct(r1), fmt.pct(r2), _hours(h), _hours(m)] for g, c, r1, r2, h, m in
                 zip(df["group"], df["created"], df["on_time_rate"], df["closure_rate"], df["mean_close_hours"], df["median_close_hours"])]
         bad = [[False, False, pd.notna(r1) and r1 < 0.9, False, False, False] for r1 in df["on_time_rate"]]
-        head = wh.title(f"本月闭环 · 按{what}", "派单多者在前 · 处置时长单位小时")
+        head = wh.title(f"本月闭环 · 按{what}", "派单多者在前 · 处置时长单位小时") + away
         return wh.table_html(head, [what, "派单", "按时反馈率", "办结率", "平均处置", "中位处置"], rows, bad=bad)
 
     live(
@@ -648,7 +648,7 @@ def dispatch_tables() -> None:
             dispatch.loop_by(ctx.engine, f.places_only(), month, by="department"),
             imports.outside_rows(ctx.engine, f.places_only(), "reports", month),
         ),
-        lambda d: wh.outside_html(d[2], "条", "本月上报（未建派单）") + '<div class="jw-w-trends">' + table(d[0], "社区") + table(d[1], "部门") + "</div>",
+        lambda d: '<div class="jw-w-trends">' + table(d[0], "社区", wh.outside_html(d[2], "条", "本月上报（未建派单）")) + table(d[1], "部门") + "</div>",
         every_s=TREND_EVERY_S,
     )
 
