@@ -193,3 +193,9 @@ def outside_note(o, noun: str) -> str:  # noqa: ANN001 - queries.imports.Outside
     if o.unlocated:
         parts.append(f"无法定位 {o.unlocated:,} {noun}（无坐标、无网格）")
     return "，".join(parts) + "：已保留在导入批次中，未计入网格统计（python -m dashboard.load rejects 批次号 可列出）"
+
+
+def outside_caption(o, noun: str) -> None:  # noqa: ANN001 - queries.imports.Outside
+    """``outside_note`` as a caption beside figures by place, only when there is any."""
+    if o.total:
+        st.caption(outside_note(o, noun))

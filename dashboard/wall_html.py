@@ -29,6 +29,17 @@ def none(text: str) -> str:
     return f'<div class="jw-w-none">{e(text)}</div>'
 
 
+def outside_html(o, unit: str, what: str) -> str:  # noqa: ANN001 - queries.imports.Outside
+    """The wall's line for imported rows in no grid (``what``: the figures' window and
+    kind, e.g. "今日警情"); empty when there are none."""
+    if not o.total:
+        return ""
+    parts = [f"辖区外 {o.outside:,} {unit}"] if o.outside else []
+    if o.unlocated:
+        parts.append(f"无法定位 {o.unlocated:,} {unit}")
+    return f'<div class="jw-w-away">{e(what)}另有 {e(" · ".join(parts))}，未计入各网格</div>'
+
+
 def columns_html(head: str, labels: Sequence[str], now: Sequence[int], before: Sequence[int], *, unit: str,
                  key_now: str, key_before: str, upto: int | None = None, tips: Sequence[str] | None = None) -> str:
     """A strip of paired columns (this period solid, the comparison behind it).

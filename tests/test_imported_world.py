@@ -11,9 +11,14 @@ import csv
 import io
 import json
 import random
-from datetime import datetime, timedelta
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 import pytest
+from shapely.geometry import Point, shape
+from shapely.ops import unary_union
+from shapely.validation import make_valid
 
 from dashboard import rotation
 from dashboard.database import make_writer
@@ -28,6 +33,47 @@ from tests.test_load import D, LONG_CATEGORY, X0, Y0, _features
 NOW = datetime(2026, 11, 20, 6, 30)  # UTC
 PAGES = ["overview", "reports", "dispatch", "patrol", "trends", "disputes", "grid"]
 CATEGORIES = ["Theft from Vehicle", LONG_CATEGORY, "盗窃", "治安", "电信诈骗"]
+FAR = (X0 + 10 * D, Y0 + D / 2)  # east of every grid
+
+
+def _local_midnight(d: date) -> datetime:
+    """00:00 Asia/Shanghai on ``d``, as naive UTC."""
+    return datetime(d.year, d.month, d.day) - timedelta(hours=8)
+
+
+# The windows the figures use at NOW (14:30 local on 2026-11-20), written out by hand.
+WINDOWS = {
+    "30d": (_local_midnight(date(2026, 10, 22)), NOW),  # the desk's 近30天: 29 days and today so far
+    "today": (_local_midnight(date(2026, 11, 20)), NOW),
+    "7d": (_local_midnight(date(2026, 11, 14)), NOW),
+    "month": (_local_midnight(date(2026, 11, 1)), NOW),
+}
+
+
+@dataclass
+class World:
+    """The imported world's database and, per kind, each source row's event time
+    (naive UTC) and where the test itself puts it: "in" a grid, "outside", "unlocated"."""
+
+    url: str
+    rows: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
+
+    def away(self, kind: str, window: str) -> tuple[int, int]:
+        """(outside, unlocated) rows of ``kind`` in the named window."""
+        a, b = WINDOWS[window]
+        where = [w for at, w in self.rows[kind] if a <= at < b]
+        return where.count("outside"), where.count("unlocated")
+
+
+def _grids_union():  # noqa: ANN202
+    return unary_union([make_valid(shape(ft["geometry"])) for ft in _features() if ft["geometry"]])
+
+
+def _where(union, x: str, y: str) -> str:  # noqa: ANN001
+    """The test's own placing of a source row's point (the file's text, as the loader reads it)."""
+    if not x or not y:
+        return "unlocated"
+    return "in" if union.covers(Point(float(x), float(y))) else "outside"
 
 
 def _csv(rows: list[dict]) -> bytes:
@@ -43,8 +89,13 @@ def _point(rng: random.Random) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def imported_url(scratch, tmp_path_factory) -> str:
-    tmp = tmp_path_factory.mktemp("imported")
+def imported(scratch, tmp_path_factory) -> World:
+    return build_world(scratch, tmp_path_factory.mktemp("imported"))
+
+
+def build_world(scratch, tmp) -> World:  # noqa: ANN001 - conftest's ScratchDatabases, a Path
+    """The imported world in a new scratch database, its files written under ``tmp``."""
+    union = _grids_union()
     url = scratch.new("imported")
     engine = make_writer(url)
     upgrade(engine)
@@ -57,6 +108,11 @@ def imported_url(scratch, tmp_path_factory) -> str:
         x, y = _point(rng)
         t = NOW - timedelta(minutes=rng.randint(0, 60 * 24 * 45)) + timedelta(hours=8)
         inc.append({"id": f"JJ{i:05d}", "time": t.strftime("%Y-%m-%d %H:%M:%S"), "cat": rng.choice(CATEGORIES), "x": f"{x:.6f}", "y": f"{y:.6f}", "place": f"湖滨路{i}号"})
+    # today, for the wall: three far outside, two with no point; one with no point 20 days ago
+    for i, (minutes, xy) in enumerate([(10, FAR), (20, FAR), (30, FAR), (40, None), (50, None), (20 * 24 * 60, None)]):
+        t = NOW - timedelta(minutes=minutes) + timedelta(hours=8)
+        x, y = (f"{xy[0]:.6f}", f"{xy[1]:.6f}") if xy else ("", "")
+        inc.append({"id": f"JX{i:03d}", "time": t.strftime("%Y-%m-%d %H:%M:%S"), "cat": "盗窃", "x": x, "y": y, "place": "湖滨路外"})
     (tmp / "inc.csv").write_bytes(_csv(inc))
     m = parse_mapping({"source": {"system": "110", "crs": "EPSG:4326"}, "fields": {"id": "id", "received_at": "time", "category": "cat", "x": "x", "y": "y", "place": "place"}}, "incidents")
     s = load_records(engine, "incidents", tmp / "inc.csv", m)
@@ -77,6 +133,10 @@ def imported_url(scratch, tmp_path_factory) -> str:
             "办结时间": (t + timedelta(hours=50)).strftime("%Y-%m-%d %H:%M:%S") if done else "",
             "回访结果": rng.choice(["满意", "不满意", ""]) if done else "",
         })
+    for i, (minutes, xy) in enumerate([(15, FAR), (25, FAR), (35, None)]):  # today: two outside, one with no point and no grid
+        t = NOW - timedelta(minutes=minutes) + timedelta(hours=8)
+        rep.append({**rep[0], "事件编号": f"SX{i:03d}", "上报时间": t.strftime("%Y-%m-%d %H:%M:%S"), "经度": f"{xy[0]:.6f}" if xy else "", "纬度": f"{xy[1]:.6f}" if xy else "",
+                    "处置状态": "待处理", "承办部门": "", "派遣时间": "", "反馈时间": "", "办结时间": "", "回访结果": ""})
     (tmp / "rep.csv").write_bytes(_csv(rep))
     fields = {
         "id": "事件编号", "reported_at": "上报时间", "category": {"column": "事件类型", "map": {"安全隐患": "治安隐患", "消防安全": "消防隐患", "纠纷": "矛盾纠纷"}},
@@ -94,13 +154,27 @@ def imported_url(scratch, tmp_path_factory) -> str:
         dis.append({"台账编号": f"TZ{i}", "排查日期": t.strftime("%Y-%m-%d"), "纠纷类型": rng.choice(["邻里纠纷", "Parking dispute", "物业纠纷"]), "化解情况": status,
                     "调处层级": rng.choice(["网格员", "社区民警", "司法所"]), "当事人数": "2", "简要情况": "停车", "办结日期": (t + timedelta(days=3)).strftime("%Y-%m-%d") if status != "调处中" else "",
                     "所属网格": rng.choice(["东湖网格", "南岸网格", "北山网格"])})
+    # no grid named (three this month), and a grid that does not exist (last month, within 近30天)
+    for i, (day, grid) in enumerate([("2026-11-05", ""), ("2026-11-18", ""), ("2026-11-20", ""), ("2026-10-25", "西湖网格")]):
+        dis.append({**dis[0], "台账编号": f"TX{i}", "排查日期": day, "化解情况": "调处中", "办结日期": "", "所属网格": grid})
     (tmp / "dis.csv").write_bytes(_csv(dis))
     from tests.test_load import EXAMPLES
     from dashboard.load.mapping import load_mapping
 
     load_records(engine, "disputes", tmp / "dis.csv", load_mapping(EXAMPLES / "disputes.toml", "disputes"))
     engine.dispose()
-    return reader_url(url)
+    world = World(reader_url(url))
+    local = timedelta(hours=8)
+    world.rows["incidents"] = [(datetime.strptime(r["time"], "%Y-%m-%d %H:%M:%S") - local, _where(union, r["x"], r["y"])) for r in inc]
+    world.rows["reports"] = [(datetime.strptime(r["上报时间"], "%Y-%m-%d %H:%M:%S") - local, _where(union, r["经度"], r["纬度"])) for r in rep]
+    names = {ft["properties"]["name"] for ft in _features()}
+    world.rows["disputes"] = [(_local_midnight(date.fromisoformat(r["排查日期"])), "in" if r["所属网格"] in names else "unlocated") for r in dis]
+    return world
+
+
+@pytest.fixture(scope="module")
+def imported_url(imported) -> str:
+    return imported.url
 
 
 @pytest.fixture
@@ -137,3 +211,79 @@ def test_the_station_categories_filter_and_outside_rows(imported_env):
 def test_every_wall_view_renders_on_imported_data(imported_env, view):
     text = _clean(open_page("pages/wall/wall.py", {"view": view}))
     assert f'data-view="{view}"' in text
+
+
+# --- 辖区外: the rows in no grid, said beside the figures by place -----------------------
+
+# page → (its URL parameters, the kinds its figures by place count, with the note's noun)
+DESK_NOTES = {
+    "overview": ({"period": "30d"}, [("incidents", "起警情")]),
+    "trends": ({"period": "30d"}, [("incidents", "起警情")]),
+    "reports": ({"period": "30d"}, [("reports", "件网格上报")]),
+    "dispatch": ({"period": "30d"}, [("reports", "件网格上报（未建派单）")]),
+    "disputes": ({"period": "30d"}, [("disputes", "起矛盾纠纷")]),
+    "grid": ({"period": "30d"}, [("incidents", "起警情"), ("reports", "件网格上报"), ("disputes", "起矛盾纠纷")]),
+}
+# wall view → (kind, window, what the line says it counts, unit)
+WALL_NOTES = {
+    "overview": ("incidents", "today", "今日警情", "起"),
+    "patrol": ("incidents", "today", "今日警情", "起"),
+    "reports": ("reports", "today", "今日上报", "条"),
+    "dispatch": ("reports", "month", "本月上报（未建派单）", "条"),
+    "trends": ("incidents", "7d", "近7天警情", "起"),
+    "disputes": ("disputes", "month", "本月纠纷", "起"),
+}
+
+
+def _counted(text: str, label: str, noun: str) -> set[int]:
+    """The figures the page gives for ``label`` ("辖区外", "无法定位") and ``noun`` (a block's text may be walked more than once)."""
+    return {int(n.replace(",", "")) for n in re.findall(label + r" ([\d,]+) " + re.escape(noun) + "（", text)}
+
+
+def test_the_fixture_has_rows_outside_and_unlocated_in_every_window(imported):
+    """Else the checks below could pass on pages that never say anything."""
+    for kind in ("incidents", "reports"):
+        for window in ("30d", "today"):
+            out, unl = imported.away(kind, window)
+            assert out > 0 and unl > 0, (kind, window, out, unl)
+    assert imported.away("disputes", "month") == (0, 3) and imported.away("disputes", "30d") == (0, 4)
+
+
+@pytest.mark.parametrize("page", list(DESK_NOTES))
+def test_desk_pages_say_how_many_rows_fell_outside(imported, imported_env, page):
+    params, kinds = DESK_NOTES[page]
+    text = _clean(open_page(f"pages/desk/{page}.py", params))
+    for kind, noun in kinds:
+        out, unl = imported.away(kind, "30d")
+        assert _counted(text, "辖区外", noun) == ({out} if out else set()), kind
+        assert _counted(text, "无法定位", noun) == ({unl} if unl else set()), kind
+    # narrowed to a grid: those rows are in no grid nor community, so nothing is said
+    text = _clean(open_page(f"pages/desk/{page}.py", {**params, "grid": "G-A"}))
+    assert "辖区外" not in text and "无法定位" not in text
+
+
+def _wall_line(what: str, unit: str, out: int, unl: int) -> str:
+    parts = ([f"辖区外 {out:,} {unit}"] if out else []) + ([f"无法定位 {unl:,} {unit}"] if unl else [])
+    return f"{what}另有 {' · '.join(parts)}，未计入各网格"
+
+
+@pytest.mark.parametrize("view", list(WALL_NOTES))
+def test_wall_views_say_how_many_rows_fell_outside(imported, imported_env, view):
+    kind, window, what, unit = WALL_NOTES[view]
+    out, unl = imported.away(kind, window)
+    text = _clean(open_page("pages/wall/wall.py", {"view": view}))
+    assert f'data-view="{view}"' in text
+    assert _wall_line(what, unit, out, unl) in text, re.findall(r"jw-w-away[^<]*", text)
+    assert len(set(re.findall(r'jw-w-away">[^<]*', text))) == 1
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_demo_world_says_nothing_about_rows_outside(app_env, page):
+    text = _clean(open_page(f"pages/desk/{page}.py", {"period": "30d"}))
+    assert "辖区外" not in text and "无法定位" not in text
+
+
+@pytest.mark.parametrize("view", list(rotation.VIEWS))
+def test_the_demo_wall_says_nothing_about_rows_outside(app_env, view):
+    text = _clean(open_page("pages/wall/wall.py", {"view": view}))
+    assert "jw-w-away" not in text and "辖区外" not in text

@@ -22,7 +22,7 @@ import streamlit as st
 from dashboard import fmt, plots, timeutil, ui
 from dashboard.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import TASK_STATES
-from queries import dispatch, measures
+from queries import dispatch, imports, measures
 
 QUEUE_LIMIT = 500
 MAX_COMMUNITIES = 15
@@ -432,3 +432,4 @@ with right, ui.section():
         ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
     else:
         community_chart(by_comm)
+    ui.outside_caption(cached(ctx, imports.outside_rows, places, "reports", w, live=False), "件网格上报（未建派单）")

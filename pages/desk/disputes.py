@@ -19,7 +19,7 @@ import streamlit as st
 from dashboard import fmt, mask, plots, station, timeutil, ui
 from dashboard.frame import cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import MEDIATION_LEVELS
-from queries import disputes, measures
+from queries import disputes, imports, measures
 
 ctx = context()
 f = ctx.filters
@@ -351,6 +351,8 @@ def overview_page() -> None:
         kpis = cached(ctx, disputes.kpis, f, w, ctx.now)
         ui.kpi_row(kpis)
         target_strip(kpis)
+    with ui.section():
+        ui.outside_caption(cached(ctx, imports.outside_rows, here, "disputes", w, live=False), "起矛盾纠纷")
 
     by = "community" if f.community_id is None and f.grid_id is None else "grid"
     kind_level = None  # the kinds chart and the funnel both start from it

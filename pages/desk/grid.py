@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 from dashboard import fmt, mask, maps, plots, timeutil, ui
 from dashboard.frame import cached, context, drill, personal, selection_key
 from queries import grid_profile as gp
-from queries import measures, places
+from queries import imports, measures, places
 
 ctx = context()
 f = ctx.filters
@@ -115,6 +115,8 @@ def ranking_view() -> None:
         f'纠纷 <b>{fmt.count(totals["disputes"])}</b> 起；当前在办派单 <b>{fmt.count(totals["open_tasks"])}</b> 件，'
         f'其中超期 <b class="{"jw-target-miss" if totals["overdue"] else ""}">{fmt.count(totals["overdue"])}</b> 件</div>'
     )
+    for kind, ff, noun in (("incidents", f, "起警情"), ("reports", f.places_only(), "件网格上报"), ("disputes", f.places_only(), "起矛盾纠纷")):
+        ui.outside_caption(cached(ctx, imports.outside_rows, ff, kind, window, live=False), noun)
     if totals["incidents"] + totals["reports"] + totals["disputes"] == 0:
         ui.empty_state(f"“{SCOPE}”在时段 {PERIOD} 内无警情、上报和纠纷（下表计数均为 0，仍可点击网格查看画像）")
     left, right = st.columns([1.35, 1], gap="medium")

@@ -111,9 +111,7 @@ with left, ui.section():
         if int(dens["n"].sum()) == 0:
             st.caption(f"“{ui.md_escape(ctx.scope_label())}” 在 {ctx.period_label()} 内无警情")
         density_map(dens)
-    away = cached(ctx, imports.outside_rows, f, "incidents", f.window(ctx.now), live=False)
-    if away.total:
-        st.caption(ui.outside_note(away, "起警情"))
+    ui.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", f.window(ctx.now), live=False), "起警情")
 with right, ui.section():
     ui.panel_title("近30天警情走势 · 与去年同期对比")
     trend = cached(ctx, overview.incident_trend, f, ctx.now, live=False)

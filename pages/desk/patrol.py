@@ -30,7 +30,7 @@ import streamlit as st
 
 from dashboard import fmt, maps, plots, timeutil, ui
 from dashboard.frame import cached, context, drill, selection_key
-from queries import measures, patrol, places
+from queries import imports, measures, patrol, places
 
 SHIFTS = {"all": None, "day": "白", "night": "黑"}  # URL value → patrol_shifts.shift
 SHIFT_NAMES = {"all": "全部", "day": "白班（08–20时）", "night": "黑班（20–08时）"}
@@ -331,6 +331,7 @@ else:
             if cells.empty:
                 st.html(f'<div class="jw-note">“{e(ctx.scope_label())}”在本时段内没有{e(SHIFT_NAMES[key])}巡逻轨迹和警情热点</div>')
             coverage_map(shapes, cells, key)
+            ui.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", wins.current, live=False), "起警情（未计入热点）")
             st.html(
                 '<div class="jw-note">热点：本派出所警情最集中的H3单元（每个约0.1平方公里，按网格切分），'
                 "从多到少累计达全所警情一半（同数并列计入，每个至少2起）；白班/黑班的热点按08–20时/20–08时的警情计。"

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import fmt, mask, plots, timeutil, ui
 from dashboard.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
-from queries import dispatch, reports
+from queries import dispatch, imports, reports
 from queries.vocabulary import vocabulary
 
 K_CATS = "rp_cats"  # page-local multiselects (not in the URL)
@@ -250,5 +250,6 @@ with left, ui.section():
         ui.empty_state(f"“{ctx.scope_label()}” 在 {PERIOD} 内无网格上报")
     else:
         category_chart(by, list(ss.get(K_CATS) or []))
+    ui.outside_caption(cached(ctx, imports.outside_rows, f.places_only(), "reports", w, live=False), "件网格上报")
 with right, ui.section():
     latest_table()

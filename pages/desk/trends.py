@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard import fmt, plots, timeutil, ui
 from dashboard.frame import cached, context, drill, selection_key
-from queries import incidents, measures
+from queries import imports, incidents, measures
 from queries.vocabulary import vocabulary
 from queries.overview import Kpi
 
@@ -299,6 +299,8 @@ comp = None  # the by-category comparison several parts share: without it they w
 with ui.section():
     comp = cached(ctx, measures.by_category_compared, f, w, f.period, live=False)
     ui.kpi_row(kpis(comp), columns=6)
+with ui.section():
+    ui.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", w, live=False), "起警情")
 if comp is not None and not comp.total.value:
     ui.empty_state(f"{_scope_text()} 内无警情")
     with st.columns([1, 1.2])[0]:

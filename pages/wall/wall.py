@@ -48,7 +48,7 @@ from dashboard.config import PROJECT_ROOT, parse_time_of_day
 from dashboard.database import DataError
 from dashboard import frame, ui
 from dashboard.frame import context
-from queries import disputes, dispatch, incidents, measures, overview, patrol, places, reports, wall
+from queries import disputes, dispatch, imports, incidents, measures, overview, patrol, places, reports, wall
 
 CSS_PATH = PROJECT_ROOT / "assets" / "wall.css"
 FEED_ROWS = 12
@@ -400,8 +400,9 @@ def draw_map(shapes: pd.DataFrame, extra: list[pdk.Layer]) -> None:
 
 
 def map_tile(key: str, load: Callable[[datetime], tuple], caption: Callable[[tuple], str], layers: Callable[[tuple], list]) -> None:
-    """A live map: ``load(now)`` → data (shapes first), in the background; the last
-    good data stays on a failure with the age of the data in the title."""
+    """A live map: ``load(now)`` → data (``today_map_load``'s four first), in the
+    background; the last good data stays on a failure with the age of the data in
+    the title. Today's imported incidents in no grid are said under the title."""
     now = wall_now()
     t = step(key, lambda: every(MAP_EVERY_S, now), lambda: load(now), MAP_EVERY_S, wait_s=MAP_WAIT_S)
     if not t.has_data:
@@ -411,7 +412,7 @@ def map_tile(key: str, load: Callable[[datetime], tuple], caption: Callable[[tup
     stale = ""
     if t.error is not None and t.ok_at is not None:
         stale = f'<span class="jw-w-stale-inline">{stale_text(t.ok_at)}</span>'
-    st.html(f'<div class="jw-w-title">{caption(data)}{stale}</div>')
+    st.html(f'<div class="jw-w-title">{caption(data)}{stale}</div>' + wh.outside_html(data[3], "起", "今日警情"))
     if data[0].empty:
         st.html('<div class="jw-w-none">筛选范围内没有网格</div>')
     else:
@@ -427,6 +428,7 @@ def today_map_load(now: datetime) -> tuple:
         _shapes(ctx.engine, ctx.db_key, f.places_only()),
         wall.incident_points(ctx.engine, f, wall.today_window(now)),
         patrol.live_positions(ctx.engine, f.places_only(), now),
+        imports.outside_rows(ctx.engine, f, "incidents", wall.today_window(now)),
     )
 
 
@@ -438,7 +440,7 @@ def patrol_map_load(now: datetime) -> tuple:
 
 
 def patrol_layers(d: tuple) -> list:
-    cells = d[3]
+    cells = d[4]
     out = []
     if len(cells):
         top = max(int(cells["points"].max()), 1)
@@ -472,7 +474,7 @@ def grid_map(mode: str) -> None:
     if mode == "patrol":
         map_tile(
             "pmap", patrol_map_load,
-            lambda d: f'{e(ctx.scope_label())} · 今日巡逻轨迹覆盖<span>覆盖 {len(d[3])} 个街区单元　' + legend_dots(d[1], d[2])[6:],
+            lambda d: f'{e(ctx.scope_label())} · 今日巡逻轨迹覆盖<span>覆盖 {len(d[4])} 个街区单元　' + legend_dots(d[1], d[2])[6:],
             patrol_layers,
         )
         return
@@ -574,13 +576,14 @@ def report_categories() -> None:
             reports.by_category(ctx.engine, pf, today),
             reports.by_category(ctx.engine, pf, yday),
             reports.urgent_count(ctx.engine, pf, today),
+            imports.outside_rows(ctx.engine, pf, "reports", today),
         )
 
     def render(d: tuple) -> str:
-        t, y, urgent = d
+        t, y, urgent, away = d
         before = dict(zip(y["category"], y["n"]))
         rows = [(c, float(n), f"{int(n)}（昨 {int(before.get(c, 0))}）") for c, n in zip(t["category"], t["n"])]
-        head = wh.title("今日上报分类", f"紧急·特急 {urgent} 条 · 括号内为昨日同时段")
+        head = wh.title("今日上报分类", f"紧急·特急 {urgent} 条 · 括号内为昨日同时段") + wh.outside_html(away, "条", "今日上报")
         return wh.hbars_html(head, rows) if rows else head + wh.none("今日暂无上报")
 
     live("rcat", lambda: (reports.latest_id(ctx.engine), every(SIDE_REFRESH_S, now)), load, render, every_s=SIDE_EVERY_S)
@@ -630,12 +633,12 @@ def dispatch_tables() -> None:
     now = wall_now()
     month = month_filters().window(now)
 
-    def table(df: pd.DataFrame, what: str) -> str:
+    def table(df: pd.DataFrame, what: str, away: str = "") -> str:
         df = df.head(TABLE_ROWS)
         rows = [[g, fmt.count(c), fmt.pct(r1), fmt.pct(r2), _hours(h), _hours(m)] for g, c, r1, r2, h, m in
                 zip(df["group"], df["created"], df["on_time_rate"], df["closure_rate"], df["mean_close_hours"], df["median_close_hours"])]
         bad = [[False, False, pd.notna(r1) and r1 < 0.9, False, False, False] for r1 in df["on_time_rate"]]
-        head = wh.title(f"本月闭环 · 按{what}", "派单多者在前 · 处置时长单位小时")
+        head = wh.title(f"本月闭环 · 按{what}", "派单多者在前 · 处置时长单位小时") + away
         return wh.table_html(head, [what, "派单", "按时反馈率", "办结率", "平均处置", "中位处置"], rows, bad=bad)
 
     live(
@@ -644,8 +647,9 @@ def dispatch_tables() -> None:
         lambda: (
             dispatch.loop_by(ctx.engine, f.places_only(), month, by="community"),
             dispatch.loop_by(ctx.engine, f.places_only(), month, by="department"),
+            imports.outside_rows(ctx.engine, f.places_only(), "reports", month),
         ),
-        lambda d: '<div class="jw-w-trends">' + table(d[0], "社区") + table(d[1], "部门") + "</div>",
+        lambda d: '<div class="jw-w-trends">' + table(d[0], "社区", wh.outside_html(d[2], "条", "本月上报（未建派单）")) + table(d[1], "部门") + "</div>",
         every_s=TREND_EVERY_S,
     )
 
@@ -681,7 +685,7 @@ def incident_month() -> None:
 def incident_categories() -> None:
     now = wall_now()
 
-    def render(d: wall.CategoryDays) -> str:
+    def render(d: wall.CategoryDays, away) -> str:  # noqa: ANN001 - queries.imports.Outside
         rows, bad = [], []
         day, week = dict(d.today.rows), dict(d.week.rows)
         cats = [c for c, w in d.week.rows if w.value or w.pop_base or day[c].value or day[c].pop_base]
@@ -691,10 +695,14 @@ def incident_categories() -> None:
             rows.append([c, fmt.count(t.value), fmt.count(t.pop_base), fmt.count(w.value), fmt.count(w.pop_base),
                          fmt.change_marked(w.pop, "count", w.pop_sig)])
             bad.append([False] * 5 + [w.pop is not None and w.pop > 0 and w.pop_sig])
-        head = wh.title("警情分类", "今日/昨日同时段 · 近7天/前7天同时段")
+        head = wh.title("警情分类", "今日/昨日同时段 · 近7天/前7天同时段") + wh.outside_html(away, "起", "近7天警情")
         return wh.table_html(head, ["类别", "今日", "昨日", "近7天", "前7天", "环比"], rows, bad=bad) if rows else head + wh.none("近14天无警情")
 
-    live("icat", lambda: every(SIDE_REFRESH_S, now), lambda: wall.incident_categories(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
+    def load() -> tuple:
+        return wall.incident_categories(ctx.engine, f, now), imports.outside_rows(ctx.engine, f, "incidents", d7.window(now))
+
+    d7 = f.with_period("7d", timeutil.local_today(now))
+    live("icat", lambda: every(SIDE_REFRESH_S, now), load, lambda d: render(*d), every_s=SIDE_EVERY_S)
 
 
 @st.fragment(run_every=SIDE_EVERY_S)
@@ -756,13 +764,16 @@ def dispute_places() -> None:
     by = "grid" if f.community_id is not None or f.grid_id is not None else "community"
     what = "网格" if by == "grid" else "社区"
 
-    def render(df: pd.DataFrame) -> str:
+    def render(df: pd.DataFrame, away) -> str:  # noqa: ANN001 - queries.imports.Outside
         df = df[df["found"] + df["closed"] > 0].sort_values(["resolution_rate", "found"], ascending=[True, False], na_position="last").head(TABLE_ROWS)
         rows = [[n, fmt.count(fd), fmt.pct(rr), fmt.pct(sr)] for n, fd, rr, sr in zip(df["name"], df["found"], df["resolution_rate"], df["satisfaction_rate"])]
         bad = [[False, False, pd.notna(rr) and rr < 0.95, pd.notna(sr) and sr < 0.95] for rr, sr in zip(df["resolution_rate"], df["satisfaction_rate"])]
-        return wh.table_html(wh.title(f"本月各{what} · 化解率由低到高", "目标 95%"), [what, "新发现", "化解率", "满意率"], rows, bad=bad)
+        return wh.table_html(wh.title(f"本月各{what} · 化解率由低到高", "目标 95%") + wh.outside_html(away, "起", "本月纠纷"), [what, "新发现", "化解率", "满意率"], rows, bad=bad)
 
-    live("dplaces", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.rates_by_place(ctx.engine, mf, mf.window(now), by=by), render, every_s=TREND_EVERY_S)
+    def load() -> tuple:
+        return disputes.rates_by_place(ctx.engine, mf, mf.window(now), by=by), imports.outside_rows(ctx.engine, mf, "disputes", mf.window(now))
+
+    live("dplaces", lambda: every(SIDE_REFRESH_S, now), load, lambda d: render(*d), every_s=TREND_EVERY_S)
 
 
 # --- the views -------------------------------------------------------------------------
