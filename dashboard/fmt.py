@@ -31,6 +31,11 @@ def pct(x: float | None, digits: int = 1) -> str:
     return DASH if _unknown(x) else f"{x * 100:.{digits}f}%"
 
 
+def target(x: float) -> str:
+    """A target share as the station wrote it: 0.95 → "95%", 0.925 → "92.5%"."""
+    return f"{round(x * 100, 4):g}%"
+
+
 def change(x: float | None, kind: str = "count") -> str:
     """A 同比/环比 value: relative for counts ("↑12.5%"), points for rates ("↑1.2个百分点")."""
     if _unknown(x):

@@ -187,15 +187,16 @@ def ramp_color(t: float) -> list[int]:
     return [int(round(a[j] + (b[j] - a[j]) * frac)) for j in range(4)]
 
 
-def outside_note(o, noun: str) -> str:  # noqa: ANN001 - queries.imports.Outside
-    """The line beside figures by place that says how many imported rows fell in no grid."""
+def outside_note(o, noun: str, effect: str = "未计入网格统计") -> str:  # noqa: ANN001 - queries.imports.Outside
+    """The line beside figures by place that says how many imported rows fell in
+    no grid, and what that leaves them out of (``effect``)."""
     parts = [f"辖区外 {o.outside:,} {noun}（坐标不在任何网格内）"] if o.outside else []
     if o.unlocated:
         parts.append(f"无法定位 {o.unlocated:,} {noun}（无坐标、无网格）")
-    return "，".join(parts) + "：已保留在导入批次中，未计入网格统计（python -m dashboard.load rejects 批次号 可列出）"
+    return "，".join(parts) + f"：已保留在导入批次中，{effect}（python -m dashboard.load rejects 批次号 可列出）"
 
 
-def outside_caption(o, noun: str) -> None:  # noqa: ANN001 - queries.imports.Outside
+def outside_caption(o, noun: str, effect: str = "未计入网格统计") -> None:  # noqa: ANN001 - queries.imports.Outside
     """``outside_note`` as a caption beside figures by place, only when there is any."""
     if o.total:
-        st.caption(outside_note(o, noun))
+        st.caption(outside_note(o, noun, effect))

@@ -1,7 +1,7 @@
 """Every desk page and every wall view on a station's own data, loaded with
 ``python -m dashboard.load``: MultiPolygon places with a hole and an enclave,
 English and 60-character categories, incidents outside every grid, reports
-whose export has no urgency, tasks without officers, no patrols, no cameras,
+whose export has no urgency, tasks without officers, one imported patrol track, no cameras,
 no grid workers. No exception, no traceback, and the rows outside every grid
 counted where the figures are by place."""
 
@@ -34,6 +34,7 @@ NOW = datetime(2026, 11, 20, 6, 30)  # UTC
 PAGES = ["overview", "reports", "dispatch", "patrol", "trends", "disputes", "grid"]
 CATEGORIES = ["Theft from Vehicle", LONG_CATEGORY, "盗窃", "治安", "电信诈骗"]
 FAR = (X0 + 10 * D, Y0 + D / 2)  # east of every grid
+GPS_START = NOW - timedelta(hours=3)  # the imported patrol track: a fix every 2 minutes since, across grid C
 
 
 def _local_midnight(d: date) -> datetime:
@@ -47,6 +48,7 @@ WINDOWS = {
     "today": (_local_midnight(date(2026, 11, 20)), NOW),
     "7d": (_local_midnight(date(2026, 11, 14)), NOW),
     "month": (_local_midnight(date(2026, 11, 1)), NOW),
+    "tracked": (GPS_START, NOW),  # the patrol page's window: the stored tracks begin then
 }
 
 
@@ -162,6 +164,16 @@ def build_world(scratch, tmp) -> World:  # noqa: ANN001 - conftest's ScratchData
     from dashboard.load.mapping import load_mapping
 
     load_records(engine, "disputes", tmp / "dis.csv", load_mapping(EXAMPLES / "disputes.toml", "disputes"))
+    # A patrol car's GPS export: one shift across grid C, two fixes far outside, one with no position.
+    gps = [{"车辆": "湖滨巡逻一车", "时间": (GPS_START + timedelta(minutes=2 * k, hours=8)).strftime("%Y-%m-%d %H:%M:%S"),
+            "经度": f"{X0 + D + 0.001 + 0.0001 * k:.6f}", "纬度": f"{Y0 + 0.002:.6f}"} for k in range(90)]
+    for minutes, xy in ((50, FAR), (40, FAR), (30, None)):
+        gps.append({**gps[0], "时间": (NOW - timedelta(minutes=minutes, seconds=30) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S"),
+                    "经度": f"{xy[0]:.6f}" if xy else "", "纬度": f"{xy[1]:.6f}" if xy else ""})
+    (tmp / "gps.csv").write_bytes(_csv(gps))
+    g = load_records(engine, "gps", tmp / "gps.csv", parse_mapping(
+        {"source": {"system": "车载定位", "crs": "EPSG:4326"}, "fields": {"team": "车辆", "time": "时间", "x": "经度", "y": "纬度"}}, "gps"))
+    assert g.counts["inserted"] == 90 and g.counts["outside"] == 2 and g.counts["unlocated"] == 1
     engine.dispose()
     world = World(reader_url(url))
     local = timedelta(hours=8)
@@ -169,6 +181,7 @@ def build_world(scratch, tmp) -> World:  # noqa: ANN001 - conftest's ScratchData
     world.rows["reports"] = [(datetime.strptime(r["上报时间"], "%Y-%m-%d %H:%M:%S") - local, _where(union, r["经度"], r["纬度"])) for r in rep]
     names = {ft["properties"]["name"] for ft in _features()}
     world.rows["disputes"] = [(_local_midnight(date.fromisoformat(r["排查日期"])), "in" if r["所属网格"] in names else "unlocated") for r in dis]
+    world.rows["gps"] = [(datetime.strptime(r["时间"], "%Y-%m-%d %H:%M:%S") - local, _where(union, r["经度"], r["纬度"])) for r in gps]
     return world
 
 
@@ -220,9 +233,11 @@ DESK_NOTES = {
     "overview": ({"period": "30d"}, [("incidents", "起警情")]),
     "trends": ({"period": "30d"}, [("incidents", "起警情")]),
     "reports": ({"period": "30d"}, [("reports", "件网格上报")]),
-    "dispatch": ({"period": "30d"}, [("reports", "件网格上报（未建派单）")]),
+    "dispatch": ({"period": "30d"}, [("reports", "件网格上报")]),
     "disputes": ({"period": "30d"}, [("disputes", "起矛盾纠纷")]),
     "grid": ({"period": "30d"}, [("incidents", "起警情"), ("reports", "件网格上报"), ("disputes", "起矛盾纠纷")]),
+    # the patrol page judges only the tracked part of the period
+    "patrol": ({"period": "30d"}, [("incidents", "起警情"), ("gps", "个巡逻定位点")], "tracked"),
 }
 # wall view → (kind, window, what the line says it counts, unit)
 WALL_NOTES = {
@@ -247,14 +262,15 @@ def test_the_fixture_has_rows_outside_and_unlocated_in_every_window(imported):
             out, unl = imported.away(kind, window)
             assert out > 0 and unl > 0, (kind, window, out, unl)
     assert imported.away("disputes", "month") == (0, 3) and imported.away("disputes", "30d") == (0, 4)
+    assert imported.away("gps", "tracked") == (2, 1) and all(imported.away("incidents", "tracked"))
 
 
 @pytest.mark.parametrize("page", list(DESK_NOTES))
 def test_desk_pages_say_how_many_rows_fell_outside(imported, imported_env, page):
-    params, kinds = DESK_NOTES[page]
+    params, kinds, *window = DESK_NOTES[page]
     text = _clean(open_page(f"pages/desk/{page}.py", params))
     for kind, noun in kinds:
-        out, unl = imported.away(kind, "30d")
+        out, unl = imported.away(kind, (window or ["30d"])[0])
         assert _counted(text, "辖区外", noun) == ({out} if out else set()), kind
         assert _counted(text, "无法定位", noun) == ({unl} if unl else set()), kind
     # narrowed to a grid: those rows are in no grid nor community, so nothing is said

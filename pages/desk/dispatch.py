@@ -432,4 +432,4 @@ with right, ui.section():
         ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
     else:
         community_chart(by_comm)
-    ui.outside_caption(cached(ctx, imports.outside_rows, places, "reports", w, live=False), "件网格上报（未建派单）")
+    ui.outside_caption(cached(ctx, imports.outside_rows, places, "reports", w, live=False), "件网格上报", "未建派单，未计入网格统计")

@@ -144,11 +144,11 @@ def target_strip(kpis: list) -> None:
         kpi = next(x for x in kpis if x.key == k)
         v = kpi.compared.value
         if v is None:
-            parts.append(f'<span class="jw-flat">{kpi.label} {fmt.DASH}（本期无{"办结" if k == "resolution" else "回访"}纠纷，目标 ≥{target:.0%}）</span>')
+            parts.append(f'<span class="jw-flat">{kpi.label} {fmt.DASH}（本期无{"办结" if k == "resolution" else "回访"}纠纷，目标 ≥{fmt.target(target)}）</span>')
         elif v >= target:
-            parts.append(f'<span class="jw-target-ok">{kpi.label} {fmt.pct(v)} ≥ 目标{target:.0%} · 达标</span>')
+            parts.append(f'<span class="jw-target-ok">{kpi.label} {fmt.pct(v)} ≥ 目标{fmt.target(target)} · 达标</span>')
         else:
-            parts.append(f'<span class="jw-target-miss">{kpi.label} {fmt.pct(v)} &lt; 目标{target:.0%} · 未达标</span>')
+            parts.append(f'<span class="jw-target-miss">{kpi.label} {fmt.pct(v)} &lt; 目标{fmt.target(target)} · 未达标</span>')
     st.html(f'<div class="jw-targets">{ctx.period_label()} · {"".join(parts)}</div>')
 
 

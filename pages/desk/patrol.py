@@ -331,7 +331,8 @@ else:
             if cells.empty:
                 st.html(f'<div class="jw-note">“{e(ctx.scope_label())}”在本时段内没有{e(SHIFT_NAMES[key])}巡逻轨迹和警情热点</div>')
             coverage_map(shapes, cells, key)
-            ui.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", wins.current, live=False), "起警情（未计入热点）")
+            ui.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", wins.current, live=False), "起警情", "未计入热点")
+            ui.outside_caption(cached(ctx, imports.outside_rows, f.places_only(), "gps", wins.current, live=False), "个巡逻定位点", "未计入巡逻覆盖")
             st.html(
                 '<div class="jw-note">热点：本派出所警情最集中的H3单元（每个约0.1平方公里，按网格切分），'
                 "从多到少累计达全所警情一半（同数并列计入，每个至少2起）；白班/黑班的热点按08–20时/20–08时的警情计。"

@@ -42,7 +42,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from dashboard import fmt, maps, mask, rotation, sound, tiles, timeutil
+from dashboard import fmt, maps, mask, rotation, sound, station, tiles, timeutil
 from dashboard import wall_html as wh
 from dashboard.config import PROJECT_ROOT, parse_time_of_day
 from dashboard.database import DataError
@@ -706,6 +706,14 @@ def incident_categories() -> None:
 
 
 @st.fragment(run_every=SIDE_EVERY_S)
+
+def _targets_note() -> str:
+    """化解率、满意率目标 95% — or the station's own targets."""
+    t = station.current().targets
+    if t.resolution == t.satisfaction:
+        return f"化解率、满意率目标 {fmt.target(t.resolution)}"
+    return f"化解率目标 {fmt.target(t.resolution)} · 满意率目标 {fmt.target(t.satisfaction)}"
+
 def dispute_cards() -> None:
     now = wall_now()
     mf = month_filters()
@@ -713,7 +721,7 @@ def dispute_cards() -> None:
         "dcards",
         lambda: every(SIDE_REFRESH_S, now),
         lambda: disputes.kpis(ctx.engine, mf, mf.window(now), now),
-        lambda k: wh.title("本月矛盾纠纷", "化解率、满意率目标 95%") + wh.kpi_cards_html(k, columns=2),
+        lambda k: wh.title("本月矛盾纠纷", _targets_note()) + wh.kpi_cards_html(k, columns=2),
         every_s=SIDE_EVERY_S,
     )
 
@@ -767,8 +775,9 @@ def dispute_places() -> None:
     def render(df: pd.DataFrame, away) -> str:  # noqa: ANN001 - queries.imports.Outside
         df = df[df["found"] + df["closed"] > 0].sort_values(["resolution_rate", "found"], ascending=[True, False], na_position="last").head(TABLE_ROWS)
         rows = [[n, fmt.count(fd), fmt.pct(rr), fmt.pct(sr)] for n, fd, rr, sr in zip(df["name"], df["found"], df["resolution_rate"], df["satisfaction_rate"])]
-        bad = [[False, False, pd.notna(rr) and rr < 0.95, pd.notna(sr) and sr < 0.95] for rr, sr in zip(df["resolution_rate"], df["satisfaction_rate"])]
-        return wh.table_html(wh.title(f"本月各{what} · 化解率由低到高", "目标 95%") + wh.outside_html(away, "起", "本月纠纷"), [what, "新发现", "化解率", "满意率"], rows, bad=bad)
+        t = station.current().targets
+        bad = [[False, False, pd.notna(rr) and rr < t.resolution, pd.notna(sr) and sr < t.satisfaction] for rr, sr in zip(df["resolution_rate"], df["satisfaction_rate"])]
+        return wh.table_html(wh.title(f"本月各{what} · 化解率由低到高", _targets_note()) + wh.outside_html(away, "起", "本月纠纷"), [what, "新发现", "化解率", "满意率"], rows, bad=bad)
 
     def load() -> tuple:
         return disputes.rates_by_place(ctx.engine, mf, mf.window(now), by=by), imports.outside_rows(ctx.engine, mf, "disputes", mf.window(now))
