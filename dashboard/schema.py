@@ -436,7 +436,7 @@ dataset_info = Table(  # one row per fact about the data set, e.g. ("origin", "d
 )
 
 # Columns only an import fills (the demo and the simulator leave them NULL).
-IMPORT_COLUMNS = frozenset({"source_system", "source_id", "source_hash", "deadline_rule"})
+IMPORT_COLUMNS = frozenset({"source_system", "source_id", "source_hash", "deadline_rule", "point_minutes"})
 
 # --- imports (python -m dashboard.load) ----------------------------------------
 #

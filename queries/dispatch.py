@@ -8,13 +8,13 @@ function answers "now" and the snapshot instants of 同比/环比
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
-from dashboard import station
+from dashboard import station, timeutil
 from dashboard.filters import Filters
 from dashboard.schema import TASK_STATES, communities, departments, grids, officers, reports, task_events, tasks
 from queries import measures  # measures never imports this module
@@ -153,7 +153,9 @@ def _state_at(at: datetime):  # noqa: ANN202
     return func.coalesce(last, tasks.c.state)
 
 
-def open_tasks(engine: Engine, f: Filters, at: datetime, limit: int = 500, overdue_since: datetime | None = None) -> pd.DataFrame:
+def open_tasks(
+    engine: Engine, f: Filters, at: datetime, limit: int = 500, overdue_since: datetime | None = None, responsible: int | None = None
+) -> pd.DataFrame:
     """The open tasks at ``at`` in the filtered places (categories and period do
     not apply: the queue is what is still on the table), overdue first.
 
@@ -172,7 +174,9 @@ def open_tasks(engine: Engine, f: Filters, at: datetime, limit: int = 500, overd
 
     ``overdue_since`` keeps only the tasks that became overdue after that
     instant (overdue at ``at``, deadline later than ``overdue_since``): the
-    wall's "newly overdue" alarms.
+    wall's "newly overdue" alarms. ``responsible`` keeps only the overdue tasks
+    of one row of ``overdue_by(..., "department")``: a department id,
+    OFFICERS_KEY or UNASSIGNED_KEY.
     """
     overdue = measures.overdue_condition(at)
     pending = or_(tasks.c.dispatched_at.is_(None), tasks.c.dispatched_at > at)
@@ -198,6 +202,8 @@ def open_tasks(engine: Engine, f: Filters, at: datetime, limit: int = 500, overd
     )
     if overdue_since is not None:
         q = q.where(overdue, tasks.c.deadline_at > overdue_since)
+    if responsible is not None:
+        q = q.where(overdue, _responsible(responsible))
     q = q.order_by(phase, case((sort_at.is_(None), 1), else_=0), sort_at, tasks.c.id).limit(limit).subquery("q")
     stmt = (
         select(
@@ -236,6 +242,80 @@ def open_tasks(engine: Engine, f: Filters, at: datetime, limit: int = 500, overd
     df["phase"] = df["phase"].astype(int)
     df["minutes_left"] = (df["deadline_at"] - pd.Timestamp(at)).dt.total_seconds() / 60.0
     return df
+
+
+# overdue_by(..., "department"): tasks a community officer holds (no department),
+# and tasks nobody holds, each as one row beside the departments.
+OFFICERS_KEY, UNASSIGNED_KEY = -1, -2
+OVERDUE_BY = ("grid", "community", "department")
+
+
+def _responsible(key: int):  # noqa: ANN202
+    if key == OFFICERS_KEY:
+        return and_(tasks.c.department_id.is_(None), tasks.c.officer_id.is_not(None))
+    if key == UNASSIGNED_KEY:
+        return and_(tasks.c.department_id.is_(None), tasks.c.officer_id.is_(None))
+    return tasks.c.department_id == key
+
+
+def overdue_by(engine: Engine, f: Filters, at: datetime, by: str = "grid") -> pd.DataFrame:
+    """Where the overdue work is, and who holds it: the tasks 超期 at ``at``
+    (``measures.overdue_condition``) in the filtered places, per grid,
+    community or responsible unit (a department; 社区民警 for the tasks an
+    officer holds; 未指派 for neither).
+
+    Grain: one row per group with any overdue task, most overdue tasks first.
+    Columns: key (grid, community or department id; OFFICERS_KEY /
+    UNASSIGNED_KEY), group (its name), overdue (the count; they add up to
+    ``measures.overdue_count``), this_week (of those, the ones whose deadline
+    passed this local week, from Monday 00:00), oldest_deadline (naive UTC),
+    max_days (days past the oldest deadline at ``at``).
+    """
+    if by not in OVERDUE_BY:
+        raise ValueError(f"by must be one of {OVERDUE_BY}, got {by!r}")
+    today = timeutil.local_today(at)
+    week = timeutil.day_start_utc(today - timedelta(days=today.weekday()))
+    overdue = measures.overdue_condition(at)
+    if by == "department":
+        # grouped by plain columns (a CASE of literals in GROUP BY would be two
+        # different bound expressions on PostgreSQL); the officers' and the
+        # unassigned rows are folded together below
+        held = tasks.c.officer_id.is_not(None).label("held")
+        keys = [tasks.c.department_id.label("key"), departments.c.name.label("group"), held]
+        src = tasks.outerjoin(departments, departments.c.id == tasks.c.department_id)
+    elif by == "grid":
+        keys = [grids.c.id.label("key"), grids.c.name.label("group")]
+        src = tasks.join(grids, grids.c.id == tasks.c.grid_id)
+    else:
+        keys = [communities.c.id.label("key"), communities.c.name.label("group")]
+        src = tasks.join(grids, grids.c.id == tasks.c.grid_id).join(communities, communities.c.id == grids.c.community_id)
+    stmt = apply_filters(
+        select(
+            *keys,
+            func.count().label("overdue"),
+            func.sum(case((tasks.c.deadline_at >= week, 1), else_=0)).label("this_week"),
+            func.min(tasks.c.deadline_at).label("oldest_deadline"),
+        )
+        .select_from(src)
+        .where(overdue),
+        f,
+        grid_col=tasks.c.grid_id,
+    ).group_by(*keys)
+    df = fetch_df(engine, stmt)
+    if df.empty:
+        return pd.DataFrame(columns=["key", "group", "overdue", "this_week", "oldest_deadline", "max_days"])
+    if by == "department":
+        none = df["key"].isna()
+        held = df["held"].astype(bool)
+        df.loc[none & held, ["key", "group"]] = [OFFICERS_KEY, "社区民警"]
+        df.loc[none & ~held, ["key", "group"]] = [UNASSIGNED_KEY, "未指派"]
+        df = df.groupby(["key", "group"], as_index=False).agg(overdue=("overdue", "sum"), this_week=("this_week", "sum"), oldest_deadline=("oldest_deadline", "min"))
+    df["key"] = df["key"].astype(int)
+    df["overdue"] = df["overdue"].astype(int)
+    df["this_week"] = df["this_week"].astype(int)
+    df["oldest_deadline"] = pd.to_datetime(df["oldest_deadline"])
+    df["max_days"] = (pd.Timestamp(at) - df["oldest_deadline"]).dt.total_seconds() / 86400.0
+    return df.sort_values(["overdue", "max_days", "group"], ascending=[False, False, True]).reset_index(drop=True)
 
 
 @dataclass(frozen=True)

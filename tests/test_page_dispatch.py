@@ -190,7 +190,7 @@ def test_page_renders_headline_figures(app_env, world, cat, params, warning):
         assert "当前没有未办结的任务" in text
         return
     # the queue table: overdue rows first, marked; names masked
-    queue = at.dataframe[0].value
+    queue = next(d.value for d in at.dataframe if "编号" in d.value.columns)
     n_late = measures.overdue_count(world, f.places_only(), NOW)
     assert list(queue.columns[:3]) == ["编号", "状态", "时限"]
     assert list(queue["编号"]) == list(raw["id"])
@@ -250,3 +250,59 @@ def test_task_view_shows_its_history_masked(app_env, world):
     assert not at.exception
     assert "task" not in at.query_params
     assert "未办结任务 · 共" in html_text(at)
+
+
+# --- 本周超期: overdue by grid, community and responsible unit ---------------------------------
+
+
+def _holder(officer, department) -> str:  # noqa: ANN001
+    return department if pd.notna(department) else ("社区民警" if pd.notna(officer) else "未指派")
+
+
+@pytest.mark.parametrize("name", ["all", "community"])
+@pytest.mark.parametrize("by", dispatch.OVERDUE_BY)
+def test_overdue_by_adds_up_to_the_overdue_count_and_matches_the_queue(world, place_filters, by, name):
+    from datetime import timedelta
+
+    f = place_filters[name]
+    od = dispatch.overdue_by(world, f, NOW, by)
+    n = measures.overdue_count(world, f, NOW)
+    assert n > 0 and int(od["overdue"].sum()) == n
+    assert list(od["overdue"]) == sorted(od["overdue"], reverse=True)
+    # the same tasks, grouped by the test from the queue's own rows
+    late = dispatch.open_tasks(world, f, NOW, limit=100000)
+    late = late[late["overdue"]].copy()
+    late["holder"] = [_holder(o, d) for o, d in zip(late["officer"], late["department"])]
+    col = {"grid": "grid", "community": "community", "department": "holder"}[by]
+    monday = timeutil.day_start_utc(TODAY - timedelta(days=TODAY.weekday()))
+    want = {g: (len(x), int((x["deadline_at"] >= monday).sum()), (NOW - x["deadline_at"].min()).total_seconds() / 86400) for g, x in late.groupby(col)}
+    got = {r.group: (r.overdue, r.this_week, r.max_days) for r in od.itertuples()}
+    assert set(got) == set(want)
+    for g, (cnt, week, days) in want.items():
+        assert got[g][:2] == (cnt, week) and got[g][2] == pytest.approx(days), g
+    assert 0 < int(od["this_week"].sum()) <= n  # the demo world's week holds some
+    if by == "department":
+        assert "社区民警" in got and (len(got) > 2 or name != "all")
+        for r in od.itertuples():  # one click: that unit's overdue list
+            tasks_of = dispatch.open_tasks(world, f, NOW, 100000, None, int(r.key))
+            assert set(tasks_of["id"]) == set(late.loc[late["holder"] == r.group, "id"]) and tasks_of["overdue"].all()
+
+
+def test_overdue_panel_and_a_units_overdue_list_on_the_page(app_env, world):
+    at = open_page({})
+    assert not at.exception and not at.error
+    text = html_text(at)
+    n = measures.overdue_count(world, Filters(), NOW)
+    assert f"本周超期 · 按网格 · 此刻超期 {fmt.count(n)} 件" in text
+    panel = next(d.value for d in at.dataframe if "本周到期" in d.value.columns)
+    od = dispatch.overdue_by(world, Filters(), NOW, "grid")
+    assert list(panel["超期"]) == list(od["overdue"]) and int(panel["超期"].sum()) == n
+    at = open_page({"held_by": "officers"})
+    assert not at.exception and not at.error and not at.warning
+    dept = dispatch.overdue_by(world, Filters(), NOW, "department").set_index("group")
+    assert f"社区民警 · 此刻超期 {fmt.count(int(dept.loc['社区民警', 'overdue']))} 件" in html_text(at)
+    listed = next(d.value for d in at.dataframe if "编号" in d.value.columns)
+    want = dispatch.open_tasks(world, Filters(), NOW, 100000, None, dispatch.OFFICERS_KEY)
+    assert list(listed["编号"]) == list(want["id"]) and listed["时限"].str.startswith("超期 ").all()
+    at = open_page({"held_by": "'; DROP TABLE tasks; --"})
+    assert not at.exception and any("已忽略无效的承办单位" in w.value for w in at.warning)

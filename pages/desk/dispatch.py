@@ -8,6 +8,9 @@ close by department and by community, and one task's full event history.
 Drill-down: a click on a queue row opens that task (``?task=<id>``, its event
 log as a timeline and its report, names and text masked; 返回派单队列 drops the
 parameter); a click on a community's bar narrows the page to that community.
+本周超期: the overdue tasks by grid, community or responsible unit; a row
+narrows the page to that grid or community, or opens that unit's overdue list
+(``?held_by=<department id>|officers|unassigned``).
 """
 
 from __future__ import annotations
@@ -303,6 +306,90 @@ def _close_text(mean: float | None, median: float | None) -> str:
     return f"{_hours(mean)} · 中位{_hours(median, '')}小时"
 
 
+# --- 本周超期: where the overdue work is and who holds it ------------------------------------
+
+OVERDUE_VIEWS = {"按网格": "grid", "按社区": "community", "按承办单位": "department"}
+HELD_BY = {"officers": dispatch.OFFICERS_KEY, "unassigned": dispatch.UNASSIGNED_KEY}
+
+
+def held_by_param() -> int | None:
+    """``?held_by=<department id>|officers|unassigned``: the overdue list of one
+    responsible unit; None (with a warning when malformed) otherwise."""
+    raw = st.query_params.get("held_by")
+    if raw in (None, ""):
+        return None
+    if raw in HELD_BY:
+        return HELD_BY[raw]
+    if isinstance(raw, str) and len(raw) <= 9 and raw.isascii() and raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    st.warning(f"已忽略无效的承办单位 held_by={ui.md_escape(str(raw)[:32])}", icon="⚠️")
+    return None
+
+
+def _held_param(key: int) -> str:
+    return next((k for k, v in HELD_BY.items() if v == key), str(key))
+
+
+def overdue_panel() -> None:
+    """The overdue tasks at this moment by grid, community or responsible unit:
+    a click on a row narrows the page to that grid or community (the queue then
+    lists its tasks, overdue first) or opens that unit's overdue list."""
+    label = st.segmented_control("超期分布", list(OVERDUE_VIEWS), default="按网格", key="dp-overdue-by", label_visibility="collapsed") or "按网格"
+    by = OVERDUE_VIEWS[label]
+    od = cached(ctx, dispatch.overdue_by, places, ctx.now, by)
+    total, week = int(od["overdue"].sum()), int(od["this_week"].sum())
+    ui.panel_title(f"本周超期 · {label} · 此刻超期 {fmt.count(total)} 件，其中本周到期 {fmt.count(week)} 件")
+    if od.empty:
+        ui.empty_state(f"“{ctx.scope_label()}” 此刻没有超期任务")
+        return
+    what = {"grid": "网格", "community": "社区", "department": "承办单位"}[by]
+    shown = pd.DataFrame(
+        {
+            what: od["group"] if by != "grid" else od["group"].str.replace(r"^.*社区", "", regex=True),
+            "超期": od["overdue"],
+            "本周到期": od["this_week"],
+            "最久超期": [_span(d * 1440) for d in od["max_days"]],
+        }
+    )
+    cfg = {
+        what: st.column_config.TextColumn(what, width="medium"),
+        "超期": st.column_config.NumberColumn("超期", format="%d 件", help="此刻已过反馈期限、仍未反馈也未办结的任务"),
+        "本周到期": st.column_config.NumberColumn("本周到期", format="%d 件", help="其中反馈期限在本周（周一 0 时起）的"),
+        "最久超期": st.column_config.TextColumn("最久超期", help="其中最早的反馈期限至今"),
+    }
+    event = st.dataframe(
+        shown, hide_index=True, column_config=cfg, height=min(400, 40 + 36 * len(shown)), row_height=36,
+        on_select="rerun", selection_mode="single-row", key=selection_key(f"dp-overdue-{by}"),
+    )
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        key = int(od.iloc[rows[0]]["key"])
+        if by == "grid":
+            drill(None, grid_id=key)
+        elif by == "community":
+            drill(None, community_id=key)
+        else:
+            drill(None, params={"held_by": _held_param(key)})
+    hint = "点击一行：该网格的派单队列（超期在前）" if by == "grid" else ("点击一行：该社区的派单队列（超期在前）" if by == "community" else "点击一行：该单位的超期任务")
+    st.html(f'<div class="jw-legend">{hint}</div>')
+
+
+def held_by_view(key: int) -> None:
+    """One responsible unit's overdue tasks, most overdue first (a row opens the task)."""
+    od = cached(ctx, dispatch.overdue_by, places, ctx.now, "department")
+    row = od[od["key"] == key]
+    name = str(row["group"].iloc[0]) if len(row) else None
+    if st.button("← 返回派单队列", key="dp-held-back"):
+        drill(None, params={})
+    if name is None:
+        st.html(f'<div class="jw-note">“{e(ctx.scope_label())}”此刻没有该承办单位的超期任务</div>')
+        return
+    tasks = cached(ctx, dispatch.open_tasks, places, ctx.now, QUEUE_LIMIT, None, key)
+    n = int(row["overdue"].iloc[0])
+    ui.panel_title(f"{name} · 此刻超期 {fmt.count(n)} 件 · {ctx.scope_label()}")
+    queue_table(tasks, n, n)
+
+
 # --- one task --------------------------------------------------------------------------------
 
 
@@ -381,6 +468,12 @@ if task_id is not None:
         task_view(task_id)
     st.stop()
 
+held_by = held_by_param()
+if held_by is not None:
+    with ui.section():
+        held_by_view(held_by)
+    st.stop()
+
 kpis = None
 with ui.section():
     kpis = cached(ctx, dispatch.loop_kpis, f, ctx.now)
@@ -394,6 +487,9 @@ with ui.section():
     times = cached(ctx, measures.time_to_close, places, w)
     if times.excluded:
         st.html(f'<div class="jw-note jw-dp-quality">数据异常：{fmt.count(times.excluded)} 件办结早于创建，已排除（不计入处置时长）</div>')
+
+with ui.section():
+    overdue_panel()
 
 left, right = st.columns([1.9, 1], gap="medium")
 with left, ui.section():
