@@ -189,7 +189,7 @@ def test_feed_shows_the_newest_reports_masked(app_env, world, cat):
     f = _community(cat)
     rows = int(re.search(r'<ul class="jw-w-feed[^"]*" data-rows="(\d+)"', text).group(1))  # the overview's row budget
     newest = reports.latest(world, f, (drawn_at - timedelta(days=30), drawn_at + timedelta(minutes=1)), limit=rows)
-    assert len(newest) == rows == 8
+    assert len(newest) == rows == 7
     feed_html = re.search(r'<ul class="jw-w-feed[^>]*>.*?</ul>', text, re.S).group(0)
     shown = [int(x) for x in re.findall(r'data-report-id="(\d+)"', feed_html)]
     assert shown == [int(i) for i in newest["id"]]
@@ -214,10 +214,10 @@ def test_queue_puts_overdue_first_with_countdowns(app_env, world):
     assert int(values["overdue"]) > 0  # the fixture world has overdue tasks at its end
     queue_html = re.search(r'<ul class="jw-w-queue[^>]*>.*?</ul>', text, re.S).group(0)
     tasks = re.findall(r'<li class="jw-w-task (\w+)(?: flash)?" data-task-id="(\d+)" data-phase="(\d)">', queue_html)
-    assert len(tasks) == 8  # the overview's row budget
+    assert len(tasks) == 7  # the overview's row budget
     late = [int(p) == dispatch.PHASE_OVERDUE for _, _, p in tasks]
     assert late[0] and late == sorted(late, reverse=True)  # the overdue ones first (the order: tests/test_wall_lists.py)
-    expected = wall.queue(world, Filters(), drawn_at, 8).rows
+    expected = wall.queue(world, Filters(), drawn_at, 7).rows
     assert [int(t) for _, t, _ in tasks] == [int(i) for i in expected["id"]]
     for (level, _, phase), row in zip(tasks, expected.itertuples()):
         if int(phase) == dispatch.PHASE_OVERDUE:

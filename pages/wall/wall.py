@@ -53,11 +53,13 @@ from queries import disputes, dispatch, imports, incidents, overview, patrol, pl
 CSS_PATH = PROJECT_ROOT / "assets" / "wall.css"
 # Row budgets: each list is laid out as exactly this many rows per column
 # (dashboard.wall_html.list_open), so the rows passed are the rows on screen and
-# the footer's "另 N 件未显示" is true. 8 rows of a feed or queue item fill the
-# 55vh main region at scale 1; a larger ?scale= clips inside the rows.
-FEED_ROWS = 8
-QUEUE_ROWS = 8
-LIST_ROWS = 8  # the 回访 and 今日110警情 lists in the side columns
+# the footer's "另 N 件未显示" is true. 7 rows of a feed or queue item (two
+# lines, ~6.3vh) fill the 55vh main region under its title and footer at scale 1
+# (measured at 1920×1080: tests/test_wall_browser.py); a larger ?scale= clips
+# inside the rows, never hides one.
+FEED_ROWS = 7
+QUEUE_ROWS = 7
+LIST_ROWS = 7  # the 回访 and 今日110警情 lists in the side columns
 PATROL_ROWS = 14  # table rows of 在岗巡逻力量 in the 55vh side column
 KPI_EVERY_S, FEED_EVERY_S, QUEUE_EVERY_S, MAP_EVERY_S, TREND_EVERY_S = 3, 2, 3, 30, 60
 MAP_WAIT_S = 1.0  # the map redraws every 30 s: worth waiting a little longer for
