@@ -16,6 +16,7 @@ import pandas as pd
 
 from dashboard import fmt, mask, timeutil
 from queries import reports
+from queries.wall import FEED_DAYS
 
 e = html.escape
 
@@ -105,9 +106,10 @@ def hbars_html(head: str, rows: Iterable[tuple[str, float, str]], *, alarm: Iter
 
 
 def table_html(head: str, headers: Sequence[str], rows: Iterable[Sequence[str]], *, bad: Iterable[Sequence[bool]] | None = None,
-               num_from: int = 1) -> str:
+               num_from: int = 1, foot: str = "") -> str:
     """A wall table: text cells, escaped; ``bad`` marks cells in red; columns from
-    ``num_from`` on are figures (right-aligned, tabular)."""
+    ``num_from`` on are figures (right-aligned, tabular); ``foot`` (markup, e.g.
+    ``more_html``) under the table."""
     rows = [list(r) for r in rows]
     flags = [list(b) for b in bad] if bad is not None else [[False] * len(headers) for _ in rows]
     th = "".join(f'<th class="{"num" if i >= num_from else ""}">{e(h)}</th>' for i, h in enumerate(headers))
@@ -117,7 +119,7 @@ def table_html(head: str, headers: Sequence[str], rows: Iterable[Sequence[str]],
         ) + "</tr>"
         for r, flag in zip(rows, flags)
     )
-    return f'<div class="jw-w-panel">{head}<table class="jw-w-table"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
+    return f'<div class="jw-w-panel">{head}<table class="jw-w-table"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>{foot}</div>'
 
 
 def kpi_cards_html(kpis, columns: int = 2) -> str:  # noqa: ANN001 - list[queries.overview.Kpi]
@@ -148,13 +150,48 @@ def kpi_cards_html(kpis, columns: int = 2) -> str:  # noqa: ANN001 - list[querie
 AMBER_MINUTES = 120  # a deadline closer than this is shown amber
 
 
-def feed_html(df: pd.DataFrame, *, flashing: set[str] = frozenset(), cols: int = 1) -> str:
-    """The newest reports: time, category, urgency badge, place, masked text."""
-    head = title("最新网格上报")
+def list_open(kind: str, rows: int, cols: int) -> str:
+    """The opening tag of a wall list laid out as exactly ``rows`` rows per column
+    (``cols`` columns): every item the page passes is on screen, so the footer's
+    "另 N 件未显示" is true at any screen height and type size (an item taller
+    than its row is clipped inside the row, never pushed out of view)."""
+    per_col = max(1, -(-rows // max(1, cols)))
+    return (f'<ul class="jw-w-{kind} cols{cols}" data-rows="{rows}" '
+            f'style="grid-template-rows: repeat({per_col}, minmax(0, 1fr)); grid-template-columns: repeat({cols}, minmax(0, 1fr))">')
+
+
+def more_html(lst, unit: str, why: str) -> str:  # noqa: ANN001 - queries.wall.WallList
+    """The footer of a list: "显示 8 件 · 另 115 件未显示（较不紧急）" (``why``: what
+    the hidden rows are), or "共 8 件，已全部显示"; the figures also as data
+    attributes (``data-total``, ``data-shown``, ``data-hidden``, ``data-at``)."""
+    hidden = lst.hidden
+    text = f"显示 {fmt.count(lst.shown)} {unit} · 另 {fmt.count(hidden)} {unit}未显示（{why}）" if hidden else f"共 {fmt.count(lst.total)} {unit}，已全部显示"
+    return (f'<div class="jw-w-more{" cut" if hidden else ""}" data-total="{lst.total}" data-shown="{lst.shown}" '
+            f'data-hidden="{hidden}" data-at="{lst.at.isoformat()}">{e(text)}</div>')
+
+
+def cut_text(total: int, shown: int, unit: str) -> str:
+    """A short table's cut, for its title: "共 9 个，另 5 个未显示" / "共 4 个"."""
+    hidden = max(0, total - shown)
+    return f"共 {fmt.count(total)} {unit}，另 {fmt.count(hidden)} {unit}未显示" if hidden else f"共 {fmt.count(total)} {unit}"
+
+
+def cut_span(total: int, shown: int, unit: str) -> str:
+    """``cut_text`` as markup with its figures in data attributes (for tests and the eye alike)."""
+    return (f'<b class="jw-w-cut" data-total="{total}" data-shown="{min(shown, total)}" data-hidden="{max(0, total - shown)}">'
+            f'{e(cut_text(total, shown, unit))}</b>')
+
+
+def feed_html(lst, *, rows: int, flashing: set[str] = frozenset(), cols: int = 1) -> str:  # noqa: ANN001 - queries.wall.FeedList
+    """The newest reports (newest first): time, category, urgency badge, place,
+    masked text; the header gives today's count (the strip's 今日上报) and the
+    window's, the footer how many older ones are not shown."""
+    df = lst.rows
+    head = title("最新网格上报", f"今日 {fmt.count(lst.today)} 条（紧急·特急 {fmt.count(lst.urgent_today)}）· 近{FEED_DAYS}天 {fmt.count(lst.total)} 条")
     if df.empty:
-        return head + none("今日暂无上报")
+        return head + none(f"近{FEED_DAYS}天暂无上报")
     items = []
-    for r in df.itertuples():
+    for r in df.head(rows).itertuples():
         urgent = r.urgency in reports.URGENT
         flash = f"report:{int(r.id)}" in flashing
         badge = f'<span class="jw-w-urg">{e(r.urgency)}</span>' if urgent else ""
@@ -165,7 +202,7 @@ def feed_html(df: pd.DataFrame, *, flashing: set[str] = frozenset(), cols: int =
             f'<span class="jw-w-place">{e(r.community)} · {e(r.grid)}</span></div>'
             f'<div class="jw-w-text">{e(mask.text(r.text))}</div></li>'
         )
-    return head + f'<ul class="jw-w-feed cols{cols}">' + "".join(items) + "</ul>"
+    return head + list_open("feed", rows, cols) + "".join(items) + "</ul>" + more_html(lst, "条", "较早的上报")
 
 
 def left_text(minutes: float) -> str:
@@ -189,12 +226,12 @@ def assignee(officer: object, department: object) -> str:
     return department if isinstance(department, str) else ""
 
 
-def queue_html(df: pd.DataFrame, n_open: int, n_overdue: int, now: datetime, *, rows: int,
-               flashing: set[str] = frozenset(), cols: int = 1) -> str:
-    """Open tasks with their countdowns: amber when under AMBER_MINUTES left, red
-    when overdue, flashing while newly overdue (``flashing`` holds alarm keys)."""
+def queue_html(lst, now: datetime, *, rows: int, flashing: set[str] = frozenset(), cols: int = 1) -> str:  # noqa: ANN001 - queries.wall.QueueList
+    """Open tasks with their countdowns, overdue first (``queries.wall.queue``):
+    amber when under AMBER_MINUTES left, red when overdue, flashing while newly
+    overdue (``flashing`` holds alarm keys). The header's 超期 is the strip's."""
     items = []
-    for r in df.head(rows).itertuples():
+    for r in lst.rows.head(rows).itertuples():
         if pd.notna(r.deadline_at):
             minutes = (r.deadline_at.to_pydatetime() - now).total_seconds() / 60
             level = "red" if minutes < 0 else "amber" if minutes < AMBER_MINUTES else "ok"
@@ -204,16 +241,17 @@ def queue_html(df: pd.DataFrame, n_open: int, n_overdue: int, now: datetime, *, 
             level, count = "wait", "已等 " + left_text(waited)[2:]
         flash = " flash" if f"task:{int(r.id)}" in flashing else ""
         who = assignee(r.officer, r.department)
+        urg = f'<span class="jw-w-urg">{e(r.urgency)}</span>' if r.urgency in reports.URGENT else ""
         items.append(
             f'<li class="jw-w-task {level}{flash}" data-task-id="{int(r.id)}" data-phase="{int(r.phase)}">'
-            f'<div class="jw-w-task-head"><span class="jw-w-cat">{e(r.category)}</span>'
+            f'<div class="jw-w-task-head"><span class="jw-w-cat">{e(r.category)}</span>{urg}'
             f'<span class="jw-w-state">{e(r.state)}</span><span class="jw-w-left">{e(count)}</span></div>'
             f'<div class="jw-w-task-sub">{e(r.community)} · {e(r.grid)}<span class="jw-w-who">{e(who or "待派单")}</span></div></li>'
         )
-    head = title("派单队列", f"未办结 {n_open} 件 · 超期 {n_overdue} 件")
+    head = title("派单队列", f"未办结 {fmt.count(lst.total)} 件 · 超期 {fmt.count(lst.overdue)} 件")
     if not items:
         return head + none("暂无未办结工单")
-    return head + f'<ul class="jw-w-queue cols{cols}">' + "".join(items) + "</ul>"
+    return head + list_open("queue", rows, cols) + "".join(items) + "</ul>" + more_html(lst, "件", "较不紧急")
 
 
 # --- alarms ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
 from dashboard import station, timeutil
@@ -153,8 +153,17 @@ def _state_at(at: datetime):  # noqa: ANN202
     return func.coalesce(last, tasks.c.state)
 
 
+URGENCY_RANK = {"特急": 0, "紧急": 1, "一般": 2}  # a task without an urgency ranks with 一般
+
+
+def urgency_rank(col):  # noqa: ANN001, ANN201
+    """特急 0, 紧急 1, anything else (一般, NULL) 2: the order of urgency as SQL."""
+    return case(*((col == u, r) for u, r in URGENCY_RANK.items() if r < 2), else_=2)
+
+
 def open_tasks(
-    engine: Engine, f: Filters, at: datetime, limit: int = 500, overdue_since: datetime | None = None, responsible: int | None = None
+    engine: Engine, f: Filters, at: datetime, limit: int = 500, overdue_since: datetime | None = None, responsible: int | None = None,
+    urgency_first: bool = False,
 ) -> pd.DataFrame:
     """The open tasks at ``at`` in the filtered places (categories and period do
     not apply: the queue is what is still on the table), overdue first.
@@ -177,12 +186,20 @@ def open_tasks(
     wall's "newly overdue" alarms. ``responsible`` keeps only the overdue tasks
     of one row of ``overdue_by(..., "department")``: a department id,
     OFFICERS_KEY or UNASSIGNED_KEY.
+
+    ``urgency_first`` (the wall's queue, cut to the rows that fit): the overdue
+    tasks first, most overdue first, then the others by urgency (特急, 紧急,
+    一般: ``URGENCY_RANK``) and only then in phase order, so what the cut
+    hides is never more overdue or more urgent than what is shown.
     """
     overdue = measures.overdue_condition(at)
     pending = or_(tasks.c.dispatched_at.is_(None), tasks.c.dispatched_at > at)
     answered = and_(tasks.c.feedback_at.is_not(None), tasks.c.feedback_at <= at)
     phase = case((overdue, PHASE_OVERDUE), (pending, PHASE_PENDING), (answered, PHASE_FEEDBACK), else_=PHASE_RUNNING)
     sort_at = case((overdue, tasks.c.deadline_at), (pending, tasks.c.created_at), (answered, tasks.c.feedback_at), else_=tasks.c.deadline_at)
+    # ``urgency_first``: overdue rows 0, the others their urgency's rank + 1 (a
+    # constant 0 otherwise, selected but never ordered by)
+    rank = case((overdue, 0), else_=urgency_rank(tasks.c.urgency) + 1) if urgency_first else literal(0)
     # First the open tasks from ``tasks`` alone (one scan, ordered and cut to
     # ``limit``), then their names: joining first made SQLite walk every task
     # through the grid index.
@@ -194,6 +211,7 @@ def open_tasks(
             tasks.c.department_id,
             case((overdue, 1), else_=0).label("overdue"),
             phase.label("phase"),
+            rank.label("rank"),
             case((sort_at.is_(None), 1), else_=0).label("no_sort_at"),
             sort_at.label("sort_at"),
         ).where(open_condition(at)),
@@ -204,7 +222,8 @@ def open_tasks(
         q = q.where(overdue, tasks.c.deadline_at > overdue_since)
     if responsible is not None:
         q = q.where(overdue, _responsible(responsible))
-    q = q.order_by(phase, case((sort_at.is_(None), 1), else_=0), sort_at, tasks.c.id).limit(limit).subquery("q")
+    first = [rank] if urgency_first else []
+    q = q.order_by(*first, phase, case((sort_at.is_(None), 1), else_=0), sort_at, tasks.c.id).limit(limit).subquery("q")
     stmt = (
         select(
             tasks.c.id,
@@ -232,7 +251,7 @@ def open_tasks(
             .outerjoin(officers, officers.c.id == q.c.officer_id)
             .outerjoin(departments, departments.c.id == q.c.department_id)
         )
-        .order_by(q.c.phase, q.c.no_sort_at, q.c.sort_at, q.c.id)
+        .order_by(*([q.c.rank] if urgency_first else []), q.c.phase, q.c.no_sort_at, q.c.sort_at, q.c.id)
     )
     df = fetch_df(engine, stmt)
     for col in ("created_at", "deadline_at", "dispatched_at", "feedback_at"):

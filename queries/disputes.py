@@ -227,7 +227,9 @@ def escalated(engine: Engine, f: Filters, window: Window, limit: int = 200) -> p
     return df
 
 
-def visits_due(engine: Engine, f: Filters, at: datetime, horizon_days: float = 7, limit: int = 200) -> pd.DataFrame:
+def visits_due(
+    engine: Engine, f: Filters, at: datetime, horizon_days: float = 7, limit: int = 200, most_overdue_first: bool = False
+) -> pd.DataFrame:
     """Follow-up visits to make (回访待办) at ``at``: closed disputes not visited by then
     whose visit is past due (overdue) or due within ``horizon_days``.
 
@@ -236,6 +238,10 @@ def visits_due(engine: Engine, f: Filters, at: datetime, horizon_days: float = 7
     ``limit``), so a long overdue backlog never hides the visits due this week.
     Columns: id, kind, community_id, community, grid_id, grid, summary (raw:
     mask before showing), status, closed_at, visit_due_at (naive UTC), overdue (bool).
+
+    ``most_overdue_first`` (the wall, cut to the rows that fit): the overdue
+    ones longest overdue first, so a cut hides the least overdue, never the
+    most (``limit`` still applies to each part).
     """
     cols = (
         disputes.c.id,
@@ -253,7 +259,10 @@ def visits_due(engine: Engine, f: Filters, at: datetime, horizon_days: float = 7
     for late in (True, False):
         stmt = select(*cols).select_from(_places_join()).where(measures.visit_pending_condition(at, horizon_days))
         stmt = stmt.where(disputes.c.visit_due_at < at if late else disputes.c.visit_due_at >= at)
-        order = (disputes.c.visit_due_at.desc(), disputes.c.id.desc()) if late else (disputes.c.visit_due_at, disputes.c.id)
+        if late and not most_overdue_first:
+            order = (disputes.c.visit_due_at.desc(), disputes.c.id.desc())
+        else:
+            order = (disputes.c.visit_due_at, disputes.c.id)
         stmt = apply_filters(stmt, f, grid_col=disputes.c.grid_id).order_by(*order).limit(limit)
         part = fetch_df(engine, stmt)
         part["overdue"] = late

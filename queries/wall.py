@@ -18,7 +18,7 @@ from dashboard import timeutil
 from dashboard.filters import Filters
 from dashboard.schema import incidents as incidents_t
 from dashboard.schema import reports as reports_t
-from queries import dispatch, incidents, measures, patrol, reports
+from queries import disputes, dispatch, incidents, measures, patrol, reports
 from queries._common import Window, apply_filters, fetch_df
 from queries._sql import local_hour
 from queries.overview import month_window, today_window
@@ -235,3 +235,114 @@ def alarms(engine: Engine, f: Filters, at: datetime, window_s: int, limit: int =
         df["at"] = pd.to_datetime(df["at"])
         df = df.sort_values(["at", "key"], ascending=False, kind="stable").reset_index(drop=True)
     return df
+
+
+# --- the wall's lists, cut to their row budget -----------------------------------------
+#
+# A list on the wall shows at most the rows its view has room for (the page's
+# row budget, which the HTML lays out as exactly that many rows, assets/wall.css),
+# and says how many it holds: ``total`` is a COUNT with the list's own definition,
+# never the length of the cut frame. Each list is ordered so that what the cut
+# hides is the least urgent. A KPI tile and the list beside it take their figure
+# from the same function (the queue's 超期 and the strip's 超期 are both
+# ``measures.overdue_count``; the 回访 list and the 回访待办 card both
+# ``measures.visit_backlog``; the incident list and 今日警情 both ``incidents.count``).
+
+FEED_DAYS = 30  # the report feed looks back this far (it is never empty at dawn)
+
+
+@dataclass(frozen=True)
+class WallList:
+    """``rows``: at most the budget, in screen order; ``total``: how many the list
+    holds at ``at`` (naive UTC) by the list's definition; ``hidden`` = the rest."""
+
+    rows: pd.DataFrame
+    total: int
+    at: datetime
+
+    @property
+    def shown(self) -> int:
+        return len(self.rows)
+
+    @property
+    def hidden(self) -> int:
+        return max(0, self.total - len(self.rows))
+
+
+@dataclass(frozen=True)
+class QueueList(WallList):
+    """派单队列: the open tasks (``total`` = ``dispatch.open_count``) and how many
+    of them are 超期 (``overdue`` = ``measures.overdue_count``, the strip's 超期)."""
+
+    overdue: int = 0
+
+
+def queue(engine: Engine, f: Filters, at: datetime, rows: int) -> QueueList:
+    """The open tasks at ``at`` in the filtered places, overdue first (most overdue
+    first), then by urgency, then in queue order (``dispatch.open_tasks`` with
+    ``urgency_first``), at most ``rows``. Grain: one QueueList."""
+    pf = f.places_only()
+    df = dispatch.open_tasks(engine, pf, at, limit=rows, urgency_first=True)
+    return QueueList(df, dispatch.open_count(engine, pf, at), at, measures.overdue_count(engine, pf, at))
+
+
+@dataclass(frozen=True)
+class FeedList(WallList):
+    """最新网格上报: ``total`` = the reports in the feed's window (``feed_window``);
+    ``today`` = today's reports (``reports.count``, the strip's 今日上报);
+    ``urgent_today`` = today's 紧急/特急 (``reports.urgent_count``)."""
+
+    today: int = 0
+    urgent_today: int = 0
+
+
+def feed_window(at: datetime) -> Window:
+    """The feed's window: the last FEED_DAYS days up to a minute past ``at``."""
+    return (at - timedelta(days=FEED_DAYS), at + timedelta(minutes=1))
+
+
+def feed(engine: Engine, f: Filters, at: datetime, rows: int) -> FeedList:
+    """The newest reports (``reports.latest``, newest first) in the feed's window,
+    at most ``rows``, with the window's and today's counts. Grain: one FeedList."""
+    pf = f.places_only()
+    window = feed_window(at)
+    today = today_window(at)
+    df = reports.latest(engine, pf, window, limit=rows)
+    return FeedList(df, reports.count(engine, pf, window), at, reports.count(engine, pf, today), reports.urgent_count(engine, pf, today))
+
+
+@dataclass(frozen=True)
+class VisitList(WallList):
+    """回访待办: ``total`` = due within 7 days (overdue included), ``overdue`` =
+    already past due, both ``measures.visit_backlog`` (the 回访待办 card's)."""
+
+    overdue: int = 0
+
+
+VISIT_HORIZON_DAYS = 7
+
+
+def visits(engine: Engine, f: Filters, at: datetime, rows: int) -> VisitList:
+    """The follow-up visits to make at ``at`` (``disputes.visits_due``): the overdue
+    ones longest overdue first, then the upcoming ones soonest first, at most
+    ``rows`` in all. Grain: one VisitList."""
+    pf = f.places_only()
+    df = disputes.visits_due(engine, pf, at, VISIT_HORIZON_DAYS, limit=rows, most_overdue_first=True).head(rows).reset_index(drop=True)
+    backlog = measures.visit_backlog(engine, pf, at, VISIT_HORIZON_DAYS)
+    return VisitList(df, backlog.pending, at, backlog.overdue)
+
+
+def incidents_today(engine: Engine, f: Filters, at: datetime, rows: int) -> WallList:
+    """Today's 110 incidents so far (``incident_points``, newest first), at most
+    ``rows``; ``total`` = ``incidents.count`` today (the strip's 今日警情; incident
+    categories of ``f`` apply). Grain: one WallList."""
+    today = today_window(at)
+    return WallList(incident_points(engine, f, today, limit=rows), incidents.count(engine, f, today), at)
+
+
+def on_duty(engine: Engine, f: Filters, at: datetime, rows: int) -> WallList:
+    """The patrols on duty at ``at`` (``patrol.live_positions``, by team name), at
+    most ``rows``; ``total`` = ``patrol.on_duty_count`` (the strip's 在岗巡逻).
+    Grain: one WallList."""
+    pf = f.places_only()
+    return WallList(patrol.live_positions(engine, pf, at).head(rows).reset_index(drop=True), patrol.on_duty_count(engine, pf, at), at)

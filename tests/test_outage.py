@@ -185,7 +185,7 @@ def outage(world_reader_url, monkeypatch):
 
 
 def _feed_ids(text_: str) -> list[str]:
-    return re.findall(r'data-report-id="(\d+)"', re.search(r'<ul class="jw-w-feed[^"]*">.*?</ul>', text_, re.S).group(0))
+    return re.findall(r'data-report-id="(\d+)"', re.search(r'<ul class="jw-w-feed[^>]*>.*?</ul>', text_, re.S).group(0))
 
 
 def test_wall_opened_during_an_outage_shows_a_red_message(outage):

@@ -187,9 +187,10 @@ def test_feed_shows_the_newest_reports_masked(app_env, world, cat):
     text = html_text(at)
     drawn_at, _ = _kpis(text)
     f = _community(cat)
-    newest = reports.latest(world, f, (drawn_at - timedelta(days=30), drawn_at + timedelta(minutes=1)), limit=12)
-    assert len(newest) == 12
-    feed_html = re.search(r'<ul class="jw-w-feed[^"]*">.*?</ul>', text, re.S).group(0)
+    rows = int(re.search(r'<ul class="jw-w-feed[^"]*" data-rows="(\d+)"', text).group(1))  # the overview's row budget
+    newest = reports.latest(world, f, (drawn_at - timedelta(days=30), drawn_at + timedelta(minutes=1)), limit=rows)
+    assert len(newest) == rows == 7
+    feed_html = re.search(r'<ul class="jw-w-feed[^>]*>.*?</ul>', text, re.S).group(0)
     shown = [int(x) for x in re.findall(r'data-report-id="(\d+)"', feed_html)]
     assert shown == [int(i) for i in newest["id"]]
     masked_any = False
@@ -211,12 +212,12 @@ def test_queue_puts_overdue_first_with_countdowns(app_env, world):
     text = html_text(at)
     drawn_at, values = _kpis(text)
     assert int(values["overdue"]) > 0  # the fixture world has overdue tasks at its end
-    queue_html = re.search(r'<ul class="jw-w-queue[^"]*">.*?</ul>', text, re.S).group(0)
+    queue_html = re.search(r'<ul class="jw-w-queue[^>]*>.*?</ul>', text, re.S).group(0)
     tasks = re.findall(r'<li class="jw-w-task (\w+)(?: flash)?" data-task-id="(\d+)" data-phase="(\d)">', queue_html)
-    assert len(tasks) == 10
-    phases = [int(p) for _, _, p in tasks]
-    assert phases == sorted(phases) and phases[0] == dispatch.PHASE_OVERDUE
-    expected = dispatch.open_tasks(world, Filters(), drawn_at, limit=10)
+    assert len(tasks) == 7  # the overview's row budget
+    late = [int(p) == dispatch.PHASE_OVERDUE for _, _, p in tasks]
+    assert late[0] and late == sorted(late, reverse=True)  # the overdue ones first (the order: tests/test_wall_lists.py)
+    expected = wall.queue(world, Filters(), drawn_at, 7).rows
     assert [int(t) for _, t, _ in tasks] == [int(i) for i in expected["id"]]
     for (level, _, phase), row in zip(tasks, expected.itertuples()):
         if int(phase) == dispatch.PHASE_OVERDUE:
@@ -232,7 +233,7 @@ def test_queue_puts_overdue_first_with_countdowns(app_env, world):
 def test_a_failing_query_keeps_the_last_data_with_a_banner(app_env, monkeypatch):
     at = open_page(WALL, {})
     first = html_text(at)
-    ids = re.findall(r'data-report-id="(\d+)"', re.search(r'<ul class="jw-w-feed[^"]*">.*?</ul>', first, re.S).group(0))
+    ids = re.findall(r'data-report-id="(\d+)"', re.search(r'<ul class="jw-w-feed[^>]*>.*?</ul>', first, re.S).group(0))
     assert ids and "已中断" not in first
 
     def broken(engine):  # noqa: ANN001, ANN202
@@ -244,7 +245,7 @@ def test_a_failing_query_keeps_the_last_data_with_a_banner(app_env, monkeypatch)
     assert not at.exception, at.exception
     text = html_text(at)
     assert re.search(r"数据更新于 \d\d:\d\d:\d\d，已中断 (?:<span[^>]*>)?\d+(?:</span>)? 秒", text)
-    assert re.findall(r'data-report-id="(\d+)"', re.search(r'<ul class="jw-w-feed[^"]*">.*?</ul>', text, re.S).group(0)) == ids  # the last good feed stays
+    assert re.findall(r'data-report-id="(\d+)"', re.search(r'<ul class="jw-w-feed[^>]*>.*?</ul>', text, re.S).group(0)) == ids  # the last good feed stays
     assert "jw-w-kpis" in text and "Traceback" not in text
 
 

@@ -226,3 +226,45 @@ def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_its
         assert b.external == [], b.external
     finally:
         b.close()
+
+
+LIST_GEOMETRY = """() => {
+  const ih = innerHeight, iw = innerWidth;
+  const r = el => el.getBoundingClientRect();
+  return [...document.querySelectorAll('.jw-w-tile > ul')].map(ul => {
+    const u = r(ul), foot = ul.parentElement.querySelector(':scope > .jw-w-more');
+    const items = [...ul.children];
+    return {
+      tile: ul.parentElement.className, rows: +ul.dataset.rows, items: items.length,
+      shown: foot ? +foot.dataset.shown : null, foot: foot ? (() => { const f = r(foot); return f.height > 0 && f.bottom <= ih + 0.5 && f.top >= u.bottom - 0.5; })() : false,
+      outside: items.filter(li => { const b = r(li); return b.height < 1 || b.top < u.top - 0.5 || b.bottom > u.bottom + 0.5
+                                    || b.left < u.left - 0.5 || b.right > u.right + 0.5 || b.bottom > ih + 0.5 || b.right > iw + 0.5; }).length,
+      clipped: items.filter(li => li.scrollHeight > li.clientHeight + 1).length,
+    };
+  });
+}"""
+
+
+@pytest.mark.layout
+@pytest.mark.parametrize("scale", ["1", "1.5"])
+def test_every_list_row_passed_is_on_screen(server, pw, scale):
+    """The row budget is the rows on screen: every item of every wall list lies
+    inside its list and the viewport, the footer "另 N 件未显示" under it (so its
+    figure is true); at scale 1 no item is clipped inside its row either."""
+    b = Browser(pw, 1920, 1080, 1)
+    try:
+        for view in ("overview", "reports", "dispatch", "patrol", "disputes"):
+            b.page.goto(f"{server}/wall?view={view}&scale={scale}")
+            b.page.wait_for_selector(f'.jw-w-head[data-view="{view}"]', timeout=60_000)
+            b.page.wait_for_selector(".jw-w-more", timeout=30_000)
+            b.settle()
+            lists = b.page.evaluate(LIST_GEOMETRY)
+            assert lists, view
+            for g in lists:
+                assert g["items"] == g["shown"] and 0 < g["items"] <= g["rows"], (view, g)
+                assert g["outside"] == 0 and g["foot"], (view, g)
+                if scale == "1":
+                    assert g["clipped"] == 0, (view, g)
+            b.screenshot(f"wall-lists-{view}-scale{scale}")
+    finally:
+        b.close()

@@ -48,11 +48,19 @@ from dashboard.config import PROJECT_ROOT, parse_time_of_day
 from dashboard.database import DataError
 from dashboard import frame, ui
 from dashboard.frame import context
-from queries import disputes, dispatch, imports, incidents, measures, overview, patrol, places, reports, wall
+from queries import disputes, dispatch, imports, incidents, overview, patrol, places, reports, wall
 
 CSS_PATH = PROJECT_ROOT / "assets" / "wall.css"
-FEED_ROWS = 12
-QUEUE_ROWS = 10
+# Row budgets: each list is laid out as exactly this many rows per column
+# (dashboard.wall_html.list_open), so the rows passed are the rows on screen and
+# the footer's "另 N 件未显示" is true. 7 rows of a feed or queue item (two
+# lines, ~6.3vh) fill the 55vh main region under its title and footer at scale 1
+# (measured at 1920×1080: tests/test_wall_browser.py); a larger ?scale= clips
+# inside the rows, never hides one.
+FEED_ROWS = 7
+QUEUE_ROWS = 7
+LIST_ROWS = 7  # the 回访 and 今日110警情 lists in the side columns
+PATROL_ROWS = 14  # table rows of 在岗巡逻力量 in the 55vh side column
 KPI_EVERY_S, FEED_EVERY_S, QUEUE_EVERY_S, MAP_EVERY_S, TREND_EVERY_S = 3, 2, 3, 30, 60
 MAP_WAIT_S = 1.0  # the map redraws every 30 s: worth waiting a little longer for
 SIDE_EVERY_S, ALARM_EVERY_S = 10, 2
@@ -61,6 +69,7 @@ SIDE_EVERY_S, ALARM_EVERY_S = 10, 2
 KPI_REFRESH_S, QUEUE_REFRESH_S, ALARM_REFRESH_S, SIDE_REFRESH_S = 30, 60, 10, 120
 WEEKDAYS = "一二三四五六日"
 TABLE_ROWS = 4  # rows of a table in the 20vh strip at the foot
+CATEGORY_ROWS = 8  # rows of the 警情分类 table (the 本月纠纷类型 bars: one more)
 RELOAD_JS = "<script>window.location.reload()</script>"
 
 LOG = logging.getLogger("jwrh.wall")
@@ -330,12 +339,11 @@ def flashing() -> set[str]:
 @st.fragment(run_every=FEED_EVERY_S)
 def feed(rows: int = FEED_ROWS, cols: int = 1) -> None:
     now = wall_now()
-    window = (now - timedelta(days=30), now + timedelta(minutes=1))
     live(
         "feed" if cols == 1 else "feed2",
-        lambda: reports.latest_id(ctx.engine),
-        lambda: reports.latest(ctx.engine, f.places_only(), window, limit=rows),
-        lambda df: wh.feed_html(df, flashing=flashing(), cols=cols),
+        lambda: (reports.latest_id(ctx.engine), every(QUEUE_REFRESH_S, now)),  # the window moves with time
+        lambda: wall.feed(ctx.engine, f, now, rows),
+        lambda lst: wh.feed_html(lst, rows=rows, flashing=flashing(), cols=cols),
         every_s=FEED_EVERY_S,
     )
 
@@ -346,16 +354,11 @@ def feed(rows: int = FEED_ROWS, cols: int = 1) -> None:
 @st.fragment(run_every=QUEUE_EVERY_S)
 def queue(rows: int = QUEUE_ROWS, cols: int = 1) -> None:
     now = wall_now()
-    pf = f.places_only()
     live(
         "queue" if cols == 1 else "queue2",
         lambda: (dispatch.latest_event_id(ctx.engine), every(QUEUE_REFRESH_S, now)),
-        lambda: (
-            dispatch.open_tasks(ctx.engine, pf, now, limit=rows),
-            dispatch.open_count(ctx.engine, pf, now),
-            measures.overdue_count(ctx.engine, pf, now),
-        ),
-        lambda d: wh.queue_html(*d, wall_now(), rows=rows, flashing=flashing(), cols=cols),
+        lambda: wall.queue(ctx.engine, f, now, rows),
+        lambda lst: wh.queue_html(lst, wall_now(), rows=rows, flashing=flashing(), cols=cols),
         every_s=QUEUE_EVERY_S,
     )
 
@@ -577,13 +580,14 @@ def report_categories() -> None:
             reports.by_category(ctx.engine, pf, yday),
             reports.urgent_count(ctx.engine, pf, today),
             imports.outside_rows(ctx.engine, pf, "reports", today),
+            reports.count(ctx.engine, pf, today),  # the strip's 今日上报
         )
 
     def render(d: tuple) -> str:
-        t, y, urgent, away = d
+        t, y, urgent, away, n_today = d
         before = dict(zip(y["category"], y["n"]))
         rows = [(c, float(n), f"{int(n)}（昨 {int(before.get(c, 0))}）") for c, n in zip(t["category"], t["n"])]
-        head = wh.title("今日上报分类", f"紧急·特急 {urgent} 条 · 括号内为昨日同时段") + wh.outside_html(away, "条", "今日上报")
+        head = wh.title("今日上报分类", f"共 {fmt.count(n_today)} 条 · 紧急·特急 {fmt.count(urgent)} 条 · 括号内为昨日同时段") + wh.outside_html(away, "条", "今日上报")
         return wh.hbars_html(head, rows) if rows else head + wh.none("今日暂无上报")
 
     live("rcat", lambda: (reports.latest_id(ctx.engine), every(SIDE_REFRESH_S, now)), load, render, every_s=SIDE_EVERY_S)
@@ -634,11 +638,13 @@ def dispatch_tables() -> None:
     month = month_filters().window(now)
 
     def table(df: pd.DataFrame, what: str, away: str = "") -> str:
-        df = df.head(TABLE_ROWS)
+        # the worst on-time rate first: a cut hides the groups that answer on time
+        total = len(df)  # loop_by is not cut: one row per group
+        df = df.sort_values(["on_time_rate", "created"], ascending=[True, False], na_position="last", kind="stable").head(TABLE_ROWS)
         rows = [[g, fmt.count(c), fmt.pct(r1), fmt.pct(r2), _hours(h), _hours(m)] for g, c, r1, r2, h, m in
                 zip(df["group"], df["created"], df["on_time_rate"], df["closure_rate"], df["mean_close_hours"], df["median_close_hours"])]
         bad = [[False, False, pd.notna(r1) and r1 < 0.9, False, False, False] for r1 in df["on_time_rate"]]
-        head = wh.title(f"本月闭环 · 按{what}", "派单多者在前 · 处置时长单位小时") + away
+        head = wh.title(f"本月闭环 · 按{what}", f"{wh.cut_span(total, len(df), '个')} · 按时反馈率由低到高 · 处置时长单位小时") + away
         return wh.table_html(head, [what, "派单", "按时反馈率", "办结率", "平均处置", "中位处置"], rows, bad=bad)
 
     live(
@@ -658,15 +664,16 @@ def dispatch_tables() -> None:
 def patrol_side() -> None:
     now = wall_now()
 
-    def render(df: pd.DataFrame) -> str:
-        head = wh.title("在岗巡逻力量", f"{len(df)} 组 · 末次定位")
-        if df.empty:
+    def render(lst: wall.WallList) -> str:
+        df = lst.rows
+        head = wh.title("在岗巡逻力量", f"{fmt.count(lst.total)} 组 · 末次定位")
+        if df.empty and not lst.total:
             return head + wh.none("当前无在岗巡逻")
         rows = [[t, k, f"{s}班", timeutil.fmt_local(a.to_pydatetime() if hasattr(a, "to_pydatetime") else a, "%H:%M")]
                 for t, k, s, a in zip(df["team"], df["kind"], df["shift"], df["at"])]
-        return wh.table_html(head, ["队组", "类别", "班次", "定位"], rows, num_from=3)
+        return wh.table_html(head, ["队组", "类别", "班次", "定位"], rows, num_from=3, foot=wh.more_html(lst, "组", "按队组名排序在后"))
 
-    live("pside", lambda: every(SIDE_EVERY_S * 3, now), lambda: patrol.live_positions(ctx.engine, f.places_only(), now), render, every_s=SIDE_EVERY_S)
+    live("pside", lambda: every(SIDE_EVERY_S * 3, now), lambda: wall.on_duty(ctx.engine, f, now, PATROL_ROWS), render, every_s=SIDE_EVERY_S)
 
 
 @st.fragment(run_every=SIDE_EVERY_S)  # polls every TREND_EVERY_S
@@ -690,12 +697,13 @@ def incident_categories() -> None:
         day, week = dict(d.today.rows), dict(d.week.rows)
         cats = [c for c, w in d.week.rows if w.value or w.pop_base or day[c].value or day[c].pop_base]
         cats.sort(key=lambda c: -(week[c].value or 0))  # stable: ties keep the trends page's order
-        for c in cats[:8]:
+        for c in cats[:CATEGORY_ROWS]:
             t, w = day[c], week[c]
             rows.append([c, fmt.count(t.value), fmt.count(t.pop_base), fmt.count(w.value), fmt.count(w.pop_base),
                          fmt.change_marked(w.pop, "count", w.pop_sig)])
             bad.append([False] * 5 + [w.pop is not None and w.pop > 0 and w.pop_sig])
-        head = wh.title("警情分类", "今日/昨日同时段 · 近7天/前7天同时段") + wh.outside_html(away, "起", "近7天警情")
+        head = wh.title("警情分类", f"{wh.cut_span(len(cats), len(rows), '类')} · 近7天多者在前 · 今日/昨日同时段 · 近7天/前7天同时段")
+        head += wh.outside_html(away, "起", "近7天警情")
         return wh.table_html(head, ["类别", "今日", "昨日", "近7天", "前7天", "环比"], rows, bad=bad) if rows else head + wh.none("近14天无警情")
 
     def load() -> tuple:
@@ -738,31 +746,32 @@ def dispute_kinds() -> None:
         lvl3 = df[df["level"] >= 3].groupby("kind", sort=False)["n"].sum()
         rows = [(k, float(n), f"{int(n)}" + (f"（三级 {int(lvl3[k])}）" if k in lvl3 else "")) for k, n in by_kind.items()]
         rows.sort(key=lambda r: -r[1])
-        return wh.hbars_html(wh.title("本月纠纷类型", "括号内为升至三级调处"), rows[:9])
+        return wh.hbars_html(wh.title("本月纠纷类型", f"{wh.cut_span(len(rows), CATEGORY_ROWS + 1, '类')} · 多者在前 · 括号内为升至三级调处"), rows[:CATEGORY_ROWS + 1])
 
     live("dkinds", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.by_kind_level(ctx.engine, mf, mf.window(now)), render, every_s=SIDE_EVERY_S)
 
 
 @st.fragment(run_every=SIDE_EVERY_S)
 def dispute_visits() -> None:
+    """回访待办: the overdue visits longest overdue first, then the ones due within
+    7 days; the header's 超期 and the card's are one query (``measures.visit_backlog``)."""
     now = wall_now()
 
-    def render(df: pd.DataFrame) -> str:
-        n_over = int(df["overdue"].sum()) if len(df) else 0
-        head = wh.title("回访待办", f"超期 {n_over} 件 · 7天内到期 {len(df) - n_over} 件")
-        if df.empty:
+    def render(lst: wall.VisitList) -> str:
+        head = wh.title("回访待办", f"超期 {fmt.count(lst.overdue)} 件 · 7天内到期 {fmt.count(lst.total - lst.overdue)} 件")
+        if lst.rows.empty and not lst.total:
             return head + wh.none("暂无待回访纠纷")
         items = []
-        for r in df.head(QUEUE_ROWS).itertuples():
+        for r in lst.rows.head(LIST_ROWS).itertuples():
             left = wh.left_text((r.visit_due_at.to_pydatetime() - wall_now()).total_seconds() / 60)
             items.append(
-                f'<li class="jw-w-task {"red" if r.overdue else "ok"}"><div class="jw-w-task-head"><span class="jw-w-cat">{e(r.kind)}</span>'
+                f'<li class="jw-w-task {"red" if r.overdue else "ok"}" data-dispute-id="{int(r.id)}"><div class="jw-w-task-head"><span class="jw-w-cat">{e(r.kind)}</span>'
                 f'<span class="jw-w-left">{e(left)}</span></div>'
                 f'<div class="jw-w-task-sub">{e(r.community)} · {e(r.grid)}<span class="jw-w-who">{e(mask.text(r.summary or ""))}</span></div></li>'
             )
-        return head + '<ul class="jw-w-queue cols1">' + "".join(items) + "</ul>"
+        return head + wh.list_open("queue", LIST_ROWS, 1) + "".join(items) + "</ul>" + wh.more_html(lst, "件", "超期较短或到期较晚")
 
-    live("dvisits", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.visits_due(ctx.engine, f.places_only(), now, limit=QUEUE_ROWS), render, every_s=SIDE_EVERY_S)
+    live("dvisits", lambda: every(SIDE_REFRESH_S, now), lambda: wall.visits(ctx.engine, f, now, LIST_ROWS), render, every_s=SIDE_EVERY_S)
 
 
 @st.fragment(run_every=SIDE_EVERY_S)  # polls every TREND_EVERY_S
@@ -773,11 +782,14 @@ def dispute_places() -> None:
     what = "网格" if by == "grid" else "社区"
 
     def render(df: pd.DataFrame, away) -> str:  # noqa: ANN001 - queries.imports.Outside
-        df = df[df["found"] + df["closed"] > 0].sort_values(["resolution_rate", "found"], ascending=[True, False], na_position="last").head(TABLE_ROWS)
+        df = df[df["found"] + df["closed"] > 0]
+        total = len(df)  # rates_by_place is not cut: one row per place
+        df = df.sort_values(["resolution_rate", "found"], ascending=[True, False], na_position="last").head(TABLE_ROWS)
         rows = [[n, fmt.count(fd), fmt.pct(rr), fmt.pct(sr)] for n, fd, rr, sr in zip(df["name"], df["found"], df["resolution_rate"], df["satisfaction_rate"])]
         t = station.current().targets
         bad = [[False, False, pd.notna(rr) and rr < t.resolution, pd.notna(sr) and sr < t.satisfaction] for rr, sr in zip(df["resolution_rate"], df["satisfaction_rate"])]
-        return wh.table_html(wh.title(f"本月各{what} · 化解率由低到高", _targets_note()) + wh.outside_html(away, "起", "本月纠纷"), [what, "新发现", "化解率", "满意率"], rows, bad=bad)
+        head = wh.title(f"本月各{what} · 化解率由低到高", f"{wh.cut_span(total, len(df), '个')} · {_targets_note()}")
+        return wh.table_html(head + wh.outside_html(away, "起", "本月纠纷"), [what, "新发现", "化解率", "满意率"], rows, bad=bad)
 
     def load() -> tuple:
         return disputes.rates_by_place(ctx.engine, mf, mf.window(now), by=by), imports.outside_rows(ctx.engine, mf, "disputes", mf.window(now))
@@ -792,14 +804,15 @@ HIDDEN = 0.001  # the weight of the map column on views without a map (CSS hides
 
 @st.fragment(run_every=SIDE_EVERY_S)
 def incident_list() -> None:
+    """今日110警情, newest first; the header's count is the strip's 今日警情 (``incidents.count``)."""
     now = wall_now()
 
-    def render(df: pd.DataFrame) -> str:
-        head = wh.title("今日110警情", f"共 {len(df)} 起 · 最新在前")
-        if df.empty:
+    def render(lst: wall.WallList) -> str:
+        head = wh.title("今日110警情", f"共 {fmt.count(lst.total)} 起 · 最新在前")
+        if lst.rows.empty and not lst.total:
             return head + wh.none("今日暂无警情")
         items = []
-        for r in df.head(QUEUE_ROWS).itertuples():
+        for r in lst.rows.head(LIST_ROWS).itertuples():
             grid = ctx.catalogue.by_id("grid", int(r.grid_id))
             items.append(
                 f'<li class="jw-w-task red" data-incident-id="{int(r.id)}"><div class="jw-w-task-head">'
@@ -807,12 +820,12 @@ def incident_list() -> None:
                 f'<span class="jw-w-cat">{e(r.category)}</span></div>'
                 f'<div class="jw-w-task-sub">{e(grid.name if grid else "")}</div></li>'
             )
-        return head + '<ul class="jw-w-queue cols1">' + "".join(items) + "</ul>"
+        return head + wh.list_open("queue", LIST_ROWS, 1) + "".join(items) + "</ul>" + wh.more_html(lst, "起", "较早的警情")
 
     live(
         "ilist",
         lambda: (incidents.latest_id(ctx.engine), every(SIDE_REFRESH_S, now)),
-        lambda: wall.incident_points(ctx.engine, f, wall.today_window(now)),
+        lambda: wall.incidents_today(ctx.engine, f, now, LIST_ROWS),
         render,
         every_s=SIDE_EVERY_S,
     )
