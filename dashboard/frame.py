@@ -850,7 +850,7 @@ def filter_bar(cat: Catalogue, now: datetime, current: str | None = None, catego
     i += 1
     if ss.get(_K["period"]) not in PERIODS:
         ss[_K["period"]] = "30d"
-    period = cols[i].selectbox("时段", list(PERIODS), key=_K["period"], format_func=lambda k: PERIODS[k])
+    period = cols[i].selectbox("时段", list(PERIODS), key=_K["period"], format_func=lambda k: PERIODS[k], filter_mode=None)
     i += 1
     start = end = None
     if period == "custom":

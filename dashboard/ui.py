@@ -299,7 +299,8 @@ def table(
     else:
         mid, right = st.columns([3, 1], vertical_alignment="bottom")
     choice = mid.selectbox(
-        "排序", sort_options(view, column_config), key=f"tbl-{name}-sort", format_func=lambda o: f"排序：{o}", label_visibility="collapsed"
+        "排序", sort_options(view, column_config), key=f"tbl-{name}-sort", format_func=lambda o: f"排序：{o}", label_visibility="collapsed",
+        filter_mode=None,  # no typing: Streamlit's "No results" can never show
     )
     shown = _sorted(search_rows(view, text), choice, column_config, sort_keys)
     right.download_button(
