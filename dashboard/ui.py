@@ -17,6 +17,7 @@ from dashboard.config import PROJECT_ROOT
 from dashboard.database import DatabaseUnavailable, DataError, QueryTimeout
 
 CSS_PATH = PROJECT_ROOT / "assets" / "style.css"
+ZH_JS = PROJECT_ROOT / "assets" / "zh.js"
 
 # Density ramp for maps (plasma-like, no muddy middle on a dark background):
 # deep blue (quiet) → purple → rose → orange → yellow (busy). RGBA.
@@ -90,7 +91,7 @@ def _cmp_class(x: float | None, higher_is_better: bool | None) -> str:
     return ("jw-up-" if up else "jw-down-") + ("good" if good else "bad")
 
 
-SIG_TITLE = "泊松检验 p<0.05：变化不是随机波动"
+SIG_TITLE = "泊松检验：这样的变化由随机波动造成的概率低于5%"
 
 
 def change_html(x: float | None, kind: str = "count", higher_is_better: bool | None = False, sig: bool = False) -> str:
@@ -301,6 +302,7 @@ def table(
     choice = mid.selectbox(
         "排序", sort_options(view, column_config), key=f"tbl-{name}-sort", format_func=lambda o: f"排序：{o}", label_visibility="collapsed",
         filter_mode=None,  # no typing: Streamlit's "No results" can never show
+        placeholder="请选择",
     )
     shown = _sorted(search_rows(view, text), choice, column_config, sort_keys)
     right.download_button(

@@ -151,7 +151,7 @@ def comparison_table(comp: measures.CategoryComparison) -> None:
         notes.append(f"去年同期早于数据起始 {since}，同比不可比（—）")
     if not comp.pop_complete:
         notes.append(f"上期早于数据起始 {since}，环比不可比（—）")
-    notes.append("“显著”：泊松检验 p<0.05；起数少时只显示变化、不标显著")
+    notes.append("“显著”：泊松检验表明随机波动造成该变化的概率低于5%；起数少时只显示变化、不标显著")
     st.html('<div class="jw-legend">' + " · ".join(e(n) for n in notes) + "</div>")
 
 
