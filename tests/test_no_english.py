@@ -132,7 +132,9 @@ def test_no_english_on_any_desk_page(server, pw, world):
 
 def test_no_english_menu_on_a_table(server, pw):
     """Hover a table, its header and the header's menu corner, then click the
-    header: Streamlit's toolbar and column menu stay hidden, nothing English shows."""
+    header: Streamlit's toolbar and column menu stay hidden, nothing English shows
+    (without style.css the hover alone shows Download as CSV, Search, Fullscreen,
+    Show/hide columns). Then our own 下载 CSV gives the rows with Chinese headers."""
     b = Browser(pw)
     try:
         _open(b, f"{server}/dispatch")
@@ -153,6 +155,14 @@ def test_no_english_menu_on_a_table(server, pw):
                 menus = b.page.locator(f'[data-testid="{testid}"]')
                 assert all(not menus.nth(i).is_visible() for i in range(menus.count())), testid
             b.page.keyboard.press("Escape")
+        # our own 下载 CSV: BOM, the screen's Chinese headers
+        with b.page.expect_download(timeout=30_000) as dl:
+            b.page.get_by_role("button", name="下载 CSV").first.click()
+        with open(dl.value.path(), "rb") as fh:
+            data = fh.read()
+        assert data.startswith(b"\xef\xbb\xbf")
+        assert data.decode("utf-8-sig").splitlines()[0].startswith("编号,状态,时限,反馈期限,承办")
+        assert dl.value.suggested_filename == "未办结任务.csv"
         assert b.console_errors == [], b.console_errors
     finally:
         b.close()
