@@ -798,7 +798,7 @@ def _place_select(col, label: str, all_label: str, places: tuple, key: str, on_c
     if ss.get(key) not in opts:
         ss[key] = ALL
     names = {p.id: p.name for p in places}
-    picked = col.selectbox(label, opts, key=key, format_func=lambda x: all_label if x == ALL else names[x], on_change=on_change)
+    picked = col.selectbox(label, opts, key=key, format_func=lambda x: all_label if x == ALL else names[x], on_change=on_change, placeholder="请选择")
     return None if picked in (None, ALL) else int(picked)
 
 
@@ -850,7 +850,7 @@ def filter_bar(cat: Catalogue, now: datetime, current: str | None = None, catego
     i += 1
     if ss.get(_K["period"]) not in PERIODS:
         ss[_K["period"]] = "30d"
-    period = cols[i].selectbox("时段", list(PERIODS), key=_K["period"], format_func=lambda k: PERIODS[k])
+    period = cols[i].selectbox("时段", list(PERIODS), key=_K["period"], format_func=lambda k: PERIODS[k], filter_mode=None, placeholder="请选择")
     i += 1
     start = end = None
     if period == "custom":

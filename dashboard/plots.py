@@ -54,7 +54,9 @@ def style(fig: go.Figure, height: int = 460, legend: bool = True) -> go.Figure:
 
 
 def show(fig: go.Figure, key: str, on_select: str = "ignore", selection_mode: Any = ("points",)) -> Any:
-    """Draw ``fig``; with ``on_select="rerun"`` return the PlotlyState of the click."""
+    """Draw ``fig``; with ``on_select="rerun"`` return the PlotlyState of the click.
+    Every chart of the desk goes through here: plotly's mode bar (its tooltips are
+    English: "Download plot as a png", "Zoom", "Autoscale"…) is never shown."""
     return st.plotly_chart(
         fig, theme=None, key=key, config={"displayModeBar": False}, on_select=on_select, selection_mode=selection_mode
     )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import fmt
@@ -14,6 +17,7 @@ from dashboard.config import PROJECT_ROOT
 from dashboard.database import DatabaseUnavailable, DataError, QueryTimeout
 
 CSS_PATH = PROJECT_ROOT / "assets" / "style.css"
+ZH_JS = PROJECT_ROOT / "assets" / "zh.js"
 
 # Density ramp for maps (plasma-like, no muddy middle on a dark background):
 # deep blue (quiet) → purple → rose → orange → yellow (busy). RGBA.
@@ -87,7 +91,7 @@ def _cmp_class(x: float | None, higher_is_better: bool | None) -> str:
     return ("jw-up-" if up else "jw-down-") + ("good" if good else "bad")
 
 
-SIG_TITLE = "泊松检验 p<0.05：变化不是随机波动"
+SIG_TITLE = "泊松检验：这样的变化由随机波动造成的概率低于5%"
 
 
 def change_html(x: float | None, kind: str = "count", higher_is_better: bool | None = False, sig: bool = False) -> str:
@@ -140,8 +144,12 @@ def header(title: str, subtitle: str, *, who: str = "", marks: list[str] | None 
     )
 
 
-def panel_title(text: str) -> None:
-    st.html(f'<div class="jw-panel-title">{html.escape(text)}</div>')
+def panel_title(text: str, title: str | None = None) -> None:
+    """A panel's heading; ``title`` is a definition shown on hover (dotted underline)."""
+    if title:
+        st.html(f'<div class="jw-panel-title jw-defined" title="{html.escape(title)}">{html.escape(text)}</div>')
+    else:
+        st.html(f'<div class="jw-panel-title">{html.escape(text)}</div>')
 
 
 def empty_state(reason: str) -> None:
@@ -200,3 +208,120 @@ def outside_caption(o, noun: str, effect: str = "未计入网格统计") -> None
     """``outside_note`` as a caption beside figures by place, only when there is any."""
     if o.total:
         st.caption(outside_note(o, noun, effect))
+
+
+# --- tables: Streamlit's own toolbar and column menus are English --------------------
+#
+# assets/style.css hides the dataframe toolbar (Download as CSV, Search, Fullscreen) and
+# the column menus (Sort ascending, Pin column, Hide column, Autosize…); ``table`` gives
+# every desk table the controls we own instead, in Chinese: a sort choice (applied in
+# pandas before display), a 搜索 filter where a table is long, and 下载 CSV (UTF-8 with
+# BOM, the headers as shown, the rows as shown: the frame passed in is already masked).
+
+DEFAULT_ORDER = "默认顺序"
+MISSING = "—"
+
+
+def _label(col: str, column_config: Mapping[str, Any] | None) -> str:
+    cfg = (column_config or {}).get(col)
+    if isinstance(cfg, str):
+        return cfg
+    if isinstance(cfg, Mapping) and cfg.get("label"):
+        return str(cfg["label"])
+    return str(col)
+
+
+def sort_options(view: pd.DataFrame, column_config: Mapping[str, Any] | None = None) -> list[str]:
+    """"默认顺序" and, for every column, 按<header>升序 / 按<header>降序."""
+    out = [DEFAULT_ORDER]
+    for col in view.columns:
+        lab = _label(col, column_config)
+        out += [f"按{lab}降序", f"按{lab}升序"]
+    return out
+
+
+def _sorted(view: pd.DataFrame, choice: str, column_config, sort_keys) -> pd.DataFrame:  # noqa: ANN001
+    if choice == DEFAULT_ORDER:
+        return view
+    for col in view.columns:
+        lab = _label(col, column_config)
+        for word, ascending in (("降序", False), ("升序", True)):
+            if choice == f"按{lab}{word}":
+                raw = (sort_keys or {}).get(col)
+                keys = pd.Series(list(raw)).loc[view.index] if raw is not None else view[col]  # labels are positions
+                try:
+                    order = keys.sort_values(ascending=ascending, kind="stable", na_position="last").index
+                except TypeError:  # mixed types in an imported column: by their text
+                    order = keys.astype(str).sort_values(ascending=ascending, kind="stable").index
+                return view.loc[order]
+    return view
+
+
+def search_rows(view: pd.DataFrame, text: str) -> pd.DataFrame:
+    """The rows in which some cell, as text, contains ``text`` (case-insensitive)."""
+    needle = text.strip().casefold()
+    if not needle or view.empty:
+        return view
+    hit = view.astype(str).apply(lambda col: col.str.casefold().str.contains(needle, regex=False)).any(axis=1)
+    return view[hit]
+
+
+def csv_bytes(view: pd.DataFrame, column_config: Mapping[str, Any] | None = None) -> bytes:
+    """``view`` as CSV for Excel: UTF-8 with BOM, the screen's (Chinese) headers."""
+    out = view.rename(columns={c: _label(c, column_config) for c in view.columns})
+    return out.to_csv(index=False).encode("utf-8-sig")
+
+
+def table(
+    view: pd.DataFrame,
+    *,
+    name: str,
+    file_name: str,
+    column_config: Mapping[str, Any] | None = None,
+    style: Callable[[pd.DataFrame], Any] | None = None,
+    sort_keys: Mapping[str, Sequence[Any]] | None = None,
+    search: bool = False,
+    select_key: str | None = None,
+    **kwargs: Any,
+) -> int | None:
+    """A desk table with our own Chinese controls above it (see above).
+
+    ``view`` is what the screen shows (masked, Chinese values); its rows are
+    sorted and filtered here, and ``style`` (a function of the frame drawn,
+    returning a Styler; row labels are positions in ``view``) is applied after.
+    ``sort_keys`` gives a column's order where its text does not sort (durations,
+    "85%"). With ``select_key`` a click on a row reruns and the row's position in
+    ``view`` as passed is returned (so the page maps it back to its own frame)."""
+    view = view.reset_index(drop=True)
+    text = ""
+    if search:
+        left, mid, right = st.columns([2.2, 2, 1], vertical_alignment="bottom")
+        text = left.text_input("搜索", key=f"tbl-{name}-search", placeholder="搜索：任一列包含的文字", label_visibility="collapsed")
+    else:
+        mid, right = st.columns([3, 1], vertical_alignment="bottom")
+    choice = mid.selectbox(
+        "排序", sort_options(view, column_config), key=f"tbl-{name}-sort", format_func=lambda o: f"排序：{o}", label_visibility="collapsed",
+        filter_mode=None,  # no typing: Streamlit's "No results" can never show
+        placeholder="请选择",
+    )
+    shown = _sorted(search_rows(view, text), choice, column_config, sort_keys)
+    right.download_button(
+        "下载 CSV", csv_bytes(shown, column_config), file_name=f"{file_name}.csv", mime="text/csv",
+        key=f"tbl-{name}-csv", on_click="ignore", help="下载当前显示的行（排序、搜索后），表头与屏幕一致，个人信息保持遮挡",
+    )
+    if shown.empty:
+        empty_state(f"没有包含“{text.strip()}”的行")
+        return None
+    data = style(shown) if style is not None else shown
+    opts = dict(hide_index=True, column_config=column_config, placeholder=MISSING, **kwargs)
+    if select_key is None:
+        st.dataframe(data, **opts)
+        return None
+    event = st.dataframe(data, on_select="rerun", selection_mode="single-row", key=select_key, **opts)
+    try:
+        rows = event.selection["rows"]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    if not rows or int(rows[0]) >= len(shown):
+        return None
+    return int(shown.index[int(rows[0])])

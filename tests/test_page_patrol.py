@@ -157,7 +157,7 @@ def test_page_renders_with_headline(app_env, world, cat, params, level, code, sh
         f = Filters(community_id=g.parent_id, grid_id=g.id).with_period(f.period, TODAY)
     for needle in headline(world, cat, f, shift):
         assert needle in text, (needle, params)
-    for label in ("在岗巡逻", "巡逻时长", "热点未覆盖", "热点巡逻占比", "网格缺口排名" if level != "grid" else "本网格"):
+    for label in ("在岗巡逻", "巡逻时长", "热点未覆盖", "热点巡逻占比", "网格覆盖差距排名" if level != "grid" else "本网格"):
         assert label in text
     if shift:
         assert at.query_params.get("shift") in (params["shift"], [params["shift"]])

@@ -57,4 +57,4 @@ with ui.section():
                 "说明": df["detail"].fillna(""),
             }
         )
-        st.dataframe(table, hide_index=True, width="stretch", height=640)
+        ui.table(table, name="audit", file_name="审计记录", search=True, width="stretch", height=640)

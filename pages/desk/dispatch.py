@@ -149,12 +149,14 @@ def queue_table(df: pd.DataFrame, total: int, overdue_n: int) -> None:
         return [""] * len(row)
 
     def transfer_style(col: pd.Series) -> list[str]:
-        return [f"color: {AMBER}; background-color: rgba(255, 176, 32, 0.14)" if multi[i] else "" for i in range(len(col))]
+        return [f"color: {AMBER}; background-color: rgba(255, 176, 32, 0.14)" if multi[i] else "" for i in col.index]
 
     def urgency_style(col: pd.Series) -> list[str]:
         return [f"color: {RED}" if v == "特急" else (f"color: {AMBER}" if v == "紧急" else "") for v in col]
 
-    styler = shown.style.apply(row_style, axis=1).apply(transfer_style, subset=["转派"]).apply(urgency_style, subset=["紧急"])
+    def styler(v: pd.DataFrame):  # noqa: ANN202
+        return v.style.apply(row_style, axis=1).apply(transfer_style, subset=["转派"]).apply(urgency_style, subset=["紧急"])
+
     cfg = {
         "编号": st.column_config.NumberColumn("编号", format="%d", width="small"),
         "状态": st.column_config.TextColumn("状态", width="small"),
@@ -167,19 +169,20 @@ def queue_table(df: pd.DataFrame, total: int, overdue_n: int) -> None:
         "网格": st.column_config.TextColumn("网格", width="small"),
         "转派": st.column_config.TextColumn("转派", help="转派次数；两次及以上标黄", width="small"),
     }
-    event = st.dataframe(
-        styler,
-        hide_index=True,
+    row = ui.table(
+        shown,
+        name="dp-queue",
+        file_name="未办结任务",
         column_config=cfg,
+        style=styler,
+        sort_keys={"时限": df["minutes_left"], "反馈期限": df["deadline_at"], "转派": df["transfer_count"]},
+        search=True,
+        select_key=selection_key("dp-queue"),
         height=600,
         row_height=40,
-        on_select="rerun",
-        selection_mode="single-row",
-        key=selection_key("dp-queue"),
     )
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        drill(None, params={"task": str(int(df.iloc[rows[0]]["id"]))})
+    if row is not None:
+        drill(None, params={"task": str(int(df.iloc[row]["id"]))})
     more = f"，显示前 {fmt.count(len(df))} 件" if total > len(df) else ""
     st.html(
         f'<div class="jw-legend"><span class="jw-dp-tag jw-dp-red">超期 {fmt.count(overdue_n)} 件</span>排在最前（红色）'
@@ -231,9 +234,11 @@ def department_table(df: pd.DataFrame) -> None:
             "时段内办结": df["closed_in_window"],
         }
     )
-    st.dataframe(
+    ui.table(
         shown,
-        hide_index=True,
+        name="dp-departments",
+        file_name="按承办单位",
+        sort_keys={"平均处置时长": df["mean_close_hours"], "处置时长中位数": df["median_close_hours"]},
         height=min(600, 42 + 40 * len(shown)),
         row_height=40,
         column_config={

@@ -111,10 +111,11 @@ def dispute_detail(d: disputes.DisputeDetail) -> None:
             )
         table = pd.DataFrame(rows)
         colors = {"化解": GREEN, "未化解": RED, "升级": AMBER, "进行中": "#3fb6ff"}
-        styled = table.style.map(lambda v: f"color: {colors.get(v, '')}; font-weight: 600" if v in colors else "", subset=["outcome"])
-        st.dataframe(
-            styled,
-            hide_index=True,
+        ui.table(
+            table,
+            name="disputes-sessions",
+            file_name="调解经过",
+            style=lambda v: v.style.map(lambda x: f"color: {colors.get(x, '')}; font-weight: 600" if x in colors else "", subset=["outcome"]),
             width="stretch",
             column_config={
                 "level": st.column_config.TextColumn("级别"),
@@ -227,15 +228,16 @@ def rates_table(rates: pd.DataFrame, by: str) -> None:
         rows.append({"name": r.name, "found": int(r.found), "res": res, "res_ok": res_ok, "sat": sat, "sat_ok": sat_ok})
     table = pd.DataFrame(rows, columns=["name", "found", "res", "res_ok", "sat", "sat_ok"])
     paint = {"达标": f"color: {GREEN}; font-weight: 600", "未达标": f"color: {RED}; font-weight: 700"}
-    styled = table.style.map(lambda v: paint.get(v, ""), subset=["res_ok", "sat_ok"])
-    event = st.dataframe(
-        styled,
-        hide_index=True,
+    picked = ui.table(
+        table,
+        name=f"disputes-rates-{by}",
+        file_name="化解率与满意率（按社区）" if by == "community" else "化解率与满意率（按网格）",
+        style=lambda v: v.style.map(lambda x: paint.get(x, ""), subset=["res_ok", "sat_ok"]),
+        sort_keys={"res": rates["resolution_rate"], "sat": rates["satisfaction_rate"]},
+        search=len(table) > 15,
+        select_key=selection_key(f"disputes-rates-{by}"),
         width="stretch",
         height="auto",
-        on_select="rerun",
-        selection_mode="single-row",
-        key=selection_key(f"disputes-rates-{by}"),
         column_config={
             "name": st.column_config.TextColumn("社区" if by == "community" else "网格", width=150 if by == "grid" else 100),
             "found": st.column_config.NumberColumn("新发现", format="%d", width=62),
@@ -245,9 +247,8 @@ def rates_table(rates: pd.DataFrame, by: str) -> None:
             "sat_ok": st.column_config.TextColumn("满意", width=62),
         },
     )
-    picked = event.selection.rows if event else []
-    if picked:
-        pid = int(rates.iloc[picked[0]]["place_id"])
+    if picked is not None:
+        pid = int(rates.iloc[picked]["place_id"])
         if by == "community":
             drill(None, community_id=pid)
         elif f.grid_id is None:
@@ -258,10 +259,9 @@ def rates_table(rates: pd.DataFrame, by: str) -> None:
     st.html(f'<div class="jw-legend">目标：化解率、满意率 ≥95% · 化解率按本期办结、满意率按本期回访计 · {hint}</div>')
 
 
-def _open_dispute(event, df: pd.DataFrame) -> None:  # noqa: ANN001
-    picked = event.selection.rows if event else []
-    if picked:
-        drill(None, params={"dispute": str(int(df.iloc[picked[0]]["id"]))})
+def _open_dispute(picked: int | None, df: pd.DataFrame) -> None:
+    if picked is not None:
+        drill(None, params={"dispute": str(int(df.iloc[picked]["id"]))})
 
 
 def escalated_table(df: pd.DataFrame, total: int) -> None:
@@ -275,15 +275,16 @@ def escalated_table(df: pd.DataFrame, total: int) -> None:
             "steps": df["steps"],
         }
     )
-    styled = table.style.map(lambda v: f"color: {STATUS_COLORS[v]}; font-weight: 600" if v in STATUS_COLORS else "", subset=["status"])
-    event = st.dataframe(
-        styled,
-        hide_index=True,
+    picked = ui.table(
+        table,
+        name="disputes-escalated",
+        file_name="升级纠纷",
+        style=lambda v: v.style.map(lambda x: f"color: {STATUS_COLORS[x]}; font-weight: 600" if x in STATUS_COLORS else "", subset=["status"]),
+        sort_keys={"found": df["found_at"]},
+        search=len(table) > 15,
+        select_key=selection_key("disputes-escalated"),
         width="stretch",
         height="auto",
-        on_select="rerun",
-        selection_mode="single-row",
-        key=selection_key("disputes-escalated"),
         column_config={
             "found": st.column_config.TextColumn("发现时间", width=105),
             "kind": st.column_config.TextColumn("类型", width=80),
@@ -295,7 +296,7 @@ def escalated_table(df: pd.DataFrame, total: int) -> None:
     )
     more = f"，显示最新 {len(df)} 起" if total > len(df) else ""
     st.html(f'<div class="jw-legend">共 {total} 起{more} · 点击一行查看调处经过</div>')
-    _open_dispute(event, df)
+    _open_dispute(picked, df)
 
 
 def visits_table(df: pd.DataFrame, backlog: measures.VisitBacklog) -> None:
@@ -318,15 +319,16 @@ def visits_table(df: pd.DataFrame, backlog: measures.VisitBacklog) -> None:
         }
     )
     late = df["overdue"].tolist()
-    styled = table.style.apply(lambda row: [f"color: {RED}" if late[row.name] else "" for _ in row], axis=1)
-    event = st.dataframe(
-        styled,
-        hide_index=True,
+    picked = ui.table(
+        table,
+        name="disputes-visits",
+        file_name="待回访纠纷",
+        style=lambda v: v.style.apply(lambda row: [f"color: {RED}" if late[row.name] else "" for _ in row], axis=1),
+        sort_keys={"due": df["visit_due_at"], "when": df["visit_due_at"]},
+        search=len(table) > 15,
+        select_key=selection_key("disputes-visits"),
         width="stretch",
         height="auto",
-        on_select="rerun",
-        selection_mode="single-row",
-        key=selection_key("disputes-visits"),
         column_config={
             "due": st.column_config.TextColumn("回访期限", width=100),
             "when": st.column_config.TextColumn("状态", width=95),
@@ -342,7 +344,7 @@ def visits_table(df: pd.DataFrame, backlog: measures.VisitBacklog) -> None:
         f'<div class="jw-legend"><span class="jw-target-miss">超期 {backlog.overdue} 起</span>'
         f"<span>7天内到期 {upcoming} 起{shown} · 点击一行查看纠纷</span></div>"
     )
-    _open_dispute(event, df)
+    _open_dispute(picked, df)
 
 
 def overview_page() -> None:

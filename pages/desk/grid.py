@@ -48,14 +48,6 @@ def _selected(event, layer_id: str | None = None) -> dict | None:  # noqa: ANN00
     return None
 
 
-def _selected_row(event) -> int | None:  # noqa: ANN001
-    try:
-        rows = event.selection["rows"]
-    except (AttributeError, KeyError, TypeError):
-        return None
-    return int(rows[0]) if rows else None
-
-
 # One tooltip for every layer of a map. Streamlit fills a tooltip's {field}
 # placeholders with the record's values HTML-escaped (measured in 1.67, where
 # ``st.pydeck_chart`` does the filling, not deck.gl), so the records carry plain
@@ -137,13 +129,13 @@ def ranking_view() -> None:
             }
         )
         cols = ["排名", "网格", "社区", "人口", "面积", "警情", "上报", "纠纷", "在办派单", "超期"]
-        event = st.dataframe(
-            table[cols],
-            hide_index=True,
+        row = ui.table(
+            table[cols].reset_index(drop=True),
+            name="gp-ranking",
+            file_name="网格排名",
+            search=True,
+            select_key=selection_key("gp-ranking"),
             height=540,
-            on_select="rerun",
-            selection_mode="single-row",
-            key=selection_key("gp-ranking"),
             column_config={
                 "排名": st.column_config.NumberColumn("排名", width="small"),
                 "网格": st.column_config.TextColumn("网格", width="medium"),
@@ -156,7 +148,7 @@ def ranking_view() -> None:
                 "超期": st.column_config.NumberColumn("超期", format="%d"),
             },
         )
-        if (row := _selected_row(event)) is not None and row < len(df):
+        if row is not None and row < len(df):
             drill(None, grid_id=int(df.iloc[row]["grid_id"]))
     with right, ui.section():
         ui.panel_title("网格分布 · 点击进入")
@@ -333,9 +325,10 @@ def profile_panel(card: pd.Series, gid: int) -> None:
                 "在岗": wk["active"],
             }
         )
-        st.dataframe(
+        ui.table(
             table,
-            hide_index=True,
+            name="gp-workers",
+            file_name="网格力量",
             height=min(40 + 36 * len(table), 220),
             column_config={"在岗": st.column_config.CheckboxColumn("在岗", width="small")},
         )
@@ -422,19 +415,20 @@ def tasks_panel(gid_filters) -> None:  # noqa: ANN001
             "超期": ["超期" if o else "" for o in tk["overdue"]],
         }
     )
-    styled = table.style.apply(lambda row: [f"color: {RED}; font-weight: 600" if row["超期"] else "" for _ in row], axis=1)
-    event = st.dataframe(
-        styled,
-        hide_index=True,
+    row = ui.table(
+        table,
+        name="gp-tasks",
+        file_name="网格派单",
+        style=lambda v: v.style.apply(lambda r: [f"color: {RED}; font-weight: 600" if r["超期"] else "" for _ in r], axis=1),
+        sort_keys={"反馈期限": pd.to_datetime(tk["deadline_at"])},
+        search=len(table) > 15,
+        select_key=selection_key("gp-tasks"),
         height=min(40 + 36 * len(table), 420),
-        on_select="rerun",
-        selection_mode="single-row",
-        key=selection_key("gp-tasks"),
         column_config={"派单号": st.column_config.NumberColumn("派单号", format="%d", width="small")},
     )
     n_over = int(tk["overdue"].sum())
     st.html(f'<div class="jw-legend">共 {len(tk)} 件{"（仅显示前 200 件）" if len(tk) >= 200 else ""}，其中超期 <span class="{"jw-target-miss" if n_over else ""}">{n_over}</span> 件（红色）</div>')
-    if (row := _selected_row(event)) is not None and row < len(tk):
+    if row is not None and row < len(tk):
         drill("dispatch", params={"task": str(int(tk.iloc[row]["task_id"]))})
 
 
@@ -454,16 +448,17 @@ def reports_panel(gid_filters) -> None:  # noqa: ANN001
             "派单": [s if isinstance(s, str) else "未派单" for s in rp["task_state"]],
         }
     )
-    event = st.dataframe(
+    row = ui.table(
         table,
-        hide_index=True,
+        name="gp-reports",
+        file_name="网格最新上报",
+        sort_keys={"时间": pd.to_datetime(rp["reported_at"])},
+        search=len(table) > 15,
+        select_key=selection_key("gp-reports"),
         height=min(40 + 36 * len(table), 420),
-        on_select="rerun",
-        selection_mode="single-row",
-        key=selection_key("gp-reports"),
         column_config={"内容": st.column_config.TextColumn("内容", width="large")},
     )
-    if (row := _selected_row(event)) is not None and row < len(rp):
+    if row is not None and row < len(rp):
         drill("reports", params={"report": str(int(rp.iloc[row]["report_id"]))})
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import fmt, maps, timeutil, ui
+from dashboard import fmt, maps, plots, timeutil, ui
 from dashboard.frame import cached, context, drill, selection_key
 from queries import imports, overview
 
@@ -96,7 +96,7 @@ def trend_chart(df: pd.DataFrame) -> None:
         hovermode="x unified",
         hoverlabel=dict(font=dict(size=15, family="Noto Sans CJK SC, sans-serif", color="#e8eefc"), bgcolor="#16213a", bordercolor="#3fb6ff"),
     )
-    st.plotly_chart(fig, theme=None, key="overview-trend", config={"displayModeBar": False})
+    plots.show(fig, key="overview-trend")
 
 
 with ui.section():

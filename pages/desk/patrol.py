@@ -230,19 +230,19 @@ def ranking_table(rank: pd.DataFrame, key: str, total_grids: int) -> None:
             "未覆盖": rank["unreached"],
             "热点警情占比": rank["incident_share"].map(pct),
             "热点巡逻占比": rank["patrol_share"].map(pct),
-            "缺口": rank["gap"].map(points),
+            "覆盖差距": rank["gap"].map(points),
             "巡逻时长": rank["patrol_hours"],
         }
     )
     pct_col = lambda label, help_: st.column_config.TextColumn(label, help=help_)  # noqa: E731
-    event = st.dataframe(
+    row = ui.table(
         view,
-        hide_index=True,
+        name="patrol-rank",
+        file_name="巡逻覆盖排名",
+        sort_keys={"热点警情占比": rank["incident_share"], "热点巡逻占比": rank["patrol_share"], "覆盖差距": rank["gap"]},
+        select_key=selection_key("patrol-rank"),
         width="stretch",
         height=min(245, 38 + 35 * max(len(view), 1)),
-        on_select="rerun",
-        selection_mode="single-row",
-        key=selection_key("patrol-rank"),
         column_config={
             "网格": st.column_config.TextColumn("网格"),
             "社区": st.column_config.TextColumn("社区", width="small"),
@@ -250,18 +250,17 @@ def ranking_table(rank: pd.DataFrame, key: str, total_grids: int) -> None:
             "未覆盖": st.column_config.NumberColumn("未覆盖", help="时段内该班次巡逻未到过的热点单元", format="%d"),
             "热点警情占比": pct_col("警情占比", "热点警情占比：本网格警情中发生在热点单元的比例"),
             "热点巡逻占比": pct_col("巡逻占比", "热点巡逻占比：本网格巡逻时间中花在热点单元的比例"),
-            "缺口": st.column_config.TextColumn("缺口", help="热点警情占比 − 热点巡逻占比（百分点）：越大越说明巡逻没有跟上警情；无热点为“—”"),
-            "巡逻时长": st.column_config.NumberColumn("巡逻h", help="巡逻时长（小时）", format="%.0f"),
+            "覆盖差距": st.column_config.TextColumn("覆盖差距（百分点）", help="覆盖差距 = 热点警情占比 − 热点巡逻占比（百分点）：越大越说明巡逻没有跟上警情；无热点为“—”"),
+            "巡逻时长": st.column_config.NumberColumn("巡逻时长（小时）", help="时段内该班次在本网格的巡逻时长，单位小时", format="%.0f"),
         },
     )
-    rows = event.selection.rows if event else []
-    if rows:
-        gid = int(rank.iloc[rows[0]]["grid_id"])
+    if row is not None:
+        gid = int(rank.iloc[row]["grid_id"])
         if f.grid_id is not None:
             drill("grid", grid_id=gid)
         drill(None, grid_id=gid, params=shift_params(key))
     if total_grids > len(rank):
-        st.caption(f"共 {total_grids} 个网格，按缺口列出前 {len(rank)} 个")
+        st.caption(f"共 {total_grids} 个网格，按覆盖差距列出前 {len(rank)} 个")
 
 
 def notes(wins: patrol.PatrolWindows, now: measures.PatrolCoverage | None) -> list[str]:
@@ -342,7 +341,7 @@ else:
             ui.panel_title("警力跟着警情走 · 热点的面积、巡逻时间与警情占比")
             split = patrol.shift_split(pieces)
             split_chart(split)
-            ui.panel_title("网格缺口排名 · 点击行进入网格" if f.grid_id is None else "本网格 · 点击行查看网格画像")
+            ui.panel_title("网格覆盖差距排名 · 点击行进入网格" if f.grid_id is None else "本网格 · 点击行查看网格画像")
             rank = patrol.grid_ranking(pieces, shapes, shift)
             ranking_table(rank, key, len(shapes))
             if f.grid_id is not None and st.button("查看网格画像 →", key="patrol-grid-profile"):

@@ -208,14 +208,16 @@ def latest_table() -> None:
         st.html(
             f'<div class="jw-note jw-rp-count">{more}，其中紧急/特急 <b class="jw-target-miss">{n_urgent}</b> 条 · 点击一行查看详情与处置过程</div>'
         )
-    event = st.dataframe(
-        _table_view(df).style.apply(_row_style, axis=1),
-        hide_index=True,
+    row = ui.table(
+        _table_view(df),
+        name="reports-latest",
+        file_name="最新上报",
+        style=lambda v: v.style.apply(_row_style, axis=1),
+        sort_keys={"时间": pd.to_datetime(df["reported_at"])},
+        search=True,
+        select_key=selection_key("reports-table"),
         height=462,
         width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key=selection_key("reports-table"),
         column_config={
             "时间": st.column_config.TextColumn("时间", width=100),
             "紧急程度": st.column_config.TextColumn("紧急程度", width=82),
@@ -228,9 +230,8 @@ def latest_table() -> None:
             "派单状态": st.column_config.TextColumn("派单状态", width=76),
         },
     )
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        drill(None, params={"report": str(int(df.iloc[rows[0]]["id"]))})
+    if row is not None:
+        drill(None, params={"report": str(int(df.iloc[row]["id"]))})
 
 
 # --- the page ------------------------------------------------------------------------------------

@@ -151,7 +151,7 @@ def comparison_table(comp: measures.CategoryComparison) -> None:
         notes.append(f"去年同期早于数据起始 {since}，同比不可比（—）")
     if not comp.pop_complete:
         notes.append(f"上期早于数据起始 {since}，环比不可比（—）")
-    notes.append("“显著”：泊松检验 p<0.05；起数少时只显示变化、不标显著")
+    notes.append("“显著”：泊松检验表明随机波动造成该变化的概率低于5%；起数少时只显示变化、不标显著")
     st.html('<div class="jw-legend">' + " · ".join(e(n) for n in notes) + "</div>")
 
 
@@ -208,12 +208,16 @@ def heat_map(how: pd.DataFrame) -> None:
     plots.show(fig, key="trends-heat")
 
 
+P90_HELP = "第90百分位的到场用时，九成有到场记录的警情在此时间内到场"
+P90_TITLE = f"中位数：一半警情在此时间内到场；九成用时：{P90_HELP}"
+
+
 def response_bars(df: pd.DataFrame, key: str, height: int) -> object:
     """Median and p90 到场时间 per group (horizontal bars, slowest p90 first)."""
     groups = list(df["group"])
     shown = [plots.esc(g) for g in groups]  # drawn escaped; a click maps back through the raw customdata
     fig = go.Figure()
-    for col, name, color in (("median_min", "中位数", "#3fb6ff"), ("p90_min", "P90", "#ffb020")):
+    for col, name, color in (("median_min", "中位数", "#3fb6ff"), ("p90_min", "九成用时", "#ffb020")):
         vals = [None if pd.isna(v) else round(float(v), 1) for v in df[col]]
         fig.add_trace(
             go.Bar(
@@ -254,7 +258,7 @@ def response_by_place(w) -> None:  # noqa: ANN001
     rt = rt.sort_values(["p90_min", "median_min"], ascending=False).head(TOP_PLACES)
     event = response_bars(rt, f"trends-rt-{by}", max(240, 40 * len(rt) + 90))
     if total > TOP_PLACES:
-        st.caption(f"共 {total} 个{'社区' if by == 'community' else '网格'}，显示 P90 最慢的 {TOP_PLACES} 个")
+        st.caption(f"共 {total} 个{'社区' if by == 'community' else '网格'}，显示九成用时最慢的 {TOP_PLACES} 个（九成用时：{P90_HELP}）")
     name = _picked(event)
     if not isinstance(name, str):
         return
@@ -332,9 +336,9 @@ with right, ui.section():
 left, right = st.columns([1, 1], gap="medium")
 if comp is not None:
     with left, ui.section():
-        ui.panel_title("到场时间 · 按类别（中位数 / P90，点击类别下钻）")
+        ui.panel_title("到场时间 · 按类别（中位数 / 九成用时，点击类别下钻）", title=P90_TITLE)
         response_by_category(comp, w)
 with right, ui.section():
     level = "社区" if f.community_id is None else "网格"
-    ui.panel_title(f"到场时间 · 按{level}（中位数 / P90，点击{level}下钻）")
+    ui.panel_title(f"到场时间 · 按{level}（中位数 / 九成用时，点击{level}下钻）", title=P90_TITLE)
     response_by_place(w)
