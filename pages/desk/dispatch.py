@@ -362,13 +362,13 @@ def overdue_panel() -> None:
         "本周到期": st.column_config.NumberColumn("本周到期", format="%d 件", help="其中反馈期限在本周（周一 0 时起）的"),
         "最久超期": st.column_config.TextColumn("最久超期", help="其中最早的反馈期限至今"),
     }
-    event = st.dataframe(
-        shown, hide_index=True, column_config=cfg, height=min(400, 40 + 36 * len(shown)), row_height=36,
-        on_select="rerun", selection_mode="single-row", key=selection_key(f"dp-overdue-{by}"),
+    row = ui.table(
+        shown, name=f"dp-overdue-{by}", file_name=f"超期任务{label}", column_config=cfg,
+        sort_keys={"最久超期": od["max_days"]}, search=len(shown) > 15, select_key=selection_key(f"dp-overdue-{by}"),
+        height=min(400, 40 + 36 * len(shown)), row_height=36,
     )
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        key = int(od.iloc[rows[0]]["key"])
+    if row is not None:
+        key = int(od.iloc[row]["key"])
         if by == "grid":
             drill(None, grid_id=key)
         elif by == "community":
