@@ -74,6 +74,8 @@ def call(fn, engine, f: Filters, now: datetime):
             kwargs[p.name] = measures.periods_of(f, now)
         elif p.name == "since":  # a feed's first record
             kwargs[p.name] = None
+        elif p.name == "rows":  # a wall list's row budget
+            kwargs[p.name] = 8
         elif p.name == "kind":  # imports.outside_rows: a record kind; vocabulary: a vocabulary kind
             kwargs[p.name] = "incidents" if fn.__name__ == "outside_rows" else "incident_category"
         elif p.default is inspect.Parameter.empty:
