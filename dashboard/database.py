@@ -34,7 +34,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import QueuePool
 
 from dashboard.config import Settings, load_settings
-from dashboard.timeutil import SQLITE_LOCAL_FUNCTION, sqlite_local_text
+from dashboard.timeutil import SQLITE_LOCAL_FUNCTION, sqlite_local_text, utcnow
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # The reader's pool: every live tile of every session checks out a connection
@@ -90,6 +90,13 @@ class ReaderCanWrite(DataError):
     """The reader's database account could change data: the dashboard refuses it."""
 
     zh = "数据库账号权限过大"
+
+
+class DatabaseVanished(DataError):
+    """The embedded SQLite file that this dashboard has read is gone or empty
+    now (a backup or restore gone wrong): an outage, never a first run."""
+
+    zh = "数据库文件已不存在"
 
 
 def describe_url(url: str) -> str:
@@ -176,6 +183,79 @@ def _sqlite_path(url: str) -> Path | None:
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
     return Path(u.database)
+
+
+# --- the embedded file's history ---------------------------------------------
+#
+# The first-run demo is written only on a path that never held a database.
+# Once the dashboard has read a database at the embedded path it leaves a
+# marker beside it (PATH.held), and the process remembers it too (in case the
+# folder is read-only): a file that disappears or turns up empty there later
+# is an outage (DatabaseVanished), not a first run, until someone deletes the
+# marker or asks for a new demo explicitly.
+
+_HELD: set[Path] = set()
+_HELD_LOCK = threading.Lock()
+
+
+def held_marker(path: Path) -> Path:
+    return path.with_name(path.name + ".held")
+
+
+def mark_held(url: str) -> None:
+    """Remember (in the process and beside the file) that ``url`` held a database."""
+    path = _sqlite_path(url)
+    if path is None:
+        return
+    path = path.resolve()
+    with _HELD_LOCK:
+        if path in _HELD:
+            return
+        _HELD.add(path)
+    marker = held_marker(path)
+    if not marker.exists():
+        try:
+            marker.write_text(
+                f"{utcnow().isoformat()}Z: the dashboard read a database at {path.name}.\n"
+                "While this file exists the dashboard treats a missing or empty database here as an outage\n"
+                "and never writes a new demo world over it. Delete this file to allow a new first-run demo.\n",
+                encoding="utf-8",
+            )
+        except OSError:
+            pass  # a read-only folder: the process still remembers
+
+
+def was_held(url: str) -> bool:
+    path = _sqlite_path(url)
+    if path is None:
+        return False
+    path = path.resolve()
+    return path in _HELD or held_marker(path).exists()
+
+
+def forget_held(url: str) -> None:
+    """An explicit request for a new demo at ``url``: drop the marker."""
+    path = _sqlite_path(url)
+    if path is None:
+        return
+    path = path.resolve()
+    with _HELD_LOCK:
+        _HELD.discard(path)
+    held_marker(path).unlink(missing_ok=True)
+
+
+def vanished(url: str, error: DataError | None) -> DataError | None:
+    """``error`` as the reader should report it: an empty or missing database at
+    a path that held one is DatabaseVanished."""
+    if isinstance(error, DatabaseEmpty) and was_held(url):
+        path = _sqlite_path(url)
+        return DatabaseVanished(
+            f"the database at {path} that this dashboard read before is missing or empty now ({error}); "
+            f"restore the file, or delete {held_marker(path) if path else 'the .held marker'} to allow a new demo",
+            "数据库文件已不存在或已被清空（此前在此位置读到过数据库）：可能是备份或恢复出错。"
+            "请管理员恢复数据库文件；看板不会在此位置自动生成新的演示数据。",
+        )
+    return error
 
 
 # What a reader connection may do on SQLite. ``mode=ro`` alone is not enough:

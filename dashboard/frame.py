@@ -25,8 +25,12 @@ from dashboard.database import (
     DataError,
     Health,
     check_database,
+    DatabaseVanished,
+    forget_held,
     last_failure,
     make_reader,
+    mark_held,
+    vanished,
     make_writer,
     reachable,
 )
@@ -165,6 +169,12 @@ def cached(ctx: Context, fn: Callable[..., Any], *args: Any, live: bool = True) 
 # --- start-up -------------------------------------------------------------------------
 
 
+def _health_error(settings: Settings, health: Health) -> DataError | None:
+    """What is wrong, as a reader reports it: on the embedded path, an empty or
+    missing database where one was read before is an outage, not a first run."""
+    return vanished(settings.database_url, health.error) if settings.embedded else health.error
+
+
 def _generate_demo(settings: Settings) -> None:
     """First run on the embedded database: write the demo world, with a progress bar."""
     from dashboard.demo import generate
@@ -173,13 +183,15 @@ def _generate_demo(settings: Settings) -> None:
         if check_database(_engine(settings.database_url), settings).ok:
             return  # another session did it while we waited
         bar = st.progress(0.0, text="首次运行：正在生成演示数据…")
+        writer = make_writer(settings.database_url)
         generate(
-            make_writer(settings.database_url),
+            writer,
             scale=settings.demo_scale,
             seed=settings.demo_seed,
             months=settings.demo_months,
             progress=lambda frac, msg: bar.progress(min(max(frac, 0.0), 1.0), text=f"首次运行：{msg}"),
         )
+        writer.dispose()  # closes the connection: SQLite folds its WAL into the file
         bar.empty()
     _health.clear()
     _catalogue.clear()
@@ -212,7 +224,7 @@ def _recheck(settings: Settings) -> DataError | None:
     engine = _engine(settings.database_url)
     health = check_database(engine, settings)
     if not health.ok:
-        return health.error
+        return _health_error(settings, health)
     try:
         _catalogue(engine, settings.database_url)
     except DataError as err:
@@ -260,13 +272,30 @@ def _stop_with(err: DataError, *, wall: bool = False) -> None:
         # once the database is back, and the address would change then).
         st.query_params.from_dict({k: v for k, v in st.query_params.to_dict().items() if k != VIA})
     if not wall:
+        st.markdown("#### ⚠ 数据源中断")
         ui.data_error(err, retry=False)
         st.caption(f"页面每 {RETRY_EVERY_S} 秒自动重试，数据库恢复后自动显示；也可点击下方按钮立即重试。")
         if st.button("重新连接", key="jw_retry"):
             _health.clear()
             st.rerun()
+        if isinstance(err, DatabaseVanished):
+            _offer_new_demo()
     _retry_until_usable(wall)
     st.stop()
+
+
+def _offer_new_demo() -> None:
+    """The one way a new demo world is written where a database was: a click,
+    confirmed, by someone at a desk page (never the wall, never by itself)."""
+    with st.expander("改为生成新的演示数据（将丢弃此位置原有数据的记录）"):
+        st.caption("仅在确认原数据库无需恢复时使用：看板将在原位置生成一套新的演示数据。")
+        sure = st.checkbox("我确认原数据库不再需要恢复", key="jw_new_demo_sure")
+        if st.button("生成新的演示数据", key="jw_new_demo", disabled=not sure):
+            settings = load_settings()
+            forget_held(settings.database_url)
+            _health.clear()
+            _generate_demo(settings)
+            st.rerun()
 
 
 def _settings() -> Settings:
@@ -345,15 +374,17 @@ def _open(settings: Settings, *, wall: bool) -> Catalogue:
     one) and load the places; stop with a self-retrying message when that
     fails, or (wall only) fall back to the places this session last had."""
     health = _health(settings.database_url)
-    if not health.ok and settings.embedded and isinstance(health.error, DatabaseEmpty):
+    if not health.ok and settings.embedded and isinstance(_health_error(settings, health), DatabaseEmpty):
         _generate_demo(settings)
         health = _health(settings.database_url)
     err: DataError | None = None
     if not health.ok:
         assert health.error is not None
         _health.clear()  # retry on the next run rather than caching the failure
-        err = health.error
+        err = _health_error(settings, health)
     else:
+        if settings.embedded:
+            mark_held(settings.database_url)
         try:
             cat = _catalogue(_engine(settings.database_url), settings.database_url)
         except DataError as exc:
