@@ -182,3 +182,14 @@ def station_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     yield use
     monkeypatch.setenv("DASHBOARD_STATION_FILE", os.devnull)
     station.current.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_acknowledgements() -> Iterator[None]:
+    """Wall alarm acknowledgements are shared by every session of a process
+    (dashboard.acks): each test starts with none."""
+    from dashboard import acks
+
+    acks.BOOK.clear()
+    yield
+    acks.BOOK.clear()

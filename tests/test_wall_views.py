@@ -224,6 +224,29 @@ def test_alarms_flash_until_acknowledged(app_env, monkeypatch, world):
     assert " flash\"" not in html_text(at)
 
 
+def test_an_acknowledgement_on_one_screen_silences_every_screen(app_env, monkeypatch, world):
+    """已知悉 on one wall: another wall already open stops flashing at its next
+    tick, and a wall opened afterwards does not raise the alarm again."""
+    monkeypatch.setenv("DASHBOARD_ALARM_SECONDS", str(48 * 3600))
+    first = open_page(WALL, {"view": "overview"})
+    other = open_page(WALL, {"view": "dispatch"})
+    assert 'class="jw-w-alarm"' in html_text(first) and 'class="jw-w-alarm"' in html_text(other)
+    first.button(key="wall-ack").click().run()
+    assert not first.exception and 'class="jw-w-alarm"' not in html_text(first)
+    other.run()
+    assert 'class="jw-w-alarm"' not in html_text(other)
+    later = open_page(WALL, {"view": "reports"})
+    assert not later.exception and 'class="jw-w-alarm"' not in html_text(later)
+    # and the audit trail says who acknowledged what
+    from sqlalchemy import select
+
+    from dashboard.schema import audit_log
+
+    with world.connect() as c:
+        rows = c.execute(select(audit_log.c.username, audit_log.c.detail).where(audit_log.c.action == "wall_ack")).all()
+    assert rows and all(r.detail for r in rows)
+
+
 def test_sound_plays_only_when_asked(app_env, monkeypatch):
     monkeypatch.setenv("DASHBOARD_ALARM_SECONDS", str(48 * 3600))
     quiet = open_page(WALL, {})

@@ -15,7 +15,7 @@ from dashboard import timeutil, ui
 from dashboard.frame import cached, context
 from queries import accounts
 
-ACTIONS = {"unmask": "查看明文", "sign_in": "登录", "denied": "拒绝访问", "user_admin": "账号管理"}
+ACTIONS = {"unmask": "查看明文", "sign_in": "登录", "denied": "拒绝访问", "user_admin": "账号管理", "wall_ack": "大屏告警已知悉"}
 OBJECTS = {"report": "上报", "task": "派单", "dispute": "纠纷", "grid": "网格", "user": "账号"}
 LIMIT = 500
 

@@ -42,7 +42,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from dashboard import fmt, maps, mask, rotation, sound, station, tiles, timeutil
+from dashboard import acks, fmt, maps, mask, rotation, sound, station, tiles, timeutil
 from dashboard import wall_html as wh
 from dashboard.config import PROJECT_ROOT, parse_time_of_day
 from dashboard.database import DataError
@@ -518,8 +518,11 @@ def _forget_older(seen: dict[str, datetime], real: datetime, seconds: int) -> No
 
 
 def _acknowledge(keys: tuple[str, ...]) -> None:
-    acked = st.session_state.setdefault("_wall_acked", {})
-    acked.update({k: timeutil.utcnow() for k in keys})
+    """已知悉 on this screen silences the alarms on every screen of this server
+    (dashboard.acks), and is written to the audit trail."""
+    who = ctx.identity.username if ctx.identity else "-"
+    acks.BOOK.acknowledge(ctx.db_key, keys, timeutil.utcnow(), who)
+    frame.write_audit(ctx.identity, "wall_ack", "alarm", keys[0] if len(keys) == 1 else None, ",".join(keys))
 
 
 @st.fragment(run_every=ALARM_EVERY_S)
@@ -538,8 +541,8 @@ def alarms() -> None:
     df = t.data
     df = df[df["at"] > pd.Timestamp(now - timedelta(seconds=ALARM_S))]
     real = timeutil.utcnow()
-    acked = st.session_state.setdefault("_wall_acked", {})
-    _forget_older(acked, real, 2 * ALARM_S)  # an acknowledgement outlives its alarm, then goes
+    # Acknowledged here or on another screen: an acknowledgement outlives its alarm, then goes.
+    acked = acks.BOOK.acknowledged(ctx.db_key, real, timedelta(seconds=2 * ALARM_S))
     active = df[~df["key"].isin(list(acked))]
     st.session_state["_wall_flashing"] = set(active["key"])
     if active.empty:
