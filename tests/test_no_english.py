@@ -156,7 +156,7 @@ def test_no_english_menu_on_a_table(server, pw):
                 assert all(not menus.nth(i).is_visible() for i in range(menus.count())), testid
             b.page.keyboard.press("Escape")
         # our own 下载 CSV: BOM, the screen's Chinese headers (本周超期 first, then the queue)
-        for i, (head, name) in enumerate((("网格,超期,本周到期,最久超期", "超期任务按网格.csv"), ("编号,状态,时限,反馈期限,承办", "未办结任务.csv"))):
+        for i, (head, name) in enumerate((("社区,网格,超期,本周到期,最久超期", "超期任务按网格.csv"), ("编号,状态,时限,反馈期限,承办", "未办结任务.csv"))):
             with b.page.expect_download(timeout=30_000) as dl:
                 b.page.get_by_role("button", name="下载 CSV").nth(i).click()
             with open(dl.value.path(), "rb") as fh:

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import fmt, mask, timeutil
 from dashboard.filters import Filters, decode
 from dashboard.schema import INCIDENT_CATEGORIES, task_events, tasks
-from queries import dispatch, measures
+from queries import dispatch, measures, places
 from queries._common import fetch_df, fetch_scalar
 from tests import apptest
 from tests.conftest import FIXTURE_END
@@ -297,6 +297,10 @@ def test_overdue_panel_and_a_units_overdue_list_on_the_page(app_env, world):
     panel = next(d.value for d in at.dataframe if "本周到期" in d.value.columns)
     od = dispatch.overdue_by(world, Filters(), NOW, "grid")
     assert list(panel["超期"]) == list(od["overdue"]) and int(panel["超期"].sum()) == n
+    # grid names repeat across communities: each row says whose grid it is
+    cat = places.catalogue(world)
+    assert list(panel["社区"]) == [cat.by_id("community", cat.by_id("grid", int(k)).parent_id).name for k in od["key"]]
+    assert not panel[["社区", "网格"]].duplicated().any()
     at = open_page({"held_by": "officers"})
     assert not at.exception and not at.error and not at.warning
     dept = dispatch.overdue_by(world, Filters(), NOW, "department").set_index("group")

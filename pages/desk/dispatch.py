@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -348,8 +349,13 @@ def overdue_panel() -> None:
         ui.empty_state(f"“{ctx.scope_label()}” 此刻没有超期任务")
         return
     what = {"grid": "网格", "community": "社区", "department": "承办单位"}[by]
+    cols: dict[str, Any] = {}
+    if by == "grid":  # grid names repeat across communities (第5网格): say whose
+        cat = ctx.catalogue
+        cols["社区"] = [getattr(cat.by_id("community", getattr(cat.by_id("grid", int(k)), "parent_id", None)), "name", "") for k in od["key"]]
     shown = pd.DataFrame(
         {
+            **cols,
             what: od["group"] if by != "grid" else od["group"].str.replace(r"^.*社区", "", regex=True),
             "超期": od["overdue"],
             "本周到期": od["this_week"],
@@ -357,6 +363,7 @@ def overdue_panel() -> None:
         }
     )
     cfg = {
+        "社区": st.column_config.TextColumn("社区", width="medium"),
         what: st.column_config.TextColumn(what, width="medium"),
         "超期": st.column_config.NumberColumn("超期", format="%d 件", help="此刻已过反馈期限、仍未反馈也未办结的任务"),
         "本周到期": st.column_config.NumberColumn("本周到期", format="%d 件", help="其中反馈期限在本周（周一 0 时起）的"),
