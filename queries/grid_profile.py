@@ -12,7 +12,7 @@ import math
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
 from dashboard import timeutil
@@ -407,7 +407,8 @@ def latest_reports(engine: Engine, f: Filters, window: Window, limit: int = 50) 
 
     Grain: one row per report, newest first, at most ``limit``. Columns:
     report_id, reported_at (naive UTC), category, urgency, place, text, reporter
-    (grid worker's name or None), task_state (the report's task state or None).
+    (grid worker's name or None), task_state (the state of the report's newest
+    task, as ``reports.latest`` has it; None when no task was made).
     """
     stmt = (
         select(
@@ -422,7 +423,7 @@ def latest_reports(engine: Engine, f: Filters, window: Window, limit: int = 50) 
         )
         .select_from(
             reports.outerjoin(grid_workers, grid_workers.c.id == reports.c.reporter_id).outerjoin(
-                tasks, tasks.c.report_id == reports.c.id
+                tasks, and_(tasks.c.report_id == reports.c.id, reports_q.newest_task_of_report())
             )
         )
     )

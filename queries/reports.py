@@ -61,7 +61,7 @@ def urgent_count(engine: Engine, f: Filters, window: Window) -> int:
     return int(fetch_one(engine, stmt)[0])
 
 
-def _newest_task_of_report():  # noqa: ANN202
+def newest_task_of_report():  # noqa: ANN202
     """Join condition picking a report's newest task (highest id): one task per report."""
     t2 = tasks.alias("t2")
     return ~select(t2.c.id).where(t2.c.report_id == tasks.c.report_id, t2.c.id > tasks.c.id).exists()
@@ -118,7 +118,7 @@ def latest(
             r.join(grids, grids.c.id == r.c.grid_id)
             .join(communities, communities.c.id == grids.c.community_id)
             .outerjoin(grid_workers, grid_workers.c.id == r.c.reporter_id)
-            .outerjoin(tasks, and_(tasks.c.report_id == r.c.id, _newest_task_of_report()))
+            .outerjoin(tasks, and_(tasks.c.report_id == r.c.id, newest_task_of_report()))
         )
         .order_by(r.c.reported_at.desc(), r.c.id.desc())
     )
@@ -193,7 +193,7 @@ def detail(engine: Engine, report_id: int, at: datetime | None = None) -> Report
             reports.join(grids, grids.c.id == reports.c.grid_id)
             .join(communities, communities.c.id == grids.c.community_id)
             .outerjoin(grid_workers, grid_workers.c.id == reports.c.reporter_id)
-            .outerjoin(tasks, and_(tasks.c.report_id == reports.c.id, _newest_task_of_report()))
+            .outerjoin(tasks, and_(tasks.c.report_id == reports.c.id, newest_task_of_report()))
             .outerjoin(officers, officers.c.id == tasks.c.officer_id)
             .outerjoin(departments, departments.c.id == tasks.c.department_id)
         )
