@@ -129,9 +129,3 @@ def _minutes_sqlite(element, compiler, **kw):  # noqa: ANN001
 def _minutes_pg(element, compiler, **kw):  # noqa: ANN001
     a, b = list(element.clauses)
     return "(EXTRACT(EPOCH FROM (%s - %s)) / 60.0)" % (compiler.process(b, **kw), compiler.process(a, **kw))
-
-
-def as_float(expr: ColumnElement) -> ColumnElement:
-    from sqlalchemy import cast
-
-    return cast(expr, Float)
