@@ -1,4 +1,4 @@
-"""No English on the screen (issue 12): every desk page of the demo world, and one
+"""No English on the screen (issue 12): every desk page of the demo world, every wall view, and one
 item's detail view per page that has one, is walked in a real browser for Latin
 words in what a person can see: visible text nodes (HTML and plotly's SVG) and
 the title / aria-label / placeholder / alt attributes of visible elements. Then
@@ -20,7 +20,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from dashboard import nav
+from dashboard import nav, rotation
 from tests.browser import Browser, require_chromium, streamlit_server
 from tests.conftest import FIXTURE_END
 
@@ -125,6 +125,26 @@ def test_no_english_on_any_desk_page(server, pw, world):
             b.page.mouse.move(1, 1)  # hover nothing
             if bad := english(b.page.evaluate(WALK_JS)):
                 found[url] = bad
+    finally:
+        b.close()
+    assert not found, "\n".join(f"{u}:\n  " + "\n  ".join(v) for u, v in found.items())
+
+
+def test_no_english_on_any_wall_view(server, pw):
+    """Every view of the LED wall, as an unattended screen shows it."""
+    b = Browser(pw)
+    found = {}
+    try:
+        for view in rotation.VIEWS:
+            url = f"{server}/wall?view={view}"
+            b.page.goto(url)
+            b.page.wait_for_selector(f'[data-view="{view}"]', timeout=60_000)
+            b.settle()
+            b.page.wait_for_timeout(1000)
+            b.settle()
+            assert b.page.locator('[data-testid="stException"]').count() == 0, url
+            if bad := english(b.page.evaluate(WALK_JS)):
+                found[view] = bad
     finally:
         b.close()
     assert not found, "\n".join(f"{u}:\n  " + "\n  ".join(v) for u, v in found.items())
