@@ -1,5 +1,5 @@
 """No English on the screen (issue 12): every desk page of the demo world, every wall view, and one
-item's detail view per page that has one, is walked in a real browser for Latin
+item's detail view per page that has one, are walked in a real browser for Latin
 words in what a person can see: visible text nodes (HTML and plotly's SVG) and
 the title / aria-label / placeholder / alt attributes of visible elements. Then
 one table's header is hovered and clicked: no English menu or toolbar appears.
