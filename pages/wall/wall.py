@@ -876,14 +876,28 @@ def view_overview() -> None:
         trends()
 
 
+def narrowed() -> bool:
+    """The wall narrowed to one grid (``?grid=``): its lists are short (a few open
+    tasks, a day's reports), so the two-column lists of 网格上报 and 派单调度 give
+    half their width to the grid's map (otherwise half the screen stays empty).
+    A community keeps the two columns: its lists fill them."""
+    return f.grid_id is not None
+
+
 def view_reports() -> None:
-    main_row([2.1, HIDDEN, 1], [("wall-feed", lambda: feed(rows=FEED_ROWS * 2, cols=2)), ("wall-side", report_categories)], "off")
+    if narrowed():
+        main_row([1.05, 1.9, 1.05], [("wall-feed", feed), ("wall-side", report_categories)], "today")
+    else:
+        main_row([2.1, HIDDEN, 1], [("wall-feed", lambda: feed(rows=FEED_ROWS * 2, cols=2)), ("wall-side", report_categories)], "off")
     with st.container(key="wall-trend"):
         report_trend()
 
 
 def view_dispatch() -> None:
-    main_row([2.1, HIDDEN, 1], [("wall-queue", lambda: queue(rows=QUEUE_ROWS * 2, cols=2)), ("wall-side", dispatch_side)], "off")
+    if narrowed():
+        main_row([1.05, 1.9, 1.05], [("wall-queue", queue), ("wall-side", dispatch_side)], "today")
+    else:
+        main_row([2.1, HIDDEN, 1], [("wall-queue", lambda: queue(rows=QUEUE_ROWS * 2, cols=2)), ("wall-side", dispatch_side)], "off")
     with st.container(key="wall-trend"):
         dispatch_tables()
 
