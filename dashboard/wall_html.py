@@ -151,7 +151,7 @@ def kpi_cards_html(kpis, columns: int = 2, rows: int | None = None) -> str:  # n
                f'<div class="jw-w-card-cmp">环比 {e(fmt.change_marked(c.pop, cmp_kind, c.pop_sig))}</div>')
         detail = f'<div class="jw-w-card-detail">{e(k.detail)}</div>' if k.detail else ""
         cards.append(
-            f'<div class="jw-w-card{" alarm" if k.alarm else ""}" data-kpi="{e(k.key)}" style="{fit_style(k.label, value)}">'
+            f'<div class="jw-w-card{" alarm" if k.alarm else ""}" style="{fit_style(k.label, value)}" data-kpi="{e(k.key)}">'
             f'<div class="jw-w-card-label">{e(k.label)}</div>'
             f'<div class="jw-w-card-value">{e(value)}</div>{detail}{cmp}</div>'
         )
