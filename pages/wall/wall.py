@@ -106,6 +106,7 @@ LIST_ROWS = LAYOUT.list_rows  # the 回访 and 今日110警情 lists in the side
 PATROL_ROWS = LAYOUT.patrol_rows  # table rows of 在岗巡逻力量 in a main-region column
 TABLE_ROWS = LAYOUT.table_rows  # rows of a table in the foot strip
 CATEGORY_ROWS = LAYOUT.category_rows  # rows of the 警情分类 table (the 本月纠纷类型 bars: one more)
+BIG_TYPE = LAYOUT.kpi_cols < wl.KPI_TILES  # the strip in two rows: side panels get more width
 
 
 # --- the live-tile machinery ---------------------------------------------------------
@@ -903,13 +904,14 @@ def view_dispatch() -> None:
 
 
 def view_patrol() -> None:
-    main_row([1, 1.9, 1.05], [("wall-side", patrol_side), ("wall-side2", incident_list)], "patrol")
+    # at a larger type the side tables need the width more than the map (which is height-bound)
+    main_row([1.3, 1.4, 1.3] if BIG_TYPE else [1, 1.9, 1.05], [("wall-side", patrol_side), ("wall-side2", incident_list)], "patrol")
     with st.container(key="wall-trend"):
         trends()
 
 
 def view_trends() -> None:
-    main_row([1.5, HIDDEN, 1], [("wall-side", incident_month), ("wall-side2", incident_categories)], "off")
+    main_row([1.1, HIDDEN, 1.4] if BIG_TYPE else [1.5, HIDDEN, 1], [("wall-side", incident_month), ("wall-side2", incident_categories)], "off")
     with st.container(key="wall-trend"):
         trends()
 
