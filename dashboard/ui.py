@@ -130,8 +130,15 @@ def kpi_row(kpis, columns: int | None = None) -> None:  # noqa: ANN001 - list[qu
                 alarm=k.alarm,
             )
         )
+    st.html(kpi_row_html(tiles, columns))
+
+
+def kpi_row_html(tiles: list[str], columns: int | None = None) -> str:
+    """A row of ``kpi_tile`` HTML: ``columns`` (default: all) tiles a row where the
+    page is wide enough, fewer a row (wrapping) where a tile would be narrower than
+    its figure and comparisons need (assets/style.css: a 1366 px laptop)."""
     n = columns or len(tiles)
-    st.html(f'<div class="jw-kpi-row" style="grid-template-columns: repeat({n}, minmax(0, 1fr))">' + "".join(tiles) + "</div>")
+    return f'<div class="jw-kpi-row" style="--jw-kpi-n: {n}">' + "".join(tiles) + "</div>"
 
 
 def header(title: str, subtitle: str, *, who: str = "", marks: list[str] | None = None) -> None:

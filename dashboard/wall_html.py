@@ -15,6 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from dashboard import fmt, mask, timeutil
+from dashboard.wall_layout import text_em
 from queries import reports
 from queries.wall import FEED_DAYS
 
@@ -122,11 +123,22 @@ def table_html(head: str, headers: Sequence[str], rows: Iterable[Sequence[str]],
     return f'<div class="jw-w-panel">{head}<table class="jw-w-table"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>{foot}</div>'
 
 
-def kpi_cards_html(kpis, columns: int = 2) -> str:  # noqa: ANN001 - list[queries.overview.Kpi]
+def fit_style(label: str, value: str) -> str:
+    """A KPI tile's or card's label width (em) and figure length as CSS variables:
+    assets/wall.css sizes both to fit the tile's width, so neither is ever cut."""
+    return f"--jw-label-em: {max(1.0, text_em(label)):g}; --jw-value-chars: {max(1, len(value))}"
+
+
+def kpi_cards_html(kpis, columns: int = 2, rows: int | None = None) -> str:  # noqa: ANN001 - list[queries.overview.Kpi]
     """Big figures for a view (``queries.overview.Kpi``): value, detail and
-    同比/环比 in words; red when ``alarm``."""
+    同比/环比 in words; red when ``alarm``. ``rows``: at most this many rows of
+    cards (the wall's budget at its type scale); the cards left out are named
+    in a footer "另 2 项未显示：…", never cut."""
+    kpis = list(kpis)
+    shown = kpis if rows is None else kpis[: max(1, rows) * columns]
+    rest = kpis[len(shown):]
     cards = []
-    for k in kpis:
+    for k in shown:
         c = k.compared
         if k.kind == "rate":
             value = fmt.pct(c.value)
@@ -139,10 +151,16 @@ def kpi_cards_html(kpis, columns: int = 2) -> str:  # noqa: ANN001 - list[querie
                f'<div class="jw-w-card-cmp">环比 {e(fmt.change_marked(c.pop, cmp_kind, c.pop_sig))}</div>')
         detail = f'<div class="jw-w-card-detail">{e(k.detail)}</div>' if k.detail else ""
         cards.append(
-            f'<div class="jw-w-card{" alarm" if k.alarm else ""}" data-kpi="{e(k.key)}"><div class="jw-w-card-label">{e(k.label)}</div>'
+            f'<div class="jw-w-card{" alarm" if k.alarm else ""}" style="{fit_style(k.label, value)}" data-kpi="{e(k.key)}">'
+            f'<div class="jw-w-card-label">{e(k.label)}</div>'
             f'<div class="jw-w-card-value">{e(value)}</div>{detail}{cmp}</div>'
         )
-    return f'<div class="jw-w-cards" style="grid-template-columns: repeat({columns}, minmax(0, 1fr))">' + "".join(cards) + "</div>"
+    foot = ""
+    if rest:
+        names = "、".join(k.label for k in rest)
+        foot = (f'<div class="jw-w-more cut" data-total="{len(kpis)}" data-shown="{len(shown)}" data-hidden="{len(rest)}">'
+                f'另 {len(rest)} 项未显示：{e(names)}</div>')
+    return f'<div class="jw-w-cards" style="grid-template-columns: repeat({columns}, minmax(0, 1fr))">' + "".join(cards) + "</div>" + foot
 
 
 # --- the report feed and the dispatch queue ---------------------------------------------

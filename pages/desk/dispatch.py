@@ -114,7 +114,7 @@ def kpi_tiles(kpis) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
                 alarm=k.alarm,
             )
         )
-    st.html(f'<div class="jw-kpi-row" style="grid-template-columns: repeat({len(tiles)}, minmax(0, 1fr))">' + "".join(tiles) + "</div>")
+    st.html(ui.kpi_row_html(tiles))
 
 
 # --- the queue -----------------------------------------------------------------------------

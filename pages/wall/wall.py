@@ -44,6 +44,7 @@ import streamlit as st
 
 from dashboard import acks, fmt, maps, mask, rotation, sound, station, tiles, timeutil
 from dashboard import wall_html as wh
+from dashboard import wall_layout as wl
 from dashboard.config import PROJECT_ROOT, parse_time_of_day
 from dashboard.database import DataError
 from dashboard import frame, ui
@@ -51,16 +52,6 @@ from dashboard.frame import context
 from queries import disputes, dispatch, imports, incidents, overview, patrol, places, reports, wall
 
 CSS_PATH = PROJECT_ROOT / "assets" / "wall.css"
-# Row budgets: each list is laid out as exactly this many rows per column
-# (dashboard.wall_html.list_open), so the rows passed are the rows on screen and
-# the footer's "另 N 件未显示" is true. 7 rows of a feed or queue item (two
-# lines, ~6.3vh) fill the 55vh main region under its title and footer at scale 1
-# (measured at 1920×1080: tests/test_wall_browser.py); a larger ?scale= clips
-# inside the rows, never hides one.
-FEED_ROWS = 7
-QUEUE_ROWS = 7
-LIST_ROWS = 7  # the 回访 and 今日110警情 lists in the side columns
-PATROL_ROWS = 14  # table rows of 在岗巡逻力量 in the 55vh side column
 KPI_EVERY_S, FEED_EVERY_S, QUEUE_EVERY_S, MAP_EVERY_S, TREND_EVERY_S = 3, 2, 3, 30, 60
 MAP_WAIT_S = 1.0  # the map redraws every 30 s: worth waiting a little longer for
 SIDE_EVERY_S, ALARM_EVERY_S = 10, 2
@@ -68,8 +59,6 @@ SIDE_EVERY_S, ALARM_EVERY_S = 10, 2
 # are re-queried at least this often even when no marker changed.
 KPI_REFRESH_S, QUEUE_REFRESH_S, ALARM_REFRESH_S, SIDE_REFRESH_S = 30, 60, 10, 120
 WEEKDAYS = "一二三四五六日"
-TABLE_ROWS = 4  # rows of a table in the 20vh strip at the foot
-CATEGORY_ROWS = 8  # rows of the 警情分类 table (the 本月纠纷类型 bars: one more)
 RELOAD_JS = "<script>window.location.reload()</script>"
 
 LOG = logging.getLogger("jwrh.wall")
@@ -99,6 +88,25 @@ def scale_param() -> tuple[float, str | None]:
     if not 0.5 <= v <= 3:
         return 1.0, f"已忽略无效的字号倍数 scale={str(raw)[:12]}（应为 0.5–3）"
     return v, None
+
+
+# Row budgets: each list is laid out as exactly this many rows per column
+# (dashboard.wall_html.list_open), so the rows passed are the rows on screen and
+# the footer's "另 N 件未显示" is true. At scale 1, 7 rows of a feed or queue
+# item (two lines) fill the 55vh main region under its title and footer
+# (measured at 1920×1080: tests/test_wall_browser.py); a larger ?scale= reflows
+# (dashboard.wall_layout): the KPI strip wraps to two rows, the main region is
+# shorter and every budget is the rows that fit it at that type size
+# (tests/test_wall_scale.py).
+SCALE, SCALE_WARNING = scale_param()
+LAYOUT = wl.layout(SCALE)
+FEED_ROWS = LAYOUT.list_rows
+QUEUE_ROWS = LAYOUT.list_rows
+LIST_ROWS = LAYOUT.list_rows  # the 回访 and 今日110警情 lists in the side columns
+PATROL_ROWS = LAYOUT.patrol_rows  # table rows of 在岗巡逻力量 in a main-region column
+TABLE_ROWS = LAYOUT.table_rows  # rows of a table in the foot strip
+CATEGORY_ROWS = LAYOUT.category_rows  # rows of the 警情分类 table (the 本月纠纷类型 bars: one more)
+BIG_TYPE = LAYOUT.kpi_cols < wl.KPI_TILES  # the strip in two rows: side panels get more width
 
 
 # --- the live-tile machinery ---------------------------------------------------------
@@ -310,7 +318,7 @@ def kpi_html(data: tuple[datetime, list[wall.WallKpi]]) -> str:
         value = fmt.pct(k.value) if k.kind == "rate" else fmt.count(k.value)
         detail = f'<div class="jw-w-kpi-detail">{e(k.detail)}</div>' if k.detail else ""
         cards.append(
-            f'<div class="jw-w-kpi{" alarm" if k.alarm else ""}" data-kpi="{e(k.key)}" data-value="{e(value)}">'
+            f'<div class="jw-w-kpi{" alarm" if k.alarm else ""}" data-kpi="{e(k.key)}" data-value="{e(value)}" style="{wh.fit_style(k.label, value)}">'
             f'<div class="jw-w-kpi-label">{e(k.label)}</div><div class="jw-w-kpi-value">{e(value)}</div>{detail}</div>'
         )
     return f'<div class="jw-w-kpis" data-at="{at.isoformat()}">' + "".join(cards) + "</div>"
@@ -380,7 +388,7 @@ def point_layers(points: pd.DataFrame, patrols: pd.DataFrame) -> list[pdk.Layer]
         layers.append(
             pdk.Layer(
                 "ScatterplotLayer", id="incidents-today", data=points[["lat", "lon", "category"]].to_dict("records"),
-                get_position=["lon", "lat"], get_fill_color=INCIDENT_COLOR, get_radius=45, radius_min_pixels=5, radius_max_pixels=14,
+                get_position=["lon", "lat"], get_fill_color=INCIDENT_COLOR, get_radius=45, radius_min_pixels=5 * SCALE, radius_max_pixels=14 * SCALE,
                 stroked=True, get_line_color=[255, 255, 255, 200], line_width_min_pixels=1,
             )
         )
@@ -388,18 +396,32 @@ def point_layers(points: pd.DataFrame, patrols: pd.DataFrame) -> list[pdk.Layer]
         layers.append(
             pdk.Layer(
                 "ScatterplotLayer", id="patrols-live", data=patrols[["lat", "lon", "team"]].to_dict("records"),
-                get_position=["lon", "lat"], get_fill_color=PATROL_COLOR, get_radius=70, radius_min_pixels=8, radius_max_pixels=18,
+                get_position=["lon", "lat"], get_fill_color=PATROL_COLOR, get_radius=70, radius_min_pixels=8 * SCALE, radius_max_pixels=18 * SCALE,
                 stroked=True, get_line_color=[10, 16, 32, 255], line_width_min_pixels=3,
             )
         )
     return layers
 
 
+MAP_SHARE = 1.9 / 4.0  # the map column's share of the width (view_overview, view_patrol)
+LABEL_PX = 17  # community / station names on the map at scale 1
+
+
+def map_px() -> tuple[int, int]:
+    """The map canvas in CSS px on a 1080 px tall 16:9 screen (1920×1080, 4K at
+    device scale factor 2), at this scale: the view is fitted to it (its height
+    is the CSS's --jw-map-h; a wider screen shows more around it)."""
+    return int(1920 * MAP_SHARE - 20), int(LAYOUT.map_vh * 10.8)
+
+
 def draw_map(shapes: pd.DataFrame, extra: list[pdk.Layer]) -> None:
-    view = maps.view_state(maps.rings(shapes["boundary_geojson"]), width_px=1000, height_px=540)
+    w, h = map_px()
+    view = maps.view_state(maps.rings(shapes["boundary_geojson"]), width_px=w, height_px=h)
     layers = [maps.grid_outline_layer(shapes, pickable=False, fill=[20, 40, 80, 60])]
-    layers += maps.place_label_layers(shapes, {p.id: p.name for p in ctx.catalogue.stations}, view, narrowed=f.grid_id is not None)
-    st.pydeck_chart(maps.deck(layers + extra, view), height=540, key="wall-deck")
+    # the labels grow with ?scale= like all the wall's type (each still fitted inside its area)
+    layers += maps.place_label_layers(shapes, {p.id: p.name for p in ctx.catalogue.stations}, view, narrowed=f.grid_id is not None,
+                                      size=round(LABEL_PX * SCALE))
+    st.pydeck_chart(maps.deck(layers + extra, view), height=h, key="wall-deck")
 
 
 def map_tile(key: str, load: Callable[[datetime], tuple], caption: Callable[[tuple], str], layers: Callable[[tuple], list]) -> None:
@@ -630,7 +652,7 @@ def dispatch_side() -> None:
         "dside",
         lambda: (dispatch.latest_event_id(ctx.engine), every(SIDE_REFRESH_S, now)),
         lambda: dispatch.loop_kpis(ctx.engine, mf, now),
-        lambda k: wh.title("本月派单闭环", "同比 去年同期 · 环比 上月") + wh.kpi_cards_html(k, columns=2),
+        lambda k: wh.title("本月派单闭环", "同比 去年同期 · 环比 上月") + wh.kpi_cards_html(k, columns=2, rows=LAYOUT.card_rows),
         every_s=SIDE_EVERY_S,
     )
 
@@ -732,7 +754,7 @@ def dispute_cards() -> None:
         "dcards",
         lambda: every(SIDE_REFRESH_S, now),
         lambda: disputes.kpis(ctx.engine, mf, mf.window(now), now),
-        lambda k: wh.title("本月矛盾纠纷", _targets_note()) + wh.kpi_cards_html(k, columns=2),
+        lambda k: wh.title("本月矛盾纠纷", _targets_note()) + wh.kpi_cards_html(k, columns=2, rows=LAYOUT.card_rows),
         every_s=SIDE_EVERY_S,
     )
 
@@ -858,26 +880,41 @@ def view_overview() -> None:
         trends()
 
 
+def narrowed() -> bool:
+    """The wall narrowed to one grid (``?grid=``): its lists are short (a few open
+    tasks, a day's reports), so the two-column lists of 网格上报 and 派单调度 give
+    half their width to the grid's map (otherwise half the screen stays empty).
+    A community keeps the two columns: its lists fill them."""
+    return f.grid_id is not None
+
+
 def view_reports() -> None:
-    main_row([2.1, HIDDEN, 1], [("wall-feed", lambda: feed(rows=FEED_ROWS * 2, cols=2)), ("wall-side", report_categories)], "off")
+    if narrowed():
+        main_row([1.05, 1.9, 1.05], [("wall-feed", feed), ("wall-side", report_categories)], "today")
+    else:
+        main_row([2.1, HIDDEN, 1], [("wall-feed", lambda: feed(rows=FEED_ROWS * 2, cols=2)), ("wall-side", report_categories)], "off")
     with st.container(key="wall-trend"):
         report_trend()
 
 
 def view_dispatch() -> None:
-    main_row([2.1, HIDDEN, 1], [("wall-queue", lambda: queue(rows=QUEUE_ROWS * 2, cols=2)), ("wall-side", dispatch_side)], "off")
+    if narrowed():
+        main_row([1.05, 1.9, 1.05], [("wall-queue", queue), ("wall-side", dispatch_side)], "today")
+    else:
+        main_row([2.1, HIDDEN, 1], [("wall-queue", lambda: queue(rows=QUEUE_ROWS * 2, cols=2)), ("wall-side", dispatch_side)], "off")
     with st.container(key="wall-trend"):
         dispatch_tables()
 
 
 def view_patrol() -> None:
-    main_row([1, 1.9, 1.05], [("wall-side", patrol_side), ("wall-side2", incident_list)], "patrol")
+    # at a larger type the side tables need the width more than the map (which is height-bound)
+    main_row([1.3, 1.4, 1.3] if BIG_TYPE else [1, 1.9, 1.05], [("wall-side", patrol_side), ("wall-side2", incident_list)], "patrol")
     with st.container(key="wall-trend"):
         trends()
 
 
 def view_trends() -> None:
-    main_row([1.5, HIDDEN, 1], [("wall-side", incident_month), ("wall-side2", incident_categories)], "off")
+    main_row([1.1, HIDDEN, 1.4] if BIG_TYPE else [1.5, HIDDEN, 1], [("wall-side", incident_month), ("wall-side2", incident_categories)], "off")
     with st.container(key="wall-trend"):
         trends()
 
@@ -900,7 +937,7 @@ assert list(VIEW_PAGES) == list(rotation.VIEWS)
 
 # --- the page --------------------------------------------------------------------------
 
-scale, scale_warning = scale_param()
+scale, scale_warning = SCALE, SCALE_WARNING
 STEPS, rotate_warnings = rotation.parse_rotate(st.query_params.get("rotate"))
 PINNED, view_warning = rotation.parse_view(st.query_params.get("view"))
 VIEW = rotation.position(STEPS, PINNED, time.time()).view
@@ -908,7 +945,7 @@ RELOAD_AT, reload_warning = reload_param()
 SOUND = sound_param()
 ALARM_S = ctx.settings.alarm_seconds
 
-st.html(f"<style>{CSS_PATH.read_text(encoding='utf-8')}\n:root {{ --ws: {scale:g}; }}</style>")
+st.html(f"<style>{CSS_PATH.read_text(encoding='utf-8')}\n{LAYOUT.css_vars()}</style>")
 ui.load_script(frame.WALL_CLOCK_JS)
 warnings = list(st.session_state.get("_jw_wall_warnings") or [])
 warnings += [w for w in (scale_warning, view_warning, reload_warning) if w] + rotate_warnings
@@ -918,7 +955,7 @@ with st.container(key="wall-head", horizontal=True):
     marks = "".join(f'<span class="jw-w-mark">{e(m)}</span>' for m in ctx.marks())
     st.html(
         f'<div class="jw-w-head" data-view="{VIEW}"><span class="jw-w-station">{e(station_title())}</span>{marks}'
-        f'<span class="jw-w-scope">{e(ctx.scope_label())} · <b class="jw-w-view">{e(rotation.VIEWS[VIEW])}</b></span>{note}</div>'
+        f'<span class="jw-w-scope"><span class="jw-w-scope-name">{e(ctx.scope_label())}</span>&nbsp;·&nbsp;<b class="jw-w-view">{e(rotation.VIEWS[VIEW])}</b></span>{note}</div>'
     )
     feed_watch()
     clock()
