@@ -122,6 +122,14 @@ def table_html(head: str, headers: Sequence[str], rows: Iterable[Sequence[str]],
     return f'<div class="jw-w-panel">{head}<table class="jw-w-table"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>{foot}</div>'
 
 
+def basis_html(k) -> str:  # noqa: ANN001 - queries.overview.Kpi
+    """The small line of a card: its span ("本月 2 天") and what its 同比/环比
+    compare with ("对比 去年同月同期 / 上月同期"); empty when it has neither."""
+    bases = [b.removeprefix("对比 ") for b in (k.yoy_basis, k.pop_basis) if b]
+    parts = ([k.span] if k.span else []) + (["对比 " + " / ".join(bases)] if bases else [])
+    return f'<div class="jw-w-card-basis">{e(" · ".join(parts))}</div>' if parts else ""
+
+
 def kpi_cards_html(kpis, columns: int = 2) -> str:  # noqa: ANN001 - list[queries.overview.Kpi]
     """Big figures for a view (``queries.overview.Kpi``): value, detail and
     同比/环比 in words; red when ``alarm``."""
@@ -140,7 +148,7 @@ def kpi_cards_html(kpis, columns: int = 2) -> str:  # noqa: ANN001 - list[querie
         detail = f'<div class="jw-w-card-detail">{e(k.detail)}</div>' if k.detail else ""
         cards.append(
             f'<div class="jw-w-card{" alarm" if k.alarm else ""}" data-kpi="{e(k.key)}"><div class="jw-w-card-label">{e(k.label)}</div>'
-            f'<div class="jw-w-card-value">{e(value)}</div>{detail}{cmp}</div>'
+            f'<div class="jw-w-card-value">{e(value)}</div>{detail}{cmp}{basis_html(k)}</div>'
         )
     return f'<div class="jw-w-cards" style="grid-template-columns: repeat({columns}, minmax(0, 1fr))">' + "".join(cards) + "</div>"
 

@@ -100,11 +100,12 @@ def kpis(engine: Engine, f: Filters, window: Window, now: datetime) -> list[Kpi]
     opened = p.compare_at(lambda t: open_at(engine, f, t), since)
     backlog = measures.visit_backlog(engine, f, now)
     visits = p.compare_at(lambda t: measures.visit_backlog(engine, f, t).pending, since, value=backlog.pending)
+    name = measures.period_name(f)  # 本月化解率, 近30天化解率: the label names its window
     return [
         Kpi("found", "新发现纠纷", "count", counted(found_count), higher_is_better=None),
         Kpi("open", "调处中", "count", opened, "当前"),
-        Kpi("resolution", "化解率", "rate", res, res.detail, alarm=res.ratio.below(targets.resolution), higher_is_better=True),
-        Kpi("satisfaction", "满意率", "rate", sat, sat.detail, alarm=sat.ratio.below(targets.satisfaction), higher_is_better=True),
+        Kpi("resolution", f"{name}化解率", "rate", res, res.detail, alarm=res.ratio.below(targets.resolution), higher_is_better=True),
+        Kpi("satisfaction", f"{name}满意率", "rate", sat, sat.detail, alarm=sat.ratio.below(targets.satisfaction), higher_is_better=True),
         Kpi("escalated", "升级至三级", "count", counted(escalated_count)),
         Kpi("visits", "回访待办", "count", visits, f"超期 {backlog.overdue}", alarm=backlog.overdue > 0),
     ]

@@ -252,7 +252,7 @@ def test_rates_by_place(engine):
 
 def test_kpis_by_hand(engine):
     k = {x.key: x for x in disputes.kpis(engine, MONTH_F, H.MONTH, H.NOW)}
-    assert [x.label for x in disputes.kpis(engine, MONTH_F, H.MONTH, H.NOW)] == ["新发现纠纷", "调处中", "化解率", "满意率", "升级至三级", "回访待办"]
+    assert [x.label for x in disputes.kpis(engine, MONTH_F, H.MONTH, H.NOW)] == ["新发现纠纷", "调处中", "本月化解率", "本月满意率", "升级至三级", "回访待办"]
     # 环比 window of 本月: 1–20 Oct 14:30 local = [09-30 16:00, 10-20 06:30): found d3, d15; closed d3 (化解)
     assert k["found"].compared.value == 8 and k["found"].compared.pop_base == 2 and k["found"].compared.pop == pytest.approx(3.0)
     assert k["found"].compared.yoy is None  # nothing last year: "—"

@@ -161,7 +161,7 @@ def test_page_renders_with_its_headline(app_env, world, cat, params, warning):
     w = f.window(NOW)
     assert tile_value(text, "新发现纠纷") == fmt.count(disputes.found_count(world, f, w))
     res = measures.resolution_rate(world, f, w)
-    assert tile_value(text, "化解率") == fmt.pct(res.value)
+    assert tile_value(text, f"{measures.period_name(f)}化解率") == fmt.pct(res.value)
     for label in ("调处中", "满意率", "升级至三级", "回访待办", "同比", "环比"):
         assert label in text
     if params.get("period") == "custom":

@@ -378,7 +378,7 @@ def overview_page() -> None:
         else:
             funnel_chart(cached(ctx, disputes.level_funnel, here, w, live=False))
     with c3, ui.section():
-        ui.panel_title(f"{'各社区' if by == 'community' else '各网格'}化解率 · 满意率")
+        ui.panel_title(f"{'各社区' if by == 'community' else '各网格'}{measures.period_name(f)}化解率 · 满意率")
         rates = cached(ctx, disputes.rates_by_place, here, w, by, live=False)
         if rates.empty:
             ui.empty_state(f"筛选条件“{ctx.scope_label()}”下没有{'社区' if by == 'community' else '网格'}")

@@ -309,9 +309,10 @@ def kpi_html(data: tuple[datetime, list[wall.WallKpi]]) -> str:
     for k in kpis:
         value = fmt.pct(k.value) if k.kind == "rate" else fmt.count(k.value)
         detail = f'<div class="jw-w-kpi-detail">{e(k.detail)}</div>' if k.detail else ""
+        note = f'<div class="jw-w-kpi-note">{e(k.note)}</div>' if k.note else ""
         cards.append(
             f'<div class="jw-w-kpi{" alarm" if k.alarm else ""}" data-kpi="{e(k.key)}" data-value="{e(value)}">'
-            f'<div class="jw-w-kpi-label">{e(k.label)}</div><div class="jw-w-kpi-value">{e(value)}</div>{detail}</div>'
+            f'<div class="jw-w-kpi-label">{e(k.label)}</div><div class="jw-w-kpi-value">{e(value)}</div>{detail}{note}</div>'
         )
     return f'<div class="jw-w-kpis" data-at="{at.isoformat()}">' + "".join(cards) + "</div>"
 
