@@ -497,8 +497,8 @@ def trend_html(data: tuple[datetime, pd.DataFrame]) -> str:
     hour_now = wall.local_hour_of(at)
     return (
         '<div class="jw-w-trends">'
-        + wh.hourly_html("警情分时走势 · 今日与昨日", df["incidents"].tolist(), df["incidents_yesterday"].tolist(), hour_now, "起")
-        + wh.hourly_html("网格上报分时走势 · 今日与昨日", df["reports"].tolist(), df["reports_yesterday"].tolist(), hour_now, "条")
+        + wh.hourly_html("警情分时走势 · 今日与昨日", df["incidents"].tolist(), df["incidents_yesterday"].tolist(), hour_now, "起", at)
+        + wh.hourly_html("网格上报分时走势 · 今日与昨日", df["reports"].tolist(), df["reports_yesterday"].tolist(), hour_now, "条", at)
         + "</div>"
     )
 
@@ -602,7 +602,7 @@ def report_trend() -> None:
         at, hourly, daily = d
         return (
             '<div class="jw-w-trends">'
-            + wh.hourly_html("网格上报分时走势 · 今日与昨日", hourly["reports"].tolist(), hourly["reports_yesterday"].tolist(), wall.local_hour_of(at), "条")
+            + wh.hourly_html("网格上报分时走势 · 今日与昨日", hourly["reports"].tolist(), hourly["reports_yesterday"].tolist(), wall.local_hour_of(at), "条", at)
             + wh.daily_html("近30天每日上报", daily, "条")
             + "</div>"
         )
