@@ -735,15 +735,15 @@ DISPUTE_RATIOS: dict[str, tuple] = {
         disputes.c.visited_at,
     ),
 }
-DISPUTE_GROUPS = ("community", "grid", "kind")
+DISPUTE_GROUPS = ("community", "grid", "kind", "level")
 
 
 def dispute_ratio_by(engine: Engine, f: Filters, window: Window, measure: str = "resolution", by: str | None = "community") -> pd.DataFrame:
     """化解率 (``measure="resolution"``) or 满意率 (``"satisfaction"``) of disputes per group.
 
     Grain: one row per group with at least one dispute in the population
-    (``by`` = "community" → community id, "grid" → grid id, "kind" → 纠纷类型;
-    None → one row, group "全部", present even when empty).
+    (``by`` = "community" → community id, "grid" → grid id, "kind" → 纠纷类型,
+    "level" → mediation level 1..3; None → one row, group "全部", present even when empty).
     Columns: group, numerator, denominator, rate (float; NaN when denominator is 0).
     """
     if measure not in DISPUTE_RATIOS:
@@ -759,6 +759,8 @@ def dispute_ratio_by(engine: Engine, f: Filters, window: Window, measure: str = 
         group = disputes.c.grid_id
     elif by == "kind":
         group = disputes.c.kind
+    elif by == "level":  # the highest mediation level reached (the 三级联调 funnel's stages)
+        group = disputes.c.level
     else:
         group = literal("全部")
     stmt = (
@@ -774,7 +776,7 @@ def dispute_ratio_by(engine: Engine, f: Filters, window: Window, measure: str = 
         df = pd.DataFrame({"group": ["全部"], "denominator": [0], "numerator": [0]})
     df["numerator"] = df["numerator"].astype(int)
     df["denominator"] = df["denominator"].astype(int)
-    if by in ("community", "grid"):
+    if by in ("community", "grid", "level"):
         df["group"] = df["group"].astype(int)
     df["rate"] = [n / d if d else float("nan") for n, d in zip(df["numerator"], df["denominator"])]
     return df[["group", "numerator", "denominator", "rate"]]

@@ -19,7 +19,7 @@ import pytest
 from dashboard import plots, timeutil, ui
 from dashboard import wall_html as wh
 from dashboard.filters import Filters
-from queries import measures, overview, wall
+from queries import disputes, measures, overview, wall
 from tests.conftest import FIXTURE_END
 
 NOW = FIXTURE_END  # 2026-11-20 14:30 local
@@ -202,3 +202,25 @@ def test_wall_month_rates_carry_the_day_count(world):
     k = {x.key: x for x in wall.kpis(world, Filters(), NOW)}
     assert k["closure_month"].note == k["resolution_month"].note == "本月 20 天"
     assert k["incidents_today"].note is None
+
+
+def test_dispute_tiles_equal_the_funnel_for_the_same_window(world):
+    """本月化解率 on the overview, on the wall's strip and on the wall's 矛盾纠纷 cards (the
+    disputes page's tiles for 本月) count the same resolved disputes as the funnel's 化解 stage."""
+    month_f = Filters().with_period("month", TODAY)
+    w = month_f.window(NOW)
+    fun = disputes.level_funnel(world, month_f, w)
+    resolved = int(fun["resolved"].sum())
+    closed = resolved + int(fun["unresolved"].sum())
+    assert resolved > 0
+    expected = f"{resolved}/{closed}"
+    assert {k.key: k for k in overview.kpis(world, Filters(), NOW)}["resolution_month"].detail == expected
+    assert {k.key: k for k in wall.kpis(world, Filters(), NOW)}["resolution_month"].detail == expected
+    tiles = {k.key: k for k in disputes.kpis(world, month_f, w, NOW)}
+    assert tiles["resolution"].detail == expected and tiles["resolution"].label == "本月化解率"
+    for period in ("30d", "quarter", "year"):  # any window: the page's tile and its funnel agree
+        f = Filters().with_period(period, TODAY)
+        fw = f.window(NOW)
+        fun = disputes.level_funnel(world, f, fw)
+        r = measures.resolution_rate(world, f, fw)
+        assert (int(fun["resolved"].sum()), int(fun["resolved"].sum() + fun["unresolved"].sum())) == (r.numerator, r.denominator)
