@@ -133,17 +133,16 @@ def table_html(head: str, headers: Sequence[str], rows: Iterable[Sequence[str]],
     return f'<div class="jw-w-panel">{head}<table class="jw-w-table"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>{foot}</div>'
 
 
-def basis_html(k) -> str:  # noqa: ANN001 - queries.overview.Kpi
-    """The small line of a card: its span ("本月 2 天") and what its 同比/环比
-    compare with ("对比 去年同月同期 / 上月同期"); empty when it has neither."""
-    bases = [b.removeprefix("对比 ") for b in (k.yoy_basis, k.pop_basis) if b]
-    parts = ([k.span] if k.span else []) + (["对比 " + " / ".join(bases)] if bases else [])
-    return f'<div class="jw-w-card-basis">{e(" · ".join(parts))}</div>' if parts else ""
+def basis_html(text: str | None) -> str:
+    """A card's small aside, inline (no extra line: a view's cards fill their panel):
+    what a 同比/环比 compares with ("去年同月同期"), or the span ("本月 2 天")."""
+    return f'<span class="jw-w-card-basis"> · {e(text.removeprefix("对比 "))}</span>' if text else ""
 
 
 def kpi_cards_html(kpis, columns: int = 2) -> str:  # noqa: ANN001 - list[queries.overview.Kpi]
     """Big figures for a view (``queries.overview.Kpi``): value, detail and
-    同比/环比 in words; red when ``alarm``."""
+    同比/环比 in words, each with what it compares with, and the span of a
+    calendar period ("本月 20 天") after the detail; red when ``alarm``."""
     cards = []
     for k in kpis:
         c = k.compared
@@ -154,12 +153,15 @@ def kpi_cards_html(kpis, columns: int = 2) -> str:  # noqa: ANN001 - list[querie
         else:
             value = fmt.count(c.value)
         cmp_kind = "rate" if k.kind == "rate" else "count"
-        cmp = (f'<div class="jw-w-card-cmp">同比 {e(fmt.change_marked(c.yoy, cmp_kind, c.yoy_sig))}</div>'
-               f'<div class="jw-w-card-cmp">环比 {e(fmt.change_marked(c.pop, cmp_kind, c.pop_sig))}</div>')
-        detail = f'<div class="jw-w-card-detail">{e(k.detail)}</div>' if k.detail else ""
+        cmp = (f'<div class="jw-w-card-cmp">同比 {e(fmt.change_marked(c.yoy, cmp_kind, c.yoy_sig))}{basis_html(k.yoy_basis)}</div>'
+               f'<div class="jw-w-card-cmp">环比 {e(fmt.change_marked(c.pop, cmp_kind, c.pop_sig))}{basis_html(k.pop_basis)}</div>')
+        if k.detail:
+            detail = f'<div class="jw-w-card-detail">{e(k.detail)}{basis_html(k.span)}</div>'
+        else:
+            detail = f'<div class="jw-w-card-detail">{basis_html(k.span).replace(" · ", "", 1)}</div>' if k.span else ""
         cards.append(
             f'<div class="jw-w-card{" alarm" if k.alarm else ""}" data-kpi="{e(k.key)}"><div class="jw-w-card-label">{e(k.label)}</div>'
-            f'<div class="jw-w-card-value">{e(value)}</div>{detail}{cmp}{basis_html(k)}</div>'
+            f'<div class="jw-w-card-value">{e(value)}</div>{detail}{cmp}</div>'
         )
     return f'<div class="jw-w-cards" style="grid-template-columns: repeat({columns}, minmax(0, 1fr))">' + "".join(cards) + "</div>"
 

@@ -105,9 +105,13 @@ def test_desk_tile_shows_the_basis_on_hover_and_in_its_small_line():
 def test_wall_card_shows_the_basis():
     now = local(2026, 12, 2, 9, 40)
     p = measures.periods(overview.month_window(now), "month", now)
-    k = overview.Kpi("closure", "本月办结率", "rate", p.judge(measures.Ratio(3, 20), measures.Ratio(1, 2), None, None, "rate"))
-    html = wh.kpi_cards_html([k])
-    assert '<div class="jw-w-card-basis">本月 2 天 · 对比 去年同月同期 / 上月同期</div>' in html
+    c = p.judge(measures.Ratio(3, 20), measures.Ratio(1, 2), None, None, "rate")
+    k = overview.Kpi("closure", "本月办结率", "rate", c, c.detail)
+    html = wh.kpi_cards_html([k, overview.Kpi("found", "新发现纠纷", "count", p.judge(4, 2, None, None))])
+    assert '<div class="jw-w-card-detail"><span class="jw-w-card-basis">本月 2 天</span></div>' in html  # no detail: the span alone
+    assert '<div class="jw-w-card-detail">3/20<span class="jw-w-card-basis"> · 本月 2 天</span></div>' in html
+    assert '同比 ↓35.0个百分点<span class="jw-w-card-basis"> · 去年同月同期</span>' in html
+    assert '环比 —<span class="jw-w-card-basis"> · 上月同期</span>' in html
 
 
 # --- the window in a rate's label ---------------------------------------------------------------
