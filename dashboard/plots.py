@@ -154,3 +154,17 @@ def annotate_partial(fig: go.Figure, x: Any, y: Any, note: str | None) -> None:
         x=x, y=y, text=esc(note), showarrow=True, arrowhead=0, arrowwidth=1, arrowcolor="#8ea0c4",
         ax=-30, ay=-34, xanchor="right", font=dict(size=13, color="#e8eefc"), bgcolor="rgba(10,16,32,0.75)",
     )
+
+
+def partial_bar_marker(colors: Sequence[str], note: str | None) -> dict[str, Any]:
+    """A bar trace's ``marker``: with ``note`` the last bar (the running bucket,
+    e.g. this week so far) is hatched, faint and outlined, the others as given."""
+    colors = list(colors)
+    if note is None or not colors:
+        return dict(color=colors)
+    n = len(colors)
+    return dict(
+        color=colors, opacity=[1.0] * (n - 1) + [0.5],
+        pattern=dict(shape=[""] * (n - 1) + ["/"], fgcolor="#e8eefc", size=8),
+        line=dict(width=[0] * (n - 1) + [2], color=colors),
+    )

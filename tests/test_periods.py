@@ -228,3 +228,10 @@ def test_dispute_tiles_equal_the_funnel_for_the_same_window(world):
         fun = disputes.level_funnel(world, f, fw)
         r = measures.resolution_rate(world, f, fw)
         assert (int(fun["resolved"].sum()), int(fun["resolved"].sum() + fun["unresolved"].sum())) == (r.numerator, r.denominator)
+
+
+def test_partial_bar_marker_hatches_the_running_bucket_only():
+    m = plots.partial_bar_marker(["#3fb6ff", "#3fb6ff", "#ff5a5f"], "本周截至 14:30")
+    assert m["opacity"] == [1.0, 1.0, 0.5] and m["pattern"]["shape"] == ["", "", "/"] and m["line"]["width"] == [0, 0, 2]
+    go.Bar(x=[1, 2, 3], y=[1, 2, 3], marker=m)  # plotly accepts it
+    assert plots.partial_bar_marker(["#3fb6ff"] * 2, None) == dict(color=["#3fb6ff"] * 2)
