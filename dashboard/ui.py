@@ -100,17 +100,32 @@ def change_html(x: float | None, kind: str = "count", higher_is_better: bool | N
     return f'<span class="{_cmp_class(x, higher_is_better)}">{html.escape(fmt.change(x, kind))}</span>{mark}'
 
 
-def kpi_tile(label: str, value: str, *, yoy: str, pop: str, detail: str | None = None, alarm: bool = False) -> str:
-    """HTML of one KPI tile; ``yoy``/``pop`` are ``change_html`` fragments."""
+def kpi_tile(
+    label: str, value: str, *, yoy: str, pop: str, detail: str | None = None, alarm: bool = False,
+    yoy_basis: str | None = None, pop_basis: str | None = None, span: str | None = None,
+) -> str:
+    """HTML of one KPI tile; ``yoy``/``pop`` are ``change_html`` fragments.
+    ``yoy_basis``/``pop_basis`` (what each compares with, ``Kpi.yoy_basis``)
+    show on hover of their line and in the small line under them; ``span``
+    ("本月 2 天") heads that line."""
     e = html.escape
     det = f'<span class="jw-kpi-detail">{e(detail)}</span>' if detail else ""
+
+    def cmp_line(word: str, fragment: str, basis: str | None) -> str:
+        tip = f' title="{e(word)}：{e(basis)}"' if basis else ""
+        return f'<div class="jw-kpi-cmp"{tip}>{word} {fragment}</div>'
+
+    bases = [b.removeprefix("对比 ") for b in (yoy_basis, pop_basis) if b]
+    note_parts = ([span] if span else []) + (["对比 " + " / ".join(bases)] if bases else [])
+    note = f'<div class="jw-kpi-basis">{e(" · ".join(note_parts))}</div>' if note_parts else ""
     return (
         f'<div class="jw-kpi{" alarm" if alarm else ""}" data-kpi="{e(label)}">'
         f'<div class="jw-kpi-label">{e(label)}</div>'
         f'<div class="jw-kpi-value">{e(value)}{det}</div>'
-        f'<div class="jw-kpi-cmp">同比 {yoy}</div>'
-        f'<div class="jw-kpi-cmp">环比 {pop}</div>'
-        "</div>"
+        + cmp_line("同比", yoy, yoy_basis)
+        + cmp_line("环比", pop, pop_basis)
+        + note
+        + "</div>"
     )
 
 
@@ -128,6 +143,9 @@ def kpi_row(kpis, columns: int | None = None) -> None:  # noqa: ANN001 - list[qu
                 pop=change_html(c.pop, k.kind, k.higher_is_better, c.pop_sig),
                 detail=k.detail,
                 alarm=k.alarm,
+                yoy_basis=k.yoy_basis,
+                pop_basis=k.pop_basis,
+                span=k.span,
             )
         )
     st.html(kpi_row_html(tiles, columns))

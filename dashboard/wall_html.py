@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 
-from dashboard import fmt, mask, timeutil
+from dashboard import fmt, mask, plots, timeutil
 from dashboard.wall_layout import text_em
 from queries import reports
 from queries.wall import FEED_DAYS
@@ -43,9 +43,14 @@ def outside_html(o, unit: str, what: str) -> str:  # noqa: ANN001 - queries.impo
 
 
 def columns_html(head: str, labels: Sequence[str], now: Sequence[int], before: Sequence[int], *, unit: str,
-                 key_now: str, key_before: str, upto: int | None = None, tips: Sequence[str] | None = None) -> str:
+                 key_now: str, key_before: str, upto: int | None = None, tips: Sequence[str] | None = None,
+                 partial: str | None = None) -> str:
     """A strip of paired columns (this period solid, the comparison behind it).
-    ``upto``: buckets after this index are in the future (no solid column)."""
+    ``upto``: buckets after this index are in the future (no solid column).
+    ``partial`` (``plots.partial_note``: "今日截至 14:30"): the bucket at ``upto``
+    (the last one when ``upto`` is None) is still running: its column is hollow
+    and dashed, and says so on hover."""
+    running = (len(labels) - 1 if upto is None else upto) if partial else None
     top = max(max(now, default=0), max(before, default=0), 1)
     cols = []
     for i, label in enumerate(labels):
@@ -53,6 +58,8 @@ def columns_html(head: str, labels: Sequence[str], now: Sequence[int], before: S
         y = 100 * before[i] / top
         future = " future" if upto is not None and i > upto else ""
         tip = tips[i] if tips else label
+        if i == running:
+            future, tip = " partial", f"{tip}（{partial}）"
         cols.append(
             f'<div class="jw-w-hour{future}" title="{e(tip)} {key_now} {now[i]} {unit} / {key_before} {before[i]} {unit}">'
             f'<div class="jw-w-bars"><div class="jw-w-bar y" style="height:{y:.1f}%"></div>'
@@ -68,12 +75,14 @@ def legend(now: str, before: str) -> str:
     return f'<i class="jw-w-key t"></i>{e(now)} <i class="jw-w-key y"></i>{e(before)}'
 
 
-def hourly_html(title_text: str, today: list[int], yesterday: list[int], hour_now: int, unit: str) -> str:
-    """24 hourly columns, today against yesterday."""
+def hourly_html(title_text: str, today: list[int], yesterday: list[int], hour_now: int, unit: str, at: datetime | None = None) -> str:
+    """24 hourly columns, today against yesterday; with ``at`` (the instant the
+    figures were taken) the running hour's column is drawn apart ("本小时截至 HH:MM")."""
     head = title(title_text, f"今日 {sum(today)} {unit} · 昨日全天 {sum(yesterday)} {unit}　{legend('今日', '昨日')}")
     labels = [f"{h:02d}" if h % 3 == 0 else "" for h in range(24)]
+    note = plots.partial_note((at - timedelta(hours=1), at), at, "hour") if at is not None else None
     return columns_html(head, labels, today, yesterday, unit=unit, key_now="今日", key_before="昨日", upto=hour_now,
-                        tips=[f"{h:02d}时" for h in range(24)])
+                        tips=[f"{h:02d}时" for h in range(24)], partial=note)
 
 
 def daily_html(title_text: str, trend, unit: str) -> str:  # noqa: ANN001 - queries.overview.DailyTrend
@@ -89,7 +98,9 @@ def daily_html(title_text: str, trend, unit: str) -> str:  # noqa: ANN001 - quer
     change = fmt.change_marked(c.yoy, "count", c.yoy_sig)
     head = title(title_text, f"共 {fmt.count(c.value)} {unit} · {e(last)} · 同比 {e(change)}　{legend('本期', '去年同期')}")
     labels = [f"{d.month}/{d.day}" if i % 5 == 0 or i == len(days) - 1 else "" for i, d in enumerate(days)]
-    return columns_html(head, labels, n, ly, unit=unit, key_now="本期", key_before="去年同期", tips=[f"{d:%m-%d}" for d in days])
+    note = plots.partial_note(trend.periods.current, trend.periods.at, "day")  # today so far: its column apart
+    return columns_html(head, labels, n, ly, unit=unit, key_now="本期", key_before="去年同期", tips=[f"{d:%m-%d}" for d in days],
+                        partial=note)
 
 
 def hbars_html(head: str, rows: Iterable[tuple[str, float, str]], *, alarm: Iterable[bool] | None = None) -> str:
@@ -129,11 +140,18 @@ def fit_style(label: str, value: str) -> str:
     return f"--jw-label-em: {max(1.0, text_em(label)):g}; --jw-value-chars: {max(1, len(value))}"
 
 
+def basis_html(text: str | None) -> str:
+    """A card's small aside, inline (no extra line: a view's cards fill their panel):
+    what a 同比/环比 compares with ("去年同月同期"), or the span ("本月 2 天")."""
+    return f'<span class="jw-w-card-basis"> · {e(text.removeprefix("对比 "))}</span>' if text else ""
+
+
 def kpi_cards_html(kpis, columns: int = 2, rows: int | None = None) -> str:  # noqa: ANN001 - list[queries.overview.Kpi]
     """Big figures for a view (``queries.overview.Kpi``): value, detail and
-    同比/环比 in words; red when ``alarm``. ``rows``: at most this many rows of
-    cards (the wall's budget at its type scale); the cards left out are named
-    in a footer "另 2 项未显示：…", never cut."""
+    同比/环比 in words, each with what it compares with, and the span of a
+    calendar period ("本月 20 天") after the detail; red when ``alarm``.
+    ``rows``: at most this many rows of cards (the wall's budget at its type
+    scale); the cards left out are named in a footer "另 2 项未显示：…", never cut."""
     kpis = list(kpis)
     shown = kpis if rows is None else kpis[: max(1, rows) * columns]
     rest = kpis[len(shown):]
@@ -147,9 +165,12 @@ def kpi_cards_html(kpis, columns: int = 2, rows: int | None = None) -> str:  # n
         else:
             value = fmt.count(c.value)
         cmp_kind = "rate" if k.kind == "rate" else "count"
-        cmp = (f'<div class="jw-w-card-cmp">同比 {e(fmt.change_marked(c.yoy, cmp_kind, c.yoy_sig))}</div>'
-               f'<div class="jw-w-card-cmp">环比 {e(fmt.change_marked(c.pop, cmp_kind, c.pop_sig))}</div>')
-        detail = f'<div class="jw-w-card-detail">{e(k.detail)}</div>' if k.detail else ""
+        cmp = (f'<div class="jw-w-card-cmp">同比 {e(fmt.change_marked(c.yoy, cmp_kind, c.yoy_sig))}{basis_html(k.yoy_basis)}</div>'
+               f'<div class="jw-w-card-cmp">环比 {e(fmt.change_marked(c.pop, cmp_kind, c.pop_sig))}{basis_html(k.pop_basis)}</div>')
+        if k.detail:
+            detail = f'<div class="jw-w-card-detail">{e(k.detail)}{basis_html(k.span)}</div>'
+        else:
+            detail = f'<div class="jw-w-card-detail">{basis_html(k.span).replace(" · ", "", 1)}</div>' if k.span else ""
         cards.append(
             f'<div class="jw-w-card{" alarm" if k.alarm else ""}" style="{fit_style(k.label, value)}" data-kpi="{e(k.key)}">'
             f'<div class="jw-w-card-label">{e(k.label)}</div>'

@@ -514,7 +514,8 @@ def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list:
     办结率 (rates over the period, by percentage points) and 平均处置时长 (kind
     "hours": mean hours, relative change, never marked 显著; its detail gives
     the median, 处置时长中位数). Every 同比/环比 by ``measures.periods_of(f,
-    now)`` with the tasks' first record as coverage. Categories in ``f`` do not
+    now)`` with the tasks' first record as coverage. The rates' labels carry the
+    period (``measures.period_name``: 近30天办结率, 本月按时反馈率). Categories in ``f`` do not
     apply (they are incident categories).
     """
     from queries.overview import Kpi  # overview imports this module
@@ -531,11 +532,12 @@ def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list:
     times = measures.time_to_close(engine, places, p.current)
     mean_close = p.compare(lambda w: measures.mean_time_to_close_hours(engine, places, w), since, "level", value=times.mean_hours)
     median = "—" if times.median_hours is None else f"{times.median_hours:.1f}"
+    name = measures.period_name(f)  # the rates' labels name their window: 近30天办结率 ≠ 本月办结率
     return [
         Kpi("pending", "待派单", "count", snaps["pending"]),
         Kpi("in_progress", "处置中", "count", snaps["in_progress"]),
         Kpi("overdue", "超期", "count", snaps["overdue"], alarm=bool(snaps["overdue"].value)),
-        Kpi("on_time", "按时反馈率", "rate", on_time, on_time.detail, alarm=on_time.ratio.below(station.current().targets.feedback_on_time), higher_is_better=True),
-        Kpi("closure", "办结率", "rate", closure, closure.detail, higher_is_better=True),
+        Kpi("on_time", f"{name}按时反馈率", "rate", on_time, on_time.detail, alarm=on_time.ratio.below(station.current().targets.feedback_on_time), higher_is_better=True),
+        Kpi("closure", f"{name}办结率", "rate", closure, closure.detail, higher_is_better=True),
         Kpi("mean_close", "平均处置时长", "hours", mean_close, f"小时 · 中位数 {median}", higher_is_better=False),
     ]

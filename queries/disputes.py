@@ -100,11 +100,12 @@ def kpis(engine: Engine, f: Filters, window: Window, now: datetime) -> list[Kpi]
     opened = p.compare_at(lambda t: open_at(engine, f, t), since)
     backlog = measures.visit_backlog(engine, f, now)
     visits = p.compare_at(lambda t: measures.visit_backlog(engine, f, t).pending, since, value=backlog.pending)
+    name = measures.period_name(f)  # 本月化解率, 近30天化解率: the label names its window
     return [
         Kpi("found", "新发现纠纷", "count", counted(found_count), higher_is_better=None),
         Kpi("open", "调处中", "count", opened, "当前"),
-        Kpi("resolution", "化解率", "rate", res, res.detail, alarm=res.ratio.below(targets.resolution), higher_is_better=True),
-        Kpi("satisfaction", "满意率", "rate", sat, sat.detail, alarm=sat.ratio.below(targets.satisfaction), higher_is_better=True),
+        Kpi("resolution", f"{name}化解率", "rate", res, res.detail, alarm=res.ratio.below(targets.resolution), higher_is_better=True),
+        Kpi("satisfaction", f"{name}满意率", "rate", sat, sat.detail, alarm=sat.ratio.below(targets.satisfaction), higher_is_better=True),
         Kpi("escalated", "升级至三级", "count", counted(escalated_count)),
         Kpi("visits", "回访待办", "count", visits, f"超期 {backlog.overdue}", alarm=backlog.overdue > 0),
     ]
@@ -132,30 +133,37 @@ def by_kind_level(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
 
 
 def level_funnel(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
-    """三级联调 funnel of the disputes found in ``window``.
+    """三级联调 funnel of the disputes handled in ``window``: those closed in it
+    (化解率's own population: ``measures.dispute_ratio_by(..., "resolution",
+    by="level")``, so the funnel's 化解 stage adds up to the 化解率 tile's
+    numerator and 化解 + 未化解 to its denominator, for the same window) and
+    those found in it and still in mediation at its end (调处中 as of then).
 
     Grain: one row per level 1..3 (always three rows). Columns: level,
-    level_name, reached (disputes whose mediation got to this level or
-    beyond), resolved (化解 at this level), unresolved (未化解, closed at this
-    level), open (调处中 at this level), escalated (went on to the next
-    level). reached = resolved + unresolved + open + escalated.
+    level_name, reached (disputes of that population whose mediation got to
+    this level or beyond), resolved (closed in the window as 化解 at this
+    level), unresolved (未化解), open (调处中 at this level at the window's
+    end), escalated (went on to the next level). reached = resolved +
+    unresolved + open + escalated.
     """
-    stmt = _found(f, window, disputes.c.level, disputes.c.status, func.count().label("n"))
-    df = fetch_df(engine, stmt.group_by(disputes.c.level, disputes.c.status))
-    counts = {(int(lv), s): int(n) for lv, s, n in zip(df["level"], df["status"], df["n"])} if len(df) else {}
+    closed = measures.dispute_ratio_by(engine, f, window, "resolution", by="level")
+    resolved = {int(g): int(n) for g, n in zip(closed["group"], closed["numerator"])}
+    unresolved = {int(g): int(d - n) for g, n, d in zip(closed["group"], closed["numerator"], closed["denominator"])}
+    stmt = _found(f, window, disputes.c.level, func.count().label("n"), where=measures.dispute_open_condition(window[1]))
+    df = fetch_df(engine, stmt.group_by(disputes.c.level))
+    still_open = {int(lv): int(n) for lv, n in zip(df["level"], df["n"])} if len(df) else {}
+    at = {lv: resolved.get(lv, 0) + unresolved.get(lv, 0) + still_open.get(lv, 0) for lv in set(resolved) | set(still_open)}
     rows = []
     for lv in (1, 2, 3):
-        reached = sum(n for (l2, _), n in counts.items() if l2 >= lv)
-        beyond = sum(n for (l2, _), n in counts.items() if l2 > lv)
         rows.append(
             {
                 "level": lv,
                 "level_name": MEDIATION_LEVELS[lv],
-                "reached": reached,
-                "resolved": counts.get((lv, "化解"), 0),
-                "unresolved": counts.get((lv, "未化解"), 0),
-                "open": counts.get((lv, "调处中"), 0),
-                "escalated": beyond,
+                "reached": sum(n for l2, n in at.items() if l2 >= lv),
+                "resolved": resolved.get(lv, 0),
+                "unresolved": unresolved.get(lv, 0),
+                "open": still_open.get(lv, 0),
+                "escalated": sum(n for l2, n in at.items() if l2 > lv),
             }
         )
     return pd.DataFrame(rows, columns=["level", "level_name", "reached", "resolved", "unresolved", "open", "escalated"])

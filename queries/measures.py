@@ -37,7 +37,7 @@ judged at the window's end, so a past window is judged as it stood then):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -184,6 +184,12 @@ class Compared:
     yoy_sig: bool = False
     pop_sig: bool = False
     ratio: Ratio | None = None
+    # What the 同比/环比 compare with, in words ("对比 去年同日同一时刻"), and the
+    # span of a calendar period so far ("本月 2 天"): set by ``Periods.judge``
+    # (``basis_texts``, ``span_note``); None where the figure was not compared there.
+    yoy_basis: str | None = None
+    pop_basis: str | None = None
+    span: str | None = None
 
     @property
     def detail(self) -> str | None:
@@ -316,6 +322,16 @@ class Periods:
     last_year: Window
     previous: Window
     at: datetime  # the instant snapshots are taken at (now)
+    period: str | None = None  # "today", "month", "quarter"… (a Filters period) or None
+
+    def basis(self, instants: bool = False) -> tuple[str, str]:
+        """(同比, 环比) in words: what this period's comparisons compare with (``basis_texts``)."""
+        return basis_texts(self.period, self.current, instants)
+
+    @property
+    def span(self) -> str | None:
+        """"本月 2 天" for a calendar period so far (``span_note``), else None."""
+        return span_note(self.period, self.current)
 
     @property
     def at_last_year(self) -> datetime:
@@ -343,7 +359,9 @@ class Periods:
         ly, prev = _length(self.last_year), _length(self.previous)
         yoy_x = cur / ly if (cur and ly and not instants) else 1.0
         pop_x = cur / prev if (cur and prev and not instants) else 1.0
-        return comparison(value, yoy_base if yoy_ok else None, pop_base if pop_ok else None, kind, yoy_x, pop_x)
+        out = comparison(value, yoy_base if yoy_ok else None, pop_base if pop_ok else None, kind, yoy_x, pop_x)
+        yoy_text, pop_text = self.basis(instants)
+        return replace(out, yoy_basis=yoy_text, pop_basis=pop_text, span=None if instants else self.span)
 
     def compare(self, measure: Callable[[Window], Any], since: datetime | None, kind: str = "count", value: Any = _UNSET) -> Compared:
         """``measure(window)`` over the current window and both bases; a base not
@@ -364,13 +382,72 @@ class Periods:
         return self.judge(now, ly, prev, since, kind, instants=True)
 
 
+# Calendar periods (a Filters period) and the name of their span so far.
+CALENDAR_SPANS = {"month": "本月", "quarter": "本季度", "year": "本年"}
+_CALENDAR_BASIS = {
+    # period: (同比 of a window, 环比 of a window, 环比 of a snapshot instant)
+    "month": ("去年同月同期", "上月同期", "上月同一时刻"),
+    "quarter": ("去年同季同期", "上季度同期", "上季度同一时刻"),
+}
+
+
+def period_name(f: Filters) -> str:
+    """The window a figure of ``f``'s period covers, as a label prefix: 本月,
+    近30天, 今日… (``dashboard.filters.PERIODS``); a custom period is 所选时段
+    (its dates are in the page's period label). Every rate label (办结率,
+    化解率, 按时反馈率…) carries it: 本月办结率 and 近30天办结率 are not the same figure."""
+    from dashboard.filters import PERIODS
+
+    if f.period == "custom" or f.period not in PERIODS:
+        return "所选时段"
+    return PERIODS[f.period]
+
+
+def window_days(window: Window) -> int:
+    """Local calendar days the window touches (today so far counts as one); 0 when empty."""
+    if window[1] <= window[0]:
+        return 0
+    first = timeutil.to_local(window[0]).date()
+    last = timeutil.to_local(window[1] - timedelta(microseconds=1)).date()
+    return (last - first).days + 1
+
+
+def span_note(period: str | None, window: Window) -> str | None:
+    """"本月 2 天": a calendar period so far (本月, 本季度, 本年) with the local days
+    it has run, today included, so a rate on the 2nd of the month reads as two
+    days' worth. Shown always (not only while the month is young): the day
+    count is the window's own, ``window_days``. None for other periods."""
+    name = CALENDAR_SPANS.get(period or "")
+    return None if name is None else f"{name} {window_days(window)} 天"
+
+
+def basis_texts(period: str | None, window: Window, instants: bool = False) -> tuple[str, str]:
+    """What 同比 and 环比 compare with, in words, for a period (as ``Periods``
+    builds their windows: ``last_year_window``, ``previous_window``).
+
+    ``instants``: a snapshot (待派单… at an instant) rather than a count over
+    the window. Today: 去年同日同一时刻 / 昨日同一时刻; 本月: 去年同月同期 /
+    上月同期 (a snapshot: 去年同一时刻 / 上月同一时刻); 本季度 likewise;
+    every other window (近7天, 近30天, 本年, a custom period):
+    去年同期 / 上一等长时段（前 N 天）."""
+    if period == "today":
+        return "对比 去年同日同一时刻", "对比 昨日同一时刻"
+    if period in _CALENDAR_BASIS:
+        yoy, pop, pop_at = _CALENDAR_BASIS[period]
+        return ("对比 去年同一时刻", f"对比 {pop_at}") if instants else (f"对比 {yoy}", f"对比 {pop}")
+    days = max(1, math.ceil((window[1] - window[0]) / timedelta(days=1)))
+    if instants:
+        return "对比 去年同一时刻", f"对比 {days}天前同一时刻"
+    return "对比 去年同期", f"对比 上一等长时段（前{days}天）"
+
+
 def periods(window: Window, period: str | None = None, at: datetime | None = None) -> Periods:
     """The comparison windows of ``window`` (a period called ``period``: "today",
     "month", "quarter"… or None), snapshots at ``at`` (default: the window's
     end). The window is cut at ``at`` when it runs past it."""
     if at is not None and window[1] > at:
         window = (window[0], max(window[0], at))
-    return Periods(window, last_year_window(window), previous_window(window, period), window[1] if at is None else at)
+    return Periods(window, last_year_window(window), previous_window(window, period), window[1] if at is None else at, period)
 
 
 def periods_of(f: Filters, now: datetime) -> Periods:
@@ -658,15 +735,15 @@ DISPUTE_RATIOS: dict[str, tuple] = {
         disputes.c.visited_at,
     ),
 }
-DISPUTE_GROUPS = ("community", "grid", "kind")
+DISPUTE_GROUPS = ("community", "grid", "kind", "level")
 
 
 def dispute_ratio_by(engine: Engine, f: Filters, window: Window, measure: str = "resolution", by: str | None = "community") -> pd.DataFrame:
     """化解率 (``measure="resolution"``) or 满意率 (``"satisfaction"``) of disputes per group.
 
     Grain: one row per group with at least one dispute in the population
-    (``by`` = "community" → community id, "grid" → grid id, "kind" → 纠纷类型;
-    None → one row, group "全部", present even when empty).
+    (``by`` = "community" → community id, "grid" → grid id, "kind" → 纠纷类型,
+    "level" → mediation level 1..3; None → one row, group "全部", present even when empty).
     Columns: group, numerator, denominator, rate (float; NaN when denominator is 0).
     """
     if measure not in DISPUTE_RATIOS:
@@ -682,6 +759,8 @@ def dispute_ratio_by(engine: Engine, f: Filters, window: Window, measure: str = 
         group = disputes.c.grid_id
     elif by == "kind":
         group = disputes.c.kind
+    elif by == "level":  # the highest mediation level reached (the 三级联调 funnel's stages)
+        group = disputes.c.level
     else:
         group = literal("全部")
     stmt = (
@@ -697,7 +776,7 @@ def dispute_ratio_by(engine: Engine, f: Filters, window: Window, measure: str = 
         df = pd.DataFrame({"group": ["全部"], "denominator": [0], "numerator": [0]})
     df["numerator"] = df["numerator"].astype(int)
     df["denominator"] = df["denominator"].astype(int)
-    if by in ("community", "grid"):
+    if by in ("community", "grid", "level"):
         df["group"] = df["group"].astype(int)
     df["rate"] = [n / d if d else float("nan") for n, d in zip(df["numerator"], df["denominator"])]
     return df[["group", "numerator", "denominator", "rate"]]

@@ -34,6 +34,21 @@ class Kpi:
     # None: neither (more reports means more eyes, not more trouble).
     higher_is_better: bool | None = False
 
+    @property
+    def yoy_basis(self) -> str | None:
+        """What the 同比 compares with, in words ("对比 去年同日同一时刻"): the Periods' own."""
+        return self.compared.yoy_basis
+
+    @property
+    def pop_basis(self) -> str | None:
+        """What the 环比 compares with ("对比 昨日同一时刻")."""
+        return self.compared.pop_basis
+
+    @property
+    def span(self) -> str | None:
+        """"本月 2 天" when the tile's window is a calendar period so far."""
+        return self.compared.span
+
 
 def today_window(now: datetime) -> Window:
     """Today so far, local: [00:00 today, now)."""

@@ -100,7 +100,7 @@ def visited_cells(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
 # ``measures.coverage_pieces`` once per window (one GROUP BY over the GPS points,
 # all shifts at once) and everything below is arithmetic on those aggregated rows.
 
-from dataclasses import dataclass  # noqa: E402
+from dataclasses import dataclass, replace  # noqa: E402
 
 from queries import measures  # noqa: E402
 from queries.overview import Kpi  # noqa: E402
@@ -165,10 +165,14 @@ def kpis(
     previous: measures.PatrolCoverage | None,
     last_year: measures.PatrolCoverage | None,
     on_duty: measures.Compared,
+    window: Window | None = None,
+    period: str | None = None,
 ) -> list[Kpi]:
     """The page's tiles, in screen order: 在岗巡逻, 巡逻时长 (hours), 热点覆盖率,
     热点未覆盖, 热点巡逻占比. ``now`` None = no track data in the window (every
-    figure "—"); a None base gives "—" for that change. Grain: one Kpi per tile."""
+    figure "—"); a None base gives "—" for that change. ``window``/``period``
+    (the page's) name what the changes compare with (``measures.basis_texts``,
+    ``span_note``). Grain: one Kpi per tile."""
 
     def get(c: measures.PatrolCoverage | None, attr: str):  # noqa: ANN202
         if c is None:
@@ -178,7 +182,11 @@ def kpis(
 
     cov = now.coverage if now is not None else measures.Ratio(0, 0)
     def compared(attr: str, kind: str) -> measures.Compared:  # the bases are None where not tracked (comparison_windows)
-        return measures.comparison(get(now, attr), get(last_year, attr), get(previous, attr), kind)
+        out = measures.comparison(get(now, attr), get(last_year, attr), get(previous, attr), kind)
+        if window is None:
+            return out
+        yoy_text, pop_text = measures.basis_texts(period, window)
+        return replace(out, yoy_basis=yoy_text, pop_basis=pop_text, span=measures.span_note(period, window))
 
     hours = compared("patrol_hours", "level")
     coverage = compared("coverage", "rate")

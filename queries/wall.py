@@ -35,6 +35,7 @@ class WallKpi:
     value: float | None
     detail: str | None = None
     alarm: bool = False
+    note: str | None = None  # the tile's small line: "本月 2 天" for the 本月 rates (``measures.span_note``)
 
 
 WALL_KPI_LABELS = ("今日警情", "今日上报", "待派单", "处置中", "超期", "本月办结率", "本月化解率", "在岗巡逻")
@@ -48,6 +49,8 @@ def kpis(engine: Engine, f: Filters, at: datetime) -> list[WallKpi]:
     alarm when > 0), 本月办结率 (``measures.closure_rate``), 本月化解率
     (``measures.resolution_rate``), both over this month so far, and 在岗巡逻
     (``patrol.on_duty_count``). Period filters do not apply: the wall is today.
+    The two 本月 rates carry the month's day count as ``note`` ("本月 2 天",
+    ``measures.span_note`` of the same window).
     Grain: one WallKpi per tile; no comparisons (the wall is read from afar).
     """
     today = today_window(at)
@@ -56,14 +59,15 @@ def kpis(engine: Engine, f: Filters, at: datetime) -> list[WallKpi]:
     overdue = measures.overdue_count(engine, pf, at)
     closure = measures.closure_rate(engine, pf, month)
     resolution = measures.resolution_rate(engine, pf, month)
+    span = measures.span_note("month", month)
     return [
         WallKpi("incidents_today", "今日警情", "count", incidents.count(engine, f, today)),
         WallKpi("reports_today", "今日上报", "count", reports.count(engine, pf, today)),
         WallKpi("pending", "待派单", "count", dispatch.pending_count(engine, pf, at)),
         WallKpi("in_progress", "处置中", "count", dispatch.in_progress_count(engine, pf, at)),
         WallKpi("overdue", "超期", "count", overdue, alarm=overdue > 0),
-        WallKpi("closure_month", "本月办结率", "rate", closure.value, f"{closure.numerator}/{closure.denominator}"),
-        WallKpi("resolution_month", "本月化解率", "rate", resolution.value, f"{resolution.numerator}/{resolution.denominator}"),
+        WallKpi("closure_month", "本月办结率", "rate", closure.value, f"{closure.numerator}/{closure.denominator}", note=span),
+        WallKpi("resolution_month", "本月化解率", "rate", resolution.value, f"{resolution.numerator}/{resolution.denominator}", note=span),
         WallKpi("on_duty", "在岗巡逻", "count", patrol.on_duty_count(engine, pf, at)),
     ]
 

@@ -215,7 +215,7 @@ def test_loop_kpis_by_hand(engine):
     f = Filters().with_period("month", date(2026, 11, 20))
     assert f.window(H.NOW) == H.MONTH
     k = {x.key: x for x in dispatch.loop_kpis(engine, f, H.NOW)}
-    assert [x.label for x in k.values()] == ["待派单", "处置中", "超期", "按时反馈率", "办结率", "平均处置时长"]
+    assert [x.label for x in k.values()] == ["待派单", "处置中", "超期", "本月按时反馈率", "本月办结率", "平均处置时长"]
     # snapshots: now vs the same instant last month, 10-20 06:30 (本月's 环比 window ends there):
     # pending T5 vs none; in progress T3 T4 T103 vs T6 (dispatched 10-20 01:00); overdue T3 T103 vs none
     assert (k["pending"].compared.value, k["pending"].compared.pop_base, k["pending"].compared.pop) == (1, 0, None)

@@ -202,10 +202,17 @@ def test_by_kind_level(engine):
 
 def test_level_funnel(engine):
     fun = disputes.level_funnel(engine, ALL, H.MONTH).set_index("level")
-    # level 1 only: d1 化解, d4 调处中, d11 化解, d13 化解; level 2: d10 化解, d14 调处中; level 3: d2 未化解, d12 化解
-    assert fun.loc[1, ["reached", "resolved", "unresolved", "open", "escalated"]].tolist() == [8, 3, 0, 1, 4]
+    # closed in the month (化解率's population): level 1 d1, d11, d13, d17 化解 (d17 found in October);
+    # level 2 d10 化解; level 3 d2 未化解, d12 化解. Found in the month and still open at its end:
+    # d4 (level 1), d14 (level 2); d16 is found after now
+    assert fun.loc[1, ["reached", "resolved", "unresolved", "open", "escalated"]].tolist() == [9, 4, 0, 1, 4]
     assert fun.loc[2, ["reached", "resolved", "unresolved", "open", "escalated"]].tolist() == [4, 1, 0, 1, 2]
     assert fun.loc[3, ["reached", "resolved", "unresolved", "open", "escalated"]].tolist() == [2, 1, 1, 0, 0]
+    # the 化解 stage is the 化解率 tile's numerator, 化解 + 未化解 its denominator: 6/7
+    assert measures.resolution_rate(engine, ALL, H.MONTH) == Ratio(int(fun["resolved"].sum()), int(fun["resolved"].sum() + fun["unresolved"].sum()))
+    # judged as the window stood at its end: d13 (closed 11-19 12:00) was still open on 11-19 at 00:00
+    early = disputes.level_funnel(engine, ALL, (H.MONTH[0], D("2026-11-19 00:00"))).set_index("level")
+    assert early.loc[1, ["resolved", "open"]].tolist() == [3, 2]
     empty = disputes.level_funnel(engine, ALL, (D("2020-01-01"), D("2020-02-01")))
     assert len(empty) == 3 and int(empty["reached"].sum()) == 0
 
@@ -252,7 +259,7 @@ def test_rates_by_place(engine):
 
 def test_kpis_by_hand(engine):
     k = {x.key: x for x in disputes.kpis(engine, MONTH_F, H.MONTH, H.NOW)}
-    assert [x.label for x in disputes.kpis(engine, MONTH_F, H.MONTH, H.NOW)] == ["新发现纠纷", "调处中", "化解率", "满意率", "升级至三级", "回访待办"]
+    assert [x.label for x in disputes.kpis(engine, MONTH_F, H.MONTH, H.NOW)] == ["新发现纠纷", "调处中", "本月化解率", "本月满意率", "升级至三级", "回访待办"]
     # 环比 window of 本月: 1–20 Oct 14:30 local = [09-30 16:00, 10-20 06:30): found d3, d15; closed d3 (化解)
     assert k["found"].compared.value == 8 and k["found"].compared.pop_base == 2 and k["found"].compared.pop == pytest.approx(3.0)
     assert k["found"].compared.yoy is None  # nothing last year: "—"

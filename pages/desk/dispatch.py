@@ -112,6 +112,9 @@ def kpi_tiles(kpis) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
                 pop=ui.change_html(c.pop, change_kind, k.higher_is_better, c.pop_sig),
                 detail=k.detail,
                 alarm=k.alarm,
+                yoy_basis=k.yoy_basis,
+                pop_basis=k.pop_basis,
+                span=k.span,
             )
         )
     st.html(ui.kpi_row_html(tiles))
@@ -535,7 +538,7 @@ with left, ui.section():
 with right, ui.section():
     by_comm = cached(ctx, dispatch.loop_by, places, w, "community", live=False)
     hint = " · 点击社区查看该社区" if len(by_comm) > 1 else ""
-    ui.panel_title(f"按社区 · 按时反馈率与办结率{hint}")
+    ui.panel_title(f"按社区 · {measures.period_name(f)}按时反馈率与办结率{hint}")
     if by_comm.empty:
         ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
     else:

@@ -211,7 +211,10 @@ def funnel_chart(fun: pd.DataFrame) -> None:
     resolved = int(fun["resolved"].sum())
     low = int(fun.loc[fun["level"] <= 2, "resolved"].sum())
     share = fmt.pct(low / resolved) if resolved else fmt.DASH
-    st.html(f'<div class="jw-legend">一、二级（网格员、社区民警）化解 {low} 起，占已化解 {share} · 矛盾不上交</div>')
+    st.html(
+        f'<div class="jw-legend">本期化解 {resolved} 起（即化解率的分子）· 一、二级（网格员、社区民警）化解 {low} 起，'
+        f"占已化解 {share} · 矛盾不上交</div>"
+    )
 
 
 def _rate_cell(ok: int, n: int, rate: float, target: float) -> tuple[str, str]:
@@ -357,7 +360,7 @@ def overview_page() -> None:
         ui.outside_caption(cached(ctx, imports.outside_rows, here, "disputes", w, live=False), "起矛盾纠纷")
 
     by = "community" if f.community_id is None and f.grid_id is None else "grid"
-    kind_level = None  # the kinds chart and the funnel both start from it
+    kind_level = None  # the kinds chart starts from it
     with ui.section():
         kind_level = cached(ctx, disputes.by_kind_level, here, w, live=False)
     c1, c2, c3 = st.columns([1.1, 0.9, 1.25], gap="medium")
@@ -370,15 +373,17 @@ def overview_page() -> None:
         else:
             kind_level_chart(kind_level)
     with c2, ui.section():
-        ui.panel_title("三级联调漏斗 · 各级化解情况")
-        if kind_level is None:
-            pass
-        elif kind_level.empty:
-            ui.empty_state(_empty_reason("无新发现纠纷"))
+        ui.panel_title(
+            "三级联调漏斗 · 本期办结及新发现在调处",
+            title="本期办结的纠纷（化解、未化解，与化解率同一口径）及本期新发现、期末仍在调处的纠纷，按到达的调处级别",
+        )
+        fun = cached(ctx, disputes.level_funnel, here, w, live=False)
+        if int(fun["reached"].sum()) == 0:
+            ui.empty_state(_empty_reason("无办结或在调处的纠纷"))
         else:
-            funnel_chart(cached(ctx, disputes.level_funnel, here, w, live=False))
+            funnel_chart(fun)
     with c3, ui.section():
-        ui.panel_title(f"{'各社区' if by == 'community' else '各网格'}化解率 · 满意率")
+        ui.panel_title(f"{'各社区' if by == 'community' else '各网格'}{measures.period_name(f)}化解率 · 满意率")
         rates = cached(ctx, disputes.rates_by_place, here, w, by, live=False)
         if rates.empty:
             ui.empty_state(f"筛选条件“{ctx.scope_label()}”下没有{'社区' if by == 'community' else '网格'}")

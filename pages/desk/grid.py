@@ -339,6 +339,7 @@ def activity_chart(act: pd.DataFrame) -> None:
     unit_zh = "周" if unit == "week" else "月"
     base_len = f"前{measures.BASELINE_WEEKS}周" if unit == "week" else f"前{measures.BASELINE_MONTHS}个月"
     sources = list(dict.fromkeys(act["source"]))
+    note = plots.partial_note(window, ctx.now, unit)  # the last week/month still running: drawn apart
     fig = make_subplots(rows=len(sources), cols=1, shared_xaxes=True, vertical_spacing=0.07)
     for i, src in enumerate(sources, start=1):
         d = act[act["source"] == src]
@@ -346,9 +347,11 @@ def activity_chart(act: pd.DataFrame) -> None:
         label = d["label"].iloc[0]
         span_txt = [f"{a:%m-%d}至{b:%m-%d}" if unit == "week" else f"{a:%Y-%m}" for a, b in zip(d["first"], d["last"])]
         colors = [RED if a else plots.COLORS[i - 1] for a in d["above"]]
+        if note and span_txt:
+            span_txt[-1] = f"{span_txt[-1]}（{note}）"
         fig.add_trace(
             go.Bar(
-                x=x, y=d["n"], marker_color=colors, name=label, showlegend=False,
+                x=x, y=d["n"], marker=plots.partial_bar_marker(colors, note), name=label, showlegend=False,
                 customdata=span_txt, hovertemplate=f"%{{customdata}} {label} %{{y}}<extra></extra>",
             ),
             row=i, col=1,

@@ -67,7 +67,10 @@ def density_map(df: pd.DataFrame) -> None:
     st.html(f'<div class="jw-legend">警情密度：{ramp}<span>· 点击网格逐级下钻：派出所 → 社区 → 网格 → 网格画像</span></div>')
 
 
-def trend_chart(df: pd.DataFrame) -> None:
+def trend_chart(trend: overview.DailyTrend) -> None:
+    """The 30 days against last year; today (so far) drawn apart (``plots.series_line``)."""
+    df = trend.days
+    note = plots.partial_note(trend.periods.current, trend.periods.at, "day")
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -76,13 +79,13 @@ def trend_chart(df: pd.DataFrame) -> None:
             hovertemplate="%{x|%m-%d} 去年同期 %{y} 起<extra></extra>",
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=df["day"], y=df["n"], name="近30天", mode="lines+markers",
-            line=dict(color="#3fb6ff", width=3), marker=dict(size=6),
-            hovertemplate="%{x|%m-%d} 警情 %{y} 起<extra></extra>",
-        )
+    plots.series_line(
+        fig, df["day"], df["n"], note, name="近30天", mode="lines+markers",
+        line=dict(color="#3fb6ff", width=3), marker=dict(size=6),
+        hovertemplate="%{x|%m-%d} 警情 %{y} 起<extra></extra>",
     )
+    if len(df):
+        plots.annotate_partial(fig, df["day"].iloc[-1], int(df["n"].iloc[-1]), note)
     fig.update_layout(
         template="plotly_dark",
         height=560,
@@ -119,7 +122,7 @@ with right, ui.section():
     if not t.value and not t.yoy_base:
         ui.empty_state(f"“{ctx.scope_label()}” 近30天及去年同期均无警情")
     else:
-        trend_chart(trend.days)
+        trend_chart(trend)
         last = f"去年同期 {fmt.count(t.yoy_base)} 起" if trend.yoy_covered else f"去年同期早于数据起始 {timeutil.fmt_local(trend.since, '%Y-%m-%d')}，不可比"
         st.html(
             f'<div class="jw-legend">近30天共 {fmt.count(t.value)} 起，{last}，'

@@ -299,7 +299,7 @@ with ui.section():
     summary = lambda p: None if p is None else measures.summarize_coverage(p, shift)  # noqa: E731
     on_duty = cached(ctx, patrol.on_duty_compared, f, ctx.now)
     current = summary(pieces)
-    ui.kpi_row(patrol.kpis(current, summary(pieces_prev), summary(pieces_ly), on_duty))
+    ui.kpi_row(patrol.kpis(current, summary(pieces_prev), summary(pieces_ly), on_duty, w, f.period))
     with top_right:
         lines = notes(wins, current)
         if lines:

@@ -155,12 +155,15 @@ def comparison_table(comp: measures.CategoryComparison) -> None:
     st.html('<div class="jw-legend">' + " · ".join(e(n) for n in notes) + "</div>")
 
 
-def trend_chart(series: pd.DataFrame, grain: str) -> None:
-    """Stacked areas per category over time."""
+def trend_chart(series: pd.DataFrame, grain: str, note: str | None = None) -> None:
+    """Stacked areas per category over time; with ``note`` (``plots.partial_note``)
+    the last bucket is the running one (today, this week…), drawn apart."""
     tick, hover = X_FORMATS[grain]
     few = series["bucket"].nunique() < 3
     fig = go.Figure()
     totals = series.groupby("bucket", sort=True).agg(n=("n", "sum"), label=("label", "first")).reset_index()
+    if note and len(totals):  # the running bucket's hover says so
+        totals.loc[totals.index[-1], "label"] = f"{totals['label'].iloc[-1]}（{note}）"
     fig.add_trace(  # hover only: the bucket's own label (a cut week or month says which days) and its total
         go.Scatter(
             x=totals["bucket"], y=totals["n"], name="合计", mode="lines", line=dict(width=0), showlegend=False,
@@ -168,13 +171,13 @@ def trend_chart(series: pd.DataFrame, grain: str) -> None:
         )
     )
     for cat, part in series.groupby("category", sort=False):
-        fig.add_trace(
-            go.Scatter(
-                x=part["bucket"], y=part["n"], name=plots.esc(cat), mode="lines+markers" if few else "lines",
-                stackgroup="one", line=dict(width=1.2, color=_color(cat)), fillcolor=_color(cat),
-                customdata=part["label"], hovertemplate="%{fullData.name} %{y} 起<extra></extra>",
-            )
+        plots.series_line(
+            fig, part["bucket"], part["n"], note, name=plots.esc(cat), mode="lines+markers" if few else "lines",
+            stackgroup="one", line=dict(width=1.2, color=_color(cat)), fillcolor=_color(cat),
+            customdata=part["label"], hovertemplate="%{fullData.name} %{y} 起<extra></extra>",
         )
+    if len(totals):
+        plots.annotate_partial(fig, totals["bucket"].iloc[-1], int(totals["n"].iloc[-1]), note)
     plots.style(fig, height=470)
     fig.update_layout(
         hovermode="x unified",
@@ -315,7 +318,7 @@ left, right = st.columns([1.45, 1], gap="medium")
 with left, ui.section():
     ui.panel_title(f"分类警情走势 · {incidents.GRAIN_LABELS[grain]} · {ctx.period_label()}")
     series = cached(ctx, incidents.category_series, f, w, grain, live=False)
-    trend_chart(series, grain)
+    trend_chart(series, grain, plots.partial_note(w, ctx.now, grain))
     total = f"本期警情 {fmt.count(comp.total.value)} 起 · " if comp is not None else ""
     st.html(
         f'<div class="jw-legend">{total}粒度{incidents.GRAIN_LABELS[grain]}'

@@ -317,9 +317,10 @@ def kpi_html(data: tuple[datetime, list[wall.WallKpi]]) -> str:
     for k in kpis:
         value = fmt.pct(k.value) if k.kind == "rate" else fmt.count(k.value)
         detail = f'<div class="jw-w-kpi-detail">{e(k.detail)}</div>' if k.detail else ""
+        note = f'<div class="jw-w-kpi-note">{e(k.note)}</div>' if k.note else ""
         cards.append(
             f'<div class="jw-w-kpi{" alarm" if k.alarm else ""}" data-kpi="{e(k.key)}" data-value="{e(value)}" style="{wh.fit_style(k.label, value)}">'
-            f'<div class="jw-w-kpi-label">{e(k.label)}</div><div class="jw-w-kpi-value">{e(value)}</div>{detail}</div>'
+            f'<div class="jw-w-kpi-label">{e(k.label)}</div><div class="jw-w-kpi-value">{e(value)}</div>{detail}{note}</div>'
         )
     return f'<div class="jw-w-kpis" data-at="{at.isoformat()}">' + "".join(cards) + "</div>"
 
@@ -518,8 +519,8 @@ def trend_html(data: tuple[datetime, pd.DataFrame]) -> str:
     hour_now = wall.local_hour_of(at)
     return (
         '<div class="jw-w-trends">'
-        + wh.hourly_html("警情分时走势 · 今日与昨日", df["incidents"].tolist(), df["incidents_yesterday"].tolist(), hour_now, "起")
-        + wh.hourly_html("网格上报分时走势 · 今日与昨日", df["reports"].tolist(), df["reports_yesterday"].tolist(), hour_now, "条")
+        + wh.hourly_html("警情分时走势 · 今日与昨日", df["incidents"].tolist(), df["incidents_yesterday"].tolist(), hour_now, "起", at)
+        + wh.hourly_html("网格上报分时走势 · 今日与昨日", df["reports"].tolist(), df["reports_yesterday"].tolist(), hour_now, "条", at)
         + "</div>"
     )
 
@@ -626,7 +627,7 @@ def report_trend() -> None:
         at, hourly, daily = d
         return (
             '<div class="jw-w-trends">'
-            + wh.hourly_html("网格上报分时走势 · 今日与昨日", hourly["reports"].tolist(), hourly["reports_yesterday"].tolist(), wall.local_hour_of(at), "条")
+            + wh.hourly_html("网格上报分时走势 · 今日与昨日", hourly["reports"].tolist(), hourly["reports_yesterday"].tolist(), wall.local_hour_of(at), "条", at)
             + wh.daily_html("近30天每日上报", daily, "条")
             + "</div>"
         )
