@@ -153,3 +153,32 @@ def test_legend_lists_the_breakpoints_with_units():
 def test_overview_legend_on_the_page(default_page):
     text = html_text(default_page)
     assert "警情密度（起/km²·日）" in text and "≥4" in text and "0.5" in text
+
+
+def test_patrol_map_cells_on_the_fixed_scale(app_env, monkeypatch):
+    """The patrol page colours each visited cell by its own minutes per km² per day."""
+    import h3
+
+    monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
+    at = open_page("pages/desk/patrol.py", {"period": "7d"})
+    assert not at.exception, at.exception
+    deck = _deck(at)
+    cells = next(lay for lay in deck["layers"] if lay["id"] == "patrol-cells")["data"]
+    assert cells
+    scale = maps.PATROL_MINUTES
+    for c in cells[:50]:
+        rate = float(c["line2"].split()[0].replace(",", ""))
+        assert c["line2"].endswith(scale.unit)
+        # the colour is the scale's for the cell's own rate (shown rounded: a few units off at most)
+        assert max(abs(a - b) for a, b in zip(c["fill"], scale.color(rate))) <= 4, (c, scale.color(rate))
+        assert h3.is_valid_cell(c["hex"])
+    assert len({tuple(c["fill"]) for c in cells}) > 1
+    assert "巡逻强度（分钟/km²·日）" in html_text(at) and "≥400" in html_text(at)
+
+
+def test_grid_ranking_map_legend_has_the_numbers(app_env, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
+    at = open_page("pages/desk/grid.py", {"period": "last_month"})
+    assert not at.exception, at.exception
+    text = html_text(at)
+    assert "警情密度（起/km²·日）" in text and "≥4" in text and "上月 · 2026-10" in text
