@@ -68,7 +68,7 @@ from dashboard.ui import RAMP
 # p95 3.6); over a year 0.2–5.9; patrol minutes per km² per day in visited H3
 # cells 22–1,840 for one day (median 160, p90 520) and 0.5–400 over a year
 # (median 65); the wall's GPS fixes per km² today 11–920 (median 80, p90 260,
-# about half the minutes: one fix every 30 s). The top break is where the
+# about half the minutes: the demo counts 2 minutes per fix). The top break is where the
 # ramp ends; anything above it has the top colour.
 
 # Patrol minutes on a police-blue ramp (dark navy → cyan), so the amber and red
@@ -114,7 +114,7 @@ class RateScale:
     def legend_html(self) -> str:
         """The legend: the measure, a swatch per break with its number, the unit."""
         sw = "".join(
-            f'<span class="jw-scale-step" data-break="{b}"><span class="jw-swatch" style="background: rgba({c[0]},{c[1]},{c[2]},0.9)"></span>{t}</span>'
+            f'<span class="jw-scale-step" data-break="{b}" style="margin-right:.45rem"><span class="jw-swatch" style="background: rgba({c[0]},{c[1]},{c[2]},0.9)"></span>{t}</span>'
             for (c, t), b in zip(self.legend_items(), self.breaks)
         )
         return f'<span class="jw-scale" data-unit="{self.unit}">{self.label}（{self.unit}）：{sw}</span>'
