@@ -27,8 +27,14 @@ PERIODS: dict[str, str] = {
     "month": "本月",
     "quarter": "本季度",
     "year": "本年",
+    "last_week": "上周",
+    "last_month": "上月",
+    "last_quarter": "上季度",
     "custom": "自定义",
 }
+# Whole calendar periods that ended before today (``resolve_period``): their
+# label names the period itself ("上月 · 2026-11"), not a range ending today.
+CLOSED_PERIODS = ("last_week", "last_month", "last_quarter")
 DEFAULT_PERIOD = "30d"
 EARLIEST_DATE = date(2000, 1, 1)
 MAX_PARAM_LEN = 64
@@ -73,7 +79,9 @@ class Filters:
 
 
 def resolve_period(period: str, today: date, start: date | None = None, end: date | None = None) -> tuple[date, date]:
-    """Local first and last day (inclusive) of a preset period ending today."""
+    """Local first and last day (inclusive) of a preset period: one ending today
+    (今日 … 本年), or the whole previous ISO week (Monday–Sunday), calendar month
+    or quarter (上周, 上月, 上季度), or the custom dates."""
     if period == "today":
         return today, today
     if period == "7d":
@@ -86,6 +94,17 @@ def resolve_period(period: str, today: date, start: date | None = None, end: dat
         return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
     if period == "year":
         return date(today.year, 1, 1), today
+    if period == "last_week":  # Monday to Sunday of the previous ISO week
+        monday = today - timedelta(days=today.weekday())
+        return monday - timedelta(days=7), monday - timedelta(days=1)
+    if period == "last_month":
+        first = today.replace(day=1)
+        last = first - timedelta(days=1)
+        return last.replace(day=1), last
+    if period == "last_quarter":
+        first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        last = first - timedelta(days=1)
+        return date(last.year, 3 * ((last.month - 1) // 3) + 1, 1), last
     if period == "custom" and start is not None and end is not None:
         return start, end
     return resolve_period(DEFAULT_PERIOD, today)
@@ -164,6 +183,24 @@ def _parse_date(value: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def period_name(period: str, start: date | None, end: date | None) -> str:
+    """The period as a label: "上月 · 2026-11", "上季度 · 2026年第3季度",
+    "上周 · 11-23 至 11-29", the others "近30天（11-01 至 11-30）" (with years
+    when the range crosses one)."""
+    name = PERIODS.get(period, period)
+    if start is None or end is None:
+        return name
+    if period == "last_month":
+        return f"{name} · {start:%Y-%m}"
+    if period == "last_quarter":
+        return f"{name} · {start.year}年第{(start.month - 1) // 3 + 1}季度"
+    if period == "last_week":
+        return f"{name} · {start:%m-%d} 至 {end:%m-%d}"
+    if start.year != end.year:
+        return f"{name}（{start:%Y-%m-%d} 至 {end:%Y-%m-%d}）"
+    return f"{name}（{start:%m-%d} 至 {end:%m-%d}）"
 
 
 def decode(

@@ -34,7 +34,7 @@ from dashboard.database import (
     make_writer,
     reachable,
 )
-from dashboard.filters import PERIODS, URL_KEYS, Catalogue, Filters, decode, encode, resolve_period
+from dashboard.filters import PERIODS, URL_KEYS, Catalogue, Filters, decode, encode, period_name, resolve_period
 from dashboard.schema import INCIDENT_CATEGORIES
 
 NOW_RESOLUTION_S = 10  # "now" is floored to this, so cached calls share keys
@@ -86,8 +86,7 @@ class Context:
 
     def period_label(self) -> str:
         f = self.filters
-        name = PERIODS.get(f.period, f.period)
-        return f"{name}（{f.start:%m-%d} 至 {f.end:%m-%d}）" if f.start and f.end else name
+        return period_name(f.period, f.start, f.end)
 
 
 # --- resources ----------------------------------------------------------------------

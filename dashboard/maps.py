@@ -45,6 +45,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pandas as pd
 import pydeck as pdk
@@ -53,6 +55,110 @@ from shapely.geometry.base import BaseGeometry
 
 from dashboard import geo
 from dashboard.config import TileSource, load_settings
+from dashboard.ui import RAMP
+
+# --- fixed colour scales: a grid's colour depends on its own rate only ---------------
+#
+# Every shaded map colours a place by a rate per km² per day (a count over the
+# place's area and the window's length), on a scale fixed per measure: the same
+# rate gets the same colour whatever else is on the map, so one grid alone, or
+# the busiest of a quiet month, is not "maximum" unless its rate is. The
+# breakpoints were read off the demo world (station scale, 14 months): over 30
+# days, grids' incidents per km² per day run 0–5.7 (median 1.1, p90 2.3,
+# p95 3.6); over a year 0.2–5.9; patrol minutes per km² per day in visited H3
+# cells 22–1,840 for one day (median 160, p90 520) and 0.5–400 over a year
+# (median 65); the wall's GPS fixes per km² today 11–920 (median 80, p90 260,
+# about half the minutes: the demo counts 2 minutes per fix). The top break is where the
+# ramp ends; anything above it has the top colour.
+
+# Patrol minutes on a police-blue ramp (dark navy → cyan), so the amber and red
+# hot-spot outlines stay readable on top of it.
+PATROL_RAMP = ((28, 46, 96, 150), (34, 92, 170, 175), (40, 150, 225, 200), (110, 220, 255, 220))
+
+
+@dataclass(frozen=True)
+class RateScale:
+    """A fixed colour scale for one measure, in ``unit`` (per km² per day).
+
+    ``breaks`` ascend from 0; the colour runs along ``ramp`` linearly between
+    consecutive breaks (each break at an equal step of the ramp), so the
+    legend's swatches at the breaks are exactly the colours on the map."""
+
+    label: str
+    unit: str
+    breaks: tuple[float, ...]
+    ramp: tuple[tuple[int, int, int, int], ...]
+
+    def position(self, rate: float | None) -> float:
+        """Where ``rate`` lies on the ramp, 0..1 (None or negative → 0)."""
+        b = self.breaks
+        if rate is None or not rate > b[0]:  # also NaN
+            return 0.0
+        if rate >= b[-1]:
+            return 1.0
+        i = next(k for k in range(len(b) - 1) if rate < b[k + 1])
+        return (i + (rate - b[i]) / (b[i + 1] - b[i])) / (len(b) - 1)
+
+    def color(self, rate: float | None) -> list[int]:
+        """[r, g, b, a] for ``rate``."""
+        return ramp_at(self.ramp, self.position(rate))
+
+    def legend_items(self) -> list[tuple[list[int], str]]:
+        """(colour, number) at each break, the last as "≥N"."""
+        out = []
+        for k, v in enumerate(self.breaks):
+            num = rate_text(v)
+            out.append((self.color(v), f"≥{num}" if k == len(self.breaks) - 1 else num))
+        return out
+
+    def legend_html(self) -> str:
+        """The legend: the measure, a swatch per break with its number, the unit."""
+        sw = "".join(
+            f'<span class="jw-scale-step" data-break="{b}" style="margin-right:.45rem"><span class="jw-swatch" style="background: rgba({c[0]},{c[1]},{c[2]},0.9)"></span>{t}</span>'
+            for (c, t), b in zip(self.legend_items(), self.breaks)
+        )
+        return f'<span class="jw-scale" data-unit="{self.unit}">{self.label}（{self.unit}）：{sw}</span>'
+
+
+def ramp_at(ramp: tuple[tuple[int, int, int, int], ...] | list, t: float) -> list[int]:
+    """Colour at t in [0, 1] along ``ramp`` (RGBA stops at equal steps)."""
+    t = min(max(t, 0.0), 1.0)
+    i = min(int(t * (len(ramp) - 1)), len(ramp) - 2)
+    frac = t * (len(ramp) - 1) - i
+    a, b = ramp[i], ramp[i + 1]
+    return [int(round(a[j] + (b[j] - a[j]) * frac)) for j in range(4)]
+
+
+def rate_text(v: float) -> str:
+    """A rate as the legend and tooltips write it: 0, 0.5, 1, 2.4, 50, 1,200."""
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.0f}"
+    return f"{v:.1f}".rstrip("0").rstrip(".") if v else "0"
+
+
+# One scale per measure, in one place.
+INCIDENT_DENSITY = RateScale("警情密度", "起/km²·日", (0.0, 0.5, 1.0, 2.0, 4.0), tuple(RAMP))
+PATROL_MINUTES = RateScale("巡逻强度", "分钟/km²·日", (0.0, 50.0, 100.0, 200.0, 400.0), PATROL_RAMP)
+PATROL_FIXES = RateScale("巡逻定位点密度", "个/km²·日", (0.0, 25.0, 50.0, 100.0, 200.0), PATROL_RAMP)
+
+
+def window_days(window: tuple[datetime, datetime] | None) -> float:
+    """The window's length in days, the denominator of every "per day" rate. A
+    window shorter than a day (today until 00:30) counts as one whole day, so a
+    day's first hours are not blown up to a daily rate."""
+    if window is None:
+        return 1.0
+    return max(1.0, (window[1] - window[0]) / timedelta(days=1))
+
+
+def per_km2_day(count: float, area_km2: float | None, days: float) -> float:
+    """``count`` per km² per day (0 for a place without an area)."""
+    if not area_km2 or area_km2 <= 0 or days <= 0 or not count:
+        return 0.0
+    return float(count) / float(area_km2) / float(days)
+
 
 LABEL_FONT = '"Noto Sans CJK SC"'  # quoted: pydeck reads bare strings as JavaScript
 LABEL_MIN_PX = 11  # the smallest label text drawn (px); an area with less room gets none

@@ -211,15 +211,6 @@ def section():
         data_error(err)
 
 
-def ramp_color(t: float) -> list[int]:
-    """Colour for t in [0, 1] on the density ramp."""
-    t = min(max(t, 0.0), 1.0)
-    i = min(int(t * (len(RAMP) - 1)), len(RAMP) - 2)
-    frac = t * (len(RAMP) - 1) - i
-    a, b = RAMP[i], RAMP[i + 1]
-    return [int(round(a[j] + (b[j] - a[j]) * frac)) for j in range(4)]
-
-
 def outside_note(o, noun: str, effect: str = "未计入网格统计") -> str:  # noqa: ANN001 - queries.imports.Outside
     """The line beside figures by place that says how many imported rows fell in
     no grid, and what that leaves them out of (``effect``)."""

@@ -118,6 +118,16 @@ def incident_trend(engine: Engine, f: Filters, now: datetime | None = None, days
     return _daily_trend(incidents.daily_counts, incidents.count, "incidents", engine, f, now, days)
 
 
+def period_trend(engine: Engine, f: Filters, now: datetime | None = None) -> DailyTrend:
+    """Incidents per local day over the filter's period (its first to last day,
+    the current day so far) against the same days one year earlier, with the
+    period's own 环比 (``measures.previous_window``: 上月 → the month before).
+    Without dates in ``f``, the last 30 days. Incident categories apply."""
+    if f.start is None or f.end is None:
+        return incident_trend(engine, f, now)
+    return _daily_trend(incidents.daily_counts, incidents.count, "incidents", engine, f, now, span=(f.start, f.end), period=f.period)
+
+
 def report_trend(engine: Engine, f: Filters, now: datetime | None = None, days: int = 30) -> DailyTrend:
     """Grid reports per local day, as ``incident_trend``."""
     return _daily_trend(reports.daily_counts, reports.count, "reports", engine, f, now, days)
@@ -131,15 +141,23 @@ def _daily_trend(
     f: Filters,
     now: datetime | None = None,
     days: int = 30,
+    span: tuple[date, date] | None = None,
+    period: str | None = None,
 ) -> DailyTrend:
     """``counter`` (a ``daily_counts``: columns day "YYYY-MM-DD", n) over the last
-    ``days`` local days (today so far) and over ``Periods.last_year`` of that
-    window; ``total`` (a ``count``) for the previous window. Coverage by the
-    first record of ``feed`` (a FeedStarts field)."""
+    ``days`` local days (today so far), or over the local days ``span`` (first,
+    last; inclusive, cut at now) compared as ``period``, and over
+    ``Periods.last_year`` of that window; ``total`` (a ``count``) for the
+    previous window. Coverage by the first record of ``feed`` (a FeedStarts field)."""
     now = now or timeutil.utcnow()
-    last = timeutil.local_today(now)
-    first = last - timedelta(days=days - 1)
-    p = measures.periods((timeutil.day_start_utc(first), now), None, now)
+    if span is None:
+        last = timeutil.local_today(now)
+        first = last - timedelta(days=days - 1)
+    else:
+        first, last = span
+        days = (last - first).days + 1
+    end = min(timeutil.day_start_utc(last + timedelta(days=1)), now)
+    p = measures.periods((timeutil.day_start_utc(first), max(end, timeutil.day_start_utc(first))), period, now)
     since = getattr(measures.feed_starts(engine), feed)
     yoy_ok, pop_ok = p.covered(since)
     this = counter(engine, f, p.current)

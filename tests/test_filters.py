@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from dashboard.filters import DEFAULT_PERIOD, Catalogue, Filters, Place, decode, encode, resolve_period
+from dashboard.filters import DEFAULT_PERIOD, PERIODS, Catalogue, Filters, Place, decode, encode, period_name, resolve_period
 from dashboard.schema import INCIDENT_CATEGORIES
 
 TODAY = date(2026, 11, 20)
@@ -118,3 +118,71 @@ def test_window_is_cut_at_now():
     f = Filters(start=date(2026, 11, 20), end=date(2026, 11, 20), period="today")
     assert f.window(datetime(2026, 11, 20, 6, 30)) == (datetime(2026, 11, 19, 16), datetime(2026, 11, 20, 6, 30))
     assert Filters().window() is None
+
+
+# --- the closed calendar periods: 上周 (previous ISO week), 上月, 上季度 ---------------
+
+
+@pytest.mark.parametrize(
+    "today, week, month, quarter",
+    [
+        # Jan 1 (a Thursday in 2026): the week, month and quarter before are all last year's
+        (date(2026, 1, 1), (date(2025, 12, 22), date(2025, 12, 28)), (date(2025, 12, 1), date(2025, 12, 31)), (date(2025, 10, 1), date(2025, 12, 31))),
+        # a Monday: 上周 is the whole week before, not today
+        (date(2026, 11, 23), (date(2026, 11, 16), date(2026, 11, 22)), (date(2026, 10, 1), date(2026, 10, 31)), (date(2026, 7, 1), date(2026, 9, 30))),
+        # a Sunday: still the week before the one that ends today
+        (date(2026, 11, 22), (date(2026, 11, 9), date(2026, 11, 15)), (date(2026, 10, 1), date(2026, 10, 31)), (date(2026, 7, 1), date(2026, 9, 30))),
+        # quarter starts: the quarter before is the whole previous one
+        (date(2026, 4, 1), (date(2026, 3, 23), date(2026, 3, 29)), (date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 1, 1), date(2026, 3, 31))),
+        (date(2026, 7, 1), (date(2026, 6, 22), date(2026, 6, 28)), (date(2026, 6, 1), date(2026, 6, 30)), (date(2026, 4, 1), date(2026, 6, 30))),
+        (date(2026, 10, 1), (date(2026, 9, 21), date(2026, 9, 27)), (date(2026, 9, 1), date(2026, 9, 30)), (date(2026, 7, 1), date(2026, 9, 30))),
+        # leap years: 上月 from March is February with its 29th day; not in 2026
+        (date(2028, 3, 15), (date(2028, 3, 6), date(2028, 3, 12)), (date(2028, 2, 1), date(2028, 2, 29)), (date(2027, 10, 1), date(2027, 12, 31))),
+        (date(2026, 3, 1), (date(2026, 2, 16), date(2026, 2, 22)), (date(2026, 2, 1), date(2026, 2, 28)), (date(2025, 10, 1), date(2025, 12, 31))),
+        # ISO week 1 of 2027 begins on Monday 2027-01-04; 上周 then is ISO week 53 of 2026
+        (date(2027, 1, 4), (date(2026, 12, 28), date(2027, 1, 3)), (date(2026, 12, 1), date(2026, 12, 31)), (date(2026, 10, 1), date(2026, 12, 31))),
+    ],
+)
+def test_closed_periods(today, week, month, quarter):
+    assert resolve_period("last_week", today) == week
+    assert resolve_period("last_month", today) == month
+    assert resolve_period("last_quarter", today) == quarter
+    s, e = week
+    assert s.weekday() == 0 and e.weekday() == 6 and (e - s).days == 6 and e < today
+    assert s.isocalendar()[1] == (today - timedelta(days=7)).isocalendar()[1]
+
+
+@pytest.mark.parametrize("period", ["last_week", "last_month", "last_quarter"])
+def test_closed_periods_round_trip_in_the_url(period):
+    f, w = dec(period=period)
+    assert w == [] and f.period == period and (f.start, f.end) == resolve_period(period, TODAY)
+    q = encode(f, CAT)
+    assert q == {"period": period}  # the code, not the dates: a link stays relative
+    assert decode(q, CAT, TODAY, INCIDENT_CATEGORIES) == (f, [])
+    # a link kept until next month follows the calendar
+    later = date(2027, 1, 5)
+    g, _ = decode(q, CAT, later, INCIDENT_CATEGORIES)
+    assert (g.start, g.end) == resolve_period(period, later) != (f.start, f.end)
+
+
+def test_period_names_read_well():
+    assert period_name("last_month", date(2026, 10, 1), date(2026, 10, 31)) == "上月 · 2026-10"
+    assert period_name("last_quarter", date(2026, 7, 1), date(2026, 9, 30)) == "上季度 · 2026年第3季度"
+    assert period_name("last_week", date(2026, 11, 9), date(2026, 11, 15)) == "上周 · 11-09 至 11-15"
+    assert period_name("30d", date(2026, 10, 22), date(2026, 11, 20)) == "近30天（10-22 至 11-20）"
+    assert period_name("custom", date(2025, 12, 1), date(2026, 1, 15)) == "自定义（2025-12-01 至 2026-01-15）"
+    assert PERIODS["last_week"] == "上周" and PERIODS["last_month"] == "上月" and PERIODS["last_quarter"] == "上季度"
+    assert list(PERIODS)[-1] == "custom"  # 自定义 stays last in the selector
+
+
+def test_previous_window_of_closed_periods_is_the_calendar_period_before():
+    from dashboard import timeutil
+    from queries.measures import previous_window
+
+    def w(s, e):
+        return timeutil.day_start_utc(s), timeutil.day_start_utc(e + timedelta(days=1))
+
+    assert previous_window(w(date(2026, 10, 1), date(2026, 10, 31)), "last_month") == w(date(2026, 9, 1), date(2026, 9, 30))
+    assert previous_window(w(date(2026, 3, 1), date(2026, 3, 31)), "last_month") == w(date(2026, 2, 1), date(2026, 2, 28))
+    assert previous_window(w(date(2026, 7, 1), date(2026, 9, 30)), "last_quarter") == w(date(2026, 4, 1), date(2026, 6, 30))
+    assert previous_window(w(date(2026, 11, 9), date(2026, 11, 15)), "last_week") == w(date(2026, 11, 2), date(2026, 11, 8))

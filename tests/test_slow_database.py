@@ -158,7 +158,7 @@ def _timeout(*a, **k):  # noqa: ANN002, ANN003, ANN202
 @pytest.mark.parametrize(
     "page, broken, still_there",
     [
-        ("pages/desk/overview.py", ("queries.overview", "incident_trend"), ["今日警情", "网格警情密度"]),
+        ("pages/desk/overview.py", ("queries.overview", "period_trend"), ["今日警情", "网格警情密度"]),
         ("pages/desk/dispatch.py", ("queries.dispatch", "loop_by"), ["未办结任务", "本时段新建任务的当前状态"]),
         ("pages/desk/disputes.py", ("queries.disputes", "rates_by_place"), ["纠纷类型 × 调处级别", "回访待办"]),
         ("pages/desk/reports.py", ("queries.reports", "by_category"), ["上报总数", "最新"]),

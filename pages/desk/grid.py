@@ -72,15 +72,17 @@ def _stat(label: str, value: str, unit: str = "", alarm: bool = False) -> str:
 
 def ranking_map(df: pd.DataFrame, shapes: pd.DataFrame) -> None:
     data = shapes.merge(df[["grid_id", "incidents", "reports"]], on="grid_id", how="left").fillna({"incidents": 0, "reports": 0})
-    top = float(data["incidents"].quantile(0.95)) if len(data) else 0.0
-    recs = [
-        {
-            "grid_id": int(r.grid_id),
-            "fill": ui.ramp_color(r.incidents / top if top > 0 else 0.0),
-            **tip(r.name, r.community, f"警情 {int(r.incidents)} 起 · 上报 {int(r.reports)} 件", "点击查看画像"),
-        }
-        for r in data.itertuples()
-    ]
+    scale, days = maps.INCIDENT_DENSITY, maps.window_days(window)
+    recs = []
+    for r in data.itertuples():
+        rate = maps.per_km2_day(r.incidents, r.area_km2, days)
+        recs.append(
+            {
+                "grid_id": int(r.grid_id),
+                "fill": scale.color(rate),
+                **tip(r.name, r.community, f"警情 {int(r.incidents)} 起 · 上报 {int(r.reports)} 件", f"{maps.rate_text(rate)} {scale.unit} · 点击查看画像"),
+            }
+        )
     layer = maps.shaded_grid_layer(maps.part_rows(data["boundary_geojson"], recs), "rank-grids")
     view = maps.view_state(maps.rings(data["boundary_geojson"]), 760, 520)
     labels = maps.place_label_layers(data, {p.id: p.name for p in ctx.catalogue.stations}, view, size=15)
@@ -88,7 +90,7 @@ def ranking_map(df: pd.DataFrame, shapes: pd.DataFrame) -> None:
     event = st.pydeck_chart(deck, height=540, key=selection_key("gp-rank-map"), on_select="rerun", selection_mode="single-object")
     if (obj := _selected(event, "rank-grids")) and obj.get("grid_id"):
         drill(None, grid_id=int(obj["grid_id"]))
-    st.html(f'<div class="jw-legend">颜色：{PERIOD} 警情数（深蓝少 → 黄多）；点击网格进入其画像</div>')
+    st.html(f'<div class="jw-legend">{scale.legend_html()}<span>· {E(PERIOD)}，固定色阶；点击网格进入其画像</span></div>')
 
 
 def ranking_view() -> None:

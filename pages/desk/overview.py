@@ -1,4 +1,6 @@
-"""总览 overview: today's KPI tiles, the grid map shaded by incident density, the 30-day trend."""
+"""总览 overview: today's KPI tiles (fixed: today and this month, whatever the
+period filter says, and titled so), the grid map shaded by incident density and
+the daily incident trend, both over the filter's period."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import fmt, maps, plots, timeutil, ui
+from dashboard.filters import PERIODS
 from dashboard.frame import cached, context, drill, selection_key
 from queries import imports, overview
 
@@ -29,11 +32,13 @@ def _drill_to(obj: dict) -> None:
         drill(None, community_id=int(community_id))
 
 
-def density_map(df: pd.DataFrame) -> None:
-    top = float(df["density"].quantile(0.95)) if len(df) else 0.0
+def density_map(df: pd.DataFrame, days: float) -> None:
+    """Grids shaded by incidents per km² per day on the fixed scale
+    (``maps.INCIDENT_DENSITY``): a grid's colour depends on its own rate only."""
+    scale = maps.INCIDENT_DENSITY
     recs = []
     for r in df.itertuples():
-        t = (r.density / top) if top > 0 else 0.0
+        rate = maps.per_km2_day(r.n, r.area_km2, days)
         recs.append(
             {
                 "grid_id": int(r.grid_id),
@@ -42,8 +47,8 @@ def density_map(df: pd.DataFrame) -> None:
                 "name": r.name,
                 "community": r.community,
                 "n": int(r.n),
-                "density": f"{r.density:.1f}",
-                "fill": ui.ramp_color(t),
+                "rate": maps.rate_text(rate),
+                "fill": scale.color(rate),
             }
         )
     view = maps.view_state(maps.rings(df["boundary_geojson"]), width_px=980, height_px=560)
@@ -54,21 +59,20 @@ def density_map(df: pd.DataFrame) -> None:
     deck = maps.deck(
         layers,
         view,
-        tooltip={"html": "<b>{name}</b><br/>{community}<br/>警情 {n} 起 · 每平方公里 {density} 起"},
+        tooltip={"html": "<b>{name}</b><br/>{community}<br/>警情 {n} 起 · {rate} " + scale.unit},
     )
     event = st.pydeck_chart(deck, height=560, key=selection_key("overview-map"), on_select="rerun", selection_mode="single-object")
     picked = (event.selection.get("objects") or {}).get("grid-density") if event else None
     if picked:
         _drill_to(picked[0])
-    ramp = "".join(
-        f'<span><span class="jw-swatch" style="background: rgba({c[0]},{c[1]},{c[2]},0.9)"></span>{lbl}</span>'
-        for c, lbl in zip([ui.ramp_color(x) for x in (0, 0.33, 0.66, 1.0)], ["少", "", "", f"多（≥{top:.0f} 起/km²）"])
+    st.html(
+        f'<div class="jw-legend">{scale.legend_html()}<span>· 固定色阶，按 {maps.rate_text(days)} 天折算</span>'
+        "<span>· 点击网格逐级下钻：派出所 → 社区 → 网格 → 网格画像</span></div>"
     )
-    st.html(f'<div class="jw-legend">警情密度：{ramp}<span>· 点击网格逐级下钻：派出所 → 社区 → 网格 → 网格画像</span></div>')
 
 
-def trend_chart(trend: overview.DailyTrend) -> None:
-    """The 30 days against last year; today (so far) drawn apart (``plots.series_line``)."""
+def trend_chart(trend: overview.DailyTrend, name: str) -> None:
+    """The period's days against last year; a running last day drawn apart (``plots.series_line``)."""
     df = trend.days
     note = plots.partial_note(trend.periods.current, trend.periods.at, "day")
     fig = go.Figure()
@@ -80,7 +84,7 @@ def trend_chart(trend: overview.DailyTrend) -> None:
         )
     )
     plots.series_line(
-        fig, df["day"], df["n"], note, name="近30天", mode="lines+markers",
+        fig, df["day"], df["n"], note, name=name, mode="lines+markers",
         line=dict(color="#3fb6ff", width=3), marker=dict(size=6),
         hovertemplate="%{x|%m-%d} 警情 %{y} 起<extra></extra>",
     )
@@ -102,7 +106,10 @@ def trend_chart(trend: overview.DailyTrend) -> None:
     plots.show(fig, key="overview-trend")
 
 
+# Panels that answer "now" stay fixed and say so; the others follow the period.
+FIXED_TITLE = "实时指标 · 今日与本月，不随时段变化"
 with ui.section():
+    ui.panel_title(FIXED_TITLE, "今日警情、今日上报为今日0时至今；待派单、处置中、超期为此刻；办结率、化解率为本月1日至今。上方“时段”筛选只作用于下方的密度图和走势图")
     ui.kpi_row(cached(ctx, overview.kpis, f, ctx.now))
 left, right = st.columns([1.25, 1], gap="medium")
 with left, ui.section():
@@ -113,18 +120,19 @@ with left, ui.section():
     else:
         if int(dens["n"].sum()) == 0:
             st.caption(f"“{ui.md_escape(ctx.scope_label())}” 在 {ctx.period_label()} 内无警情")
-        density_map(dens)
+        density_map(dens, maps.window_days(f.window(ctx.now)))
     ui.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", f.window(ctx.now), live=False), "起警情")
 with right, ui.section():
-    ui.panel_title("近30天警情走势 · 与去年同期对比")
-    trend = cached(ctx, overview.incident_trend, f, ctx.now, live=False)
+    name = PERIODS.get(f.period, "本时段")
+    ui.panel_title(f"警情走势 · {ctx.period_label()} · 与去年同期对比")
+    trend = cached(ctx, overview.period_trend, f, ctx.now, live=False)
     t = trend.total
     if not t.value and not t.yoy_base:
-        ui.empty_state(f"“{ctx.scope_label()}” 近30天及去年同期均无警情")
+        ui.empty_state(f"“{ctx.scope_label()}” {ctx.period_label()}及去年同期均无警情")
     else:
-        trend_chart(trend)
+        trend_chart(trend, name)
         last = f"去年同期 {fmt.count(t.yoy_base)} 起" if trend.yoy_covered else f"去年同期早于数据起始 {timeutil.fmt_local(trend.since, '%Y-%m-%d')}，不可比"
         st.html(
-            f'<div class="jw-legend">近30天共 {fmt.count(t.value)} 起，{last}，'
-            f"同比 {ui.change_html(t.yoy, sig=t.yoy_sig)}</div>"
+            f'<div class="jw-legend" data-total="{int(t.value or 0)}">{name}共 {fmt.count(t.value)} 起，{last}，'
+            f"同比 {ui.change_html(t.yoy, sig=t.yoy_sig)}，环比 {ui.change_html(t.pop, sig=t.pop_sig)}</div>"
         )

@@ -36,18 +36,7 @@ SHIFTS = {"all": None, "day": "白", "night": "黑"}  # URL value → patrol_shi
 SHIFT_NAMES = {"all": "全部", "day": "白班（08–20时）", "night": "黑班（20–08时）"}
 RED, AMBER, ACCENT, MUTED = [255, 70, 70], [255, 176, 32], "#3fb6ff", "#8ea0c4"
 MAP_HEIGHT = 450
-# Patrol minutes on a police-blue ramp (dark navy → cyan), so the amber and red
-# hot-spot outlines stay readable on top of it.
-PATROL_RAMP = [(28, 46, 96, 150), (34, 92, 170, 175), (40, 150, 225, 200), (110, 220, 255, 220)]
-
-
-def patrol_color(t: float) -> list[int]:
-    """Colour for t in [0, 1] on PATROL_RAMP."""
-    t = min(max(t, 0.0), 1.0)
-    i = min(int(t * (len(PATROL_RAMP) - 1)), len(PATROL_RAMP) - 2)
-    frac = t * (len(PATROL_RAMP) - 1) - i
-    a, b = PATROL_RAMP[i], PATROL_RAMP[i + 1]
-    return [int(round(a[j] + (b[j] - a[j]) * frac)) for j in range(4)]
+# Patrol minutes per km² per day on a fixed police-blue scale (maps.PATROL_MINUTES).
 
 
 ctx = context()
@@ -105,7 +94,7 @@ def place_labels(shapes: pd.DataFrame, view: pdk.ViewState) -> list[pdk.Layer]:
     return maps.place_label_layers(shapes, names, view, narrowed=f.community_id is not None or f.grid_id is not None)
 
 
-def coverage_map(shapes: pd.DataFrame, cells: pd.DataFrame, key: str) -> None:
+def coverage_map(shapes: pd.DataFrame, cells: pd.DataFrame, key: str, days: float) -> None:
     names = dict(zip(shapes["grid_id"].astype(int), shapes["name"]))
     comms = dict(zip(shapes["grid_id"].astype(int), shapes["community"]))
     outline = maps.grid_outline_layer(shapes, fill=[20, 40, 80, 30])
@@ -113,16 +102,16 @@ def coverage_map(shapes: pd.DataFrame, cells: pd.DataFrame, key: str) -> None:
     # each record carries plain "title", "line1" and "line2".
     for d in outline.data:
         d.update(title=d["name"], line1=d["community"], line2="")
-    top = float(cells["minutes"].quantile(0.95)) if len(cells) else 0.0
+    scale = maps.PATROL_MINUTES
     visited, hot = [], []
     for r in cells.itertuples():
         gid = int(r.grid_id)
         where = f"{names.get(gid, '')} · {comms.get(gid, '')}"
         minutes = f"巡逻 {fmt.minutes(r.minutes) if r.minutes else '0分钟'}"
         if r.minutes > 0:
-            t = min(r.minutes / top, 1.0) if top > 0 else 0.0
+            rate = maps.per_km2_day(r.minutes, h3.cell_area(r.h3, "km^2"), days)
             visited.append(
-                {"hex": r.h3, "grid_id": gid, "fill": patrol_color(t), "title": where, "line1": f"{minutes} · 警情 {int(r.incidents)} 起", "line2": ""}
+                {"hex": r.h3, "grid_id": gid, "fill": scale.color(rate), "title": where, "line1": f"{minutes} · 警情 {int(r.incidents)} 起", "line2": f"{maps.rate_text(rate)} {scale.unit}"}
             )
         if r.hot:
             hot.append(
@@ -176,12 +165,8 @@ def coverage_map(shapes: pd.DataFrame, cells: pd.DataFrame, key: str) -> None:
         picked = objects.get(layer_id) or []
         if picked and picked[0].get("grid_id") is not None:
             go_to_grid_ladder(int(picked[0]["grid_id"]), key)
-    ramp = "".join(
-        f'<span><span class="jw-swatch" style="background: rgba({c[0]},{c[1]},{c[2]},0.9)"></span>{lbl}</span>'
-        for c, lbl in zip([patrol_color(x) for x in (0.0, 0.5, 1.0)], ["少", "", f"多（≥{fmt.minutes(top)}）"])
-    )
     st.html(
-        f'<div class="jw-legend">巡逻时长：{ramp}'
+        f'<div class="jw-legend">{scale.legend_html()}'
         '<span><span class="jw-swatch jw-hot-ok"></span>热点（已覆盖）</span>'
         '<span><span class="jw-swatch jw-hot-miss"></span>热点（巡逻未覆盖）</span></div>'
     )
@@ -329,7 +314,7 @@ else:
             cells = patrol.map_cells(pieces, shift)
             if cells.empty:
                 st.html(f'<div class="jw-note">“{e(ctx.scope_label())}”在本时段内没有{e(SHIFT_NAMES[key])}巡逻轨迹和警情热点</div>')
-            coverage_map(shapes, cells, key)
+            coverage_map(shapes, cells, key, maps.window_days(wins.current))
             ui.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", wins.current, live=False), "起警情", "未计入热点")
             ui.outside_caption(cached(ctx, imports.outside_rows, f.places_only(), "gps", wins.current, live=False), "个巡逻定位点", "未计入巡逻覆盖")
             st.html(

@@ -38,6 +38,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+import h3
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
@@ -462,15 +463,15 @@ HEX_COLOR = [64, 156, 255]
 
 
 def patrol_map_load(now: datetime) -> tuple:
-    return today_map_load(now) + (patrol.visited_cells(ctx.engine, f.places_only(), wall.today_window(now)),)
+    return today_map_load(now) + (patrol.visited_cells(ctx.engine, f.places_only(), wall.today_window(now)), now)
 
 
 def patrol_layers(d: tuple) -> list:
     cells = d[4]
     out = []
     if len(cells):
-        top = max(int(cells["points"].max()), 1)
-        data = [{"h3": h, "a": int(60 + 160 * min(p / top, 1.0) ** 0.5)} for h, p in zip(cells["h3"], cells["points"])]
+        scale, days = maps.PATROL_FIXES, maps.window_days(wall.today_window(d[5]))
+        data = [{"h3": h, "a": int(60 + 160 * scale.position(maps.per_km2_day(p, h3.cell_area(h, "km^2"), days)) ** 0.5)} for h, p in zip(cells["h3"], cells["points"])]
         out.append(
             pdk.Layer("H3HexagonLayer", id="patrol-cells", data=data, get_hexagon="h3", extruded=False, stroked=False,
                       get_fill_color=f"[{HEX_COLOR[0]}, {HEX_COLOR[1]}, {HEX_COLOR[2]}, a]", pickable=False)
