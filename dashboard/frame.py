@@ -770,15 +770,17 @@ def drill(
         narrowed = replace(narrowed, categories=tuple(categories) if categories else None)
     # "via" is consumed by the next run's filter bar (see there): it makes the URL
     # that run writes differ from the one switch_page sent.
-    query = {**encode(narrowed, cat), **(params or {}), VIA: st.session_state.get("_jw_page") or "page"}
+    here = st.session_state.get("_jw_page")
+    query = {**encode(narrowed, cat), **(params or {})}
+    if target is not None and target != here:
+        # to another page only: a second history entry, but that page's URL shows
+        query[VIA] = here or "page"
     st.session_state["_jw_nonce"] = st.session_state.get("_jw_nonce", 0) + 1
     # Widget values do not survive a switch_page made mid-run: the next run's
     # filter bar seeds them from this, whatever the URL comparison says.
     st.session_state["_jw_pending"] = narrowed
-    path = nav.BY_KEY[target].path if target else None
-    if path is None:
-        here = st.session_state.get("_jw_page")
-        path = nav.BY_KEY[here].path if here in nav.BY_KEY else nav.BY_KEY["overview"].path
+    key = target or here
+    path = nav.BY_KEY[key].path if key in nav.BY_KEY else nav.BY_KEY["overview"].path
     st.switch_page(path, query_params=query)
 
 
@@ -859,9 +861,14 @@ def filter_bar(cat: Catalogue, now: datetime, current: str | None = None, catego
     url_filters = {k: v for k, v in params.items() if k in URL_KEYS}
     last = st.session_state.get("_jw_last_url")
     pending = st.session_state.pop("_jw_pending", None)
+    # A URL without filters on the page that drew the last one is the back
+    # button returning to 全辖区 (the server keeps a page's query string, so a
+    # rerun of the same page never loses it); on another page it is a menu
+    # link that dropped them, and the session's filters carry on.
+    same_page = st.session_state.get("_jw_last_page", current) == current
     if pending is not None:
         _seed(pending)  # a drill-down
-    elif last is None or (url_filters and url_filters != last):
+    elif last is None or (url_filters != last and (url_filters or same_page)):
         _seed(from_url)  # a fresh session, a pasted link or the back button
 
     ss = st.session_state

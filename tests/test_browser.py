@@ -4,6 +4,8 @@ server gets the whole frame, the overview draws its tiles, map and chart at
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 import pytest
 
 from tests.browser import Browser, require_chromium, streamlit_server
@@ -168,6 +170,69 @@ def test_clicking_the_overview_map_drills_down(server, pw):
         b.page.wait_for_url("**/grid?*", timeout=30_000)
         b.settle()
         assert "grid=" in b.page.url
+        assert b.console_errors == [], b.console_errors
+    finally:
+        b.close()
+
+
+# --- the back button undoes a drill -------------------------------------------------------
+
+_SETTLED_URL = """([has, hasnot]) => {
+  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  const url = decodeURIComponent(location.href);
+  return has.every(s => url.includes(s)) && hasnot.every(s => !url.includes(s));
+}"""
+
+
+def _wait_url(b: Browser, has: list[str], hasnot: list[str]) -> None:
+    b.page.wait_for_function(_SETTLED_URL, arg=[has, hasnot], timeout=60_000, polling=100)
+    b.settle()
+
+
+def _pick(b: Browser, label: str, option: str) -> None:
+    b.page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    b.page.locator('[role="option"]').filter(has_text=option).first.click()
+
+
+def test_back_button_undoes_each_drill(server, pw):
+    """Community, then grid, by the dropdowns: Back returns to the community, Back
+    again to 全辖区. On 网格上报 a bar click puts its category in the URL and a row
+    opens the detail; Back undoes each."""
+    b = Browser(pw)
+    try:
+        _open(b, f"{server}/overview")
+        _pick(b, "社区", "东湖社区")
+        _wait_url(b, ["community=WLT-C02"], ["grid="])
+        _pick(b, "网格", "第1网格")
+        _wait_url(b, ["community=WLT-C02", "grid=WLT-C02-G01"], [])
+        assert "第1网格" in b.page.locator(".jw-header").inner_text()
+        b.page.go_back()
+        _wait_url(b, ["community=WLT-C02"], ["grid="])
+        head = b.page.locator(".jw-header").inner_text()
+        assert "东湖社区" in head and "第1网格" not in head
+        b.page.go_back()
+        _wait_url(b, ["/overview"], ["community=", "grid="])
+        assert "全辖区" in b.page.locator(".jw-header").inner_text()
+
+        _open(b, f"{server}/reports")
+        b.page.wait_for_selector(".js-plotly-plot .bars .point path", timeout=30_000)
+        bars = b.page.locator(".js-plotly-plot .bars .point path")
+        bb = bars.nth(bars.count() - 1).bounding_box()  # the largest category, drawn on top
+        b.page.mouse.click(bb["x"] + bb["width"] / 2, bb["y"] + bb["height"] / 2)
+        _wait_url(b, ["rcat="], [])
+        picked = unquote_plus(b.page.url.split("rcat=")[1].split("&")[0])
+        assert picked and picked in b.page.locator('[data-testid="stMultiSelect"]').first.inner_text()
+        b.page.go_back()
+        _wait_url(b, ["/reports"], ["rcat="])
+        grid_el = b.page.locator('[data-testid="stDataFrame"]').last
+        gb = grid_el.bounding_box()
+        grid_el.hover()
+        b.page.mouse.click(gb["x"] + 18, gb["y"] + 35 + 17)
+        _wait_url(b, ["report="], [])
+        assert b.page.get_by_text("关闭详情").count() >= 1
+        b.page.go_back()
+        _wait_url(b, ["/reports"], ["report="])
+        assert b.page.get_by_text("关闭详情").count() == 0
         assert b.console_errors == [], b.console_errors
     finally:
         b.close()

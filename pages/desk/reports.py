@@ -18,8 +18,10 @@ from dashboard.frame import MASKED, Personal, cached, context, drill, id_param, 
 from queries import dispatch, imports, reports
 from queries.vocabulary import vocabulary
 
-K_CATS = "rp_cats"  # page-local multiselects (not in the URL)
+K_CATS = "rp_cats"  # page-local multiselects, in the URL as ?rcat= and ?urg=
 K_URG = "rp_urg"
+URL_OF = {K_CATS: "rcat", K_URG: "urg"}
+K_LAST = "rp_last_url"  # what this session last wrote for them
 K_CHART = "rp_chart_round"  # renewed after a bar click so the click fires once
 LIMIT = 200
 URGENT = reports.URGENT
@@ -109,6 +111,38 @@ def show_detail(report_id: int) -> None:
                 st.html('<div class="jw-note">该派单暂无处置记录。</div>')
             else:
                 st.html(_history_html(hist, pm))
+
+
+# --- the page's own filters in the URL ----------------------------------------------------
+#
+# A bar click or a pick in the two multiselects is a new history entry (the
+# URL is written from the script, which Streamlit's browser side pushes), so
+# Back undoes it; a URL that differs from what this session last wrote (a
+# pasted link, Back, Forward) seeds the multiselects.
+
+
+def seed_from_url(options: dict[str, tuple[str, ...]]) -> None:
+    last = ss.get(K_LAST) or {}
+    for key, name in URL_OF.items():
+        raw = st.query_params.get(name) or ""
+        if ss.get(K_LAST) is not None and raw == last.get(name, ""):
+            continue
+        values = [v for v in raw.split(",") if v]
+        bad = [v for v in values if v not in options[key]]
+        if bad:
+            st.warning(f"已忽略未知的{'上报类别' if key == K_CATS else '紧急程度'} {name}={ui.md_escape('、'.join(bad)[:40])}", icon="⚠️")
+        ss[key] = [v for v in values if v in options[key]]
+
+
+def write_to_url() -> None:
+    now = {name: ",".join(ss.get(key) or []) for key, name in URL_OF.items()}
+    for name, value in now.items():
+        if (st.query_params.get(name) or "") != value:
+            if value:
+                st.query_params[name] = value
+            else:
+                del st.query_params[name]
+    ss[K_LAST] = now
 
 
 # --- counts by category --------------------------------------------------------------------
@@ -231,11 +265,13 @@ def latest_table() -> None:
         },
     )
     if row is not None:
-        drill(None, params={"report": str(int(df.iloc[row]["id"]))})
+        keep = {name: ",".join(ss[key]) for key, name in URL_OF.items() if ss.get(key)}
+        drill(None, params={**keep, "report": str(int(df.iloc[row]["id"]))})
 
 
 # --- the page ------------------------------------------------------------------------------------
 
+seed_from_url({K_CATS: report_categories(), K_URG: tuple(cached(ctx, vocabulary, "urgency", live=False).codes())})
 with ui.section():
     ui.kpi_row(cached(ctx, reports.kpis, f, ctx.now))
 report_id = id_param("report", "上报")
@@ -254,3 +290,4 @@ with left, ui.section():
     ui.outside_caption(cached(ctx, imports.outside_rows, f.places_only(), "reports", w, live=False), "件网格上报")
 with right, ui.section():
     latest_table()
+write_to_url()
