@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from dashboard import frame, nav, ui
 from dashboard.config import configure_logging
+from dashboard.ui import frame, nav, pieces
 
 configure_logging()
 
 st.set_page_config(page_title="警网融合指挥大屏", page_icon="🚓", layout="wide", initial_sidebar_state="collapsed")
-ui.load_css()
-ui.load_script(ui.ZH_JS)  # Streamlit's own English words (aria-labels, placeholders) in Chinese
+pieces.load_css()
+pieces.load_script(pieces.ZH_JS)  # Streamlit's own English words (aria-labels, placeholders) in Chinese
 
 HOME = st.Page(nav.HOME.path, title=nav.HOME.title, url_path=nav.HOME.url_path, default=True)
 PAGES = {p.key: st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in nav.PAGES}

@@ -101,9 +101,9 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from dashboard.database import make_reader, make_writer
     from dashboard.config import load_settings
-    from dashboard.demo import generate
+    from dashboard.db.database import make_reader, make_writer
+    from dashboard.writers.demo import generate
     from queries import places
     from tests.browser import Browser, streamlit_server
 

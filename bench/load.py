@@ -41,12 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from dashboard import schema  # noqa: E402
-from dashboard.database import describe_url, make_writer  # noqa: E402
-from dashboard.load.mapping import parse_mapping  # noqa: E402
-from dashboard.load.places import load_places  # noqa: E402
-from dashboard.load.records import load_records  # noqa: E402
-from dashboard.migrate import upgrade  # noqa: E402
+from dashboard.db import schema  # noqa: E402
+from dashboard.db.database import describe_url, make_writer  # noqa: E402
+from dashboard.db.migrate import upgrade  # noqa: E402
+from dashboard.writers.load.mapping import parse_mapping  # noqa: E402
+from dashboard.writers.load.places import load_places  # noqa: E402
+from dashboard.writers.load.records import load_records  # noqa: E402
 
 FORMAT_VERSION = 1  # bump when the generated data changes, so the cache is not reused
 CACHE = Path(tempfile.gettempdir()) / "jwrh-bench-load"

@@ -27,16 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from dashboard import database  # noqa: E402
 from dashboard.config import load_settings  # noqa: E402
-from dashboard.database import describe_url, make_reader, make_writer, sqlite_file_id  # noqa: E402
+from dashboard.db import database  # noqa: E402
+from dashboard.db.database import describe_url, make_reader, make_writer, sqlite_file_id  # noqa: E402
 
 BLOCK = 250
 
 
 def _unguarded(settings):  # noqa: ANN001, ANN202
     """The reader as it was before the outage guards."""
-    path = database._sqlite_path(settings.database_url)
+    path = database.sqlite_file(settings.database_url)
     if path is not None:
         saved = database._install_sqlite_file_check
         database._install_sqlite_file_check = lambda engine, path: None
@@ -100,12 +100,12 @@ def main() -> None:
             for _ in range(k):
                 times[name].append(_round(eng))
         done += k
-    label = "reader (file check)" if database._sqlite_path(url) else "reader (ping under watchdog)"
-    other = "without the check" if database._sqlite_path(url) else "pool_pre_ping, no watchdog"
+    label = "reader (file check)" if database.sqlite_file(url) else "reader (ping under watchdog)"
+    other = "without the check" if database.sqlite_file(url) else "pool_pre_ping, no watchdog"
     print(f"  {label:32s} {_stats(times['guarded'])}")
     print(f"  {other:32s} {_stats(times['plain'])}")
     print(f"  overhead (medians)               {statistics.median(times['guarded']) - statistics.median(times['plain']):8.1f} µs")
-    path = database._sqlite_path(url)
+    path = database.sqlite_file(url)
     if path is not None:
         checks = []
         for _ in range(args.n):

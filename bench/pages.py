@@ -2,7 +2,7 @@
 
     DATABASE_URL=... python bench/pages.py [--repeat 3] [--query "community=WLT-C01"]
 
-For every page in ``dashboard.nav.PAGES`` (the grid profile opens the busiest
+For every page in ``dashboard.ui.nav.PAGES`` (the grid profile opens the busiest
 grid of the first community, since a grid page without a grid is a list):
 clears Streamlit's caches, runs the page once in AppTest (cold: every query
 runs) and then again (warm: cached), and prints the AppTest wall time of both
@@ -25,10 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from dashboard import frame, nav  # noqa: E402
 from dashboard.config import load_settings  # noqa: E402
-from dashboard.database import check_database, describe_url, make_reader  # noqa: E402
-from dashboard.schema import communities, grids, incidents  # noqa: E402
+from dashboard.db.database import describe_url, make_reader
+from dashboard.db.health import check_database  # noqa: E402
+from dashboard.db.schema import communities, grids, incidents  # noqa: E402
+from dashboard.ui import frame, nav  # noqa: E402
 
 QUERY_MS: list[float] = []
 _orig_run = frame._run

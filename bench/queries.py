@@ -28,9 +28,10 @@ from sqlalchemy import func, select  # noqa: E402
 
 from dashboard import timeutil  # noqa: E402
 from dashboard.config import load_settings  # noqa: E402
-from dashboard.database import check_database, describe_url, make_reader  # noqa: E402
+from dashboard.db.database import describe_url, make_reader
+from dashboard.db.health import check_database  # noqa: E402
+from dashboard.db.schema import INCIDENT_CATEGORIES, incidents  # noqa: E402
 from dashboard.filters import PERIODS, Filters  # noqa: E402
-from dashboard.schema import INCIDENT_CATEGORIES, incidents  # noqa: E402
 
 MODULES = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "queries").glob("*.py") if not p.stem.startswith("_"))
 
@@ -123,7 +124,7 @@ def main() -> int:
     with engine.connect() as c:
         newest = c.execute(select(func.max(incidents.c.received_at))).scalar()
         n_inc = c.execute(select(func.count()).select_from(incidents)).scalar()
-        from dashboard import schema
+        from dashboard.db import schema
 
         for param, table in {**ID_TABLES, "grid_id": "grids"}.items():
             t = schema.metadata.tables[table]

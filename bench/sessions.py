@@ -25,7 +25,7 @@ What it runs:
   shuffled order, some with ``?community=CODE`` and/or ``?period=7d`` from the
   catalogue, waits until the page has settled and stays 20-40 s;
 * every 15-25 s the bench writes one grid report itself (with its task and
-  创建 event, through ``dashboard.simulate.Simulator.new_report``, as
+  创建 event, through ``dashboard.writers.simulate.Simulator.new_report``, as
   bench/wall_latency.py does) and measures when it shows on the walls.
 
 Every 30 s it prints one line, at the end a summary; the figures:
@@ -556,8 +556,8 @@ async def collector(run: Run) -> None:
 
 async def report_writer(run: Run, url: str) -> None:
     from dashboard import timeutil
-    from dashboard.database import make_writer
-    from dashboard.simulate import Simulator
+    from dashboard.db.database import make_writer
+    from dashboard.writers.simulate import Simulator
 
     writer = make_writer(url)
     sim = await asyncio.to_thread(Simulator, writer, seed=int(time.time()) % 10_000 + 17, patrol=False)  # it reads the places
@@ -768,8 +768,8 @@ async def run_sessions(run: Run, base: str, url: str, server: StreamlitServer, s
     from playwright.async_api import async_playwright
     from sqlalchemy import select
 
-    from dashboard.database import make_writer
-    from dashboard.schema import communities, grids
+    from dashboard.db.database import make_writer
+    from dashboard.db.schema import communities, grids
 
     eng = make_writer(url)
     with eng.connect() as conn:
@@ -1029,8 +1029,8 @@ def main() -> int:
             # the simulator and this bench write as the owner.
             from sqlalchemy.engine import make_url
 
-            from dashboard import roles
-            from dashboard.database import make_writer
+            from dashboard.db import roles
+            from dashboard.db.database import make_writer
 
             owner = make_writer(url)
             roles.apply(owner, log=lambda _m: None)

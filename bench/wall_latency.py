@@ -35,9 +35,9 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from dashboard import timeutil
-    from dashboard.database import make_writer
-    from dashboard.demo import generate
-    from dashboard.simulate import Simulator
+    from dashboard.db.database import make_writer
+    from dashboard.writers.demo import generate
+    from dashboard.writers.simulate import Simulator
     from tests.browser import Browser, streamlit_server
 
     url = args.url

@@ -78,8 +78,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="wall-soak-"))
     url = args.url
     if not url:
-        from dashboard.database import make_writer
-        from dashboard.demo import generate
+        from dashboard.db.database import make_writer
+        from dashboard.writers.demo import generate
 
         url = f"sqlite:///{tmp / 'soak.sqlite'}"
         t0 = time.monotonic()
@@ -91,8 +91,8 @@ def main() -> int:
     from sqlalchemy import func, select
 
     from dashboard.config import load_settings
-    from dashboard.database import make_reader
-    from dashboard.schema import reports
+    from dashboard.db.database import make_reader
+    from dashboard.db.schema import reports
 
     reader = make_reader(load_settings({"DATABASE_URL": url}))
     port = free_port()

@@ -28,7 +28,7 @@ active row in ``users`` (``python -m dashboard.users``): their role gives
 their rights (``ROLES``), their station and communities their scope, which
 every query honours through ``Filters.scope``.
 
-This module holds the rules only (no Streamlit): ``dashboard.frame`` reads
+This module holds the rules only (no Streamlit): ``dashboard.ui.frame`` reads
 the headers, ``st.user`` and the URL and calls ``identify``.
 """
 

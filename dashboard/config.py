@@ -76,7 +76,7 @@ class Settings:
     proxy_secret: str | None = None  # header mode: the proxy also sends X-Jwrh-Proxy-Secret
     oidc_provider: str | None = None  # the [auth.<provider>] of secrets.toml; None = [auth] itself
     oidc_claim: str = "preferred_username"
-    # Where the audit trail is written (dashboard.audit); None = DATABASE_URL's
+    # Where the audit trail is written (dashboard.db.audit); None = DATABASE_URL's
     # database (SQLite: the same file; PostgreSQL: the reader, which a proper
     # read-only role refuses, so nothing is unmasked until this is set).
     audit_url: str | None = None

@@ -12,11 +12,10 @@ Turning a ``Filters`` into SQL is done in one place: ``queries._common.apply_fil
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-
-import unicodedata
 
 from dashboard import timeutil
 

@@ -57,7 +57,8 @@ def _refuse_a_writable_reader() -> None:
     ``database.reader_write_powers``). A database that is down or empty does
     not stop the start: the pages say so and come up when it is usable."""
     from dashboard.config import load_settings
-    from dashboard.database import ReaderCanWrite, check_database, make_reader
+    from dashboard.db.database import ReaderCanWrite, make_reader
+    from dashboard.db.health import check_database
 
     try:
         settings = load_settings()

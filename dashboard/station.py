@@ -14,7 +14,7 @@ weekday in SQL (``queries._sql``), the periods of the filter bar, 今日 and
 daylight saving (Asia/Shanghai, Asia/Urumqi, Etc/GMT-8) is a fixed offset and
 costs nothing; a zone with it (America/Vancouver) is converted per row: on
 PostgreSQL with ``AT TIME ZONE``, on SQLite with a function the engine
-registers (``dashboard.database``).
+registers (``dashboard.db.database``).
 """
 
 from __future__ import annotations

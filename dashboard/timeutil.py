@@ -80,7 +80,7 @@ def fmt_local(ts: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
     return "—" if ts is None else to_local(ts).strftime(fmt)
 
 
-# SQLite has no time zones: engines register this function (dashboard.database)
+# SQLite has no time zones: engines register this function (dashboard.db.database)
 # for the local day/hour of a zone with daylight saving (queries._sql).
 SQLITE_LOCAL_FUNCTION = "jw_local"
 

@@ -1,5 +1,5 @@
 """What every query module shares: the one Filters -> WHERE helper, and running
-a statement with errors translated into ``dashboard.database.DataError``."""
+a statement with errors translated into ``dashboard.db.database.DataError``."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.expression import ColumnElement
 
-from dashboard.database import translate_error
+from dashboard.db.database import translate_error
+from dashboard.db.schema import communities, grids
 from dashboard.filters import Filters
-from dashboard.schema import communities, grids
 
 Window = tuple[datetime, datetime]  # half-open [start, end), naive UTC
 

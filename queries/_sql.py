@@ -4,7 +4,7 @@ Stored times are naive UTC. The local day, hour and weekday are those of the
 station's time zone (``dashboard.station``): a zone with a fixed offset (all of
 China) adds it in SQL; a zone with daylight saving converts per row, with
 ``AT TIME ZONE`` on PostgreSQL and the ``jw_local`` function every SQLite
-engine registers (``dashboard.database``). The zone is part of the expression
+engine registers (``dashboard.db.database``). The zone is part of the expression
 (and so of SQLAlchemy's statement cache key); its name is checked against the
 IANA list before it reaches SQL text, and an offset is a whole number.
 """
@@ -17,6 +17,7 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from dashboard import station
 from dashboard.timeutil import SQLITE_LOCAL_FUNCTION
+
 
 def _zone_clause() -> ColumnElement:
     """The station's zone as a literal for the compilers: '+480' (minutes, fixed

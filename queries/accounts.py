@@ -1,5 +1,5 @@
 """Accounts, the audit trail and facts about the data set (reads only; the
-writers are ``dashboard.users`` and ``dashboard.audit``)."""
+writers are ``dashboard.users`` and ``dashboard.db.audit``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from dashboard.schema import audit_log, dataset_info, user_communities, users
+from dashboard.db.schema import audit_log, dataset_info, user_communities, users
 from queries._common import fetch_df
 
 

@@ -15,8 +15,17 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
 from dashboard import station, timeutil
+from dashboard.db.schema import (
+    TASK_STATES,
+    communities,
+    departments,
+    grids,
+    officers,
+    reports,
+    task_events,
+    tasks,
+)
 from dashboard.filters import Filters
-from dashboard.schema import TASK_STATES, communities, departments, grids, officers, reports, task_events, tasks
 from queries import measures  # measures never imports this module
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 

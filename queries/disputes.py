@@ -10,12 +10,19 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from dashboard import mask, station
+from dashboard.db.schema import (
+    DISPUTE_STATUSES,
+    MEDIATION_LEVELS,
+    communities,
+    disputes,
+    grids,
+    mediation_steps,
+)
 from dashboard.filters import Filters
-from dashboard.schema import DISPUTE_STATUSES, MEDIATION_LEVELS, communities, disputes, grids, mediation_steps
 from queries import measures
-from queries.vocabulary import vocabulary
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 from queries.overview import Kpi
+from queries.vocabulary import vocabulary
 
 
 def open_count(engine: Engine, f: Filters) -> int:

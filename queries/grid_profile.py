@@ -16,24 +16,24 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
 from dashboard import timeutil
-from dashboard.filters import Filters
-from dashboard.schema import (
+from dashboard.db.schema import (
     BASE_RECORD_KINDS,
     GRID_WORKER_KINDS,
     base_records,
-    cameras as cameras_t,
     communities,
-    compounds as compounds_t,
     departments,
     disputes,
     grid_workers,
     grids,
     incidents,
-    officers as officers_t,
     reports,
     stations,
     tasks,
 )
+from dashboard.db.schema import cameras as cameras_t
+from dashboard.db.schema import compounds as compounds_t
+from dashboard.db.schema import officers as officers_t
+from dashboard.filters import Filters
 from queries import dispatch, measures, places
 from queries import disputes as disputes_q
 from queries import incidents as incidents_q

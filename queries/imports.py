@@ -15,8 +15,8 @@ import pandas as pd
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
+from dashboard.db.schema import import_batches, import_rows, stations
 from dashboard.filters import Filters
-from dashboard.schema import import_batches, import_rows, stations
 from queries._common import fetch_df
 
 KIND_ZH = {"places": "地块", "incidents": "警情", "reports": "网格上报", "disputes": "矛盾纠纷", "gps": "巡逻轨迹"}

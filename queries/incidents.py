@@ -6,8 +6,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from dashboard.db.schema import incidents
 from dashboard.filters import Filters
-from dashboard.schema import incidents
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 from queries._sql import local_day
 
@@ -56,8 +56,8 @@ def hot_cells(engine: Engine, f: Filters, window: Window, limit: int = 200) -> p
 from datetime import date, datetime, timedelta  # noqa: E402
 
 from dashboard import timeutil  # noqa: E402
-from queries.vocabulary import vocabulary  # noqa: E402
 from queries._sql import local_hour, local_weekday  # noqa: E402
+from queries.vocabulary import vocabulary  # noqa: E402
 
 # Time grains of the trend chart, with the words the screen uses for them.
 GRAIN_LABELS = {"hour": "按小时", "day": "按日", "week": "按周", "month": "按月"}

@@ -46,8 +46,8 @@ from sqlalchemy import Integer, and_, case, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
 from dashboard import timeutil
+from dashboard.db.schema import communities, disputes, grids, incidents, tasks
 from dashboard.filters import Filters
-from dashboard.schema import communities, disputes, grids, incidents, tasks
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 from queries._sql import minutes_between
 
@@ -477,7 +477,7 @@ class FeedStarts:
 def feed_starts(engine: Engine) -> FeedStarts:
     """The first record of every table a 同比/环比 is taken on, in one statement
     (each a MIN over an indexed time column). Grain: one FeedStarts."""
-    from dashboard.schema import patrol_points, reports
+    from dashboard.db.schema import patrol_points, reports
 
     cols = (incidents.c.received_at, reports.c.reported_at, tasks.c.created_at, disputes.c.found_at, patrol_points.c.at)
     row = fetch_one(engine, select(*(select(func.min(c)).scalar_subquery() for c in cols)))
@@ -691,7 +691,7 @@ def response_times(engine: Engine, f: Filters, window: Window, by: str | None = 
 
 # --- reports (网格上报) ---
 
-from dashboard.schema import reports as _reports  # noqa: E402
+from dashboard.db.schema import reports as _reports  # noqa: E402
 
 
 def dispatched_share(engine: Engine, f: Filters, window: Window) -> Ratio:
@@ -844,8 +844,8 @@ def visit_backlog(engine: Engine, f: Filters, at: datetime, horizon_days: float 
 #   (3): with a mean near 0 the band is near 0 and a single event would
 #   otherwise raise an alarm.
 
-from datetime import date as _date  # noqa: E402
 from collections.abc import Sequence as _Sequence  # noqa: E402
+from datetime import date as _date  # noqa: E402
 
 ACTIVITY_WEEKS = 26
 BASELINE_WEEKS = 52
@@ -955,7 +955,7 @@ def above_band(count: int | None, baseline: Baseline) -> bool:
 # gives the scalar's numerator and denominator (tests/test_measures_dispatch.py
 # checks this on the demo world).
 
-from dashboard.schema import departments as _departments  # noqa: E402 (appended section)
+from dashboard.db.schema import departments as _departments  # noqa: E402 (appended section)
 
 LOOP_GROUPS = ("department", "community")
 UNIT_OFFICER = 0  # group key of tasks held by a community officer (社区民警)
@@ -1113,7 +1113,9 @@ def by_category_compared(engine: Engine, f: Filters, window: Window, period: str
     record, the 显著 mark). Three GROUP BY category queries (two when a base is
     not covered) plus the feeds' first records. Grain: one Compared per category
     in scope (``incidents.categories_in_scope``) and one for the total."""
-    from queries import incidents as inc  # here, so measures never needs incidents at import
+    from queries import (
+        incidents as inc,  # here, so measures never needs incidents at import
+    )
     from queries.vocabulary import vocabulary
 
     p = periods(window, period)
@@ -1145,7 +1147,7 @@ def by_category_compared(engine: Engine, f: Filters, window: Window, period: str
 #   stands for: its shift's ``point_minutes`` (an imported track's mean
 #   interval, so a device logging every 15 s is not counted eight times over),
 #   else PATROL_POINT_MINUTES (2), the demo feed's interval
-#   (``dashboard.demo.PATROL_STEP_S`` = 120 s). Counted in SQL: GROUP BY
+#   (``dashboard.writers.demo.PATROL_STEP_S`` = 120 s). Counted in SQL: GROUP BY
 #   grid_id, h3 with the day and night shifts (``patrol_shifts.shift`` 白/黑)
 #   as conditional sums.
 # * 热点 (hot piece) belongs to a 派出所, the unit that deploys the patrols.
@@ -1182,9 +1184,9 @@ from collections import Counter as _Counter  # noqa: E402
 
 import h3 as _h3  # noqa: E402
 
-from dashboard.schema import H3_RESOLUTION as _H3_RES  # noqa: E402
-from dashboard.schema import patrol_points as _patrol_points  # noqa: E402
-from dashboard.schema import patrol_shifts as _patrol_shifts  # noqa: E402
+from dashboard.db.schema import patrol_points as _patrol_points  # noqa: E402
+from dashboard.db.schema import patrol_shifts as _patrol_shifts  # noqa: E402
+from dashboard.geo import H3_RESOLUTION as _H3_RES  # noqa: E402
 from queries._common import place_clause as _place_clause  # noqa: E402
 from queries._sql import local_hour as _local_hour  # noqa: E402
 

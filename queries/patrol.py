@@ -8,8 +8,8 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 
+from dashboard.db.schema import patrol_points, patrol_shifts, patrol_teams
 from dashboard.filters import Filters
-from dashboard.schema import patrol_points, patrol_shifts, patrol_teams
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 
 # A shift counts as present in an area when it sent a GPS point there this recently.

@@ -6,8 +6,8 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
+from dashboard.db.schema import cameras, communities, grid_workers, grids, stations
 from dashboard.filters import Catalogue, Filters, Place
-from dashboard.schema import cameras, communities, grid_workers, grids, stations
 from queries._common import apply_filters, fetch_df
 
 

@@ -10,8 +10,16 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Engine
 
 from dashboard import timeutil
+from dashboard.db.schema import (
+    communities,
+    departments,
+    grid_workers,
+    grids,
+    officers,
+    reports,
+    tasks,
+)
 from dashboard.filters import Filters
-from dashboard.schema import communities, departments, grid_workers, grids, officers, reports, tasks
 from queries import dispatch, measures
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 from queries._sql import local_day

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from dashboard import schema
+from dashboard.db import schema
 from queries._common import fetch_df
 
 MAX_KEY = 5  # key categories shown as tiles when the station flagged none

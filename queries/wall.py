@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from dashboard import timeutil
+from dashboard.db.schema import incidents as incidents_t
+from dashboard.db.schema import reports as reports_t
 from dashboard.filters import Filters
-from dashboard.schema import incidents as incidents_t
-from dashboard.schema import reports as reports_t
-from queries import disputes, dispatch, incidents, measures, patrol, reports
+from queries import dispatch, disputes, incidents, measures, patrol, reports
 from queries._common import Window, apply_filters, fetch_df
 from queries._sql import local_hour
 from queries.overview import month_window, today_window

@@ -81,8 +81,8 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabas
 @pytest.fixture(scope="session")
 def world_url(scratch: ScratchDatabases) -> str:
     """The demo world at station scale, built once per session (fixed seed and end)."""
-    from dashboard.database import make_writer
-    from dashboard.demo import generate
+    from dashboard.db.database import make_writer
+    from dashboard.writers.demo import generate
 
     url = scratch.new("world")
     writer = make_writer(url)
@@ -99,8 +99,8 @@ def reader_url(url: str) -> str:
     u = make_url(url)
     if u.get_backend_name() != "postgresql":
         return url
-    from dashboard import roles
-    from dashboard.database import make_writer
+    from dashboard.db import roles
+    from dashboard.db.database import make_writer
 
     admin = make_writer(url)
     try:
@@ -116,7 +116,7 @@ def audit_url(url: str) -> str | None:
     u = make_url(url)
     if u.get_backend_name() != "postgresql":
         return None
-    from dashboard import roles
+    from dashboard.db import roles
 
     return u.set(username=roles.RoleNames.audit, password=None).render_as_string(hide_password=False)
 
@@ -131,7 +131,7 @@ def world_reader_url(world_url: str) -> str:
 def world(world_reader_url: str):
     """A reader engine on the session's demo world."""
     from dashboard.config import load_settings
-    from dashboard.database import make_reader
+    from dashboard.db.database import make_reader
 
     engine = make_reader(load_settings({"DATABASE_URL": world_reader_url}))
     yield engine
@@ -187,8 +187,8 @@ def station_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture(autouse=True)
 def _fresh_acknowledgements() -> Iterator[None]:
     """Wall alarm acknowledgements are shared by every session of a process
-    (dashboard.acks): each test starts with none."""
-    from dashboard import acks
+    (dashboard.wall.acks): each test starts with none."""
+    from dashboard.wall import acks
 
     acks.BOOK.clear()
     yield

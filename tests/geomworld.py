@@ -1,4 +1,4 @@
-"""Worlds with real-shaped geometry, built through ``dashboard.schema`` tables.
+"""Worlds with real-shaped geometry, built through ``dashboard.db.schema`` tables.
 
 ``shaped(engine)``: tests/handmade.py (its events unchanged) with its three
 grids rewritten. Unit D = 0.01°, origin (X0, Y0):
@@ -25,7 +25,14 @@ from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 
 from dashboard import geo
-from dashboard.schema import communities, grids, patrol_points, patrol_shifts, patrol_teams, stations
+from dashboard.db.schema import (
+    communities,
+    grids,
+    patrol_points,
+    patrol_shifts,
+    patrol_teams,
+    stations,
+)
 from tests import handmade as H
 
 X0, Y0, D = 119.55, 26.66, 0.01

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 def hammer(url: str, seconds: float = 3.0, threads: int = 16) -> tuple[int, list[str]]:
     from dashboard.config import load_settings
-    from dashboard.database import make_reader
+    from dashboard.db.database import make_reader
     from dashboard.filters import Filters
     from queries import dispatch, places, reports
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dashboard.acks import AckBook
+from dashboard.wall.acks import AckBook
 
 T0 = datetime(2026, 12, 2, 8, 0)
 

@@ -3,7 +3,6 @@ database problems. No exception anywhere; a warning where the URL was bad."""
 
 from __future__ import annotations
 
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -97,8 +96,7 @@ def test_unreachable_database_gives_message(monkeypatch):
 
 
 def test_empty_named_database_is_not_written(scratch, monkeypatch):
-    from dashboard.database import make_writer
-
+    from dashboard.db.database import make_writer
     from tests.conftest import reader_url
 
     url = scratch.new("appempty")

@@ -17,9 +17,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from dashboard import auth, frame, users
-from dashboard.database import make_writer
+from dashboard import auth
+from dashboard.db.database import make_writer
 from dashboard.filters import Filters
+from dashboard.ui import frame
+from dashboard.writers import users
 from queries import accounts, incidents, places, reports
 from tests.apptest import html_text, open_page
 from tests.browser import ROOT
@@ -138,7 +140,11 @@ def test_every_query_honours_the_scope(world, cat):
     function that takes Filters (parts of the place filter cannot widen it)."""
     import inspect
 
-    from bench.queries import ID_MAX, call, query_functions  # the benchmark's list of every query function
+    from bench.queries import (  # the benchmark's list of every query function
+        ID_MAX,
+        call,
+        query_functions,
+    )
 
     c = cat.communities[1]
     today = FIXTURE_END.date()
@@ -195,7 +201,7 @@ def _same(a, b) -> bool:  # noqa: ANN001
 
 
 def test_audit_trail_refuses_update_and_delete_even_for_its_owner(admin):
-    from dashboard import audit
+    from dashboard.db import audit
 
     audit.record(admin, username="t_x", role="duty", action="unmask", object_type="report", object_id=1, detail="test")
     for statement in ("UPDATE audit_log SET username = 'someone else'", "DELETE FROM audit_log"):
@@ -211,8 +217,8 @@ def test_audit_trail_refuses_update_and_delete_even_for_its_owner(admin):
 
 
 def test_audit_writer_can_only_insert(world_reader_url, admin):
-    from dashboard import audit
     from dashboard.config import load_settings
+    from dashboard.db import audit
     from tests.conftest import audit_url
 
     s = load_settings({"DATABASE_URL": world_reader_url, **({"DASHBOARD_AUDIT_URL": a} if (a := audit_url(world_reader_url)) else {})})
@@ -227,8 +233,8 @@ def test_audit_writer_can_only_insert(world_reader_url, admin):
 
 def test_no_audit_no_unmask_on_a_reader_without_insert(world_reader_url):
     """PostgreSQL with no DASHBOARD_AUDIT_URL: the reader role cannot write the trail, so nothing is unmasked."""
-    from dashboard import audit
     from dashboard.config import load_settings
+    from dashboard.db import audit
 
     if not world_reader_url.startswith("postgresql"):
         pytest.skip("SQLite writes the trail into the same file")

@@ -51,8 +51,9 @@ def _htpasswd(path: Path, names: list[str]) -> None:
 
 @pytest.fixture(scope="module")
 def accounts_for_nginx(world_url):
-    from dashboard import frame, users
-    from dashboard.database import make_writer
+    from dashboard.db.database import make_writer
+    from dashboard.ui import frame
+    from dashboard.writers import users
     from queries import accounts
 
     admin = make_writer(world_url)

@@ -83,7 +83,7 @@ def test_overview_at_1920x1080_and_bad_param_warning(server, pw):
 
 # --- every page, the menu, the back button, drill-down by clicking -----------------------
 
-from dashboard import nav  # noqa: E402
+from dashboard.ui import nav  # noqa: E402
 
 # What each page draws once it is done: (css selector, how many at least).
 PAGE_PARTS = {

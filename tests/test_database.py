@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import text
 
 from dashboard.config import load_settings
-from dashboard.database import (
+from dashboard.db.database import (
     DatabaseEmpty,
     DatabaseUnavailable,
     QueryTimeout,
     SchemaOutdated,
-    check_database,
     make_reader,
     make_writer,
 )
-from dashboard.migrate import upgrade
+from dashboard.db.health import check_database
+from dashboard.db.migrate import upgrade
 from queries._common import fetch_scalar
 from tests.conftest import backend_name, reader_url
 
@@ -138,7 +138,7 @@ def test_reader_pool_is_a_queue_pool(world):
 
 @pytest.mark.skipif(backend_name() != "sqlite", reason="an SQLite file")
 def test_a_corrupted_file_is_reported_as_damaged_not_unreachable(tmp_path):
-    from dashboard.database import DatabaseCorrupt
+    from dashboard.db.database import DatabaseCorrupt
 
     # Garbage of its own, not a copy of the session's world: reading that file
     # with a plain open() and closing it would drop this process's POSIX locks
@@ -157,7 +157,7 @@ def test_database_errors_are_logged_once_a_minute(caplog, monkeypatch):
     message from every tile is logged once per minute, with its repeat count."""
     import logging
 
-    from dashboard import database
+    from dashboard.db import database
 
     monkeypatch.setattr(database, "_logged", {})
     eng, _ = reader("postgresql+psycopg://postgres@127.0.0.1:5999/nowhere")

@@ -19,9 +19,16 @@ import numpy as np
 import pytest
 from sqlalchemy import func, insert, select
 
-from dashboard import demo, schema
-from dashboard.database import make_writer
-from dashboard.geo import GridLocator, h3_cell, parse_rings, point_in_geometry, polygon_area_km2
+from dashboard.db import schema
+from dashboard.db.database import make_writer
+from dashboard.geo import (
+    GridLocator,
+    h3_cell,
+    parse_rings,
+    point_in_geometry,
+    polygon_area_km2,
+)
+from dashboard.writers import demo
 
 # The same "now" and seed as the shared fixture world (tests/conftest.py).
 FIXTURE_END = datetime(2026, 11, 20, 6, 30)

@@ -6,8 +6,18 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from dashboard.filters import DEFAULT_PERIOD, PERIODS, Catalogue, Filters, Place, decode, encode, period_name, resolve_period
-from dashboard.schema import INCIDENT_CATEGORIES
+from dashboard.db.schema import INCIDENT_CATEGORIES
+from dashboard.filters import (
+    DEFAULT_PERIOD,
+    PERIODS,
+    Catalogue,
+    Filters,
+    Place,
+    decode,
+    encode,
+    period_name,
+    resolve_period,
+)
 
 TODAY = date(2026, 11, 20)
 CAT = Catalogue(

@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry import Point, box
 
 from dashboard.geo import (
+    H3_RESOLUTION,
     GridLocator,
     geometry_area_km2,
     geometry_centroid,
@@ -30,8 +31,7 @@ from dashboard.geo import (
     to_shape,
     union_label_anchor,
 )
-from dashboard.schema import H3_RESOLUTION
-from tests.geomworld import D, ENCLAVE, HOST, NEIGHBOUR
+from tests.geomworld import ENCLAVE, HOST, NEIGHBOUR, D
 from tests.geomworld import sq as _sq
 from tests.geomworld import x as _x
 from tests.geomworld import y as _y

@@ -20,9 +20,11 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
-from dashboard import geo, maps, rotation
-from dashboard.database import make_writer
-from dashboard.migrate import upgrade
+from dashboard import geo
+from dashboard.db.database import make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.ui import maps
+from dashboard.wall import rotation
 from tests import conftest
 from tests import geomworld as G
 from tests import handmade as H

@@ -16,11 +16,12 @@ import json
 import pytest
 from sqlalchemy import create_engine, select
 
-from dashboard import rotation, schema
+from dashboard.db import schema
+from dashboard.wall import rotation
 from tests.browser import Browser, require_chromium, streamlit_server
 from tests.conftest import audit_url
 from tests.test_imported_world import NOW, build_world
-from tests.test_load import D, X0, Y0
+from tests.test_load import X0, Y0, D
 
 pytestmark = pytest.mark.browser
 

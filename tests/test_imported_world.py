@@ -20,15 +20,15 @@ from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 from shapely.validation import make_valid
 
-from dashboard import rotation
-from dashboard.database import make_writer
-from dashboard.load.mapping import parse_mapping
-from dashboard.load.places import load_places
-from dashboard.load.records import load_records
-from dashboard.migrate import upgrade
+from dashboard.db.database import make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.wall import rotation
+from dashboard.writers.load.mapping import parse_mapping
+from dashboard.writers.load.places import load_places
+from dashboard.writers.load.records import load_records
 from tests.apptest import html_text, open_page
 from tests.conftest import audit_url, reader_url
-from tests.test_load import D, LONG_CATEGORY, X0, Y0, _features
+from tests.test_load import LONG_CATEGORY, X0, Y0, D, _features
 
 NOW = datetime(2026, 11, 20, 6, 30)  # UTC
 PAGES = ["overview", "reports", "dispatch", "patrol", "trends", "disputes", "grid"]
@@ -160,8 +160,8 @@ def build_world(scratch, tmp) -> World:  # noqa: ANN001 - conftest's ScratchData
     for i, (day, grid) in enumerate([("2026-11-05", ""), ("2026-11-18", ""), ("2026-11-20", ""), ("2026-10-25", "西湖网格")]):
         dis.append({**dis[0], "台账编号": f"TX{i}", "排查日期": day, "化解情况": "调处中", "办结日期": "", "所属网格": grid})
     (tmp / "dis.csv").write_bytes(_csv(dis))
+    from dashboard.writers.load.mapping import load_mapping
     from tests.test_load import EXAMPLES
-    from dashboard.load.mapping import load_mapping
 
     load_records(engine, "disputes", tmp / "dis.csv", load_mapping(EXAMPLES / "disputes.toml", "disputes"))
     # A patrol car's GPS export: one shift across grid C, two fixes far outside, one with no position.

@@ -22,12 +22,13 @@ import pytest
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
-from dashboard import plots, timeutil, ui
+from dashboard import timeutil
 from dashboard.config import PROJECT_ROOT, load_settings
-from dashboard.database import make_writer
+from dashboard.db.database import make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.db.schema import communities, disputes, grids, incidents, reports
 from dashboard.filters import _show
-from dashboard.migrate import upgrade
-from dashboard.schema import communities, disputes, grids, incidents, reports
+from dashboard.ui import pieces, plots
 from tests import conftest
 from tests import handmade as H
 from tests.apptest import open_page
@@ -88,13 +89,13 @@ def run(page: str, params: dict[str, str] | None = None) -> AppTest:
 
 
 def test_md_escape_leaves_no_markdown():
-    s = ui.md_escape(EVIL_COMMUNITY + " :red[x] :material/home: :smile: $x$ www.evil.example a@b.cn `c` | t |")
+    s = pieces.md_escape(EVIL_COMMUNITY + " :red[x] :material/home: :smile: $x$ www.evil.example a@b.cn `c` | t |")
     assert "\n" not in s
     bare = re.sub(r"\\[!-/:-@\[-`{-~]", "", s)  # drop every escaped character
     assert not re.search(r"[!-/:-@\[-`{-~]", bare), bare  # no ASCII punctuation is left bare
     for c in ".:@":  # autolinks and :shortcodes: are broken by invisible word joiners
-        assert c not in s.replace(f"{ui.WJ}\\{c}{ui.WJ}", "")
-    assert ui.md_escape("甲社区第1网格") == "甲社区第1网格"  # Chinese text is untouched
+        assert c not in s.replace(f"{pieces.WJ}\\{c}{pieces.WJ}", "")
+    assert pieces.md_escape("甲社区第1网格") == "甲社区第1网格"  # Chinese text is untouched
 
 
 def test_plots_esc_is_html_escape_without_quotes():
@@ -109,7 +110,7 @@ def assert_inert(body: str, evil: str | None = None) -> None:
     for live in LIVE_MARKDOWN:
         assert live not in body, body
     if evil is not None:
-        assert ui.md_escape(evil) in body, body
+        assert pieces.md_escape(evil) in body, body
 
 
 def test_place_names_in_the_filter_warning_are_escaped(evil_env):

@@ -25,18 +25,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dashboard import schema
-from dashboard.database import make_writer
+from dashboard.db import schema
+from dashboard.db.database import make_writer
+from dashboard.db.migrate import upgrade
 from dashboard.filters import Filters
-from dashboard.load.__main__ import main as load_main
-from dashboard.load.mapping import MappingError, load_mapping, parse_mapping
-from dashboard.load.places import load_places
-from dashboard.load.records import load_records, rejected_rows
-from dashboard.load.sources import open_table, read_features
-from dashboard.migrate import upgrade
+from dashboard.writers.load.cli import main as load_main
+from dashboard.writers.load.mapping import MappingError, load_mapping, parse_mapping
+from dashboard.writers.load.places import load_places
+from dashboard.writers.load.records import load_records, rejected_rows
+from dashboard.writers.load.sources import open_table, read_features
 from queries.imports import outside_rows
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "dashboard" / "load" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "dashboard" / "writers" / "load" / "examples"
 X0, Y0, D = 119.50, 26.60, 0.01  # the station's south-west corner and a grid's size (degrees)
 LONG_CATEGORY = "Theft of property from a motor vehicle parked on a public st"  # 60 characters
 assert len(LONG_CATEGORY) == 60
@@ -597,7 +597,7 @@ def test_gps_patrol_minutes_follow_the_devices_interval(station_db, tmp_path):
 
 
 def test_the_vocabulary_command_sets_order_colours_and_key_categories(station_db, tmp_path, monkeypatch, capsys):
-    from dashboard.load.vocab import load_vocabulary
+    from dashboard.writers.load.vocab import load_vocabulary
     from queries.vocabulary import vocabulary
 
     engine, _ = station_db
@@ -632,7 +632,7 @@ def test_the_vocabulary_command_sets_order_colours_and_key_categories(station_db
     (f'[[incident_category]]\ncode = "{"长" * 81}"\n', "超过 80"),
 ])
 def test_a_bad_vocabulary_file_is_refused_and_writes_nothing(station_db, tmp_path, text, message):
-    from dashboard.load.vocab import load_vocabulary
+    from dashboard.writers.load.vocab import load_vocabulary
 
     engine, _ = station_db
     path = tmp_path / "v.toml"
@@ -646,7 +646,7 @@ def test_a_bad_vocabulary_file_is_refused_and_writes_nothing(station_db, tmp_pat
 
 
 def test_the_shipped_vocabulary_example_loads(station_db):
-    from dashboard.load.vocab import load_vocabulary
+    from dashboard.writers.load.vocab import load_vocabulary
 
     engine, _ = station_db
     s = load_vocabulary(engine, EXAMPLES / "vocabulary.toml", dry_run=True)

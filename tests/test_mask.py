@@ -272,7 +272,7 @@ def test_digit_like_characters_are_all_known():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from dashboard.demo import GIVEN_CHARS, SURNAMES  # noqa: E402
+from dashboard.writers.demo import GIVEN_CHARS, SURNAMES  # noqa: E402
 
 PROPS = settings(max_examples=300, deadline=None)
 digit = st.sampled_from("0123456789")

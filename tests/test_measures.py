@@ -8,11 +8,11 @@ from datetime import datetime
 
 import pytest
 
-from dashboard import fmt
 from dashboard.config import load_settings
-from dashboard.database import make_reader, make_writer
+from dashboard.db.database import make_reader, make_writer
+from dashboard.db.migrate import upgrade
 from dashboard.filters import Filters
-from dashboard.migrate import upgrade
+from dashboard.ui import fmt
 from queries import dispatch, incidents, measures, reports
 from queries.measures import Ratio, change, last_year_window, previous_window
 from tests import handmade as H

@@ -27,10 +27,10 @@ import pytest
 from sqlalchemy import insert
 
 from dashboard.config import load_settings
-from dashboard.database import make_reader, make_writer
+from dashboard.db.database import make_reader, make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.db.schema import departments, task_events, tasks
 from dashboard.filters import Filters
-from dashboard.migrate import upgrade
-from dashboard.schema import departments, task_events, tasks
 from queries import dispatch, measures
 from queries.measures import Ratio
 from tests import handmade as H

@@ -26,17 +26,16 @@ Communities: C1 = grids A1, A2; C2 = grid B1.
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 from sqlalchemy import insert
 
 from dashboard.config import load_settings
-from dashboard.database import make_reader, make_writer
+from dashboard.db.database import make_reader, make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.db.schema import disputes as disputes_t
+from dashboard.db.schema import mediation_steps
 from dashboard.filters import Filters
-from dashboard.migrate import upgrade
-from dashboard.schema import disputes as disputes_t
-from dashboard.schema import mediation_steps
 from queries import disputes, measures
 from queries.measures import Ratio
 from tests import handmade as H

@@ -45,13 +45,21 @@ import pytest
 from sqlalchemy import insert
 
 from dashboard.config import load_settings
-from dashboard.database import make_reader, make_writer
+from dashboard.db.database import make_reader, make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.db.schema import incidents
 from dashboard.filters import Filters
-from dashboard.migrate import upgrade
-from dashboard.schema import incidents
 from queries import grid_profile as gp
 from queries import measures
-from queries.measures import Baseline, Bucket, above_band, activity_buckets, bucket_baseline, bucket_totals, poisson_baseline
+from queries.measures import (
+    Baseline,
+    Bucket,
+    above_band,
+    activity_buckets,
+    bucket_baseline,
+    bucket_totals,
+    poisson_baseline,
+)
 from tests import handmade as H
 
 D = H.D

@@ -34,13 +34,21 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from dashboard import demo
 from dashboard.config import load_settings
-from dashboard.database import make_reader, make_writer
+from dashboard.db.database import make_reader, make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.db.schema import (
+    communities,
+    grids,
+    incidents,
+    patrol_points,
+    patrol_shifts,
+    patrol_teams,
+    stations,
+)
 from dashboard.filters import Filters
 from dashboard.geo import h3_cell
-from dashboard.migrate import upgrade
-from dashboard.schema import communities, grids, incidents, patrol_points, patrol_shifts, patrol_teams, stations
+from dashboard.writers import demo
 from queries import measures, patrol, places
 from queries.measures import Ratio
 from tests import handmade as H

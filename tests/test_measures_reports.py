@@ -38,11 +38,12 @@ import pytest
 from sqlalchemy import insert
 
 from dashboard.config import load_settings
-from dashboard.database import make_reader, make_writer
+from dashboard.db.database import make_reader, make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.db.schema import grid_workers, reports, task_events, tasks
 from dashboard.filters import Filters
-from dashboard.migrate import upgrade
-from dashboard.schema import grid_workers, reports, task_events, tasks
-from queries import measures, reports as rq
+from queries import measures
+from queries import reports as rq
 from queries.measures import Ratio
 from tests import handmade as H
 

@@ -30,15 +30,20 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete, insert
 
-from dashboard import fmt
 from dashboard.config import load_settings
-from dashboard.database import make_reader, make_writer
+from dashboard.db.database import make_reader, make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.db.schema import INCIDENT_CATEGORIES
+from dashboard.db.schema import incidents as incidents_table
 from dashboard.filters import Filters
-from dashboard.migrate import upgrade
-from dashboard.schema import INCIDENT_CATEGORIES
-from dashboard.schema import incidents as incidents_table
+from dashboard.ui import fmt
 from queries import incidents, measures
-from queries.measures import last_year_window, poisson_p_value, previous_window, significant
+from queries.measures import (
+    last_year_window,
+    poisson_p_value,
+    previous_window,
+    significant,
+)
 from tests import handmade as H
 
 D = H.D

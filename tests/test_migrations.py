@@ -1,4 +1,4 @@
-"""The Alembic migrations and the Table definitions in dashboard/schema.py agree."""
+"""The Alembic migrations and the Table definitions in dashboard/db/schema.py agree."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from dashboard.database import make_writer
-from dashboard.migrate import downgrade, head_revision, upgrade
-from dashboard.schema import ACCOUNT_TABLES, ALL_TABLES, IMPORT_TABLES, META_TABLES, metadata
+from dashboard.db.database import make_writer
+from dashboard.db.migrate import downgrade, head_revision, upgrade
+from dashboard.db.schema import (
+    ACCOUNT_TABLES,
+    ALL_TABLES,
+    IMPORT_TABLES,
+    META_TABLES,
+    metadata,
+)
 
 
 def test_upgrade_matches_schema_and_downgrades(scratch):

@@ -20,7 +20,8 @@ import re
 import pytest
 from sqlalchemy import text
 
-from dashboard import nav, rotation
+from dashboard.ui import nav
+from dashboard.wall import rotation
 from tests.browser import Browser, require_chromium, streamlit_server
 from tests.conftest import FIXTURE_END
 

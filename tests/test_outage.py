@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from dashboard.config import load_settings
-from dashboard.database import (
+from dashboard.db.database import (
     WATCHDOG,
     DatabaseUnavailable,
     last_failure,
@@ -34,7 +34,7 @@ from dashboard.database import (
     reachable,
     sqlite_file_id,
 )
-from dashboard.frame import RETRY_EVERY_S
+from dashboard.ui.frame import RETRY_EVERY_S
 from queries._common import fetch_scalar
 from tests.apptest import html_text, open_page
 from tests.conftest import FIXTURE_END, backend_name
@@ -175,7 +175,7 @@ def test_pg_reader_does_not_hang_on_a_silent_network(world_reader_url):
 @pytest.fixture
 def outage(world_reader_url, monkeypatch):
     """The session's world behind an Outage; the app (AppTest) reads through it."""
-    from dashboard import frame
+    from dashboard.ui import frame
 
     with Outage(world_reader_url) as o:
         monkeypatch.setenv("DATABASE_URL", o.url)
@@ -233,7 +233,7 @@ def test_desk_page_opened_during_an_outage_says_it_retries(outage):
 
 
 def test_desk_page_whose_queries_lose_the_database_says_it_retries(outage):
-    from dashboard import frame
+    from dashboard.ui import frame
 
     at = open_page("pages/desk/overview.py", {})
     assert not at.error

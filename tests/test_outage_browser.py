@@ -22,7 +22,13 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
-from tests.browser import Browser, StreamlitServer, free_port, require_chromium, streamlit_server
+from tests.browser import (
+    Browser,
+    StreamlitServer,
+    free_port,
+    require_chromium,
+    streamlit_server,
+)
 from tests.conftest import FIXTURE_END
 from tests.outage import Outage
 
@@ -117,7 +123,7 @@ def test_wall_keeps_its_last_data_through_a_database_outage(world_reader_url, pw
 
 
 def test_wall_comes_back_with_its_view_after_a_server_restart(world_reader_url, pw):
-    from dashboard import rotation
+    from dashboard.wall import rotation
 
     # a rotation too: the view on screen is the one the wall clock says, before and after
     params = {**WALL_PARAMS, "rotate": "overview:3000,dispatch:600"}

@@ -9,14 +9,15 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from dashboard import fmt, mask, timeutil
+from dashboard import mask, timeutil
+from dashboard.db.schema import INCIDENT_CATEGORIES, task_events, tasks
 from dashboard.filters import Filters, decode
-from dashboard.schema import INCIDENT_CATEGORIES, task_events, tasks
+from dashboard.ui import fmt
 from queries import dispatch, measures, places
 from queries._common import fetch_df, fetch_scalar
 from tests import apptest
-from tests.conftest import FIXTURE_END
 from tests.apptest import html_text
+from tests.conftest import FIXTURE_END
 
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)

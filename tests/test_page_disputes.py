@@ -10,13 +10,14 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import fmt, mask, timeutil
+from dashboard import mask, timeutil
+from dashboard.db.schema import INCIDENT_CATEGORIES
 from dashboard.filters import Filters, decode
-from dashboard.schema import INCIDENT_CATEGORIES
+from dashboard.ui import fmt
 from queries import disputes, measures
 from tests import apptest
-from tests.conftest import FIXTURE_END
 from tests.apptest import html_text
+from tests.conftest import FIXTURE_END
 
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)

@@ -11,15 +11,16 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from dashboard import fmt, mask, timeutil
+from dashboard import mask, timeutil
+from dashboard.db.schema import INCIDENT_CATEGORIES, base_records, compounds
 from dashboard.filters import Filters, decode
-from dashboard.schema import INCIDENT_CATEGORIES, base_records, compounds
-from queries import grid_profile as gp
+from dashboard.ui import fmt
 from queries import disputes, incidents, measures, places, reports
+from queries import grid_profile as gp
 from queries._common import fetch_scalar
 from tests import apptest
-from tests.conftest import FIXTURE_END
 from tests.apptest import html_text
+from tests.conftest import FIXTURE_END
 
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)

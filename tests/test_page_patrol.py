@@ -9,14 +9,15 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from dashboard import fmt, timeutil
+from dashboard import timeutil
+from dashboard.db.schema import patrol_points
 from dashboard.filters import Filters
-from dashboard.schema import patrol_points
+from dashboard.ui import fmt
 from queries import measures, patrol, places
 from queries._common import apply_filters, fetch_scalar
 from tests import apptest
-from tests.conftest import FIXTURE_END
 from tests.apptest import html_text
+from tests.conftest import FIXTURE_END
 
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)

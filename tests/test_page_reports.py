@@ -12,14 +12,16 @@ import pytest
 from sqlalchemy import and_, func, select
 from streamlit.testing.v1 import AppTest
 
-from dashboard import fmt, mask, timeutil
+from dashboard import mask, timeutil
+from dashboard.db.schema import REPORT_CATEGORIES, TASK_STATES, URGENCIES, tasks
+from dashboard.db.schema import reports as reports_t
 from dashboard.filters import Filters
-from dashboard.schema import REPORT_CATEGORIES, TASK_STATES, URGENCIES, reports as reports_t, tasks
+from dashboard.ui import fmt
 from queries import dispatch, measures, reports
 from queries._common import fetch_one
 from tests import apptest
-from tests.conftest import FIXTURE_END
 from tests.apptest import html_text
+from tests.conftest import FIXTURE_END
 
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)

@@ -9,13 +9,14 @@ import html
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import fmt, timeutil
+from dashboard import timeutil
+from dashboard.db.schema import INCIDENT_CATEGORIES
 from dashboard.filters import Filters, decode
-from dashboard.schema import INCIDENT_CATEGORIES
+from dashboard.ui import fmt
 from queries import incidents, measures
 from tests import apptest
-from tests.conftest import FIXTURE_END
 from tests.apptest import html_text
+from tests.conftest import FIXTURE_END
 
 PAGE = "pages/desk/trends.py"
 TODAY = timeutil.local_today(FIXTURE_END)

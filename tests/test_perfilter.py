@@ -10,8 +10,8 @@ from datetime import date, datetime
 
 import pytest
 
-from dashboard import maps
 from dashboard.filters import Filters, resolve_period
+from dashboard.ui import maps
 from queries import overview
 from tests.apptest import html_text, open_page
 from tests.conftest import FIXTURE_END

@@ -16,9 +16,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from dashboard import plots, timeutil, ui
-from dashboard import wall_html as wh
+from dashboard import timeutil
 from dashboard.filters import Filters
+from dashboard.ui import pieces, plots
+from dashboard.wall import markup as wh
 from queries import disputes, measures, overview, wall
 from tests.conftest import FIXTURE_END
 
@@ -96,10 +97,10 @@ def test_every_compared_from_periods_carries_its_basis():
 
 
 def test_desk_tile_shows_the_basis_on_hover_and_in_its_small_line():
-    tile = ui.kpi_tile("本月办结率", "15.0%", yoy="+1.0", pop="-2.0", yoy_basis="对比 去年同月同期", pop_basis="对比 上月同期", span="本月 2 天")
+    tile = pieces.kpi_tile("本月办结率", "15.0%", yoy="+1.0", pop="-2.0", yoy_basis="对比 去年同月同期", pop_basis="对比 上月同期", span="本月 2 天")
     assert 'title="同比：对比 去年同月同期"' in tile and 'title="环比：对比 上月同期"' in tile
     assert '<div class="jw-kpi-basis">本月 2 天 · 对比 去年同月同期 / 上月同期</div>' in tile
-    assert "jw-kpi-basis" not in ui.kpi_tile("超期", "3", yoy="—", pop="—")
+    assert "jw-kpi-basis" not in pieces.kpi_tile("超期", "3", yoy="—", pop="—")
 
 
 def test_wall_card_shows_the_basis():

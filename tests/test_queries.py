@@ -13,9 +13,18 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard import timeutil
+from dashboard.db.schema import INCIDENT_CATEGORIES, TASK_STATES, tasks
 from dashboard.filters import Filters
-from dashboard.schema import INCIDENT_CATEGORIES, TASK_STATES, tasks
-from queries import dispatch, disputes, incidents, measures, overview, patrol, places, reports
+from queries import (
+    dispatch,
+    disputes,
+    incidents,
+    measures,
+    overview,
+    patrol,
+    places,
+    reports,
+)
 from queries._common import fetch_scalar
 from tests.conftest import FIXTURE_END
 

@@ -19,7 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from dashboard.config import load_settings
-from dashboard.database import ReaderCanWrite, WriteRefused, check_database, make_reader, make_writer
+from dashboard.db.database import ReaderCanWrite, WriteRefused, make_reader, make_writer
+from dashboard.db.health import check_database
 from queries._common import fetch_df, fetch_scalar
 from tests.browser import ROOT
 from tests.conftest import backend_name, reader_url
@@ -151,7 +152,7 @@ def test_roles_check_command(world_url):
 
 @pg_only
 def test_roles_refuses_an_unsafe_name(world_url):
-    from dashboard import roles
+    from dashboard.db import roles
 
     with pytest.raises(ValueError):
         roles.RoleNames(reader='x"; DROP TABLE reports; --')

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import insert
 
 from dashboard.config import load_settings
-from dashboard.database import make_reader, make_writer
+from dashboard.db.database import make_reader, make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.db.schema import tasks
 from dashboard.filters import Filters
-from dashboard.migrate import upgrade
-from dashboard.schema import tasks
 from queries import grid_profile, reports
 from queries._common import Window
 from tests import handmade as H

@@ -20,13 +20,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from dashboard import demo, schema
-from dashboard.database import make_writer
-from dashboard.bulk import reset_sequences
+from dashboard.db import schema
+from dashboard.db.database import make_writer
+from dashboard.db.migrate import upgrade
 from dashboard.geo import GridLocator, distance_km, h3_cell, polygon_geojson
-from dashboard.migrate import upgrade
-from dashboard.simulate import PATROL_STEP_S, Simulator, SimulatorRefused, TaskSnap
 from dashboard.timeutil import utcnow
+from dashboard.writers import demo
+from dashboard.writers.bulk import reset_sequences
+from dashboard.writers.simulate import (
+    PATROL_STEP_S,
+    Simulator,
+    SimulatorRefused,
+    TaskSnap,
+)
 from tests.conftest import backend_name
 
 END = datetime(2026, 11, 20, 6, 30)  # the world's end: 14:30 in Asia/Shanghai
@@ -54,7 +60,7 @@ def sim_world(scratch):
 @pytest.fixture(scope="module")
 def locator(sim_world):
     with sim_world["engine"].connect() as conn:
-        return GridLocator.from_connection(conn)
+        return GridLocator(conn.execute(select(schema.grids.c.id, schema.grids.c.boundary_geojson)).all())
 
 
 # --- checks shared by the tests --------------------------------------------------------------

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import pytest
 
-from dashboard import tiles
-from dashboard.database import DataError
+from dashboard.db.database import DataError
+from dashboard.ui import recovery, tiles
 from queries import wall as wall_queries
 from tests.apptest import html_text, open_page
 
@@ -150,7 +150,7 @@ def test_the_wall_clock_runs_while_the_server_is_stopped(world_reader_url):
 
 
 def _timeout(*a, **k):  # noqa: ANN002, ANN003, ANN202
-    from dashboard.database import QueryTimeout
+    from dashboard.db.database import QueryTimeout
 
     raise QueryTimeout("statement timeout", "查询超时：数据库繁忙或筛选范围过大，已取消本次查询。请缩小时段或稍后重试。")
 
@@ -169,7 +169,7 @@ def _timeout(*a, **k):  # noqa: ANN002, ANN003, ANN202
 def test_a_timed_out_query_blanks_its_own_part_and_the_page_retries(app_env, monkeypatch, page, broken, still_there):
     import importlib
 
-    from dashboard import frame
+    from dashboard.ui import frame
 
     frame._cached_live.clear()
     frame._cached_history.clear()
@@ -184,7 +184,7 @@ def test_a_timed_out_query_blanks_its_own_part_and_the_page_retries(app_env, mon
         assert part in text, f"{part} went missing with the timed-out part"
     assert any("自动重试" in c.value for c in at.caption)
     ss = at.session_state
-    assert ss["_jw_once_later"] == ss["_jw_run_at"]  # frame.retry_later is on the page
+    assert ss["_jw_once_later"] == ss["_jw_run_at"]  # recovery.retry_later is on the page
     # the database answers again: the rerun the page asked for draws everything
     monkeypatch.setattr(mod, broken[1], real)
     at.run()
@@ -192,12 +192,10 @@ def test_a_timed_out_query_blanks_its_own_part_and_the_page_retries(app_env, mon
 
 
 def test_retry_later_reruns_only_after_its_interval():
-    from dashboard import frame
-
     t = 1000.0
-    assert not frame.retry_due(t, t)
-    assert not frame.retry_due(t, t + frame.RETRY_SLOW_S - 1)
-    assert frame.retry_due(t, t + frame.RETRY_SLOW_S)
+    assert not recovery.retry_due(t, t)
+    assert not recovery.retry_due(t, t + recovery.RETRY_SLOW_S - 1)
+    assert recovery.retry_due(t, t + recovery.RETRY_SLOW_S)
 
 
 @pytest.mark.browser

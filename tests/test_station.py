@@ -16,14 +16,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from dashboard import schema, station, timeutil
+from dashboard import station, timeutil
 from dashboard.config import load_settings
-from dashboard.database import make_writer
+from dashboard.db import schema
+from dashboard.db.database import make_writer
+from dashboard.db.migrate import upgrade
 from dashboard.filters import Filters
-from dashboard.load.mapping import parse_mapping
-from dashboard.load.places import load_places
-from dashboard.load.records import load_records
-from dashboard.migrate import upgrade
+from dashboard.writers.load.mapping import parse_mapping
+from dashboard.writers.load.places import load_places
+from dashboard.writers.load.records import load_records
 from queries import incidents
 from tests.test_load import X0, Y0, _features
 
@@ -128,7 +129,7 @@ def test_station_deadline_rules_date_imported_tasks_when_the_mapping_has_none(sc
 
 
 def test_targets_turn_the_tiles_red(world, station_settings):
-    from queries import disputes, dispatch
+    from queries import dispatch, disputes
 
     now = datetime(2026, 11, 20, 6, 30)
     f = Filters().with_period("month", timeutil.local_today(now))
@@ -180,5 +181,5 @@ def test_the_shipped_example_parses_to_the_defaults_it_documents():
     d = station.Station()
     assert (st.time_zone, st.targets, st.quiet_reports_min, st.quiet_incidents_min) == (d.time_zone, d.targets, d.quiet_reports_min, d.quiet_incidents_min)
     assert [r.label for r in st.deadline_rules] == ["规则：全部/特急 2 小时", "规则：消防隐患/紧急 4 小时", "规则：全部/全部 10 个工作日"]
-    vancouver = station.load_station(Path(__file__).resolve().parents[1] / "dashboard" / "load" / "examples" / "vancouver_station.toml")
+    vancouver = station.load_station(Path(__file__).resolve().parents[1] / "dashboard" / "writers" / "load" / "examples" / "vancouver_station.toml")
     assert vancouver.time_zone == "America/Vancouver" and vancouver.fixed_offset is None

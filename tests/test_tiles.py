@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pydeck as pdk
 import pytest
 
-from dashboard import maps, ui
 from dashboard.config import TileSource, load_settings
+from dashboard.ui import maps, pieces
 from tests.apptest import open_page
 from tests.browser import Browser, require_chromium, streamlit_server
 from tests.conftest import FIXTURE_END
@@ -188,7 +188,7 @@ def test_bad_tile_url_is_a_clear_message_not_a_blank_page(app_env, monkeypatch, 
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
     # the message is Markdown-escaped (it quotes the setting's value): "DASHBOARD\_TILE\_URL"
-    assert len(errors) == 1 and "看板配置有误" in errors[0] and ui.md_escape("DASHBOARD_TILE_URL") in errors[0], errors
+    assert len(errors) == 1 and "看板配置有误" in errors[0] and pieces.md_escape("DASHBOARD_TILE_URL") in errors[0], errors
 
 
 # --- in a browser: a local tile server ------------------------------------------------

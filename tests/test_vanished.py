@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import database
+from dashboard.db import database
 from tests.apptest import APP, html_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")

@@ -18,10 +18,17 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from dashboard import fmt, mask, timeutil
-from dashboard.database import DataError
+from dashboard import mask, timeutil
+from dashboard.db.database import DataError
+from dashboard.db.schema import (
+    INCIDENT_CATEGORIES,
+    grids,
+    patrol_points,
+    patrol_shifts,
+    task_events,
+)
 from dashboard.filters import Filters, decode
-from dashboard.schema import INCIDENT_CATEGORIES, grids, patrol_points, patrol_shifts, task_events
+from dashboard.ui import fmt
 from queries import dispatch, incidents, measures, patrol, reports, wall
 from queries.overview import month_window, today_window
 from tests.apptest import html_text, open_page
@@ -253,8 +260,8 @@ def test_a_failing_query_keeps_the_last_data_with_a_banner(app_env, monkeypatch)
 
 
 def test_feed_times_are_the_newest_rows_at_or_before_the_instant(world):
-    from dashboard.schema import incidents as inc_t
-    from dashboard.schema import reports as rep_t
+    from dashboard.db.schema import incidents as inc_t
+    from dashboard.db.schema import reports as rep_t
 
     at = FIXTURE_END - timedelta(hours=5)
     with world.connect() as conn:

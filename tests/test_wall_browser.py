@@ -108,9 +108,9 @@ def test_a_new_report_shows_on_the_wall_within_5s(scratch, pw):
     """A live world (real "now"): another writer adds a report; the open wall shows it without a reload."""
     from dashboard import mask, timeutil
     from dashboard.config import load_settings
-    from dashboard.database import make_reader, make_writer
-    from dashboard.demo import generate
-    from dashboard.simulate import Simulator
+    from dashboard.db.database import make_reader, make_writer
+    from dashboard.writers.demo import generate
+    from dashboard.writers.simulate import Simulator
     from queries import reports
 
     url = scratch.new("wall_live")
@@ -164,7 +164,7 @@ def _view_now(page) -> str:  # noqa: ANN001
 
 @pytest.mark.layout
 def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_itself(server, pw):
-    from dashboard import rotation
+    from dashboard.wall import rotation
 
     b = Browser(pw, 1920, 1080, 1)
     flashing = []

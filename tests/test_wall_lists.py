@@ -17,13 +17,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import and_, func, or_, select
 
-from dashboard import fmt, timeutil
-from dashboard.schema import disputes as disputes_t
-from dashboard.schema import grids as grids_t
-from dashboard.schema import incidents as incidents_t
-from dashboard.schema import patrol_points, patrol_shifts
-from dashboard.schema import reports as reports_t
-from dashboard.schema import tasks as tasks_t
+from dashboard import timeutil
+from dashboard.db.schema import disputes as disputes_t
+from dashboard.db.schema import grids as grids_t
+from dashboard.db.schema import incidents as incidents_t
+from dashboard.db.schema import patrol_points, patrol_shifts
+from dashboard.db.schema import reports as reports_t
+from dashboard.db.schema import tasks as tasks_t
+from dashboard.ui import fmt
 from tests.apptest import html_text, open_page
 
 WALL = "pages/wall/wall.py"

@@ -7,7 +7,7 @@ per screen size for the whole module): for every view at ``?scale=`` 1, 1.5 and
 card's label and figure are visible, inside their tile and the screen and not
 cut (``scrollWidth <= clientWidth + 1``); the header's station, scope, view
 name, date and clock do not overlap; every list item passed lies inside its
-list, uncut, as many as the row budget (``dashboard.wall_layout``) the server
+list, uncut, as many as the row budget (``dashboard.wall.layout``) the server
 gave for that scale. Screenshots of each view at scale 2 (1920×1080):
 tests/artifacts/wall-scale2-<view>.png.
 """
@@ -18,9 +18,16 @@ import json
 
 import pytest
 
-from dashboard import rotation
-from dashboard import wall_layout as wl
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, require_chromium, streamlit_server
+from dashboard.wall import layout as wl
+from dashboard.wall import rotation
+from tests.browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LOCAL_HOSTS,
+    require_chromium,
+    streamlit_server,
+)
 from tests.conftest import FIXTURE_END
 
 SCREEN = [pytest.mark.browser, pytest.mark.layout]

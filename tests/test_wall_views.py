@@ -1,6 +1,6 @@
 """The wall's views, their rotation, its alarms and its daily self-reload.
 
-Pure parts (``dashboard.rotation``, ``dashboard.wall_html``) directly; the
+Pure parts (``dashboard.wall.rotation``, ``dashboard.wall.markup``) directly; the
 ``queries.wall.alarms`` query against SQL written here; the page in AppTest on
 the demo world (clock frozen at FIXTURE_END).
 """
@@ -16,12 +16,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import or_, select
 
-from dashboard import mask, rotation, timeutil
-from dashboard import wall_html as wh
+from dashboard import mask, timeutil
 from dashboard.config import load_settings, parse_time_of_day
+from dashboard.db.schema import reports as reports_t
+from dashboard.db.schema import tasks as tasks_t
 from dashboard.filters import Filters
-from dashboard.schema import reports as reports_t
-from dashboard.schema import tasks as tasks_t
+from dashboard.wall import markup as wh
+from dashboard.wall import rotation
 from queries import reports, wall
 from tests.apptest import html_text, open_page
 from tests.conftest import FIXTURE_END
@@ -240,7 +241,7 @@ def test_an_acknowledgement_on_one_screen_silences_every_screen(app_env, monkeyp
     # and the audit trail says who acknowledged what
     from sqlalchemy import select
 
-    from dashboard.schema import audit_log
+    from dashboard.db.schema import audit_log
 
     with world.connect() as c:
         rows = c.execute(select(audit_log.c.username, audit_log.c.detail).where(audit_log.c.action == "wall_ack")).all()
@@ -272,7 +273,7 @@ def test_the_wall_reloads_itself_at_the_set_time(app_env):
 def test_incident_marker_is_the_newest_incident(world):
     from sqlalchemy import func
 
-    from dashboard.schema import incidents as incidents_t
+    from dashboard.db.schema import incidents as incidents_t
     from queries import incidents
 
     with world.connect() as conn:

@@ -1,6 +1,6 @@
 """审计日志: who opened which personal data, who signed in, who was refused, and
 every change of an account, newest first; for the roles that may read it
-(所领导, 管理员). The trail is append-only (see dashboard/audit.py); this page
+(所领导, 管理员). The trail is append-only (see dashboard/db/audit.py); this page
 only reads it: the newest entries, narrowed on the page by person and kind.
 """
 
@@ -11,8 +11,9 @@ import html
 import pandas as pd
 import streamlit as st
 
-from dashboard import timeutil, ui
-from dashboard.frame import cached, context
+from dashboard import timeutil
+from dashboard.ui import pieces
+from dashboard.ui.frame import cached, context
 from queries import accounts
 
 ACTIONS = {"unmask": "查看明文", "sign_in": "登录", "denied": "拒绝访问", "user_admin": "账号管理", "wall_ack": "大屏告警已知悉"}
@@ -25,7 +26,7 @@ if ident is None or not ident.role.audit:
     st.error("您的角色无权查看审计日志（仅所领导、管理员）。", icon="🔒")
     st.stop()
 
-with ui.section():
+with pieces.section():
     # The trail is kept in real time, whatever the dashboard's clock replays:
     # the newest entries, narrowed on the page by person and kind.
     df = cached(ctx, accounts.audit_entries, None, None, LIMIT)
@@ -36,9 +37,9 @@ with ui.section():
         df = df[df["username"].isin(who)]
     if what:
         df = df[df["action"].isin(what)]
-    ui.panel_title(f"审计日志 · 最新 {len(df)} 条（最多显示 {LIMIT} 条）")
+    pieces.panel_title(f"审计日志 · 最新 {len(df)} 条（最多显示 {LIMIT} 条）")
     if df.empty:
-        ui.empty_state("没有符合条件的审计记录")
+        pieces.empty_state("没有符合条件的审计记录")
     else:
         counts = df["action"].map(ACTIONS).fillna(df["action"]).value_counts()
         st.html(
@@ -57,4 +58,4 @@ with ui.section():
                 "说明": df["detail"].fillna(""),
             }
         )
-        ui.table(table, name="audit", file_name="审计记录", search=True, width="stretch", height=640)
+        pieces.table(table, name="audit", file_name="审计记录", search=True, width="stretch", height=640)

@@ -2,7 +2,7 @@
 
 A fixed frame that fills the screen without scrolling (sizes in vh/vw, see
 assets/wall.css): a header with the station, the view's name and a live clock,
-the KPI strip, and below it one of the wall's views (``dashboard.rotation``):
+the KPI strip, and below it one of the wall's views (``dashboard.wall.rotation``):
 综合态势 (report feed, map with today's incidents and live patrols, dispatch
 queue, hourly strips), 网格上报, 派单调度, 巡逻防控, 警情态势, 矛盾纠纷. No
 widgets but the alarm's 已知悉 button: the wall is never touched. Parameters
@@ -32,8 +32,8 @@ has a ticking clock and countdowns).
 
 from __future__ import annotations
 
-import logging
 import html
+import logging
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -43,14 +43,25 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from dashboard import acks, fmt, maps, mask, rotation, sound, station, tiles, timeutil
-from dashboard import wall_html as wh
-from dashboard import wall_layout as wl
+from dashboard import mask, station, timeutil
 from dashboard.config import PROJECT_ROOT, parse_time_of_day
-from dashboard.database import DataError
-from dashboard import frame, ui
-from dashboard.frame import context
-from queries import disputes, dispatch, imports, incidents, overview, patrol, places, reports, wall
+from dashboard.db.database import DataError
+from dashboard.ui import fmt, frame, maps, pieces, recovery, tiles
+from dashboard.ui.frame import context
+from dashboard.wall import acks, rotation, sound
+from dashboard.wall import layout as wl
+from dashboard.wall import markup as wh
+from queries import (
+    dispatch,
+    disputes,
+    imports,
+    incidents,
+    overview,
+    patrol,
+    places,
+    reports,
+    wall,
+)
 
 CSS_PATH = PROJECT_ROOT / "assets" / "wall.css"
 KPI_EVERY_S, FEED_EVERY_S, QUEUE_EVERY_S, MAP_EVERY_S, TREND_EVERY_S = 3, 2, 3, 30, 60
@@ -92,11 +103,11 @@ def scale_param() -> tuple[float, str | None]:
 
 
 # Row budgets: each list is laid out as exactly this many rows per column
-# (dashboard.wall_html.list_open), so the rows passed are the rows on screen and
+# (dashboard.wall.markup.list_open), so the rows passed are the rows on screen and
 # the footer's "另 N 件未显示" is true. At scale 1, 7 rows of a feed or queue
 # item (two lines) fill the 55vh main region under its title and footer
 # (measured at 1920×1080: tests/test_wall_browser.py); a larger ?scale= reflows
-# (dashboard.wall_layout): the KPI strip wraps to two rows, the main region is
+# (dashboard.wall.layout): the KPI strip wraps to two rows, the main region is
 # shorter and every budget is the rows that fit it at that type size
 # (tests/test_wall_scale.py).
 SCALE, SCALE_WARNING = scale_param()
@@ -112,7 +123,7 @@ BIG_TYPE = LAYOUT.kpi_cols < wl.KPI_TILES  # the strip in two rows: side panels 
 
 # --- the live-tile machinery ---------------------------------------------------------
 #
-# Each tile's queries run in the background (dashboard.tiles): a slow query
+# Each tile's queries run in the background (dashboard.ui.tiles): a slow query
 # holds its own tile only, never the clock or the other tiles. A tile waits a
 # moment for fresh data (TICK_WAIT_S; FIRST_WAIT_S out of the run's budget
 # when it has none yet) and otherwise draws what it has.
@@ -135,7 +146,7 @@ def tile(key: str) -> tiles.Tile:
 
 def _budget() -> tiles.WaitBudget:
     ss = st.session_state
-    run = frame.run_id()
+    run = recovery.run_id()
     b = ss.get("_wall_budget")
     if b is None or b[0] != run:
         b = ss["_wall_budget"] = (run, tiles.WaitBudget(RUN_WAIT_BUDGET_S))
@@ -143,9 +154,9 @@ def _budget() -> tiles.WaitBudget:
 
 
 def step(key: str, marker: Callable[[], Any], load: Callable[[], Any], every_s: float, wait_s: float = TICK_WAIT_S) -> tiles.Tile:
-    """Advance tile ``key`` (see dashboard.tiles); errors that are bugs are logged once."""
+    """Advance tile ``key`` (see dashboard.ui.tiles); errors that are bugs are logged once."""
     t = tile(key)
-    run = frame.run_id()
+    run = recovery.run_id()
     if t.run != run:  # a full run (a new view, a reload): poll now
         t.run = run
         t.next_due = 0.0
@@ -543,7 +554,7 @@ def _forget_older(seen: dict[str, datetime], real: datetime, seconds: int) -> No
 
 def _acknowledge(keys: tuple[str, ...]) -> None:
     """已知悉 on this screen silences the alarms on every screen of this server
-    (dashboard.acks), and is written to the audit trail."""
+    (dashboard.wall.acks), and is written to the audit trail."""
     who = ctx.identity.username if ctx.identity else "-"
     acks.BOOK.acknowledge(ctx.db_key, keys, timeutil.utcnow(), who)
     frame.write_audit(ctx.identity, "wall_ack", "alarm", keys[0] if len(keys) == 1 else None, ",".join(keys))
@@ -948,7 +959,7 @@ SOUND = sound_param()
 ALARM_S = ctx.settings.alarm_seconds
 
 st.html(f"<style>{CSS_PATH.read_text(encoding='utf-8')}\n{LAYOUT.css_vars()}</style>")
-ui.load_script(frame.WALL_CLOCK_JS)
+pieces.load_script(frame.WALL_CLOCK_JS)
 warnings = list(st.session_state.get("_jw_wall_warnings") or [])
 warnings += [w for w in (scale_warning, view_warning, reload_warning) if w] + rotate_warnings
 
