@@ -3,13 +3,13 @@
 import streamlit as st
 
 from dashboard.config import configure_logging
-from dashboard.ui import frame, nav, pieces
+from dashboard.ui import frame, nav, widgets
 
 configure_logging()
 
 st.set_page_config(page_title="警网融合指挥大屏", page_icon="🚓", layout="wide", initial_sidebar_state="collapsed")
-pieces.load_css()
-pieces.load_script(pieces.ZH_JS)  # Streamlit's own English words (aria-labels, placeholders) in Chinese
+widgets.load_css()
+widgets.load_script(widgets.ZH_JS)  # Streamlit's own English words (aria-labels, placeholders) in Chinese
 
 HOME = st.Page(nav.HOME.path, title=nav.HOME.title, url_path=nav.HOME.url_path, default=True)
 PAGES = {p.key: st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in nav.PAGES}
@@ -27,4 +27,5 @@ if page.url_path == WALL.url_path:
     frame.start_wall(page.url_path)
 else:
     frame.start(page.url_path)
-page.run()
+with widgets.section():  # a data-source error no part of the page caught: said in Chinese, retried, never a traceback
+    page.run()

@@ -29,11 +29,18 @@ then median and max per step.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from dashboard.config import load_settings
+from dashboard.db.database import make_reader, make_writer
+from dashboard.writers.demo import generate
+from queries import places
+from tests.browser import Browser, streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,14 +64,14 @@ SETTLED = """([kind, arg]) => {
 
 
 class Walk:
-    def __init__(self, b, base: str) -> None:  # noqa: ANN001
+    def __init__(self, b, base: str) -> None:
         self.b = b
         self.page = b.page
         self.base = base
         self.times: dict[str, list[float]] = {}
         self.failed: dict[str, int] = {}
 
-    def measure(self, name: str, act, kind: str, arg: str, timeout: float = 60.0) -> bool:  # noqa: ANN001
+    def measure(self, name: str, act, kind: str, arg: str, timeout: float = 60.0) -> bool:
         t0 = time.monotonic()
         act()
         try:
@@ -78,7 +85,7 @@ class Walk:
         print(f"  {name:<12} {dt:6.2f} s", flush=True)
         return True
 
-    def pick(self, label: str, option: str):  # noqa: ANN202
+    def pick(self, label: str, option: str):
         """An action: open the selectbox labelled ``label`` and choose ``option``."""
         box = self.page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
         box.click()
@@ -99,13 +106,8 @@ def main() -> int:
     ap.add_argument("--months", type=int, default=2)
     args = ap.parse_args()
 
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
-    from dashboard.config import load_settings
-    from dashboard.db.database import make_reader, make_writer
-    from dashboard.writers.demo import generate
-    from queries import places
-    from tests.browser import Browser, streamlit_server
 
     url = args.url
     if not url:
@@ -113,7 +115,6 @@ def main() -> int:
         t = time.monotonic()
         generate(make_writer(url), scale="station", seed=5, months=args.months)
         print(f"wrote a {args.months}-month demo world into {url} in {time.monotonic() - t:.0f} s")
-    import os
 
     os.environ["DATABASE_URL"] = url
     cat = places.catalogue(make_reader(load_settings()))

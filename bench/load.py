@@ -38,15 +38,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
-from dashboard.db import schema  # noqa: E402
-from dashboard.db.database import describe_url, make_writer  # noqa: E402
-from dashboard.db.migrate import upgrade  # noqa: E402
-from dashboard.writers.load.mapping import parse_mapping  # noqa: E402
-from dashboard.writers.load.places import load_places  # noqa: E402
-from dashboard.writers.load.records import load_records  # noqa: E402
+from dashboard.db import schema
+from dashboard.db.database import describe_url, make_writer
+from dashboard.db.migrate import upgrade
+from dashboard.writers.load.mapping import parse_mapping
+from dashboard.writers.load.places import load_places
+from dashboard.writers.load.records import load_records
 
 FORMAT_VERSION = 1  # bump when the generated data changes, so the cache is not reused
 CACHE = Path(tempfile.gettempdir()) / "jwrh-bench-load"
@@ -197,7 +197,7 @@ def fresh_database(url: str) -> None:
         admin.dispose()
 
 
-def database_mb(engine) -> float | None:  # noqa: ANN001
+def database_mb(engine) -> float | None:
     with engine.connect() as c:
         if c.dialect.name == "postgresql":
             return c.execute(text("SELECT pg_database_size(current_database())")).scalar() / 2**20
@@ -228,7 +228,7 @@ class Checkpoints:
             self.seen.append((self.MARKS[len(self.seen)], done, now, rss_mb()))
 
 
-def run_import(engine, path: Path, mapping, sampler: RssSampler, label: str, chunk: int, profile: Path | None):  # noqa: ANN001
+def run_import(engine, path: Path, mapping, sampler: RssSampler, label: str, chunk: int, profile: Path | None):
     sampler.window()
     before = rss_mb()
     t0 = time.monotonic()

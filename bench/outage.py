@@ -25,16 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from dashboard.config import load_settings  # noqa: E402
-from dashboard.db import database  # noqa: E402
-from dashboard.db.database import describe_url, make_reader, make_writer, sqlite_file_id  # noqa: E402
+from dashboard.config import load_settings
+from dashboard.db import database
+from dashboard.db.database import describe_url, make_reader, make_writer, sqlite_file_id
 
 BLOCK = 250
 
 
-def _unguarded(settings):  # noqa: ANN001, ANN202
+def _unguarded(settings):
     """The reader as it was before the outage guards."""
     path = database.sqlite_file(settings.database_url)
     if path is not None:
@@ -58,7 +58,7 @@ def _unguarded(settings):  # noqa: ANN001, ANN202
     )
 
 
-def _round(engine) -> float:  # noqa: ANN001
+def _round(engine) -> float:
     t = time.perf_counter()
     with engine.connect() as conn:
         conn.execute(text("SELECT 1")).scalar()

@@ -14,11 +14,16 @@ medians. Uses the newest incident as "now" unless DASHBOARD_NOW is set.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
+
+import streamlit as st
+from streamlit import logger
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from dashboard.config import load_settings  # noqa: E402
-from dashboard.db.database import describe_url, make_reader
+from dashboard.db.database import describe_url, make_reader  # noqa: E402
 from dashboard.db.health import check_database  # noqa: E402
 from dashboard.db.schema import communities, grids, incidents  # noqa: E402
 from dashboard.ui import frame, nav  # noqa: E402
@@ -35,7 +40,7 @@ QUERY_MS: list[float] = []
 _orig_run = frame._run
 
 
-def _timed_run(engine, fn_path, args):  # noqa: ANN001, ANN202
+def _timed_run(engine, fn_path, args):
     t = time.perf_counter()
     try:
         return _orig_run(engine, fn_path, args)
@@ -47,15 +52,11 @@ frame._run = _timed_run
 
 
 def _quiet() -> None:
-    import logging
-
-    from streamlit import logger
-
     logger.set_log_level("error")
     logging.disable(logging.WARNING)  # AppTest's bare-mode chatter
 
 
-def busiest_grid_code(engine) -> str:  # noqa: ANN001
+def busiest_grid_code(engine) -> str:
     with engine.connect() as c:
         first_comm = c.execute(select(communities.c.id).order_by(communities.c.code).limit(1)).scalar()
         row = c.execute(
@@ -69,9 +70,7 @@ def busiest_grid_code(engine) -> str:  # noqa: ANN001
     return row
 
 
-def run_page(spec, params: dict[str, str]) -> tuple[float, float, float, bool]:  # noqa: ANN001
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
+def run_page(spec, params: dict[str, str]) -> tuple[float, float, float, bool]:
 
     st.cache_data.clear()
     QUERY_MS.clear()

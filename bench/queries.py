@@ -22,16 +22,19 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from dashboard.db import schema
+from queries import measures, places
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from dashboard import timeutil  # noqa: E402
-from dashboard.config import load_settings  # noqa: E402
+from dashboard import timeutil
+from dashboard.config import load_settings
 from dashboard.db.database import describe_url, make_reader
-from dashboard.db.health import check_database  # noqa: E402
-from dashboard.db.schema import INCIDENT_CATEGORIES, incidents  # noqa: E402
-from dashboard.filters import PERIODS, Filters  # noqa: E402
+from dashboard.db.health import check_database
+from dashboard.db.schema import INCIDENT_CATEGORIES, incidents
+from dashboard.filters import PERIODS, Filters
 
 MODULES = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "queries").glob("*.py") if not p.stem.startswith("_"))
 
@@ -70,7 +73,6 @@ def call(fn, engine, f: Filters, now: datetime):
         elif p.name == "window_s":  # the wall's alarm window
             kwargs[p.name] = 300
         elif p.name == "periods":  # a comparison's windows (queries.measures.Periods)
-            from queries import measures
 
             kwargs[p.name] = measures.periods_of(f, now)
         elif p.name == "since":  # a feed's first record
@@ -118,13 +120,11 @@ def main() -> int:
     if not health.ok:
         print(f"error: {health.error.en}", file=sys.stderr)
         return 1
-    from queries import places
 
     cat = places.catalogue(engine)
     with engine.connect() as c:
         newest = c.execute(select(func.max(incidents.c.received_at))).scalar()
         n_inc = c.execute(select(func.count()).select_from(incidents)).scalar()
-        from dashboard.db import schema
 
         for param, table in {**ID_TABLES, "grid_id": "grids"}.items():
             t = schema.metadata.tables[table]

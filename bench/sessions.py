@@ -110,6 +110,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from dashboard import timeutil
+from dashboard.db import roles
+from dashboard.db.database import make_writer
+from dashboard.db.schema import communities, grids
+from dashboard.writers.simulate import Simulator
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -415,17 +424,17 @@ def watch(run: Run, s: Session) -> None:
     """Playwright's page events as problems."""
     page = s.page
 
-    def on_console(msg) -> None:  # noqa: ANN001
+    def on_console(msg) -> None:
         if msg.type == "error":
             url = (msg.location or {}).get("url", "")
             if not is_benign_console(msg.text, url):
                 run.problem(s.label, "console error", f"{msg.text} @ {url}")
 
-    def on_response(resp) -> None:  # noqa: ANN001
+    def on_response(resp) -> None:
         if resp.status >= 400 and not is_benign_console(str(resp.status), resp.url):
             run.problem(s.label, "http", f"{resp.status} {resp.url}")
 
-    def on_failed(req) -> None:  # noqa: ANN001
+    def on_failed(req) -> None:
         failure = req.failure or ""
         if "ERR_ABORTED" not in failure:  # requests cut short by a navigation
             run.problem(s.label, "http", f"{failure} {req.url}")
@@ -437,7 +446,7 @@ def watch(run: Run, s: Session) -> None:
     page.on("crash", lambda _p: run.problem(s.label, "page crashed", "renderer process gone"))
 
 
-async def evaluate(page, js: str, arg=None, timeout: float = EVALUATE_TIMEOUT_S):  # noqa: ANN001, ANN201
+async def evaluate(page, js: str, arg=None, timeout: float = EVALUATE_TIMEOUT_S):
     """page.evaluate with a time limit (a starved renderer must not stall the bench); None when it fails."""
     try:
         return await asyncio.wait_for(page.evaluate(js, arg), timeout)
@@ -461,7 +470,7 @@ async def drain(run: Run, s: Session) -> None:
             run.problem(s.label, kind, detail, at=at_ms / 1000 - run.t0_epoch)
 
 
-async def settle(page, since: float, timeout: float = SETTLE_TIMEOUT_S) -> float:  # noqa: ANN001
+async def settle(page, since: float, timeout: float = SETTLE_TIMEOUT_S) -> float:
     """Like tests/browser.Browser.settle: wait until the script has not been running
     for SETTLE_QUIET_S; return when it was last seen running, in seconds after
     ``since`` (the ready time)."""
@@ -480,7 +489,7 @@ async def settle(page, since: float, timeout: float = SETTLE_TIMEOUT_S) -> float
     raise TimeoutError
 
 
-async def open_session(run: Run, browser, base: str, s: Session) -> None:  # noqa: ANN001
+async def open_session(run: Run, browser, base: str, s: Session) -> None:
     w, h = (int(x) for x in run.args.size.split("x"))
     s.ctx = await browser.new_context(viewport={"width": w, "height": h})
     await s.ctx.add_init_script(script=PAGE_WATCH_JS)
@@ -497,7 +506,7 @@ async def wall_session(run: Run, base: str, s: Session) -> None:
         await s.page.wait_for_selector(".jw-w-kpi", timeout=WALL_FIRST_LOAD_S * 1000)
         s.ready = True
         s.loads.append(("wall", time.monotonic() - t))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - every failure is reported as a problem
         run.problem(s.label, "wall did not come up", f"{base + s.path}: {str(exc).splitlines()[0]}")
     finally:
         s.navigating = False
@@ -532,7 +541,7 @@ async def desk_session(run: Run, base: str, s: Session, rng: random.Random, comm
         except TimeoutError:
             state = await evaluate(s.page, PAGE_STATE_JS, timeout=5) or "no answer from the page"
             run.problem(s.label, "page did not settle", f"{s.path} still running after {SETTLE_TIMEOUT_S:.0f} s ({state})")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - every failure is reported as a problem
             if run.stop.is_set():
                 return
             run.problem(s.label, "navigation failed", f"{s.path}: {str(exc).splitlines()[0]}")
@@ -555,10 +564,6 @@ async def collector(run: Run) -> None:
 
 
 async def report_writer(run: Run, url: str) -> None:
-    from dashboard import timeutil
-    from dashboard.db.database import make_writer
-    from dashboard.writers.simulate import Simulator
-
     writer = make_writer(url)
     sim = await asyncio.to_thread(Simulator, writer, seed=int(time.time()) % 10_000 + 17, patrol=False)  # it reads the places
 
@@ -579,7 +584,7 @@ async def report_writer(run: Run, url: str) -> None:
         while not run.stop.is_set() and time.monotonic() < end:
             try:
                 rid, at = await asyncio.to_thread(write)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - every failure is reported as a problem
                 run.problem("bench", "report write failed", f"{type(exc).__name__}: {exc}")
             else:
                 r = Report(rid, at, time.monotonic() + DELAY_WINDOW_S + 1)
@@ -753,23 +758,20 @@ async def _view(s: Session) -> str | None:
 # --- the run ------------------------------------------------------------------------
 
 
-async def guarded(run: Run, name: str, coro) -> None:  # noqa: ANN001
+async def guarded(run: Run, name: str, coro) -> None:
     """A task of the bench: a failure of the bench itself is reported, not swallowed."""
     try:
         await coro
     except asyncio.CancelledError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - every failure is reported as a problem
         if not run.stop.is_set():
             run.problem(name, "bench failure", f"{type(exc).__name__}: {exc}")
 
 
 async def run_sessions(run: Run, base: str, url: str, server: StreamlitServer, sim: subprocess.Popen | None) -> None:
-    from playwright.async_api import async_playwright
-    from sqlalchemy import select
+    from playwright.async_api import async_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
-    from dashboard.db.database import make_writer
-    from dashboard.db.schema import communities, grids
 
     eng = make_writer(url)
     with eng.connect() as conn:
@@ -788,7 +790,7 @@ async def run_sessions(run: Run, base: str, url: str, server: StreamlitServer, s
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
 
-    def on_loop_error(loop, context) -> None:  # noqa: ANN001
+    def on_loop_error(loop, context) -> None:
         if not run.stop.is_set():  # after the end (Ctrl-C stops Playwright's driver too) it is noise
             loop.default_exception_handler(context)
 
@@ -929,9 +931,6 @@ def summary(run: Run, server_log: str | None, sim_log: Path | None) -> None:
 
 
 def create_pg(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     u = make_url(url)
     name = u.database
     if not name or name in ("postgres", "template0", "template1"):
@@ -947,9 +946,6 @@ def create_pg(url: str) -> None:
 
 
 def drop_pg(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     u = make_url(url)
     admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -1027,10 +1023,7 @@ def main() -> int:
             # As a station runs it: the dashboard reads through the read-only role and
             # writes its audit trail through the audit role (python -m dashboard.roles);
             # the simulator and this bench write as the owner.
-            from sqlalchemy.engine import make_url
 
-            from dashboard.db import roles
-            from dashboard.db.database import make_writer
 
             owner = make_writer(url)
             roles.apply(owner, log=lambda _m: None)
@@ -1070,7 +1063,7 @@ def main() -> int:
             if created_pg:
                 try:
                     drop_pg(url)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:  # noqa: BLE001 - reported; the exit status says so
                     print(f"could not drop the scratch database: {exc}", flush=True)
                     status_code = status_code or 1
         finally:

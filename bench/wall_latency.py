@@ -22,6 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from dashboard import timeutil
+from dashboard.db.database import make_writer
+from dashboard.writers.demo import generate
+from dashboard.writers.simulate import Simulator
+from tests.browser import Browser, streamlit_server
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -32,13 +38,8 @@ def main() -> int:
     ap.add_argument("--url", default="", help="database to write reports into (default: a temporary demo world)")
     args = ap.parse_args()
 
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
-    from dashboard import timeutil
-    from dashboard.db.database import make_writer
-    from dashboard.writers.demo import generate
-    from dashboard.writers.simulate import Simulator
-    from tests.browser import Browser, streamlit_server
 
     url = args.url
     if not url:

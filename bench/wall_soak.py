@@ -34,6 +34,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from dashboard.config import load_settings
+from dashboard.db.database import make_reader, make_writer
+from dashboard.db.schema import reports
+from dashboard.writers.demo import generate
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -78,8 +85,6 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="wall-soak-"))
     url = args.url
     if not url:
-        from dashboard.db.database import make_writer
-        from dashboard.writers.demo import generate
 
         url = f"sqlite:///{tmp / 'soak.sqlite'}"
         t0 = time.monotonic()
@@ -88,11 +93,7 @@ def main() -> int:
         w.dispose()
         print(f"demo world (station, 1 month) in {time.monotonic() - t0:.0f} s: {url}", flush=True)
 
-    from sqlalchemy import func, select
 
-    from dashboard.config import load_settings
-    from dashboard.db.database import make_reader
-    from dashboard.db.schema import reports
 
     reader = make_reader(load_settings({"DATABASE_URL": url}))
     port = free_port()
@@ -120,7 +121,7 @@ def main() -> int:
         kids = children(server.pid)
         return server.pid, (kids[0] if kids else None)
 
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     w, h = (int(x) for x in args.size.split("x"))
     profile = tempfile.mkdtemp(prefix="soak-chromium-")

@@ -120,7 +120,7 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _from_account(acc, via: str, client: str | None) -> Identity | Denied:  # noqa: ANN001 - queries.accounts.Account
+def _from_account(acc, via: str, client: str | None) -> Identity | Denied:  # queries.accounts.Account
     if not acc.active:
         return Denied(f"账号 {acc.username} 已停用，无权访问。请联系管理员。", f"account {acc.username} is disabled", acc.username)
     role = ROLES.get(acc.role)

@@ -7,7 +7,9 @@ code and generates demo data there on first run.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as dt_time
@@ -85,8 +87,6 @@ class Settings:
 def configure_logging() -> None:
     """Our loggers (``jwrh.*``) to stderr with a time stamp, next to Streamlit's
     own lines; once per process (the router calls this on every run)."""
-    import logging
-
     log = logging.getLogger("jwrh")
     if getattr(log, "_jw_configured", False):
         return
@@ -132,8 +132,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 
 def _auth_settings(env: dict[str, str]) -> dict:
-    import re
-
     mode = env.get("DASHBOARD_AUTH", "").strip().lower() or "dev"
     if mode not in ("dev", "header", "oidc"):
         raise SystemExit(f"DASHBOARD_AUTH must be dev, header or oidc, got {mode!r}")

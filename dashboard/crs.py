@@ -471,7 +471,7 @@ def is_geographic(crs: str) -> bool:
     return bool(pyproj.CRS.from_user_input(crs).is_geographic)
 
 
-def check_declared(x, y, crs: str, what: str = "坐标") -> None:  # noqa: ANN001 - sequences or arrays
+def check_declared(x, y, crs: str, what: str = "坐标") -> None:  # sequences or arrays
     """Raise CrsError when the values plainly do not fit the declared system:
     metres declared as degrees, or degrees declared as a projected system (the
     classic mistake). Points at (0, 0), an export's "no position", are ignored."""

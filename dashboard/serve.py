@@ -22,16 +22,19 @@ apply from any working directory (``tests/test_injection.py`` checks it).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
-from dashboard.config import PROJECT_ROOT
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.web import cli
+
+from dashboard.config import PROJECT_ROOT, load_settings
+from dashboard.db.database import ReaderCanWrite, make_reader
+from dashboard.db.health import check_database
 
 
 def main(argv: list[str] | None = None) -> None:
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.web import cli
-
     PagesManager.uses_pages_directory = False
     args = list(sys.argv[1:] if argv is None else argv)
     speed, args = _take_simulate(args)
@@ -56,9 +59,6 @@ def _refuse_a_writable_reader() -> None:
     """Exit before starting when DATABASE_URL's role could write (see
     ``database.reader_write_powers``). A database that is down or empty does
     not stop the start: the pages say so and come up when it is usable."""
-    from dashboard.config import load_settings
-    from dashboard.db.database import ReaderCanWrite, make_reader
-    from dashboard.db.health import check_database
 
     try:
         settings = load_settings()
@@ -81,9 +81,6 @@ def _listen_for_the_proxy(args: list[str]) -> list[str]:
     proxy may reach Streamlit: listen on 127.0.0.1 unless told otherwise, and
     refuse another address without DASHBOARD_PROXY_SECRET (then every request
     must carry the proxy's secret, see dashboard.auth)."""
-    import os
-
-    from dashboard.config import load_settings
 
     try:
         settings = load_settings()

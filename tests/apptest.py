@@ -28,7 +28,7 @@ def html_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def _walk(node) -> str:  # noqa: ANN001
+def _walk(node) -> str:
     out = []
     proto = getattr(node, "proto", None)
     if proto is not None:

@@ -37,7 +37,7 @@ def require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         missing.append(f"{CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
     try:
-        import playwright  # noqa: F401
+        import playwright  # noqa: F401, PLC0415 - optional: the test skips with a reason without playwright
     except ImportError:
         missing.append("the playwright package (pip install -e '.[test]')")
     if missing:
@@ -134,14 +134,14 @@ class Browser:
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda e: self.console_errors.append(f"pageerror: {e}"))
 
-    def _on_request(self, req) -> None:  # noqa: ANN001
+    def _on_request(self, req) -> None:
         host = urlparse(req.url).hostname
         if req.url.startswith(("data:", "blob:")):
             return
         if host not in LOCAL_HOSTS:
             self.external.append(req.url)
 
-    def _on_console(self, msg) -> None:  # noqa: ANN001
+    def _on_console(self, msg) -> None:
         if msg.type != "error":
             return
         url = (msg.location or {}).get("url", "")

@@ -18,6 +18,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from dashboard import station
+from dashboard.config import load_settings
+from dashboard.db import roles
+from dashboard.db.database import make_reader, make_writer
+from dashboard.wall import acks
+from dashboard.writers.demo import generate
+from queries import places
+
 # The station's settings (dashboard.station) are the defaults in every test, and
 # in every server a test starts, whatever station.toml a developer's checkout
 # holds; ``station_settings`` below gives one test its own file.
@@ -81,8 +89,6 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabas
 @pytest.fixture(scope="session")
 def world_url(scratch: ScratchDatabases) -> str:
     """The demo world at station scale, built once per session (fixed seed and end)."""
-    from dashboard.db.database import make_writer
-    from dashboard.writers.demo import generate
 
     url = scratch.new("world")
     writer = make_writer(url)
@@ -99,8 +105,6 @@ def reader_url(url: str) -> str:
     u = make_url(url)
     if u.get_backend_name() != "postgresql":
         return url
-    from dashboard.db import roles
-    from dashboard.db.database import make_writer
 
     admin = make_writer(url)
     try:
@@ -116,7 +120,6 @@ def audit_url(url: str) -> str | None:
     u = make_url(url)
     if u.get_backend_name() != "postgresql":
         return None
-    from dashboard.db import roles
 
     return u.set(username=roles.RoleNames.audit, password=None).render_as_string(hide_password=False)
 
@@ -130,8 +133,6 @@ def world_reader_url(world_url: str) -> str:
 @pytest.fixture(scope="session")
 def world(world_reader_url: str):
     """A reader engine on the session's demo world."""
-    from dashboard.config import load_settings
-    from dashboard.db.database import make_reader
 
     engine = make_reader(load_settings({"DATABASE_URL": world_reader_url}))
     yield engine
@@ -141,8 +142,6 @@ def world(world_reader_url: str):
 @pytest.fixture(scope="session")
 def cat(world):
     """The demo world's catalogue of stations, communities and grids."""
-    from queries import places
-
     return places.catalogue(world)
 
 
@@ -170,8 +169,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def station_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """``station_settings(toml_text)``: this test's station file (read afresh);
     the defaults come back afterwards."""
-    from dashboard import station
-
     def use(text: str):
         path = tmp_path / "station.toml"
         path.write_text(text, encoding="utf-8")
@@ -188,8 +185,6 @@ def station_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def _fresh_acknowledgements() -> Iterator[None]:
     """Wall alarm acknowledgements are shared by every session of a process
     (dashboard.wall.acks): each test starts with none."""
-    from dashboard.wall import acks
-
     acks.BOOK.clear()
     yield
     acks.BOOK.clear()

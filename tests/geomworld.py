@@ -67,7 +67,7 @@ def _grid_values(geometry: dict) -> dict:
     return dict(boundary_geojson=text, area_km2=geo.geometry_area_km2(text), centroid_lat=lat, centroid_lon=lon, h3=geo.h3_cell(*geo.label_point(text)))
 
 
-def _patrol(conn, points: list[tuple[float, float, int]]) -> None:  # noqa: ANN001
+def _patrol(conn, points: list[tuple[float, float, int]]) -> None:
     """One team on duty since 08:00 local today, a GPS point every 2 minutes at ``points`` (lat, lon, grid_id)."""
     conn.execute(insert(patrol_teams), [dict(id=1, station_id=1, community_id=None, name="第一巡防队", kind="巡防队", members=4)])
     start = H.NOW.replace(hour=0, minute=0)  # 08:00 Asia/Shanghai

@@ -15,13 +15,13 @@ import threading
 import time
 from datetime import datetime, timezone
 
+from dashboard.config import load_settings
+from dashboard.db.database import make_reader
+from dashboard.filters import Filters
+from queries import dispatch, places, reports
+
 
 def hammer(url: str, seconds: float = 3.0, threads: int = 16) -> tuple[int, list[str]]:
-    from dashboard.config import load_settings
-    from dashboard.db.database import make_reader
-    from dashboard.filters import Filters
-    from queries import dispatch, places, reports
-
     engine = make_reader(load_settings({"DATABASE_URL": url}))
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     errors: list[str] = []

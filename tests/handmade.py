@@ -44,10 +44,10 @@ def _square(lon: float, lat: float) -> str:
 class _Conn:
     """Fills the columns a row leaves out with NULL so executemany gets uniform rows."""
 
-    def __init__(self, conn):  # noqa: ANN001
+    def __init__(self, conn):
         self.conn = conn
 
-    def execute(self, stmt, rows):  # noqa: ANN001, ANN201
+    def execute(self, stmt, rows):
         cols = [c.name for c in stmt.table.columns if c.server_default is None]
         keys = set().union(*rows)
         full = [{**{k: None for k in cols if k not in keys or k not in r}, **r} for r in rows]

@@ -4,9 +4,12 @@ database problems. No exception anywhere; a warning where the URL was bad."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import inspect
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import APP, html_text  # noqa: F401 (html_text is used by the tests below)
+from dashboard.db.database import make_writer
+from tests.apptest import APP, html_text
+from tests.conftest import reader_url
 
 
 def run(params: dict[str, str] | None = None) -> AppTest:
@@ -96,9 +99,6 @@ def test_unreachable_database_gives_message(monkeypatch):
 
 
 def test_empty_named_database_is_not_written(scratch, monkeypatch):
-    from dashboard.db.database import make_writer
-    from tests.conftest import reader_url
-
     url = scratch.new("appempty")
     with make_writer(url).connect():
         pass
@@ -106,7 +106,6 @@ def test_empty_named_database_is_not_written(scratch, monkeypatch):
     at = run()
     assert not at.exception
     assert any("数据库为空" in e.value for e in at.error)
-    from sqlalchemy import inspect
 
     with make_writer(url).connect() as c:
         assert inspect(c).get_table_names() == []

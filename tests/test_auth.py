@@ -10,22 +10,34 @@ a real nginx is in test_auth_browser.py.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import subprocess
 import sys
+from dataclasses import replace
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from streamlit.testing.v1 import AppTest
 
-from dashboard import auth
+from bench.queries import (  # the benchmark's list of every query function
+    ID_MAX,
+    call,
+    query_functions,
+)
+from dashboard import auth, mask
+from dashboard.config import load_settings
+from dashboard.db import audit
 from dashboard.db.database import make_writer
 from dashboard.filters import Filters
 from dashboard.ui import frame
 from dashboard.writers import users
 from queries import accounts, incidents, places, reports
-from tests.apptest import html_text, open_page
+from tests.apptest import APP, html_text, open_page
 from tests.browser import ROOT
-from tests.conftest import FIXTURE_END
+from tests.conftest import FIXTURE_END, audit_url
 
 NOW = FIXTURE_END
 
@@ -138,13 +150,6 @@ def test_scope_cuts_the_catalogue(world, people, cat):
 def test_every_query_honours_the_scope(world, cat):
     """The scope alone gives what the community filter gives, for every query
     function that takes Filters (parts of the place filter cannot widen it)."""
-    import inspect
-
-    from bench.queries import (  # the benchmark's list of every query function
-        ID_MAX,
-        call,
-        query_functions,
-    )
 
     c = cat.communities[1]
     today = FIXTURE_END.date()
@@ -176,15 +181,11 @@ def test_every_query_honours_the_scope(world, cat):
 
 
 def replace_scope(f: Filters, community_id: int) -> Filters:
-    from dataclasses import replace
-
     return replace(f, scope=(community_id,))
 
 
-def _same(a, b) -> bool:  # noqa: ANN001
-    import dataclasses
+def _same(a, b) -> bool:
 
-    import pandas as pd
 
     if dataclasses.is_dataclass(a) and not isinstance(a, type):  # field by field (a field may be a DataFrame)
         return type(a) is type(b) and all(_same(getattr(a, x.name), getattr(b, x.name)) for x in dataclasses.fields(a))
@@ -201,8 +202,6 @@ def _same(a, b) -> bool:  # noqa: ANN001
 
 
 def test_audit_trail_refuses_update_and_delete_even_for_its_owner(admin):
-    from dashboard.db import audit
-
     audit.record(admin, username="t_x", role="duty", action="unmask", object_type="report", object_id=1, detail="test")
     for statement in ("UPDATE audit_log SET username = 'someone else'", "DELETE FROM audit_log"):
         with pytest.raises(DBAPIError) as err:
@@ -217,10 +216,6 @@ def test_audit_trail_refuses_update_and_delete_even_for_its_owner(admin):
 
 
 def test_audit_writer_can_only_insert(world_reader_url, admin):
-    from dashboard.config import load_settings
-    from dashboard.db import audit
-    from tests.conftest import audit_url
-
     s = load_settings({"DATABASE_URL": world_reader_url, **({"DASHBOARD_AUDIT_URL": a} if (a := audit_url(world_reader_url)) else {})})
     w = audit.make_audit_writer(s)
     audit.record(w, username="t_writer", role="duty", action="sign_in")
@@ -233,8 +228,6 @@ def test_audit_writer_can_only_insert(world_reader_url, admin):
 
 def test_no_audit_no_unmask_on_a_reader_without_insert(world_reader_url):
     """PostgreSQL with no DASHBOARD_AUDIT_URL: the reader role cannot write the trail, so nothing is unmasked."""
-    from dashboard.config import load_settings
-    from dashboard.db import audit
 
     if not world_reader_url.startswith("postgresql"):
         pytest.skip("SQLite writes the trail into the same file")
@@ -360,8 +353,6 @@ def test_duty_has_no_unmask_button_commander_has_and_it_is_audited(header_mode, 
 
 
 def test_unmasked_detail_shows_the_full_name(header_mode, people, world):
-    from dashboard import mask
-
     w = Filters().with_period("30d", FIXTURE_END.date()).window(NOW)
     df = reports.latest(world, Filters(), w, limit=50)
     row = df[df["reporter"].notna()].iloc[0]
@@ -387,10 +378,6 @@ def test_wall_key_opens_the_wall_not_the_desk(header_mode, people):
 
 
 def test_oidc_mode_asks_to_sign_in_then_knows_the_user(app_env, people, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.apptest import APP
-
     monkeypatch.setenv("DASHBOARD_AUTH", "oidc")
     at = AppTest.from_file(APP, default_timeout=120)
     at.user = {"is_logged_in": False}

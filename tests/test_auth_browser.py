@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +29,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import ROOT, Browser, free_port, require_chromium, streamlit_server
+from dashboard.db.database import make_writer
+from dashboard.ui import frame
+from dashboard.writers import users
+from queries import accounts
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, Browser, free_port, require_chromium, streamlit_server
 from tests.conftest import FIXTURE_END, audit_url
 
 pytestmark = pytest.mark.browser
@@ -51,11 +56,6 @@ def _htpasswd(path: Path, names: list[str]) -> None:
 
 @pytest.fixture(scope="module")
 def accounts_for_nginx(world_url):
-    from dashboard.db.database import make_writer
-    from dashboard.ui import frame
-    from dashboard.writers import users
-    from queries import accounts
-
     admin = make_writer(world_url)
     have = set(accounts.accounts(admin)["username"])
     if "n_commander" not in have:
@@ -136,21 +136,19 @@ http {{
 @pytest.fixture(scope="module")
 def pw():
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     with sync_playwright() as p:
         yield p
 
 
-def _browser(pw, user: str | None, headers: dict[str, str] | None = None) -> Browser:  # noqa: ANN001
+def _browser(pw, user: str | None, headers: dict[str, str] | None = None) -> Browser:
     b = Browser(pw)
     if user is not None or headers:
         # Browser() opened a persistent context; re-open with credentials and headers.
         b.close()
         b = Browser.__new__(Browser)
-        import tempfile
 
-        from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
         b.profile = tempfile.mkdtemp(prefix="chromium-")
         b.ctx = pw.chromium.launch_persistent_context(

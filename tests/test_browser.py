@@ -8,6 +8,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 
+from dashboard.ui import nav
 from tests.browser import Browser, require_chromium, streamlit_server
 from tests.conftest import FIXTURE_END
 
@@ -24,7 +25,7 @@ def server(world_reader_url):
 @pytest.fixture(scope="module")
 def pw():
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     with sync_playwright() as p:
         yield p
@@ -83,7 +84,6 @@ def test_overview_at_1920x1080_and_bad_param_warning(server, pw):
 
 # --- every page, the menu, the back button, drill-down by clicking -----------------------
 
-from dashboard.ui import nav  # noqa: E402
 
 # What each page draws once it is done: (css selector, how many at least).
 PAGE_PARTS = {

@@ -48,7 +48,7 @@ from dashboard.db.migrate import upgrade
 from dashboard.db.schema import departments, task_events, tasks
 from dashboard.db.schema import incidents as incidents_t
 from dashboard.filters import Filters
-from dashboard.ui import fmt, pieces
+from dashboard.ui import fmt, widgets
 from dashboard.ui.frame import MASKED, Personal
 from dashboard.wall import markup as wh
 from queries import dispatch, disputes, incidents, measures, overview, wall
@@ -325,14 +325,14 @@ def _tile(text: str, label: str) -> str:
 
 def test_the_same_figures_on_screen(covered_env, engine):
     expect = {x.key: x for x in overview.kpis(engine, ALL, NOW)}["incidents_today"].compared
-    yoy, pop = pieces.change_html(expect.yoy, sig=expect.yoy_sig), pieces.change_html(expect.pop, sig=expect.pop_sig)
+    yoy, pop = widgets.change_html(expect.yoy, sig=expect.yoy_sig), widgets.change_html(expect.pop, sig=expect.pop_sig)
     assert "↑200.0%" in yoy and "↑50.0%" in pop
     at = apptest.open_page("pages/desk/overview.py")
     assert not at.exception, at.exception
     text = html_text(at)
     tile = _tile(text, "今日警情")
     assert f"同比 {yoy}" in tile and f"环比 {pop}" in tile
-    assert "近30天共 53 起，去年同期 21 起，同比 " + pieces.change_html(32 / 21, sig=True) in text
+    assert "近30天共 53 起，去年同期 21 起，同比 " + widgets.change_html(32 / 21, sig=True) in text
     at = apptest.open_page("pages/desk/trends.py", {"period": "today"})
     assert not at.exception, at.exception
     tile = _tile(html_text(at), "警情总数")

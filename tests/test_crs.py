@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard import crs
-from dashboard.crs import CrsError, parse_crs, to_wgs84
+from dashboard.crs import CrsError, is_geographic, parse_crs, to_wgs84
 
 EARTH_R = 6371008.8  # mean Earth radius, metres
 
@@ -401,7 +401,5 @@ def test_haversine_helper() -> None:
 
 
 def test_is_geographic():
-    from dashboard.crs import is_geographic
-
     assert is_geographic("EPSG:4326") and is_geographic("EPSG:4490") and is_geographic("GCJ-02") and is_geographic("BD-09")
     assert not is_geographic("EPSG:32610") and not is_geographic("EPSG:4549")

@@ -3,13 +3,19 @@ unreachable, empty or outdated database (nothing written)."""
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from dashboard.config import load_settings
+from dashboard.db import database
 from dashboard.db.database import (
+    DatabaseCorrupt,
     DatabaseEmpty,
     DatabaseUnavailable,
     QueryTimeout,
@@ -20,6 +26,7 @@ from dashboard.db.database import (
 from dashboard.db.health import check_database
 from dashboard.db.migrate import upgrade
 from queries._common import fetch_scalar
+from tests.browser import ROOT
 from tests.conftest import backend_name, reader_url
 
 
@@ -117,10 +124,7 @@ def test_reader_survives_many_threads(world_url):
     rerun in a thread of its own): no error, no crash. In a child process, so
     a segmentation fault (SQLite under SingletonThreadPool) fails this test
     instead of ending the suite."""
-    import subprocess
-    import sys
 
-    from tests.browser import ROOT
 
     out = subprocess.run(
         [sys.executable, "-m", "tests.hammer", world_url, "3", "16"], cwd=ROOT, capture_output=True, text=True, timeout=120
@@ -131,15 +135,11 @@ def test_reader_survives_many_threads(world_url):
 
 def test_reader_pool_is_a_queue_pool(world):
     """The pool that hands a connection to one thread at a time, on both backends."""
-    from sqlalchemy.pool import QueuePool
-
     assert isinstance(world.pool, QueuePool)
 
 
 @pytest.mark.skipif(backend_name() != "sqlite", reason="an SQLite file")
 def test_a_corrupted_file_is_reported_as_damaged_not_unreachable(tmp_path):
-    from dashboard.db.database import DatabaseCorrupt
-
     # Garbage of its own, not a copy of the session's world: reading that file
     # with a plain open() and closing it would drop this process's POSIX locks
     # on it (SQLite's documented hazard), and another process could then
@@ -155,9 +155,6 @@ def test_a_corrupted_file_is_reported_as_damaged_not_unreachable(tmp_path):
 def test_database_errors_are_logged_once_a_minute(caplog, monkeypatch):
     """Every data-source error reaches the server log; during an outage the same
     message from every tile is logged once per minute, with its repeat count."""
-    import logging
-
-    from dashboard.db import database
 
     monkeypatch.setattr(database, "_logged", {})
     eng, _ = reader("postgresql+psycopg://postgres@127.0.0.1:5999/nowhere")

@@ -38,7 +38,7 @@ MONTHS = 2
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _fingerprint(engine) -> dict[str, tuple[int, str]]:  # noqa: ANN001
+def _fingerprint(engine) -> dict[str, tuple[int, str]]:
     """Per table: row count and a hash of every row in id order."""
     out = {}
     with engine.connect() as conn:

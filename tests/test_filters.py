@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from dashboard import timeutil
 from dashboard.db.schema import INCIDENT_CATEGORIES
 from dashboard.filters import (
     DEFAULT_PERIOD,
@@ -18,6 +19,7 @@ from dashboard.filters import (
     period_name,
     resolve_period,
 )
+from queries.measures import previous_window
 
 TODAY = date(2026, 11, 20)
 CAT = Catalogue(
@@ -186,9 +188,6 @@ def test_period_names_read_well():
 
 
 def test_previous_window_of_closed_periods_is_the_calendar_period_before():
-    from dashboard import timeutil
-    from queries.measures import previous_window
-
     def w(s, e):
         return timeutil.day_start_utc(s), timeutil.day_start_utc(e + timedelta(days=1))
 

@@ -170,7 +170,7 @@ def test_decode_never_raises_and_gives_valid_filters(params, multi):
 
 
 @st.composite
-def valid_filters(draw, cat: Catalogue) -> Filters:  # noqa: ANN001
+def valid_filters(draw, cat: Catalogue) -> Filters:
     """Filters as the filter bar makes them: a place (its parents implied), a period, categories."""
     level = draw(st.sampled_from(["all", "station", "community", "grid"] if len(cat.stations) > 1 else ["all", "community", "grid"]))
     station = community = grid = None
@@ -269,10 +269,10 @@ FUZZ = settings(
 )
 
 
-def _page_test(page: str):  # noqa: ANN202
+def _page_test(page: str):
     @FUZZ
     @given(params=page_params(page))
-    def test(app_env, params):  # noqa: ANN001
+    def test(app_env, params):
         assert_no_traceback(page, params)
 
     for params in KNOWN_BAD + OWN_BAD.get(page, []):

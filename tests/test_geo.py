@@ -40,7 +40,7 @@ from tests.geomworld import y as _y
 def _lattice(nx: int, ny: int, seed: int = 3, jitter: float = 0.2, x0: float = 119.5, y0: float = 26.6, d: float = 0.005):
     """A jittered nx × ny lattice of quads sharing their vertices: (id, geojson) rows."""
     rng = np.random.default_rng(seed)
-    I, J = np.meshgrid(np.arange(nx + 1), np.arange(ny + 1), indexing="ij")
+    I, J = np.meshgrid(np.arange(nx + 1), np.arange(ny + 1), indexing="ij")  # noqa: E741 - the lattice indices, named as in the maths
     interior_x = (I > 0) & (I < nx)
     interior_y = (J > 0) & (J < ny)
     vx = x0 + (I + rng.uniform(-jitter, jitter, I.shape) * interior_x) * d

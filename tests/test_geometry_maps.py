@@ -18,6 +18,7 @@ import math
 import pandas as pd
 import pytest
 import shapely
+from PIL import Image
 from shapely.geometry import Point
 
 from dashboard import geo
@@ -29,13 +30,14 @@ from tests import conftest
 from tests import geomworld as G
 from tests import handmade as H
 from tests.apptest import open_page
+from tests.browser import Browser, require_chromium, streamlit_server
 
 HOST_S, ENCLAVE_S, NEIGHBOUR_S = (geo.to_shape(g) for g in (G.HOST, G.ENCLAVE, G.NEIGHBOUR))
 ALL_PARTS_BOX = (G.x(0), G.y(0), G.x(6), G.y(3))  # lon0, lat0, lon1, lat1 of every part
 
 
 @pytest.fixture(scope="module")
-def shaped_url(scratch) -> str:  # noqa: ANN001
+def shaped_url(scratch) -> str:
     url = scratch.new("shaped")
     writer = make_writer(url)
     upgrade(writer)
@@ -51,7 +53,7 @@ def shaped_env(shaped_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def tiled_url(scratch) -> str:  # noqa: ANN001
+def tiled_url(scratch) -> str:
     """400 grids (20 × 20) in 20 communities of 5 × 4 grids."""
     url = scratch.new("tiled")
     writer = make_writer(url)
@@ -67,7 +69,7 @@ def tiled_env(tiled_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASHBOARD_NOW", H.NOW.isoformat())
 
 
-def decks(at) -> list[dict]:  # noqa: ANN001
+def decks(at) -> list[dict]:
     return [json.loads(el.proto.json) for el in at.get("deck_gl_json_chart")]
 
 
@@ -183,11 +185,11 @@ def _label_boxes(records: list[dict], zoom: float) -> list[tuple[float, float, f
     return out
 
 
-def _overlaps(boxes) -> list[tuple[int, int]]:  # noqa: ANN001
+def _overlaps(boxes) -> list[tuple[int, int]]:
     return [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes[:i]) if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
 
 
-def _box_inside(record: dict, zoom: float, area) -> bool:  # noqa: ANN001
+def _box_inside(record: dict, zoom: float, area) -> bool:
     """The label's box, back in lon/lat, lies inside ``area``."""
     x0, y0, x1, y1 = _label_boxes([record], zoom)[0]
     world = 512 * 2**zoom
@@ -380,10 +382,8 @@ def test_the_hole_is_drawn_empty(shaped_url):
     """The overview narrowed to 甲社区 (the host alone, the enclave belongs to 乙社区):
     a pixel in the hole shows the bare background, like the sea around the island,
     while the ring around it is filled."""
-    from tests.browser import Browser, require_chromium, streamlit_server
-
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     env = {"DATABASE_URL": conftest.reader_url(shaped_url), "DASHBOARD_NOW": H.NOW.isoformat()}
     with streamlit_server(env) as base, sync_playwright() as pw:
@@ -397,7 +397,6 @@ def test_the_hole_is_drawn_empty(shaped_url):
             box = canvas.bounding_box()
             assert box
             path = b.screenshot("geometry-hole-overview")
-            from PIL import Image
 
             img = Image.open(path).convert("RGB")
             view = maps.view_state(maps.rings([json.dumps(G.HOST)]), width_px=980, height_px=560)

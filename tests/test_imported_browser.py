@@ -70,7 +70,7 @@ def server(world):
 @pytest.fixture(scope="module")
 def browser():
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     with sync_playwright() as p:
         b = Browser(p)

@@ -23,12 +23,12 @@ from shapely.validation import make_valid
 from dashboard.db.database import make_writer
 from dashboard.db.migrate import upgrade
 from dashboard.wall import rotation
-from dashboard.writers.load.mapping import parse_mapping
+from dashboard.writers.load.mapping import load_mapping, parse_mapping
 from dashboard.writers.load.places import load_places
 from dashboard.writers.load.records import load_records
 from tests.apptest import html_text, open_page
 from tests.conftest import audit_url, reader_url
-from tests.test_load import LONG_CATEGORY, X0, Y0, D, _features
+from tests.test_load import EXAMPLES, LONG_CATEGORY, X0, Y0, D, _features
 
 NOW = datetime(2026, 11, 20, 6, 30)  # UTC
 PAGES = ["overview", "reports", "dispatch", "patrol", "trends", "disputes", "grid"]
@@ -67,11 +67,11 @@ class World:
         return where.count("outside"), where.count("unlocated")
 
 
-def _grids_union():  # noqa: ANN202
+def _grids_union():
     return unary_union([make_valid(shape(ft["geometry"])) for ft in _features() if ft["geometry"]])
 
 
-def _where(union, x: str, y: str) -> str:  # noqa: ANN001
+def _where(union, x: str, y: str) -> str:
     """The test's own placing of a source row's point (the file's text, as the loader reads it)."""
     if not x or not y:
         return "unlocated"
@@ -95,7 +95,7 @@ def imported(scratch, tmp_path_factory) -> World:
     return build_world(scratch, tmp_path_factory.mktemp("imported"))
 
 
-def build_world(scratch, tmp) -> World:  # noqa: ANN001 - conftest's ScratchDatabases, a Path
+def build_world(scratch, tmp) -> World:  # conftest's ScratchDatabases, a Path
     """The imported world in a new scratch database, its files written under ``tmp``."""
     union = _grids_union()
     url = scratch.new("imported")
@@ -160,8 +160,6 @@ def build_world(scratch, tmp) -> World:  # noqa: ANN001 - conftest's ScratchData
     for i, (day, grid) in enumerate([("2026-11-05", ""), ("2026-11-18", ""), ("2026-11-20", ""), ("2026-10-25", "西湖网格")]):
         dis.append({**dis[0], "台账编号": f"TX{i}", "排查日期": day, "化解情况": "调处中", "办结日期": "", "所属网格": grid})
     (tmp / "dis.csv").write_bytes(_csv(dis))
-    from dashboard.writers.load.mapping import load_mapping
-    from tests.test_load import EXAMPLES
 
     load_records(engine, "disputes", tmp / "dis.csv", load_mapping(EXAMPLES / "disputes.toml", "disputes"))
     # A patrol car's GPS export: one shift across grid C, two fixes far outside, one with no position.
@@ -198,7 +196,7 @@ def imported_env(imported_url, monkeypatch):
     monkeypatch.setenv("DASHBOARD_NOW", NOW.isoformat())
 
 
-def _clean(at) -> str:  # noqa: ANN001
+def _clean(at) -> str:
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     text = html_text(at)

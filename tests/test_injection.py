@@ -28,10 +28,10 @@ from dashboard.db.database import make_writer
 from dashboard.db.migrate import upgrade
 from dashboard.db.schema import communities, disputes, grids, incidents, reports
 from dashboard.filters import _show
-from dashboard.ui import pieces, plots
+from dashboard.ui import plots, widgets
 from tests import conftest
 from tests import handmade as H
-from tests.apptest import open_page
+from tests.apptest import html_text, open_page
 from tests.conftest import FIXTURE_END
 
 # Markdown: a live link, an image the browser would fetch, a heading after a line break;
@@ -55,7 +55,7 @@ assert H.NOW == FIXTURE_END  # the app's frozen clock below is the hand-built wo
 
 
 @pytest.fixture(scope="module")
-def evil_url(scratch) -> str:  # noqa: ANN001
+def evil_url(scratch) -> str:
     """The hand-built world with hostile names, on the session's backend."""
     url = scratch.new("evil")
     writer = make_writer(url)
@@ -89,13 +89,13 @@ def run(page: str, params: dict[str, str] | None = None) -> AppTest:
 
 
 def test_md_escape_leaves_no_markdown():
-    s = pieces.md_escape(EVIL_COMMUNITY + " :red[x] :material/home: :smile: $x$ www.evil.example a@b.cn `c` | t |")
+    s = widgets.md_escape(EVIL_COMMUNITY + " :red[x] :material/home: :smile: $x$ www.evil.example a@b.cn `c` | t |")
     assert "\n" not in s
     bare = re.sub(r"\\[!-/:-@\[-`{-~]", "", s)  # drop every escaped character
     assert not re.search(r"[!-/:-@\[-`{-~]", bare), bare  # no ASCII punctuation is left bare
     for c in ".:@":  # autolinks and :shortcodes: are broken by invisible word joiners
-        assert c not in s.replace(f"{pieces.WJ}\\{c}{pieces.WJ}", "")
-    assert pieces.md_escape("甲社区第1网格") == "甲社区第1网格"  # Chinese text is untouched
+        assert c not in s.replace(f"{widgets.WJ}\\{c}{widgets.WJ}", "")
+    assert widgets.md_escape("甲社区第1网格") == "甲社区第1网格"  # Chinese text is untouched
 
 
 def test_plots_esc_is_html_escape_without_quotes():
@@ -110,7 +110,7 @@ def assert_inert(body: str, evil: str | None = None) -> None:
     for live in LIVE_MARKDOWN:
         assert live not in body, body
     if evil is not None:
-        assert pieces.md_escape(evil) in body, body
+        assert widgets.md_escape(evil) in body, body
 
 
 def test_place_names_in_the_filter_warning_are_escaped(evil_env):
@@ -160,7 +160,7 @@ def drawn_strings(fig: dict) -> list[str]:
     """Every string plotly draws or formats: trace data and names, hover texts, layout (not customdata)."""
     out: list[str] = []
 
-    def walk(x, key: str = "") -> None:  # noqa: ANN001
+    def walk(x, key: str = "") -> None:
         if key == "customdata":
             return
         if isinstance(x, str):
@@ -306,8 +306,6 @@ def test_an_id_of_more_than_4300_digits_is_a_warning(app_env, page, key):
 
 @pytest.mark.parametrize("rotate", ["overview:²⁰", "overview:60,dispatch:①⓪", "all:٣٠"])
 def test_unicode_digits_in_rotate_are_a_warning(app_env, rotate):
-    from tests.apptest import html_text
-
     at = open_page("pages/wall/wall.py", {"rotate": rotate})
     assert not at.exception, [e.value for e in at.exception]
     assert "已忽略无效的轮播项" in html_text(at)

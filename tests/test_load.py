@@ -22,7 +22,9 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
+import shapefile
 from sqlalchemy import func, select
 
 from dashboard.db import schema
@@ -34,7 +36,10 @@ from dashboard.writers.load.mapping import MappingError, load_mapping, parse_map
 from dashboard.writers.load.places import load_places
 from dashboard.writers.load.records import load_records, rejected_rows
 from dashboard.writers.load.sources import open_table, read_features
+from dashboard.writers.load.vocab import load_vocabulary
+from queries import measures, patrol
 from queries.imports import outside_rows
+from queries.vocabulary import vocabulary
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "dashboard" / "writers" / "load" / "examples"
 X0, Y0, D = 119.50, 26.60, 0.01  # the station's south-west corner and a grid's size (degrees)
@@ -85,7 +90,7 @@ def station_db(scratch, tmp_path) -> tuple:
     engine.dispose()
 
 
-def _grid_id(engine, code: str) -> int:  # noqa: ANN001
+def _grid_id(engine, code: str) -> int:
     with engine.connect() as c:
         return c.execute(select(schema.grids.c.id).where(schema.grids.c.code == code)).scalar_one()
 
@@ -146,8 +151,6 @@ def test_places_refuse_coordinates_that_do_not_match_the_declared_crs(scratch, t
 
 
 def test_kml_and_a_zipped_shapefile_with_a_gbk_dbf(tmp_path):
-    import shapefile
-
     # KML: a polygon with an inner boundary, and extended data.
     kml = tmp_path / "g.kml"
     ring = " ".join(f"{x},{y},0" for x, y in _box(X0, Y0, X0 + D, Y0 + D))
@@ -294,8 +297,6 @@ def test_dry_run_writes_nothing(station_db, tmp_path):
 
 
 def test_excel_ids_stored_as_numbers_are_reported_and_read_as_text(station_db, tmp_path):
-    import openpyxl
-
     engine, _ = station_db
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -425,7 +426,7 @@ def _gps_rows() -> list[dict]:
     return east + south
 
 
-def _shifts(engine) -> list[tuple]:  # noqa: ANN001
+def _shifts(engine) -> list[tuple]:
     s, t = schema.patrol_shifts, schema.patrol_teams
     with engine.connect() as c:
         return [tuple(r) for r in c.execute(
@@ -436,15 +437,13 @@ def _shifts(engine) -> list[tuple]:  # noqa: ANN001
         )]
 
 
-def _points(engine) -> list[tuple]:  # noqa: ANN001
+def _points(engine) -> list[tuple]:
     p = schema.patrol_points
     with engine.connect() as c:
         return [tuple(r) for r in c.execute(select(p.c.id, p.c.shift_id, p.c.at, p.c.lat, p.c.lon, p.c.grid_id, p.c.h3).order_by(p.c.id))]
 
 
 def test_gps_tracks_become_teams_shifts_and_points_and_reload_idempotently(station_db, tmp_path):
-    from queries import measures, patrol
-
     engine, _ = station_db
     m = parse_mapping(tomllib.loads(GPS_MAPPING), "gps", GPS_MAPPING)
     path = _write_csv(tmp_path / "巡逻轨迹.csv", _gps_rows(), "gb18030")
@@ -572,8 +571,6 @@ def test_gps_mappings_need_a_position():
 def test_gps_patrol_minutes_follow_the_devices_interval(station_db, tmp_path):
     """A handset logging every 15 s for 30 minutes is 30 minutes of patrol, not 121 × 2;
     a later export continuing the shift keeps its points adding up to its time."""
-    from queries import measures
-
     engine, _ = station_db
     m = parse_mapping(tomllib.loads(GPS_MAPPING), "gps", GPS_MAPPING)
 
@@ -597,9 +594,6 @@ def test_gps_patrol_minutes_follow_the_devices_interval(station_db, tmp_path):
 
 
 def test_the_vocabulary_command_sets_order_colours_and_key_categories(station_db, tmp_path, monkeypatch, capsys):
-    from dashboard.writers.load.vocab import load_vocabulary
-    from queries.vocabulary import vocabulary
-
     engine, _ = station_db
     load_records(engine, "incidents", _write_csv(tmp_path / "inc.csv", _incident_rows(), "utf-8"), parse_mapping(tomllib.loads(INCIDENT_MAPPING), "incidents", INCIDENT_MAPPING))
     learned = vocabulary(engine, "incident_category").codes()
@@ -632,8 +626,6 @@ def test_the_vocabulary_command_sets_order_colours_and_key_categories(station_db
     (f'[[incident_category]]\ncode = "{"长" * 81}"\n', "超过 80"),
 ])
 def test_a_bad_vocabulary_file_is_refused_and_writes_nothing(station_db, tmp_path, text, message):
-    from dashboard.writers.load.vocab import load_vocabulary
-
     engine, _ = station_db
     path = tmp_path / "v.toml"
     path.write_text(text, encoding="utf-8")
@@ -646,8 +638,6 @@ def test_a_bad_vocabulary_file_is_refused_and_writes_nothing(station_db, tmp_pat
 
 
 def test_the_shipped_vocabulary_example_loads(station_db):
-    from dashboard.writers.load.vocab import load_vocabulary
-
     engine, _ = station_db
     s = load_vocabulary(engine, EXAMPLES / "vocabulary.toml", dry_run=True)
     assert s.kinds == {"incident_category": 4, "urgency": 3}

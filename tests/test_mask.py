@@ -6,9 +6,16 @@ that are not personal data (amounts, dates, order numbers) are left alone.
 
 from __future__ import annotations
 
+import re
+import sys
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard import mask
+from dashboard.writers.demo import GIVEN_CHARS, SURNAMES
 
 
 @pytest.mark.parametrize(
@@ -247,9 +254,6 @@ def test_phone_field_spellings(raw, shown):
 
 def test_digit_like_characters_are_all_known():
     """mask's hand-kept list of characters that stand for digits matches this Python's Unicode."""
-    import re
-    import sys
-    import unicodedata
 
     missing = []
     for cp in range(sys.maxunicode + 1):
@@ -269,10 +273,7 @@ def test_digit_like_characters_are_all_known():
 
 # --- properties ---------------------------------------------------------------------------------
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
-from dashboard.writers.demo import GIVEN_CHARS, SURNAMES  # noqa: E402
 
 PROPS = settings(max_examples=300, deadline=None)
 digit = st.sampled_from("0123456789")
@@ -282,8 +283,6 @@ around = st.text(alphabet=st.one_of(st.characters(min_codepoint=0x4E00, max_code
 
 def norm(s: str) -> str:
     """The output as a reader would take it: NFKC, zero-width characters dropped."""
-    import unicodedata
-
     return "".join(c for c in unicodedata.normalize("NFKC", s) if c not in ZW)
 
 
@@ -292,7 +291,7 @@ def digits_of(s: str, extra: str = "") -> str:
 
 
 @st.composite
-def spelled(draw, groups: list[str]) -> str:  # noqa: ANN001
+def spelled(draw, groups: list[str]) -> str:
     """The number of ``groups`` as someone might type it: each digit perhaps full-width,
     no separators, one separator between groups or one between every digit, zero-width
     characters anywhere."""

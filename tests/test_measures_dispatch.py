@@ -31,7 +31,7 @@ from dashboard.db.database import make_reader, make_writer
 from dashboard.db.migrate import upgrade
 from dashboard.db.schema import departments, task_events, tasks
 from dashboard.filters import Filters
-from queries import dispatch, measures
+from queries import dispatch, measures, places
 from queries.measures import Ratio
 from tests import handmade as H
 from tests.conftest import FIXTURE_END
@@ -43,7 +43,7 @@ D = H.D
 OFFICER, NONE, CITY, MARKET = measures.UNIT_OFFICER, measures.UNIT_NONE, 1, 2
 
 
-def _add_rows(engine) -> None:  # noqa: ANN001
+def _add_rows(engine) -> None:
     base = dict(h3="x", category="违章搭建", urgency="一般", officer_id=None, updated_at=H.NOW)
     rows = [
         dict(id=101, grid_id=H.B1, department_id=MARKET, created_at=D("2026-11-15 00:00"), state="已办结", dispatched_at=D("2026-11-15 01:00"), deadline_at=D("2026-11-16 01:00"), feedback_at=D("2026-11-15 12:00"), closed_at=D("2026-11-15 18:00"), transfer_count=2),
@@ -250,8 +250,6 @@ def test_task_detail(engine):
 
 @pytest.mark.parametrize("by", ["department", "community"])
 def test_groups_add_up_to_the_scalar_measures_on_the_demo_world(world, by):
-    from queries import places
-
     cat = places.catalogue(world)
     w = (datetime(2026, 8, 1), FIXTURE_END)
     for f in (Filters(), Filters(community_id=cat.communities[1].id)):

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import h3
+import pandas as pd
 import pytest
 from sqlalchemy import insert
 
@@ -162,7 +164,7 @@ def engine(scratch):
     eng.dispose()
 
 
-def piece(df, key: str):  # noqa: ANN001, ANN201
+def piece(df, key: str):
     row = df[(df["grid_id"] == GRID_OF[key]) & (df["h3"] == CELL[key])]
     assert len(row) == 1, (key, row)
     return row.iloc[0]
@@ -266,7 +268,6 @@ def test_piece_areas(engine):
     assert per_grid.to_dict() == pytest.approx({A1: 0.25, A2: 0.25, B1: 0.5, D1: 0.25})
     # X1's cell lies mostly inside A1: its piece is most of a cell, in A1's scale
     # (the stored 0.25 km² for a square that measures ~0.277 km²)
-    import h3
 
     full = h3.cell_area(CELL["c1"], "km^2") * 0.25 / 0.2768
     assert 0.8 * full < piece(df, "c1").area_km2 < 1.02 * full
@@ -361,8 +362,6 @@ def test_shift_split_and_kpis(engine):
 
 
 def test_counting_in_slices_changes_nothing(engine, monkeypatch):
-    import pandas as pd
-
     whole = measures.coverage_pieces(engine, Filters(), W)
     # one-hour slices: points at 13:00, 14:00 and 15:00 fall exactly on slice edges
     monkeypatch.setattr(measures, "PATROL_SLICE", timedelta(hours=1))

@@ -56,7 +56,7 @@ Y = (D("2025-11-13 16:00"), D("2025-11-20 06:30"))
 SECRET_PHONE, SECRET_ID = "13812345678", "350902199001011234"
 
 
-def _add_rows(engine) -> None:  # noqa: ANN001
+def _add_rows(engine) -> None:
     rbase = dict(h3="x", lat=26.66, lon=119.55, place="某路2号", category="治安隐患", reporter_id=None, text="测试")
     rows = [
         (101, "2026-11-15 00:00", H.A1, "紧急", "消防隐患", 1, f"楼道堆放杂物，反映人电话{SECRET_PHONE}，身份证{SECRET_ID}。"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from dashboard.db.database import make_writer
 from dashboard.db.migrate import downgrade, head_revision, upgrade
@@ -38,8 +38,6 @@ def test_upgrade_matches_schema_and_downgrades(scratch):
 def test_upgrade_keeps_the_rows_of_an_older_database(scratch):
     """0003 copies tables on SQLite to widen their columns: rows that others
     reference survive, foreign keys hold, and enforcement is back on after."""
-    from sqlalchemy import text
-
     engine = make_writer(scratch.new("mig-rows"))
     upgrade(engine, "0002")
     with engine.begin() as c:

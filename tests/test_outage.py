@@ -34,6 +34,7 @@ from dashboard.db.database import (
     reachable,
     sqlite_file_id,
 )
+from dashboard.ui import frame
 from dashboard.ui.frame import RETRY_EVERY_S
 from queries._common import fetch_scalar
 from tests.apptest import html_text, open_page
@@ -46,7 +47,7 @@ STALE = re.compile(r"数据更新于 \d\d:\d\d:\d\d，已中断 (?:<span[^>]*>)?
 pg_only = pytest.mark.skipif(backend_name() != "postgresql", reason="PostgreSQL through a TCP proxy")
 
 
-def bounded(fn, seconds: float = 30):  # noqa: ANN001, ANN201
+def bounded(fn, seconds: float = 30):
     """Run ``fn()`` in a thread: its result, or the exception it raised. Fails the
     test if it has not returned after ``seconds``: "it does not hang"."""
     out: dict = {}
@@ -54,7 +55,7 @@ def bounded(fn, seconds: float = 30):  # noqa: ANN001, ANN201
     def run() -> None:
         try:
             out["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - the caller re-raises it in the test thread
             out["error"] = exc
 
     t = threading.Thread(target=run, daemon=True)
@@ -175,8 +176,6 @@ def test_pg_reader_does_not_hang_on_a_silent_network(world_reader_url):
 @pytest.fixture
 def outage(world_reader_url, monkeypatch):
     """The session's world behind an Outage; the app (AppTest) reads through it."""
-    from dashboard.ui import frame
-
     with Outage(world_reader_url) as o:
         monkeypatch.setenv("DATABASE_URL", o.url)
         monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
@@ -233,8 +232,6 @@ def test_desk_page_opened_during_an_outage_says_it_retries(outage):
 
 
 def test_desk_page_whose_queries_lose_the_database_says_it_retries(outage):
-    from dashboard.ui import frame
-
     at = open_page("pages/desk/overview.py", {})
     assert not at.error
     outage.cut()

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
+from dashboard.wall import rotation
 from tests.browser import (
     Browser,
     StreamlitServer,
@@ -57,7 +58,7 @@ CONNECTION_BAR = "() => getComputedStyle(document.querySelector('.stApp'), '::be
 @pytest.fixture(scope="module")
 def pw():
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     with sync_playwright() as p:
         yield p
@@ -74,7 +75,7 @@ def _open_wall(b: Browser, url: str) -> None:
     b.settle()
 
 
-def _navigations(page) -> list[str]:  # noqa: ANN001
+def _navigations(page) -> list[str]:
     """URLs the main frame navigates to from now on (a reload would be one)."""
     seen: list[str] = []
     page.on("framenavigated", lambda fr: seen.append(fr.url) if fr == page.main_frame else None)
@@ -123,8 +124,6 @@ def test_wall_keeps_its_last_data_through_a_database_outage(world_reader_url, pw
 
 
 def test_wall_comes_back_with_its_view_after_a_server_restart(world_reader_url, pw):
-    from dashboard.wall import rotation
-
     # a rotation too: the view on screen is the one the wall clock says, before and after
     params = {**WALL_PARAMS, "rotate": "overview:3000,dispatch:600"}
     steps, _ = rotation.parse_rotate(params["rotate"])

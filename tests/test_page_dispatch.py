@@ -4,6 +4,8 @@ valid ``?task=`` ids). Exact figures on a hand-built world: test_measures_dispat
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -256,15 +258,13 @@ def test_task_view_shows_its_history_masked(app_env, world):
 # --- 本周超期: overdue by grid, community and responsible unit ---------------------------------
 
 
-def _holder(officer, department) -> str:  # noqa: ANN001
+def _holder(officer, department) -> str:
     return department if pd.notna(department) else ("社区民警" if pd.notna(officer) else "未指派")
 
 
 @pytest.mark.parametrize("name", ["all", "community"])
 @pytest.mark.parametrize("by", dispatch.OVERDUE_BY)
 def test_overdue_by_adds_up_to_the_overdue_count_and_matches_the_queue(world, place_filters, by, name):
-    from datetime import timedelta
-
     f = place_filters[name]
     od = dispatch.overdue_by(world, f, NOW, by)
     n = measures.overdue_count(world, f, NOW)

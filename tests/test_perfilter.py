@@ -6,13 +6,16 @@ colours come from fixed scales per measure (per km² per day)."""
 from __future__ import annotations
 
 import json
+import os
+import re
 from datetime import date, datetime
 
+import h3
 import pytest
 
 from dashboard.filters import Filters, resolve_period
 from dashboard.ui import maps
-from queries import overview
+from queries import overview, places
 from tests.apptest import html_text, open_page
 from tests.conftest import FIXTURE_END
 
@@ -20,34 +23,31 @@ OVERVIEW = "pages/desk/overview.py"
 TODAY = date(2026, 11, 20)  # FIXTURE_END's local day
 
 
-def _deck(at) -> dict:  # noqa: ANN001
+def _deck(at) -> dict:
     charts = at.get("deck_gl_json_chart")
     assert charts, "the overview drew no map"
     return json.loads(charts[0].proto.json)
 
 
-def _map_counts(at) -> dict[int, int]:  # noqa: ANN001
+def _map_counts(at) -> dict[int, int]:
     layer = next(lay for lay in _deck(at)["layers"] if lay["id"] == "grid-density")
     return {int(r["grid_id"]): int(r["n"]) for r in layer["data"]}
 
 
-def _trend_total(at) -> int:  # noqa: ANN001
-    import re
+def _trend_total(at) -> int:
 
     m = re.search(r'data-total="(\d+)"', html_text(at))
     assert m, "no trend total on the page"
     return int(m.group(1))
 
 
-def _expected(world, f: Filters) -> tuple[dict[int, int], int]:  # noqa: ANN001
+def _expected(world, f: Filters) -> tuple[dict[int, int], int]:
     d = overview.grid_density(world, f, FIXTURE_END)
     return dict(zip(d["grid_id"].astype(int), d["n"].astype(int))), int(overview.period_trend(world, f, FIXTURE_END).total.value)
 
 
 @pytest.fixture(scope="module")
 def default_page(world_reader_url):
-    import os
-
     os.environ["DATABASE_URL"] = world_reader_url
     os.environ["DASHBOARD_NOW"] = FIXTURE_END.isoformat()
     return open_page(OVERVIEW)
@@ -120,7 +120,6 @@ def test_overview_map_colours_one_grid_alone_by_its_rate(app_env, monkeypatch, w
     all_grids = open_page(OVERVIEW)
     fills = {int(r["grid_id"]): r["fill"] for r in next(lay for lay in _deck(all_grids)["layers"] if lay["id"] == "grid-density")["data"]}
     quiet = min(fills, key=lambda g: maps.INCIDENT_DENSITY.ramp.index(tuple(fills[g])) if tuple(fills[g]) in maps.INCIDENT_DENSITY.ramp else 99)
-    from queries import places
 
     code = next(g.code for g in places.catalogue(world).grids if g.id == quiet)
     alone = open_page(OVERVIEW, {"grid": code})
@@ -159,8 +158,6 @@ def test_overview_legend_on_the_page(default_page):
 
 def test_patrol_map_cells_on_the_fixed_scale(app_env, monkeypatch):
     """The patrol page colours each visited cell by its own minutes per km² per day."""
-    import h3
-
     monkeypatch.setenv("DASHBOARD_NOW", FIXTURE_END.isoformat())
     at = open_page("pages/desk/patrol.py", {"period": "7d"})
     assert not at.exception, at.exception

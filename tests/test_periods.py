@@ -18,7 +18,7 @@ import pytest
 
 from dashboard import timeutil
 from dashboard.filters import Filters
-from dashboard.ui import pieces, plots
+from dashboard.ui import plots, widgets
 from dashboard.wall import markup as wh
 from queries import disputes, measures, overview, wall
 from tests.conftest import FIXTURE_END
@@ -97,10 +97,10 @@ def test_every_compared_from_periods_carries_its_basis():
 
 
 def test_desk_tile_shows_the_basis_on_hover_and_in_its_small_line():
-    tile = pieces.kpi_tile("本月办结率", "15.0%", yoy="+1.0", pop="-2.0", yoy_basis="对比 去年同月同期", pop_basis="对比 上月同期", span="本月 2 天")
+    tile = widgets.kpi_tile("本月办结率", "15.0%", yoy="+1.0", pop="-2.0", yoy_basis="对比 去年同月同期", pop_basis="对比 上月同期", span="本月 2 天")
     assert 'title="同比：对比 去年同月同期"' in tile and 'title="环比：对比 上月同期"' in tile
     assert '<div class="jw-kpi-basis">本月 2 天 · 对比 去年同月同期 / 上月同期</div>' in tile
-    assert "jw-kpi-basis" not in pieces.kpi_tile("超期", "3", yoy="—", pop="—")
+    assert "jw-kpi-basis" not in widgets.kpi_tile("超期", "3", yoy="—", pop="—")
 
 
 def test_wall_card_shows_the_basis():

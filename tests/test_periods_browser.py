@@ -24,7 +24,7 @@ def server(world_reader_url):
 @pytest.fixture(scope="module")
 def pw():
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     with sync_playwright() as p:
         yield p

@@ -14,11 +14,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from dashboard.config import load_settings
+from dashboard.db import roles
 from dashboard.db.database import ReaderCanWrite, WriteRefused, make_reader, make_writer
 from dashboard.db.health import check_database
 from queries._common import fetch_df, fetch_scalar
@@ -115,8 +117,6 @@ def test_pg_reader_role_reads_and_passes_the_check(world_reader_url):
     ids=["insert", "update", "delete", "create", "copy-to-file", "set-role"],
 )
 def test_pg_reader_role_cannot_write_even_after_set(world_reader_url, statements):
-    import psycopg
-
     u = make_url(world_reader_url)
     with psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, dbname=u.database, autocommit=True) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -126,8 +126,6 @@ def test_pg_reader_role_cannot_write_even_after_set(world_reader_url, statements
 
 @pg_only
 def test_pg_writer_role_writes_data_but_not_accounts_or_audit(world_url):
-    import psycopg
-
     u = make_url(reader_url(world_url))
     with psycopg.connect(host=u.host, port=u.port or 5432, user="jwrh_writer", dbname=u.database) as conn:
         conn.execute("UPDATE stations SET name = name")  # a data table: allowed
@@ -152,8 +150,6 @@ def test_roles_check_command(world_url):
 
 @pg_only
 def test_roles_refuses_an_unsafe_name(world_url):
-    from dashboard.db import roles
-
     with pytest.raises(ValueError):
         roles.RoleNames(reader='x"; DROP TABLE reports; --')
     engine = make_writer(world_url)

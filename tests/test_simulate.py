@@ -77,7 +77,7 @@ ALLOWED = {
 }
 
 
-def check_loop(engine, until: datetime) -> dict[int, list]:  # noqa: ANN001
+def check_loop(engine, until: datetime) -> dict[int, list]:
     """Every task agrees with its event log, exactly as the demo's do; returns the events by task."""
     t, e = schema.tasks, schema.task_events
     with engine.connect() as conn:
@@ -120,7 +120,7 @@ def check_loop(engine, until: datetime) -> dict[int, list]:  # noqa: ANN001
     return events
 
 
-def check_incidents(engine, until: datetime) -> None:  # noqa: ANN001
+def check_incidents(engine, until: datetime) -> None:
     i = schema.incidents
     with engine.connect() as conn:
         rows = conn.execute(select(i.c.id, i.c.received_at, i.c.arrived_at, i.c.closed_at, i.c.outcome, i.c.category, i.c.subtype)).all()
@@ -132,7 +132,7 @@ def check_incidents(engine, until: datetime) -> None:  # noqa: ANN001
         assert cat in schema.INCIDENT_CATEGORIES and sub in demo.INCIDENT_SUBTYPES[cat], iid
 
 
-def count(engine, table, *where) -> int:  # noqa: ANN001
+def count(engine, table, *where) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
 
@@ -518,7 +518,7 @@ def test_cli_refuses_an_empty_database(scratch):
         assert not missing.exists() and not missing.parent.exists()
 
 
-def _places_only(scratch) -> str:  # noqa: ANN001
+def _places_only(scratch) -> str:
     """A database with the schema and one grid, nothing else: places from another system, no demo."""
     url = scratch.new("sim_places")
     engine = make_writer(url)

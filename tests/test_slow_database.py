@@ -5,6 +5,7 @@ server does. The desk's retry after a timed-out query is in test_sections.py.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import signal
@@ -12,12 +13,16 @@ import threading
 import time
 from datetime import datetime
 
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
-from dashboard.db.database import DataError
-from dashboard.ui import recovery, tiles
+from dashboard.db.database import DataError, QueryTimeout
+from dashboard.ui import frame, recovery, tiles
 from queries import wall as wall_queries
 from tests.apptest import html_text, open_page
+from tests.browser import Browser, StreamlitServer, require_chromium, streamlit_server
+from tests.conftest import FIXTURE_END, audit_url
 
 WALL = "pages/wall/wall.py"
 
@@ -47,7 +52,7 @@ def test_same_marker_keeps_the_data_and_an_error_keeps_it_too():
     t = tiles.Tile()
     loads = []
 
-    def load(v):  # noqa: ANN001, ANN202
+    def load(v):
         loads.append(v)
         return v
 
@@ -55,7 +60,7 @@ def test_same_marker_keeps_the_data_and_an_error_keeps_it_too():
     t.step(lambda: 7, lambda: load("b"), every_s=0, wait_s=5, now_real=_now)
     assert t.data == "a" and loads == ["a"]  # the marker did not change: nothing loaded
 
-    def broken():  # noqa: ANN202
+    def broken():
         raise DataError("gone", "数据库无法连接")
 
     t.step(broken, lambda: load("c"), every_s=0, wait_s=5, now_real=_now)
@@ -82,7 +87,7 @@ def test_a_tile_with_a_hung_query_does_not_hold_the_others(app_env, monkeypatch)
     gate = threading.Event()
     real = wall_queries.hourly
 
-    def hung(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def hung(*a, **k):
         gate.wait(60)
         return real(*a, **k)
 
@@ -117,9 +122,8 @@ def test_a_tile_with_a_hung_query_does_not_hold_the_others(app_env, monkeypatch)
 def test_the_wall_clock_runs_while_the_server_is_stopped(world_reader_url):
     """SIGSTOP the Streamlit server (the worst a slow database can do to it): the
     clock in the browser keeps running, second by second."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
-    from tests.browser import Browser, StreamlitServer, require_chromium
 
     require_chromium()
     server = StreamlitServer({"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": ""})
@@ -149,8 +153,7 @@ def test_the_wall_clock_runs_while_the_server_is_stopped(world_reader_url):
 # --- the desk: a timed-out query blanks its own part only, and the page retries ------------
 
 
-def _timeout(*a, **k):  # noqa: ANN002, ANN003, ANN202
-    from dashboard.db.database import QueryTimeout
+def _timeout(*a, **k):
 
     raise QueryTimeout("statement timeout", "查询超时：数据库繁忙或筛选范围过大，已取消本次查询。请缩小时段或稍后重试。")
 
@@ -167,10 +170,6 @@ def _timeout(*a, **k):  # noqa: ANN002, ANN003, ANN202
     ],
 )
 def test_a_timed_out_query_blanks_its_own_part_and_the_page_retries(app_env, monkeypatch, page, broken, still_there):
-    import importlib
-
-    from dashboard.ui import frame
-
     frame._cached_live.clear()
     frame._cached_history.clear()
     mod = importlib.import_module(broken[0])
@@ -204,12 +203,8 @@ def test_desk_page_opened_during_a_slow_query_recovers_by_itself(world_url, worl
     """PostgreSQL: another session holds a lock on ``tasks``, so the overview's
     KPI query runs into its time limit (查询超时) while the map and the trend
     draw; the lock goes, and the KPIs appear without a reload."""
-    import psycopg
-    from playwright.sync_api import sync_playwright
-    from sqlalchemy.engine import make_url
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
-    from tests.browser import Browser, require_chromium, streamlit_server
-    from tests.conftest import FIXTURE_END, audit_url
 
     require_chromium()
     u = make_url(world_url)

@@ -11,6 +11,7 @@ import json
 import os
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,7 +26,7 @@ from dashboard.filters import Filters
 from dashboard.writers.load.mapping import parse_mapping
 from dashboard.writers.load.places import load_places
 from dashboard.writers.load.records import load_records
-from queries import incidents
+from queries import dispatch, disputes, incidents
 from tests.test_load import X0, Y0, _features
 
 # UTC instants around both of Vancouver's 2026 clock changes (8 March, 1 November)
@@ -129,8 +130,6 @@ def test_station_deadline_rules_date_imported_tasks_when_the_mapping_has_none(sc
 
 
 def test_targets_turn_the_tiles_red(world, station_settings):
-    from queries import dispatch, disputes
-
     now = datetime(2026, 11, 20, 6, 30)
     f = Filters().with_period("month", timeutil.local_today(now))
     by_key = {k.key: k for k in disputes.kpis(world, f, f.window(now), now)}
@@ -175,8 +174,6 @@ def test_a_bad_station_file_names_the_key_and_stops_the_start(station_settings, 
 
 
 def test_the_shipped_example_parses_to_the_defaults_it_documents():
-    from pathlib import Path
-
     st = station.load_station(Path(__file__).resolve().parents[1] / "station.example.toml")
     d = station.Station()
     assert (st.time_zone, st.targets, st.quiet_reports_min, st.quiet_incidents_min) == (d.time_zone, d.targets, d.quiet_reports_min, d.quiet_incidents_min)

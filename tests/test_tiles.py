@@ -18,7 +18,7 @@ import pydeck as pdk
 import pytest
 
 from dashboard.config import TileSource, load_settings
-from dashboard.ui import maps, pieces
+from dashboard.ui import maps, widgets
 from tests.apptest import open_page
 from tests.browser import Browser, require_chromium, streamlit_server
 from tests.conftest import FIXTURE_END
@@ -188,7 +188,7 @@ def test_bad_tile_url_is_a_clear_message_not_a_blank_page(app_env, monkeypatch, 
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
     # the message is Markdown-escaped (it quotes the setting's value): "DASHBOARD\_TILE\_URL"
-    assert len(errors) == 1 and "看板配置有误" in errors[0] and pieces.md_escape("DASHBOARD_TILE_URL") in errors[0], errors
+    assert len(errors) == 1 and "看板配置有误" in errors[0] and widgets.md_escape("DASHBOARD_TILE_URL") in errors[0], errors
 
 
 # --- in a browser: a local tile server ------------------------------------------------
@@ -254,7 +254,7 @@ class TileServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if re.fullmatch(r"/\d+/\d+/\d+\.png", self.path):
                     server.hits.append(self.path)
                     self.send_response(200)
@@ -268,7 +268,7 @@ class TileServer:
                     server.misses.append(self.path)
                     self.send_error(404)
 
-            def log_message(self, *args) -> None:  # noqa: ANN002
+            def log_message(self, *args) -> None:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -300,7 +300,7 @@ def _tile_coloured_pixels(b: Browser) -> int:
 @pytest.mark.layout
 def test_tiles_from_the_intranet_server_on_a_desk_map_and_the_wall(world_reader_url, tile_server):
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     env = {
         "DATABASE_URL": world_reader_url,

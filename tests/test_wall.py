@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard import mask, timeutil
+from dashboard.config import load_settings
 from dashboard.db.database import DataError
 from dashboard.db.schema import (
     INCIDENT_CATEGORIES,
@@ -27,11 +28,13 @@ from dashboard.db.schema import (
     patrol_shifts,
     task_events,
 )
+from dashboard.db.schema import incidents as inc_t
+from dashboard.db.schema import reports as rep_t
 from dashboard.filters import Filters, decode
 from dashboard.ui import fmt
 from queries import dispatch, incidents, measures, patrol, reports, wall
 from queries.overview import month_window, today_window
-from tests.apptest import html_text, open_page
+from tests.apptest import _walk, html_text, open_page
 from tests.conftest import FIXTURE_END
 
 WALL = "pages/wall/wall.py"
@@ -177,10 +180,8 @@ def test_wall_bad_url_values_warn_in_one_line(app_env, params, needle):
     assert "jw-w-kpis" in text and "jw-w-feed" in text
 
 
-def _all_html(at) -> str:  # noqa: ANN001
+def _all_html(at) -> str:
     """Every block's text, including the style-only st.html Streamlit puts outside the main area."""
-    from tests.apptest import _walk
-
     return "\n".join(_walk(root) for root in at._tree.children.values())
 
 
@@ -243,7 +244,7 @@ def test_a_failing_query_keeps_the_last_data_with_a_banner(app_env, monkeypatch)
     ids = re.findall(r'data-report-id="(\d+)"', re.search(r'<ul class="jw-w-feed[^>]*>.*?</ul>', first, re.S).group(0))
     assert ids and "已中断" not in first
 
-    def broken(engine):  # noqa: ANN001, ANN202
+    def broken(engine):
         raise DataError("database gone", "数据库无法连接")
 
     monkeypatch.setattr(reports, "latest_id", broken)
@@ -260,9 +261,6 @@ def test_a_failing_query_keeps_the_last_data_with_a_banner(app_env, monkeypatch)
 
 
 def test_feed_times_are_the_newest_rows_at_or_before_the_instant(world):
-    from dashboard.db.schema import incidents as inc_t
-    from dashboard.db.schema import reports as rep_t
-
     at = FIXTURE_END - timedelta(hours=5)
     with world.connect() as conn:
         r = conn.execute(select(func.max(rep_t.c.reported_at)).where(rep_t.c.reported_at <= at)).scalar()
@@ -305,8 +303,6 @@ def test_quiet_limits_are_configurable(app_env, monkeypatch):
 
 @pytest.mark.parametrize("raw", ["abc", "0", "-5", "1.5"])
 def test_bad_quiet_limit_is_a_clear_error(raw):
-    from dashboard.config import load_settings
-
     with pytest.raises(SystemExit, match="DASHBOARD_QUIET_REPORTS_MIN must be a positive whole number"):
         load_settings({"DASHBOARD_QUIET_REPORTS_MIN": raw})
     assert load_settings({}).quiet_reports_min == 360 and load_settings({"DASHBOARD_QUIET_INCIDENTS_MIN": "30"}).quiet_incidents_min == 30

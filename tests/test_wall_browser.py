@@ -11,6 +11,13 @@ from datetime import timedelta
 
 import pytest
 
+from dashboard import mask, timeutil
+from dashboard.config import load_settings
+from dashboard.db.database import make_reader, make_writer
+from dashboard.wall import rotation
+from dashboard.writers.demo import generate
+from dashboard.writers.simulate import Simulator
+from queries import reports
 from tests.browser import Browser, require_chromium, streamlit_server
 from tests.conftest import FIXTURE_END, reader_url
 
@@ -23,7 +30,7 @@ REGIONS = (".st-key-wall-head", ".st-key-wall-kpi", ".st-key-wall-main", ".st-ke
 @pytest.fixture(scope="module")
 def pw():
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     with sync_playwright() as p:
         yield p
@@ -106,12 +113,6 @@ def test_wall_fits_the_screen(server, pw, width, height, dsf):
 
 def test_a_new_report_shows_on_the_wall_within_5s(scratch, pw):
     """A live world (real "now"): another writer adds a report; the open wall shows it without a reload."""
-    from dashboard import mask, timeutil
-    from dashboard.config import load_settings
-    from dashboard.db.database import make_reader, make_writer
-    from dashboard.writers.demo import generate
-    from dashboard.writers.simulate import Simulator
-    from queries import reports
 
     url = scratch.new("wall_live")
     writer = make_writer(url)
@@ -158,14 +159,12 @@ VIEW_GEOMETRY = """() => {
 }"""
 
 
-def _view_now(page) -> str:  # noqa: ANN001
+def _view_now(page) -> str:
     return page.evaluate("() => document.querySelector('.jw-w-head')?.dataset.view || ''")
 
 
 @pytest.mark.layout
 def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_itself(server, pw):
-    from dashboard.wall import rotation
-
     b = Browser(pw, 1920, 1080, 1)
     flashing = []
     try:
@@ -195,7 +194,6 @@ def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_its
         # rotation: two views of 10 s each, switched in place (no navigation), filters
         # kept; then the daily self-reload (set to fire 20 s from now) comes back to
         # the same URL, and the rotation goes on
-        from dashboard import timeutil
 
         reload_at = timeutil.to_local(timeutil.utcnow() + timedelta(seconds=20))
         b.page.goto(f"{server}/?wall=1&community=WLT-C02&rotate=overview:10,dispatch:10&reload={reload_at:%H:%M:%S}")

@@ -24,8 +24,12 @@ from dashboard.db.schema import incidents as incidents_t
 from dashboard.db.schema import patrol_points, patrol_shifts
 from dashboard.db.schema import reports as reports_t
 from dashboard.db.schema import tasks as tasks_t
+from dashboard.filters import Filters
 from dashboard.ui import fmt
+from queries import dispatch
+from queries.overview import month_window
 from tests.apptest import html_text, open_page
+from tests.conftest import FIXTURE_END
 
 WALL = "pages/wall/wall.py"
 URGENCY_RANK = {"特急": 0, "紧急": 1}  # anything else (一般, none) ranks 2
@@ -83,7 +87,7 @@ def _check_foot(block: str, attr: str, expected_total: int) -> tuple[dict, list[
     return foot, ids
 
 
-def _places(cat, params: dict):  # noqa: ANN001, ANN202
+def _places(cat, params: dict):
     """The grid ids a URL's place filter means (None: all)."""
     if "community" in params:
         c = cat.by_code("community", params["community"])
@@ -91,11 +95,11 @@ def _places(cat, params: dict):  # noqa: ANN001, ANN202
     return None
 
 
-def _where_place(stmt, col, places):  # noqa: ANN001, ANN202
+def _where_place(stmt, col, places):
     return stmt if places is None else stmt.where(col.in_(places))
 
 
-def _not_by(col, at: datetime):  # noqa: ANN001, ANN202
+def _not_by(col, at: datetime):
     return or_(col.is_(None), col > at)
 
 
@@ -106,7 +110,7 @@ PLACE_IDS = ["all", "community=WLT-C02"]
 # --- 派单队列 --------------------------------------------------------------------------------
 
 
-def _open_tasks(world, at: datetime, places) -> list[dict]:  # noqa: ANN001
+def _open_tasks(world, at: datetime, places) -> list[dict]:
     """Every open task at ``at`` (created by then, not closed by then) with its 超期
     (dispatched, deadline passed, no feedback by then), written here."""
     stmt = select(tasks_t.c.id, tasks_t.c.urgency, tasks_t.c.deadline_at, tasks_t.c.dispatched_at, tasks_t.c.feedback_at).where(
@@ -175,7 +179,7 @@ def test_the_queue_of_the_fixture_world_is_cut_past_its_overdue_tasks(app_env, w
 # --- 回访待办 -------------------------------------------------------------------------------
 
 
-def _visits(world, at: datetime, places) -> list[dict]:  # noqa: ANN001
+def _visits(world, at: datetime, places) -> list[dict]:
     """Every visit 待办 at ``at`` (closed by then, not visited by then, due within 7 days), written here."""
     stmt = select(disputes_t.c.id, disputes_t.c.visit_due_at).where(
         disputes_t.c.closed_at.is_not(None), disputes_t.c.closed_at <= at,
@@ -215,8 +219,6 @@ def test_visits_show_the_most_overdue_and_agree_with_the_card(app_env, world, ca
 
 def test_the_fixture_world_hides_overdue_visits(world):
     """The visit order test bites: the world's overdue visits outnumber the list's rows (7)."""
-    from tests.conftest import FIXTURE_END
-
     assert sum(v["overdue"] for v in _visits(world, FIXTURE_END, None)) > 7
 
 
@@ -288,9 +290,6 @@ def test_patrol_view_lists_agree_with_the_tiles(app_env, world):
 def test_foot_tables_say_how_many_rows_they_hold(app_env, world):
     """本月闭环 · 按社区/部门 and 本月各社区: "共 N 个，另 M 个未显示" with N the groups
     of the month, and the groups shown are the worst (lowest rate first)."""
-    from dashboard.filters import Filters
-    from queries import dispatch
-    from queries.overview import month_window
 
     at = open_page(WALL, {"view": "dispatch"})
     assert not at.exception, at.exception

@@ -20,6 +20,7 @@ import pytest
 
 from dashboard.wall import layout as wl
 from dashboard.wall import rotation
+from tests.apptest import open_page
 from tests.browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -60,8 +61,6 @@ def test_scale_1_keeps_the_measured_budgets_and_larger_scales_get_fewer_rows():
 
 def test_map_labels_grow_with_the_scale(app_env):
     """The wall's map TextLayer sizes (community names) multiply by ?scale=."""
-    from tests.apptest import open_page
-
     def sizes(params: dict) -> list[int]:
         at = open_page("pages/wall/wall.py", {"view": "overview", **params})
         assert not at.exception, at.exception
@@ -93,7 +92,7 @@ class Screens:
         self.pages: dict[tuple, object] = {}
         self.external: list[str] = []
 
-    def page(self, width: int, height: int, dsf: int):  # noqa: ANN201
+    def page(self, width: int, height: int, dsf: int):
         key = (width, height, dsf)
         if key not in self.pages:
             ctx = self.browser.new_context(viewport={"width": width // dsf, "height": height // dsf}, device_scale_factor=dsf)
@@ -110,7 +109,7 @@ class Screens:
 @pytest.fixture(scope="module")
 def screens():
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     with sync_playwright() as p:
         s = Screens(p)
@@ -201,7 +200,7 @@ MEASURE = """() => {
 }"""
 
 
-def _open(page, base: str, view: str, scale: str, extra: str = "") -> None:  # noqa: ANN001
+def _open(page, base: str, view: str, scale: str, extra: str = "") -> None:
     page.goto(f"{base}/wall?view={view}&scale={scale}{extra}")
     has_map = view in ("overview", "patrol") or "grid=" in extra and view in ("reports", "dispatch")
     page.wait_for_function(READY, arg=[view, scale, has_map], timeout=60_000, polling=200)

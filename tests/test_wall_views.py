@@ -14,16 +14,18 @@ from datetime import time as dt_time
 
 import pandas as pd
 import pytest
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from dashboard import mask, timeutil
 from dashboard.config import load_settings, parse_time_of_day
+from dashboard.db.schema import audit_log
+from dashboard.db.schema import incidents as incidents_t
 from dashboard.db.schema import reports as reports_t
 from dashboard.db.schema import tasks as tasks_t
 from dashboard.filters import Filters
 from dashboard.wall import markup as wh
 from dashboard.wall import rotation
-from queries import reports, wall
+from queries import incidents, reports, wall
 from tests.apptest import html_text, open_page
 from tests.conftest import FIXTURE_END
 
@@ -239,9 +241,7 @@ def test_an_acknowledgement_on_one_screen_silences_every_screen(app_env, monkeyp
     later = open_page(WALL, {"view": "reports"})
     assert not later.exception and 'class="jw-w-alarm"' not in html_text(later)
     # and the audit trail says who acknowledged what
-    from sqlalchemy import select
 
-    from dashboard.db.schema import audit_log
 
     with world.connect() as c:
         rows = c.execute(select(audit_log.c.username, audit_log.c.detail).where(audit_log.c.action == "wall_ack")).all()
@@ -271,10 +271,5 @@ def test_the_wall_reloads_itself_at_the_set_time(app_env):
 
 
 def test_incident_marker_is_the_newest_incident(world):
-    from sqlalchemy import func
-
-    from dashboard.db.schema import incidents as incidents_t
-    from queries import incidents
-
     with world.connect() as conn:
         assert incidents.latest_id(world) == conn.execute(select(func.max(incidents_t.c.id))).scalar() > 0

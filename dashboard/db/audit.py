@@ -37,7 +37,7 @@ class AuditUnavailable(DataError):
     zh = "审计记录无法写入"
 
 
-def _insert_audit_only(action: int, arg1, arg2, db, trigger) -> int:  # noqa: ANN001
+def _insert_audit_only(action: int, arg1, arg2, db, trigger) -> int:
     if action == sqlite3.SQLITE_INSERT and arg1 == "audit_log" and db in ("main", None):
         return sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_TRANSACTION:

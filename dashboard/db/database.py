@@ -278,7 +278,7 @@ _SQLITE_READ_ACTIONS = {
 _SQLITE_INSPECT_PRAGMAS = {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list"}
 
 
-def sqlite_read_only_authorizer(action: int, arg1, arg2, db, trigger) -> int:  # noqa: ANN001
+def sqlite_read_only_authorizer(action: int, arg1, arg2, db, trigger) -> int:
     """``sqlite3.Connection.set_authorizer`` callback: reads only, in ``main``."""
     if action == sqlite3.SQLITE_READ:
         return sqlite3.SQLITE_OK if db in ("main", None) else sqlite3.SQLITE_DENY
@@ -293,7 +293,7 @@ def sqlite_read_only_authorizer(action: int, arg1, arg2, db, trigger) -> int:  #
 
 def _install_sqlite_pragmas(engine: Engine, *, timeout_s: float | None, wal: bool, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, record):  # noqa: ANN001
+    def _on_connect(dbapi_conn, record):
         # Local time in a zone with daylight saving (queries._sql); deterministic, so
         # SQLite may use it in indexes and fold repeated calls.
         dbapi_conn.create_function(SQLITE_LOCAL_FUNCTION, 2, sqlite_local_text, deterministic=True)
@@ -321,7 +321,7 @@ def _install_sqlite_pragmas(engine: Engine, *, timeout_s: float | None, wal: boo
     if timeout_s is not None:
 
         @event.listens_for(engine, "before_cursor_execute")
-        def _arm(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        def _arm(conn, cursor, statement, parameters, context, executemany):
             state = conn.info.get("query_deadline")
             if state is not None:
                 state["deadline"] = time.monotonic() + timeout_s
@@ -367,19 +367,19 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self.fired = 0  # sockets shut, ever (for tests and logs)
 
-    def arm(self, dbapi_conn, seconds: float) -> None:  # noqa: ANN001
+    def arm(self, dbapi_conn, seconds: float) -> None:
         with self._lock:
             self._armed[id(dbapi_conn)] = (time.monotonic() + seconds, weakref.ref(dbapi_conn))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="jwrh-db-watchdog", daemon=True)
                 self._thread.start()
 
-    def disarm(self, dbapi_conn) -> None:  # noqa: ANN001
+    def disarm(self, dbapi_conn) -> None:
         with self._lock:
             self._armed.pop(id(dbapi_conn), None)
 
     @contextmanager
-    def armed(self, dbapi_conn, seconds: float):  # noqa: ANN001
+    def armed(self, dbapi_conn, seconds: float):
         self.arm(dbapi_conn, seconds)
         try:
             yield
@@ -399,7 +399,7 @@ class Watchdog:
                             self.fired += 1
 
 
-def _shut_socket(dbapi_conn) -> bool:  # noqa: ANN001
+def _shut_socket(dbapi_conn) -> bool:
     """Shut down the connection's socket: a thread blocked on it wakes with EOF."""
     try:
         fd = dbapi_conn.fileno()
@@ -423,11 +423,11 @@ def _install_pg_guards(engine: Engine, *, statement_s: float, ping_s: float, wat
     fresh = "jw_fresh"
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, record):  # noqa: ANN001
+    def _on_connect(dbapi_conn, record):
         record.info[fresh] = True  # just connected: no need to ping
 
     @event.listens_for(engine, "checkout")
-    def _ping(dbapi_conn, record, proxy):  # noqa: ANN001
+    def _ping(dbapi_conn, record, proxy):
         if record.info.pop(fresh, False):
             return
         try:
@@ -437,28 +437,28 @@ def _install_pg_guards(engine: Engine, *, statement_s: float, ping_s: float, wat
                     cur.execute(";")  # what SQLAlchemy's pre-ping sends on psycopg
                 finally:
                     cur.close()
-        except Exception as exc:  # noqa: BLE001 - any failure: reconnect, and distrust the pool's other connections
+        except Exception as exc:
             raise InvalidatePoolError(f"ping failed: {exc}") from exc
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _arm(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def _arm(conn, cursor, statement, parameters, context, executemany):
         watchdog.arm(conn.connection.dbapi_connection, statement_s)
 
     @event.listens_for(engine, "after_cursor_execute")
-    def _disarm(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def _disarm(conn, cursor, statement, parameters, context, executemany):
         watchdog.disarm(conn.connection.dbapi_connection)
 
     @event.listens_for(engine, "handle_error")
-    def _disarm_on_error(ctx):  # noqa: ANN001
+    def _disarm_on_error(ctx):
         if ctx.connection is not None and ctx.connection.connection.dbapi_connection is not None:
             watchdog.disarm(ctx.connection.connection.dbapi_connection)
 
     @event.listens_for(engine, "reset")
-    def _arm_reset(dbapi_conn, record, reset_state):  # noqa: ANN001
+    def _arm_reset(dbapi_conn, record, reset_state):
         watchdog.arm(dbapi_conn, ping_s)  # the rollback on return to the pool
 
     @event.listens_for(engine, "checkin")
-    def _disarm_reset(dbapi_conn, record):  # noqa: ANN001
+    def _disarm_reset(dbapi_conn, record):
         if dbapi_conn is not None:
             watchdog.disarm(dbapi_conn)
 
@@ -482,7 +482,7 @@ class _SqliteFileConnection(sqlite3.Connection):
 
 def _install_sqlite_file_check(engine: Engine, path: Path) -> None:
     @event.listens_for(engine, "checkout")
-    def _same_file(dbapi_conn, record, proxy):  # noqa: ANN001
+    def _same_file(dbapi_conn, record, proxy):
         if sqlite_file_id(path) != getattr(dbapi_conn, "file_id", None):
             raise DisconnectionError(f"SQLite file {path} was moved, deleted, replaced or made unreadable")
 
@@ -495,7 +495,7 @@ _LAST_FAILURE: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDiction
 
 def _install_failure_clock(engine: Engine) -> None:
     @event.listens_for(engine, "handle_error")
-    def _failed(ctx):  # noqa: ANN001
+    def _failed(ctx):
         # Only a connection that could not be had or was lost: a query that
         # timed out or is wrong is that query's problem, not an outage.
         if ctx.connection is None or ctx.is_disconnect:
@@ -623,7 +623,7 @@ _PG_SCHEMA_CREATE = "SELECT has_schema_privilege(CAST(:role AS oid), current_sch
 _PG_DANGEROUS_ROLES = ("pg_write_server_files", "pg_execute_server_program", "pg_write_all_data")
 
 
-def reader_write_powers(conn) -> list[str]:  # noqa: ANN001 - a SQLAlchemy Connection
+def reader_write_powers(conn) -> list[str]:  # a SQLAlchemy Connection
     """What the connection's role (or a role it may become) could change; empty
     when it can only read. PostgreSQL only; SQLite readers are read-only by
     ``mode=ro`` and the authorizer."""
@@ -645,7 +645,7 @@ def reader_write_powers(conn) -> list[str]:  # noqa: ANN001 - a SQLAlchemy Conne
     return powers
 
 
-def run_command(body, url: str, engine: Engine, usage_errors: tuple[type[BaseException], ...] = (ValueError,)) -> int:  # noqa: ANN001
+def run_command(body, url: str, engine: Engine, usage_errors: tuple[type[BaseException], ...] = (ValueError,)) -> int:
     """Run a command-line tool's ``body()`` (returns an exit status or None):
     a usage error exits 2, a data-source error 1, each with one clear line on
     stderr and no traceback; the engine is disposed of either way."""

@@ -14,6 +14,9 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from dashboard.config import load_settings
+from dashboard.db.database import describe_url, make_writer, translate_error
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -41,7 +44,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     _run(engine, command.downgrade, revision)
 
 
-def _run(engine: Engine, step, revision: str) -> None:  # noqa: ANN001 - alembic.command.upgrade/downgrade
+def _run(engine: Engine, step, revision: str) -> None:  # alembic.command.upgrade/downgrade
     """Run one Alembic command in one transaction.
 
     SQLite changes a column by copying its table (Alembic's batch mode), and
@@ -73,9 +76,6 @@ def _run(engine: Engine, step, revision: str) -> None:  # noqa: ANN001 - alembic
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dashboard.config import load_settings
-    from dashboard.db.database import describe_url, make_writer, translate_error
-
     url = load_settings().database_url
     try:
         upgrade(make_writer(url))

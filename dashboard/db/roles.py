@@ -39,8 +39,17 @@ import re
 import sys
 from dataclasses import dataclass
 
+from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+
+from dashboard.config import load_settings
+from dashboard.db.database import (
+    describe_url,
+    make_writer,
+    reader_write_powers,
+    run_command,
+)
 
 # Tables the writer may read but not change: accounts, the audit trail and
 # the schema version. Every other table of ours is a data table.
@@ -68,8 +77,6 @@ def _ddl(conn: Connection, template: str, *names: str, literal: str | None = Non
     parameters, so the names go in as identifiers quoted by psycopg
     (``{}`` in ``template``) and a password as a literal it escapes (``{lit}``);
     the names are also pattern-checked first."""
-    from psycopg import sql
-
     for n in names:
         if not ROLE_NAME.match(n):
             raise ValueError(f"unsafe identifier {n!r}")
@@ -106,7 +113,7 @@ def _role_exists(conn: Connection, name: str) -> bool:
     return conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first() is not None
 
 
-def apply(engine: Engine, names: RoleNames = RoleNames(), passwords: dict[str, str] | None = None, log=print) -> None:  # noqa: ANN001
+def apply(engine: Engine, names: RoleNames = RoleNames(), passwords: dict[str, str] | None = None, log=print) -> None:
     """Create or update the three roles and their grants on ``engine``'s database."""
     if engine.dialect.name != "postgresql":
         raise SystemExit(
@@ -159,14 +166,6 @@ def apply(engine: Engine, names: RoleNames = RoleNames(), passwords: dict[str, s
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dashboard.config import load_settings
-    from dashboard.db.database import (
-        describe_url,
-        make_writer,
-        reader_write_powers,
-        run_command,
-    )
-
     p = argparse.ArgumentParser(prog="python -m dashboard.roles", description=__doc__.split("\n\n")[0])
     p.add_argument("--reader", default=RoleNames.reader, help="reader role name (default %(default)s)")
     p.add_argument("--writer", default=RoleNames.writer, help="writer role name (default %(default)s)")

@@ -34,6 +34,7 @@ from dashboard.db.database import (
     DatabaseVanished,
     DataError,
     forget_held,
+    log_error,
     make_reader,
     make_writer,
     mark_held,
@@ -51,7 +52,10 @@ from dashboard.filters import (
     period_name,
     resolve_period,
 )
-from dashboard.ui import nav, pieces, recovery
+from dashboard.ui import nav, recovery, widgets
+from dashboard.writers.demo import generate
+from queries import accounts, dispatch, places
+from queries.vocabulary import vocabulary
 
 NOW_RESOLUTION_S = 10  # "now" is floored to this, so cached calls share keys
 RETRY_EVERY_S = 2  # a page stopped by a database error checks again this often
@@ -124,8 +128,6 @@ def _first_run_lock() -> threading.Lock:
 
 @st.cache_data(ttl=TTL_PLACES, max_entries=8, show_spinner=False)
 def _catalogue(_engine: Engine, db_key: str) -> Catalogue:
-    from queries import places
-
     return places.catalogue(_engine)
 
 
@@ -133,23 +135,19 @@ TTL_ACCOUNTS = 30  # a disabled account or a changed role takes effect within th
 
 
 @st.cache_data(ttl=TTL_ACCOUNTS, max_entries=256, show_spinner=False)
-def _account(_engine: Engine, db_key: str, username: str):  # noqa: ANN202 - queries.accounts.Account | None
-    from queries import accounts
+def _account(_engine: Engine, db_key: str, username: str):  # queries.accounts.Account | None
 
     return accounts.account(_engine, username)
 
 
 @st.cache_data(ttl=TTL_ACCOUNTS, max_entries=64, show_spinner=False)
-def _account_by_key(_engine: Engine, db_key: str, key_hash: str):  # noqa: ANN202
-    from queries import accounts
+def _account_by_key(_engine: Engine, db_key: str, key_hash: str):
 
     return accounts.account_by_key(_engine, key_hash)
 
 
 @st.cache_data(ttl=TTL_PLACES, max_entries=8, show_spinner=False)
 def _facts(_engine: Engine, db_key: str) -> dict[str, str]:
-    from queries import accounts
-
     return accounts.dataset_facts(_engine)
 
 
@@ -191,8 +189,6 @@ def _health_error(settings: Settings, health: Health) -> DataError | None:
 
 def _generate_demo(settings: Settings) -> None:
     """First run on the embedded database: write the demo world, with a progress bar."""
-    from dashboard.writers.demo import generate
-
     with _first_run_lock():
         if check_database(_engine(settings.database_url), settings).ok:
             return  # another session did it while we waited
@@ -278,14 +274,14 @@ def _stop_with(err: DataError, *, wall: bool = False) -> None:
     ss[_DOWN_ERROR] = err
     ss[_DOWN_CHECKED] = time.monotonic()
     if wall:
-        pieces.load_script(WALL_CLOCK_JS)
+        widgets.load_script(WALL_CLOCK_JS)
     if wall and VIA in st.query_params:
         # Show the wall's own link while it waits (start_wall would drop "via"
         # once the database is back, and the address would change then).
         st.query_params.from_dict({k: v for k, v in st.query_params.to_dict().items() if k != VIA})
     if not wall:
         st.markdown("#### ⚠ 数据源中断")
-        pieces.data_error(err, retry=False)
+        widgets.data_error(err, retry=False)
         st.caption(f"页面每 {RETRY_EVERY_S} 秒自动重试，数据库恢复后自动显示；也可点击下方按钮立即重试。")
         if st.button("重新连接", key="jw_retry"):
             _health.clear()
@@ -317,7 +313,7 @@ def _settings() -> Settings:
     try:
         return load_settings()
     except SystemExit as err:
-        st.error(f"看板配置有误，页面无法显示。请管理员修正以下环境变量后重启看板：{pieces.md_escape(err)}", icon="⚠️")
+        st.error(f"看板配置有误，页面无法显示。请管理员修正以下环境变量后重启看板：{widgets.md_escape(err)}", icon="⚠️")
         st.stop()
         raise  # st.stop() does not return
 
@@ -377,7 +373,7 @@ def request_user() -> dict[str, Any]:
 def direct_address() -> str | None:
     try:
         ip = st.context.ip_address
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - no request (a bare script run): no address
         return None
     return ip if isinstance(ip, str) else None
 
@@ -403,8 +399,6 @@ def write_audit(
         )
         return True
     except DataError as err:
-        from dashboard.db.database import log_error
-
         log_error(err)
         return False
 
@@ -417,13 +411,13 @@ def _deny(d: auth.Denied, settings: Settings, *, wall: bool) -> None:
         client = auth.client_address(request_headers(), direct_address(), behind_proxy=settings.auth_mode == "header")
         write_audit(None, "denied", detail=d.en, username=d.username, client=client)
     if wall:
-        pieces.load_css(WALL_OUTAGE_CSS)
+        widgets.load_css(WALL_OUTAGE_CSS)
         st.html(
             f'<div class="jw-w-down jw-w-denied"><div class="jw-w-down-title">⚠ 无权访问</div>'
             f'<div class="jw-w-down-msg">{html.escape(d.zh)}</div></div>'
         )
     else:
-        pieces.header("警网融合指挥大屏 · 综合指挥室", "访问受限")
+        widgets.header("警网融合指挥大屏 · 综合指挥室", "访问受限")
         st.error(d.zh, icon="🔒")
         if d.sign_in:
             st.button("登录", key="jw_login", type="primary", on_click=_login, args=(settings.oidc_provider,))
@@ -556,15 +550,11 @@ def personal(kind: str, obj_id: Any, what: str) -> Personal:
 
 @st.cache_data(ttl=TTL_PLACES, max_entries=8, show_spinner=False)
 def _department_names(_engine: Engine, db_key: str) -> frozenset[str]:
-    from queries import dispatch
-
     return dispatch.department_names(_engine)
 
 
 @st.cache_data(ttl=TTL_PLACES, max_entries=8, show_spinner=False)
 def _incident_categories(_engine: Engine, db_key: str) -> tuple[str, ...]:
-    from queries.vocabulary import vocabulary
-
     return vocabulary(_engine, "incident_category").codes()
 
 
@@ -635,7 +625,7 @@ def start_wall(current: str | None = None) -> tuple[Context, list[str]]:
     """
     st.session_state[recovery.RUN_AT] = time.monotonic()
     settings = _settings()
-    pieces.load_css(WALL_OUTAGE_CSS)
+    widgets.load_css(WALL_OUTAGE_CSS)
     full = _open(settings, wall=True)
     engine = _engine(settings.database_url)
     ident, cat, scope = _identify(settings, engine, full, wall=True)
@@ -748,7 +738,7 @@ def id_param(name: str, label: str) -> int | None:
     if isinstance(raw, str) and len(raw) <= len(str(MAX_ID)) and raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
         return int(raw)
     shown = str(raw)[:32] + ("…" if len(str(raw)) > 32 else "")
-    st.warning(f"已忽略无效的{label}编号 {name}={pieces.md_escape(shown)}", icon="⚠️")
+    st.warning(f"已忽略无效的{label}编号 {name}={widgets.md_escape(shown)}", icon="⚠️")
     return None
 
 
@@ -777,7 +767,7 @@ def _on_community() -> None:
     st.session_state[_K["grid"]] = ALL
 
 
-def _place_select(col, label: str, all_label: str, places: tuple, key: str, on_change=None) -> int | None:  # noqa: ANN001
+def _place_select(col, label: str, all_label: str, places: tuple, key: str, on_change=None) -> int | None:
     """A selectbox of places with 全部 first; returns the id or None for all."""
     ss = st.session_state
     opts = [ALL] + [p.id for p in places]
@@ -797,7 +787,7 @@ def page_header(cat: Catalogue, now: datetime, scope: str, ctx: Context | None =
     marks = ctx.marks() if ctx else []
     who = ident.label if ident else ""
     zone = timeutil.zone_note()
-    pieces.header(f"{station} · 综合指挥室", f"{scope} · 数据截至 {timeutil.fmt_local(now, '%Y-%m-%d %H:%M:%S')}{zone}", who=who, marks=marks)
+    widgets.header(f"{station} · 综合指挥室", f"{scope} · 数据截至 {timeutil.fmt_local(now, '%Y-%m-%d %H:%M:%S')}{zone}", who=who, marks=marks)
     if ident is not None and ident.via == "oidc":
         st.button("退出登录", key="jw_logout", on_click=st.logout)
 
@@ -866,7 +856,7 @@ def filter_bar(cat: Catalogue, now: datetime, current: str | None = None, catego
     ).with_period(period, today, start, end)
 
     if warnings:  # plain text holding URL values and place names: escaped for Markdown
-        st.warning(pieces.md_escape("；".join(warnings)), icon="⚠️")
+        st.warning(widgets.md_escape("；".join(warnings)), icon="⚠️")
 
     enc = encode(f, cat)
     # After st.switch_page to another page the browser drops the query string

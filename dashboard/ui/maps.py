@@ -55,7 +55,7 @@ from shapely.geometry.base import BaseGeometry
 
 from dashboard import geo
 from dashboard.config import TileSource, load_settings
-from dashboard.ui.pieces import RAMP
+from dashboard.ui.widgets import RAMP
 
 # --- fixed colour scales: a grid's colour depends on its own rate only ---------------
 #

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import plotly.graph_objects as go
+import streamlit as st
 
 from dashboard import timeutil
 
@@ -61,8 +62,6 @@ def show(fig: go.Figure, key: str, on_select: str = "ignore", selection_mode: An
     """Draw ``fig``; with ``on_select="rerun"`` return the PlotlyState of the click.
     Every chart of the desk goes through here: plotly's mode bar (its tooltips are
     English: "Download plot as a png", "Zoom", "Autoscale"…) is never shown."""
-    import streamlit as st  # here: the wall's HTML pieces use this module's partial_note without Streamlit
-
     return st.plotly_chart(
         fig, theme=None, key=key, config={"displayModeBar": False}, on_select=on_select, selection_mode=selection_mode
     )

@@ -1,6 +1,6 @@
 """Retrying what failed, without the user: once per run of a page, a fragment
 that reruns it when the database is back (``rerun_when_back``) or after a
-query timed out (``retry_later``). ``pieces.data_error`` arms them under a
+query timed out (``retry_later``). ``widgets.data_error`` arms them under a
 desk page's error box; the frame and the wall arm them too."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def rerun_when_back() -> None:
     """Draws nothing. When the reader has lost the database since this run began
     (``database.last_failure``) and reaches it now, rerun the whole page. The
     wall has one always (tiles that refresh every 30 or 60 s then drop their
-    red banners with the others); ``pieces.data_error`` adds one under a desk
+    red banners with the others); ``widgets.data_error`` adds one under a desk
     page's "数据库无法连接" box. A query that is merely wrong is never retried."""
     ss = st.session_state
     ctx = ss.get(CONTEXT)

@@ -32,7 +32,7 @@ def none(text: str) -> str:
     return f'<div class="jw-w-none">{e(text)}</div>'
 
 
-def outside_html(o, unit: str, what: str) -> str:  # noqa: ANN001 - queries.imports.Outside
+def outside_html(o, unit: str, what: str) -> str:  # queries.imports.Outside
     """The wall's line for imported rows in no grid (``what``: the figures' window and
     kind, e.g. "今日警情"); empty when there are none."""
     if not o.total:
@@ -86,7 +86,7 @@ def hourly_html(title_text: str, today: list[int], yesterday: list[int], hour_no
                         tips=[f"{h:02d}时" for h in range(24)], partial=note)
 
 
-def daily_html(title_text: str, trend, unit: str) -> str:  # noqa: ANN001 - queries.overview.DailyTrend
+def daily_html(title_text: str, trend, unit: str) -> str:  # queries.overview.DailyTrend
     """Daily columns (``trend.days``: day, n, n_last_year) against the same days
     last year; the 同比 is the trend's own (``trend.total``, by
     ``measures.Periods``: "—" with no mark where last year is not in the data)."""
@@ -147,7 +147,7 @@ def basis_html(text: str | None) -> str:
     return f'<span class="jw-w-card-basis"> · {e(text.removeprefix("对比 "))}</span>' if text else ""
 
 
-def kpi_cards_html(kpis, columns: int = 2, rows: int | None = None) -> str:  # noqa: ANN001 - list[queries.overview.Kpi]
+def kpi_cards_html(kpis, columns: int = 2, rows: int | None = None) -> str:  # list[queries.overview.Kpi]
     """Big figures for a view (``queries.overview.Kpi``): value, detail and
     同比/环比 in words, each with what it compares with, and the span of a
     calendar period ("本月 20 天") after the detail; red when ``alarm``.
@@ -200,7 +200,7 @@ def list_open(kind: str, rows: int, cols: int) -> str:
             f'style="grid-template-rows: repeat({per_col}, minmax(0, 1fr)); grid-template-columns: repeat({cols}, minmax(0, 1fr))">')
 
 
-def more_html(lst, unit: str, why: str) -> str:  # noqa: ANN001 - queries.wall.WallList
+def more_html(lst, unit: str, why: str) -> str:  # queries.wall.WallList
     """The footer of a list: "显示 8 件 · 另 115 件未显示（较不紧急）" (``why``: what
     the hidden rows are), or "共 8 件，已全部显示"; the figures also as data
     attributes (``data-total``, ``data-shown``, ``data-hidden``, ``data-at``)."""
@@ -222,7 +222,7 @@ def cut_span(total: int, shown: int, unit: str) -> str:
             f'{e(cut_text(total, shown, unit))}</b>')
 
 
-def feed_html(lst, *, rows: int, flashing: set[str] = frozenset(), cols: int = 1) -> str:  # noqa: ANN001 - queries.wall.FeedList
+def feed_html(lst, *, rows: int, flashing: set[str] = frozenset(), cols: int = 1) -> str:  # queries.wall.FeedList
     """The newest reports (newest first): time, category, urgency badge, place,
     masked text; the header gives today's count (the strip's 今日上报) and the
     window's, the footer how many older ones are not shown."""
@@ -266,7 +266,7 @@ def assignee(officer: object, department: object) -> str:
     return department if isinstance(department, str) else ""
 
 
-def queue_html(lst, now: datetime, *, rows: int, flashing: set[str] = frozenset(), cols: int = 1) -> str:  # noqa: ANN001 - queries.wall.QueueList
+def queue_html(lst, now: datetime, *, rows: int, flashing: set[str] = frozenset(), cols: int = 1) -> str:  # queries.wall.QueueList
     """Open tasks with their countdowns, overdue first (``queries.wall.queue``):
     amber when under AMBER_MINUTES left, red when overdue, flashing while newly
     overdue (``flashing`` holds alarm keys). The header's 超期 is the strip's."""
@@ -297,7 +297,7 @@ def queue_html(lst, now: datetime, *, rows: int, flashing: set[str] = frozenset(
 # --- alarms ----------------------------------------------------------------------------
 
 
-def alarm_text(r) -> str:  # noqa: ANN001 - a row of queries.wall.alarms
+def alarm_text(r) -> str:  # a row of queries.wall.alarms
     """One alarm in words: "14:02 特急上报 · 消防隐患 · 东湖社区第3网格" /
     "13:40 工单超期 · 设施损坏 · 北岸社区第5网格 · 张*"."""
     at = timeutil.fmt_local(r.at.to_pydatetime() if hasattr(r.at, "to_pydatetime") else r.at, "%H:%M")

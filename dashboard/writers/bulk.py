@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import islice
 
+from psycopg import sql
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -70,7 +71,7 @@ def bulk_insert(
     return n
 
 
-def _pg_type(col) -> str | None:  # noqa: ANN001
+def _pg_type(col) -> str | None:
     """PostgreSQL type name for binary COPY, or None when we do not know it."""
     t = col.type
     if isinstance(t, SmallInteger):
@@ -91,8 +92,6 @@ def _pg_type(col) -> str | None:  # noqa: ANN001
 
 
 def _copy_postgres(conn: Connection, t: Table, cols: list[str], rows: Iterable[Sequence]) -> int:
-    from psycopg import sql
-
     types = [_pg_type(t.c[c]) for c in cols]
     binary = all(types)  # binary COPY is ~15 % faster; it needs every column's type up front
     target = sql.Identifier(t.schema, t.name) if t.schema else sql.Identifier(t.name)

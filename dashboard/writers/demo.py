@@ -42,7 +42,10 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from dashboard.config import load_settings
 from dashboard.db import schema
+from dashboard.db.database import describe_url, make_writer, translate_error
+from dashboard.db.migrate import upgrade
 from dashboard.geo import (
     KM_PER_DEG,
     GridLocator,
@@ -481,7 +484,7 @@ class _World:
         dy = STATION_H_KM / GY / KM_PER_DEG
         lon0 = CENTER[1] - GX * dx / 2
         lat0 = CENTER[0] - GY * dy / 2
-        I, J = np.meshgrid(np.arange(NX + 1), np.arange(NY + 1), indexing="ij")
+        I, J = np.meshgrid(np.arange(NX + 1), np.arange(NY + 1), indexing="ij")  # noqa: E741 - the lattice indices, named as in the maths
         jx = rng.uniform(-JITTER, JITTER, I.shape) * (I % GX != 0)
         jy = rng.uniform(-JITTER, JITTER, I.shape) * (J % GY != 0)
         vx = np.round(lon0 + (I + jx) * dx, 7)
@@ -1630,7 +1633,7 @@ def _rows_base(w: _World) -> Iterator[tuple]:
         )
 
 
-def _cols(table) -> list[str]:  # noqa: ANN001
+def _cols(table) -> list[str]:
     return [c.name for c in table.columns if c.name not in schema.IMPORT_COLUMNS]
 
 
@@ -1719,7 +1722,6 @@ def generate(
         report(f, m)
 
     step()
-    from dashboard.db.migrate import upgrade
 
     upgrade(engine)
     if _has_data(engine):
@@ -1733,7 +1735,7 @@ def generate(
     w = _World(scale, seed, start, end)
     counts: dict[str, int] = {t.name: 0 for t in schema.ALL_TABLES}
 
-    def load(conn, table, rows) -> None:  # noqa: ANN001
+    def load(conn, table, rows) -> None:
         if conn.dialect.name == "sqlite":
             # A bigger page cache (default 2 MB) keeps the growing indexes in memory during the load.
             conn.exec_driver_sql("PRAGMA cache_size = -262144")
@@ -1821,9 +1823,6 @@ def _parse_end(s: str) -> datetime:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dashboard.config import load_settings
-    from dashboard.db.database import describe_url, make_writer, translate_error
-
     ap = argparse.ArgumentParser(prog="python -m dashboard.demo", description="Write the seeded demo world into DATABASE_URL (default: the embedded SQLite file).")
     ap.add_argument("--scale", choices=sorted(SCALES), default="station", help="one station (default) or a district of 10 stations")
     ap.add_argument("--seed", type=int, default=7)
@@ -1835,7 +1834,7 @@ def main(argv: list[str] | None = None) -> int:
     url = load_settings().database_url
     try:
         where = describe_url(url)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a URL that cannot be parsed is still named
         where = "DATABASE_URL"
     t0 = time.monotonic()
     last = {"t": t0, "msg": None}

@@ -85,13 +85,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import and_, func, insert, inspect, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
+from dashboard.config import load_settings
 from dashboard.db import schema
+from dashboard.db.database import (
+    DatabaseEmpty,
+    DatabaseUnavailable,
+    describe_url,
+    make_writer,
+    translate_error,
+)
+from dashboard.db.health import check_database
 from dashboard.geo import KM_PER_DEG, GridLocator, h3_cell, parse_rings
 from dashboard.timeutil import utcnow
 from dashboard.writers import demo
@@ -310,7 +320,7 @@ class Simulator:
                 )
             self._load(conn)
 
-    def _load(self, conn) -> None:  # noqa: ANN001
+    def _load(self, conn) -> None:
         s = schema
         self.stations = {r.id: r for r in conn.execute(select(s.stations.c.id, s.stations.c.code, s.stations.c.name).order_by(s.stations.c.id))}
         comm = {r.id: r for r in conn.execute(select(s.communities.c.id, s.communities.c.station_id, s.communities.c.name).order_by(s.communities.c.id))}
@@ -401,7 +411,7 @@ class Simulator:
         self._walkers.clear()
         self._slot_cache.clear()
 
-    def _load_hotspots(self, conn) -> None:  # noqa: ANN001
+    def _load_hotspots(self, conn) -> None:
         """Hot spots: places where incidents keep happening (name, centre, spread, categories)."""
         i = schema.incidents
         last = conn.execute(select(func.max(i.c.received_at))).scalar()
@@ -430,7 +440,7 @@ class Simulator:
                 {"name": name, "lat": clat, "lon": clon, "sigma_m": float(np.clip(np.sqrt(np.mean(d**2) / 2), 60, 400)), "cats": cats}
             )
 
-    def _load_patrol_habits(self, conn) -> None:  # noqa: ANN001
+    def _load_patrol_habits(self, conn) -> None:
         """Street crossings per station and where patrols went in the last 14 days (day, night)."""
         p, sh = schema.patrol_points, schema.patrol_shifts
         last = conn.execute(select(func.max(p.c.at))).scalar()
@@ -536,7 +546,7 @@ class Simulator:
         w = pop if (pop > 0).all() else np.array([max(1e-6, float(self.grids[g].area_km2 or 0)) for g in gs])
         return gs[int(rng.choice(len(gs), p=w / w.sum()))]
 
-    def _place(self, rng: np.random.Generator, gid: int, compound=None) -> str:  # noqa: ANN001
+    def _place(self, rng: np.random.Generator, gid: int, compound=None) -> str:
         """'XX小区3号楼', 'XX小区东门' or 'XX路128号', as the demo writes them."""
         x, k = float(rng.random()), int(rng.integers(1, 300))
         cps = self.compounds.get(gid, [])
@@ -746,7 +756,7 @@ class Simulator:
 
     # ----- the dispatch loop
 
-    def _open_tasks(self, conn, now: datetime) -> list[TaskSnap]:  # noqa: ANN001
+    def _open_tasks(self, conn, now: datetime) -> list[TaskSnap]:
         t = schema.tasks
         q = select(*_SNAP_COLS).where(
             or_(
@@ -1008,7 +1018,7 @@ class Simulator:
         heap: list[tuple] = []
         n = 0
 
-        def push(at: datetime, order: int, item) -> None:  # noqa: ANN001
+        def push(at: datetime, order: int, item) -> None:
             nonlocal n
             if at <= now:
                 heapq.heappush(heap, (at, order, n, item))
@@ -1173,7 +1183,7 @@ class Simulator:
                     what = ", ".join(f"{k} +{v}" for k, v in (("预防制止", n_p - r.prevented), ("抓获", n_c - r.caught)) if v)
                     self._log(f"{_clock(upto, now)} patrol shift #{r.id} {name} {what}")
 
-    def _new_walker(self, r, last, floor: float) -> _Walker:  # noqa: ANN001
+    def _new_walker(self, r, last, floor: float) -> _Walker:
         sid = self.teams[r.team_id].station_id
         g = self.graphs[sid]
         night = r.shift == "黑"
@@ -1239,7 +1249,7 @@ def _copy_rng(r: np.random.Generator) -> np.random.Generator:
 
 
 def _positive(kind: type) -> Callable[[str], float]:
-    def parse(s: str):  # noqa: ANN202
+    def parse(s: str):
         try:
             v = kind(s)
         except ValueError:
@@ -1252,16 +1262,6 @@ def _positive(kind: type) -> Callable[[str], float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dashboard.config import load_settings
-    from dashboard.db.database import (
-        DatabaseEmpty,
-        DatabaseUnavailable,
-        describe_url,
-        make_writer,
-        translate_error,
-    )
-    from dashboard.db.health import check_database
-
     ap = argparse.ArgumentParser(
         prog="python -m dashboard.simulate",
         description="Write live grid reports, the dispatch loop, 110 incidents and patrol GPS into DATABASE_URL (default: the embedded SQLite file), in real time.",
@@ -1293,7 +1293,7 @@ def main(argv: list[str] | None = None) -> int:
     def remaining() -> float:
         return math.inf if stop_at is None else stop_at - time.monotonic()
 
-    def on_term(signum, frame):  # noqa: ANN001
+    def on_term(signum, frame):
         raise KeyboardInterrupt
 
     try:
@@ -1362,7 +1362,7 @@ def main(argv: list[str] | None = None) -> int:
             except SimulatorRefused as exc:
                 print(f"error: {exc.en}", file=sys.stderr)
                 return 2
-            except Exception as exc:  # noqa: BLE001 - transient database trouble: say so and retry
+            except Exception as exc:
                 if not (_is_db_error(exc) or isinstance(exc, _Unavailable)):
                     raise
                 msg = str(exc) if isinstance(exc, _Unavailable) else translate_error(exc, url).en
@@ -1395,11 +1395,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _sqlite_file(url: str):  # noqa: ANN202
+def _sqlite_file(url: str):
     """The file behind an SQLite URL (None for other backends and in-memory databases)."""
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
 
     u = make_url(url)
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":

@@ -30,8 +30,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from dashboard import auth, timeutil
+from dashboard.config import load_settings
 from dashboard.db import audit
+from dashboard.db.database import make_writer, run_command
 from dashboard.db.schema import USER_ROLES, user_communities, users
+from queries import accounts
 
 WALL_KEY_BYTES = 32  # secrets.token_urlsafe(32): 43 characters, 256 bits
 
@@ -54,11 +57,11 @@ def _check(username: str, role: str | None) -> None:
         raise UsageError(f"role {role!r}: one of {', '.join(USER_ROLES)}")
 
 
-def _user_id(conn, username: str) -> int | None:  # noqa: ANN001
+def _user_id(conn, username: str) -> int | None:
     return conn.execute(select(users.c.id).where(users.c.username == username)).scalar()
 
 
-def _set_communities(conn, uid: int, codes: list[str]) -> None:  # noqa: ANN001
+def _set_communities(conn, uid: int, codes: list[str]) -> None:
     conn.execute(delete(user_communities).where(user_communities.c.user_id == uid))
     if codes:
         conn.execute(insert(user_communities), [{"user_id": uid, "community_code": c} for c in sorted(set(codes))])
@@ -148,10 +151,6 @@ def _print_table(rows: list[list[str]], head: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dashboard.config import load_settings
-    from dashboard.db.database import make_writer, run_command
-    from queries import accounts
-
     p = argparse.ArgumentParser(prog="python -m dashboard.users", description="Accounts and roles of the dashboard.")
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("add", help="add an account")

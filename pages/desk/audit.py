@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import timeutil
-from dashboard.ui import pieces
+from dashboard.ui import widgets
 from dashboard.ui.frame import cached, context
 from queries import accounts
 
@@ -26,7 +26,7 @@ if ident is None or not ident.role.audit:
     st.error("您的角色无权查看审计日志（仅所领导、管理员）。", icon="🔒")
     st.stop()
 
-with pieces.section():
+with widgets.section():
     # The trail is kept in real time, whatever the dashboard's clock replays:
     # the newest entries, narrowed on the page by person and kind.
     df = cached(ctx, accounts.audit_entries, None, None, LIMIT)
@@ -37,9 +37,9 @@ with pieces.section():
         df = df[df["username"].isin(who)]
     if what:
         df = df[df["action"].isin(what)]
-    pieces.panel_title(f"审计日志 · 最新 {len(df)} 条（最多显示 {LIMIT} 条）")
+    widgets.panel_title(f"审计日志 · 最新 {len(df)} 条（最多显示 {LIMIT} 条）")
     if df.empty:
-        pieces.empty_state("没有符合条件的审计记录")
+        widgets.empty_state("没有符合条件的审计记录")
     else:
         counts = df["action"].map(ACTIONS).fillna(df["action"]).value_counts()
         st.html(
@@ -58,4 +58,4 @@ with pieces.section():
                 "说明": df["detail"].fillna(""),
             }
         )
-        pieces.table(table, name="audit", file_name="审计记录", search=True, width="stretch", height=640)
+        widgets.table(table, name="audit", file_name="审计记录", search=True, width="stretch", height=640)

@@ -25,7 +25,7 @@ import streamlit as st
 
 from dashboard import timeutil
 from dashboard.db.schema import TASK_STATES
-from dashboard.ui import fmt, pieces, plots
+from dashboard.ui import fmt, plots, widgets
 from dashboard.ui.frame import (
     MASKED,
     Personal,
@@ -65,14 +65,14 @@ def _span(minutes: float) -> str:
     return f"{mm}分"
 
 
-def _when(ts, fmt_: str = "%m-%d %H:%M") -> str:  # noqa: ANN001
+def _when(ts, fmt_: str = "%m-%d %H:%M") -> str:
     """A stored UTC time shown in the station's zone; "—" when missing."""
     if ts is None or (not isinstance(ts, str) and pd.isna(ts)):
         return "—"
     return timeutil.fmt_local(pd.Timestamp(ts).to_pydatetime(), fmt_)
 
 
-def _assignee(officer, department, pm: Personal = MASKED) -> str:  # noqa: ANN001
+def _assignee(officer, department, pm: Personal = MASKED) -> str:
     """Who holds the task: the community officer (name masked) or the department."""
     if isinstance(department, str) and department:
         return department
@@ -81,7 +81,7 @@ def _assignee(officer, department, pm: Personal = MASKED) -> str:  # noqa: ANN00
     return "未派发"
 
 
-def _time_left(phase: int, minutes_left: float, created_at, now) -> str:  # noqa: ANN001
+def _time_left(phase: int, minutes_left: float, created_at, now) -> str:
     if phase == dispatch.PHASE_OVERDUE:
         return f"超期 {_span(minutes_left)}"
     if phase == dispatch.PHASE_PENDING:
@@ -103,8 +103,8 @@ def _transfers(n: int) -> str:
 # --- KPI tiles ------------------------------------------------------------------------------
 
 
-def kpi_tiles(kpis) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
-    """Like ``pieces.kpi_row``, plus kind "hours" (平均处置时长: one decimal, 小时)."""
+def kpi_tiles(kpis) -> None:  # list[queries.overview.Kpi]
+    """Like ``widgets.kpi_row``, plus kind "hours" (平均处置时长: one decimal, 小时)."""
     tiles = []
     for k in kpis:
         c = k.compared
@@ -115,11 +115,11 @@ def kpi_tiles(kpis) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
         else:
             value, change_kind = fmt.count(c.value), "count"
         tiles.append(
-            pieces.kpi_tile(
+            widgets.kpi_tile(
                 k.label,
                 value,
-                yoy=pieces.change_html(c.yoy, change_kind, k.higher_is_better, c.yoy_sig),
-                pop=pieces.change_html(c.pop, change_kind, k.higher_is_better, c.pop_sig),
+                yoy=widgets.change_html(c.yoy, change_kind, k.higher_is_better, c.yoy_sig),
+                pop=widgets.change_html(c.pop, change_kind, k.higher_is_better, c.pop_sig),
                 detail=k.detail,
                 alarm=k.alarm,
                 yoy_basis=k.yoy_basis,
@@ -127,7 +127,7 @@ def kpi_tiles(kpis) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
                 span=k.span,
             )
         )
-    st.html(pieces.kpi_row_html(tiles))
+    st.html(widgets.kpi_row_html(tiles))
 
 
 # --- the queue -----------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def queue_table(df: pd.DataFrame, total: int, overdue_n: int) -> None:
     def urgency_style(col: pd.Series) -> list[str]:
         return [f"color: {RED}" if v == "特急" else (f"color: {AMBER}" if v == "紧急" else "") for v in col]
 
-    def styler(v: pd.DataFrame):  # noqa: ANN202
+    def styler(v: pd.DataFrame):
         return v.style.apply(row_style, axis=1).apply(transfer_style, subset=["转派"]).apply(urgency_style, subset=["紧急"])
 
     cfg = {
@@ -183,7 +183,7 @@ def queue_table(df: pd.DataFrame, total: int, overdue_n: int) -> None:
         "网格": st.column_config.TextColumn("网格", width="small"),
         "转派": st.column_config.TextColumn("转派", help="转派次数；两次及以上标黄", width="small"),
     }
-    row = pieces.table(
+    row = widgets.table(
         shown,
         name="dp-queue",
         file_name="未办结任务",
@@ -230,7 +230,7 @@ def state_chart(states: pd.DataFrame) -> None:
     plots.show(fig, key="dp-states")
 
 
-def _rate_cfg(label: str, help_: str):  # noqa: ANN202
+def _rate_cfg(label: str, help_: str):
     """A rate column: values in percent (0–100), one decimal, with a bar."""
     return st.column_config.ProgressColumn(label, help=help_, format="%.1f%%", min_value=0.0, max_value=100.0, width="small")
 
@@ -248,7 +248,7 @@ def department_table(df: pd.DataFrame) -> None:
             "时段内办结": df["closed_in_window"],
         }
     )
-    pieces.table(
+    widgets.table(
         shown,
         name="dp-departments",
         file_name="按承办单位",
@@ -341,7 +341,7 @@ def held_by_param() -> int | None:
         return HELD_BY[raw]
     if isinstance(raw, str) and len(raw) <= 9 and raw.isascii() and raw.isdigit() and int(raw) > 0:
         return int(raw)
-    st.warning(f"已忽略无效的承办单位 held_by={pieces.md_escape(str(raw)[:32])}", icon="⚠️")
+    st.warning(f"已忽略无效的承办单位 held_by={widgets.md_escape(str(raw)[:32])}", icon="⚠️")
     return None
 
 
@@ -357,9 +357,9 @@ def overdue_panel() -> None:
     by = OVERDUE_VIEWS[label]
     od = cached(ctx, dispatch.overdue_by, places, ctx.now, by)
     total, week = int(od["overdue"].sum()), int(od["this_week"].sum())
-    pieces.panel_title(f"本周超期 · {label} · 此刻超期 {fmt.count(total)} 件，其中本周到期 {fmt.count(week)} 件")
+    widgets.panel_title(f"本周超期 · {label} · 此刻超期 {fmt.count(total)} 件，其中本周到期 {fmt.count(week)} 件")
     if od.empty:
-        pieces.empty_state(f"“{ctx.scope_label()}” 此刻没有超期任务")
+        widgets.empty_state(f"“{ctx.scope_label()}” 此刻没有超期任务")
         return
     what = {"grid": "网格", "community": "社区", "department": "承办单位"}[by]
     cols: dict[str, Any] = {}
@@ -382,7 +382,7 @@ def overdue_panel() -> None:
         "本周到期": st.column_config.NumberColumn("本周到期", format="%d 件", help="其中反馈期限在本周（周一 0 时起）的"),
         "最久超期": st.column_config.TextColumn("最久超期", help="其中最早的反馈期限至今"),
     }
-    row = pieces.table(
+    row = widgets.table(
         shown, name=f"dp-overdue-{by}", file_name=f"超期任务{label}", column_config=cfg,
         sort_keys={"最久超期": od["max_days"]}, search=len(shown) > 15, select_key=selection_key(f"dp-overdue-{by}"),
         height=min(400, 40 + 36 * len(shown)), row_height=36,
@@ -411,7 +411,7 @@ def held_by_view(key: int) -> None:
         return
     tasks = cached(ctx, dispatch.open_tasks, places, ctx.now, QUEUE_LIMIT, None, key)
     n = int(row["overdue"].iloc[0])
-    pieces.panel_title(f"{name} · 此刻超期 {fmt.count(n)} 件 · {ctx.scope_label()}")
+    widgets.panel_title(f"{name} · 此刻超期 {fmt.count(n)} 件 · {ctx.scope_label()}")
     queue_table(tasks, n, n)
 
 
@@ -439,7 +439,7 @@ def task_view(task_id: int) -> None:
     pm = personal("task", d.id, "上报内容、地点、承办民警和流转记录中的姓名")
     left, right = st.columns([1, 1.35], gap="large")
     with left:
-        pieces.panel_title("任务信息")
+        widgets.panel_title("任务信息")
         satisfied = "—" if d.satisfied is None else ("满意" if d.satisfied else "不满意")
         fields = [
             ("社区 / 网格", f"{d.community} / {d.grid}"),
@@ -453,7 +453,7 @@ def task_view(task_id: int) -> None:
             ("回访", f"{_when(d.visited_at, '%Y-%m-%d %H:%M')}（{satisfied}）" if d.visited_at else "—"),
         ]
         st.html('<dl class="jw-dp-fields">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in fields) + "</dl>")
-        pieces.panel_title("上报内容")
+        widgets.panel_title("上报内容")
         if d.report_text:
             st.html(
                 f'<div class="jw-dp-report"><div class="jw-dp-meta">{e(_when(d.reported_at, "%Y-%m-%d %H:%M"))} · {e(pm.text(d.place))}</div>'
@@ -462,9 +462,9 @@ def task_view(task_id: int) -> None:
         else:
             st.html('<div class="jw-note">该任务没有关联的网格上报</div>')
     with right:
-        pieces.panel_title(f"流转记录（{len(hist)} 条）")
+        widgets.panel_title(f"流转记录（{len(hist)} 条）")
         if hist.empty:
-            pieces.empty_state("该任务没有流转记录")
+            widgets.empty_state("该任务没有流转记录")
         else:
             st.html(timeline_html(hist, pm))
 
@@ -489,18 +489,18 @@ def timeline_html(hist: pd.DataFrame, pm: Personal = MASKED) -> str:
 
 task_id = id_param("task", "派单")
 if task_id is not None:
-    with pieces.section():
+    with widgets.section():
         task_view(task_id)
     st.stop()
 
 held_by = held_by_param()
 if held_by is not None:
-    with pieces.section():
+    with widgets.section():
         held_by_view(held_by)
     st.stop()
 
 kpis = None
-with pieces.section():
+with widgets.section():
     kpis = cached(ctx, dispatch.loop_kpis, f, ctx.now)
     kpi_tiles(kpis)
     st.html(
@@ -508,49 +508,49 @@ with pieces.section():
         "同比/环比：比率按百分点；时刻数与去年同一时刻、上一周期的同一时刻（今日为昨日此刻）相比；"
         "比较期早于数据起始时显示“—”。</div>"
     )
-with pieces.section():
+with widgets.section():
     times = cached(ctx, measures.time_to_close, places, w)
     if times.excluded:
         st.html(f'<div class="jw-note jw-dp-quality">数据异常：{fmt.count(times.excluded)} 件办结早于创建，已排除（不计入处置时长）</div>')
 
-with pieces.section():
+with widgets.section():
     overdue_panel()
 
 left, right = st.columns([1.9, 1], gap="medium")
-with left, pieces.section():
+with left, widgets.section():
     total = cached(ctx, dispatch.open_count, places, ctx.now)
     queue = cached(ctx, dispatch.open_tasks, places, ctx.now, QUEUE_LIMIT)
     if kpis is not None:
         overdue_n = int(next(k for k in kpis if k.key == "overdue").compared.value)
     else:
         overdue_n = int(cached(ctx, measures.overdue_count, places, ctx.now))
-    pieces.panel_title(f"未办结任务 · 共 {fmt.count(total)} 件 · 超期 {fmt.count(overdue_n)} 件")
+    widgets.panel_title(f"未办结任务 · 共 {fmt.count(total)} 件 · 超期 {fmt.count(overdue_n)} 件")
     if queue.empty:
-        pieces.empty_state(f"“{ctx.scope_label()}” 当前没有未办结的任务")
+        widgets.empty_state(f"“{ctx.scope_label()}” 当前没有未办结的任务")
     else:
         queue_table(queue, total, overdue_n)
-with right, pieces.section():
-    pieces.panel_title(f"本时段新建任务的当前状态 · {ctx.period_label()}")
+with right, widgets.section():
+    widgets.panel_title(f"本时段新建任务的当前状态 · {ctx.period_label()}")
     states = cached(ctx, dispatch.state_counts, places, w, live=False)
     if int(states["n"].sum()) == 0:
-        pieces.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有新建任务")
+        widgets.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有新建任务")
     else:
         state_chart(states)
 
 left, right = st.columns([1.25, 1], gap="medium")
-with left, pieces.section():
-    pieces.panel_title(f"按承办单位 · {ctx.period_label()}")
+with left, widgets.section():
+    widgets.panel_title(f"按承办单位 · {ctx.period_label()}")
     by_dept = cached(ctx, dispatch.loop_by, places, w, "department", live=False)
     if by_dept.empty:
-        pieces.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
+        widgets.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
     else:
         department_table(by_dept)
-with right, pieces.section():
+with right, widgets.section():
     by_comm = cached(ctx, dispatch.loop_by, places, w, "community", live=False)
     hint = " · 点击社区查看该社区" if len(by_comm) > 1 else ""
-    pieces.panel_title(f"按社区 · {measures.period_name(f)}按时反馈率与办结率{hint}")
+    widgets.panel_title(f"按社区 · {measures.period_name(f)}按时反馈率与办结率{hint}")
     if by_comm.empty:
-        pieces.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
+        widgets.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
     else:
         community_chart(by_comm)
-    pieces.outside_caption(cached(ctx, imports.outside_rows, places, "reports", w, live=False), "件网格上报", "未建派单，未计入网格统计")
+    widgets.outside_caption(cached(ctx, imports.outside_rows, places, "reports", w, live=False), "件网格上报", "未建派单，未计入网格统计")

@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import mask, station, timeutil
 from dashboard.db.schema import MEDIATION_LEVELS
-from dashboard.ui import fmt, pieces, plots
+from dashboard.ui import fmt, plots, widgets
 from dashboard.ui.frame import cached, context, drill, id_param, personal, selection_key
 from queries import disputes, imports, measures
 
@@ -34,7 +34,7 @@ LEVEL_LABEL = {lv: f"{disputes.LEVEL_SHORT[lv]} {name}" for lv, name in MEDIATIO
 LEGEND = {1: "一级 网格员", 2: "二级 社区民警", 3: "三级 司法所/律师/调解员"}
 
 
-def _t(ts, pattern: str = "%m-%d %H:%M") -> str:  # noqa: ANN001
+def _t(ts, pattern: str = "%m-%d %H:%M") -> str:
     """A stored UTC time shown in the station's zone; "—" when missing."""
     if ts is None or (not isinstance(ts, datetime) and pd.isna(ts)):
         return fmt.DASH
@@ -90,10 +90,10 @@ def dispute_detail(d: disputes.DisputeDetail) -> None:
         f'<div class="jw-dd-summary">{e(pm.text(r["summary"]))}</div>'
         f'<div class="jw-dd-grid">{cells}</div></div>'
     )
-    pieces.panel_title("调处经过（三级联调）")
+    widgets.panel_title("调处经过（三级联调）")
     steps = d.steps
     if steps.empty:
-        pieces.empty_state("尚未开始调处（等待网格员首次介入）")
+        widgets.empty_state("尚未开始调处（等待网格员首次介入）")
     else:
         rows = []
         for s in steps.itertuples():
@@ -112,7 +112,7 @@ def dispute_detail(d: disputes.DisputeDetail) -> None:
             )
         table = pd.DataFrame(rows)
         colors = {"化解": GREEN, "未化解": RED, "升级": AMBER, "进行中": "#3fb6ff"}
-        pieces.table(
+        widgets.table(
             table,
             name="disputes-sessions",
             file_name="调解经过",
@@ -232,7 +232,7 @@ def rates_table(rates: pd.DataFrame, by: str) -> None:
         rows.append({"name": r.name, "found": int(r.found), "res": res, "res_ok": res_ok, "sat": sat, "sat_ok": sat_ok})
     table = pd.DataFrame(rows, columns=["name", "found", "res", "res_ok", "sat", "sat_ok"])
     paint = {"达标": f"color: {GREEN}; font-weight: 600", "未达标": f"color: {RED}; font-weight: 700"}
-    picked = pieces.table(
+    picked = widgets.table(
         table,
         name=f"disputes-rates-{by}",
         file_name="化解率与满意率（按社区）" if by == "community" else "化解率与满意率（按网格）",
@@ -279,7 +279,7 @@ def escalated_table(df: pd.DataFrame, total: int) -> None:
             "steps": df["steps"],
         }
     )
-    picked = pieces.table(
+    picked = widgets.table(
         table,
         name="disputes-escalated",
         file_name="升级纠纷",
@@ -306,7 +306,7 @@ def escalated_table(df: pd.DataFrame, total: int) -> None:
 def visits_table(df: pd.DataFrame, backlog: measures.VisitBacklog) -> None:
     now = ctx.now
 
-    def when(due, late: bool) -> str:  # noqa: ANN001
+    def when(due, late: bool) -> str:
         days = (pd.Timestamp(due).to_pydatetime() - now).total_seconds() / 86400
         if late:
             return f"超期 {max(1, int(-days))} 天" if -days >= 1 else "超期不足1天"
@@ -323,7 +323,7 @@ def visits_table(df: pd.DataFrame, backlog: measures.VisitBacklog) -> None:
         }
     )
     late = df["overdue"].tolist()
-    picked = pieces.table(
+    picked = widgets.table(
         table,
         name="disputes-visits",
         file_name="待回访纠纷",
@@ -353,61 +353,61 @@ def visits_table(df: pd.DataFrame, backlog: measures.VisitBacklog) -> None:
 
 def overview_page() -> None:
     kpis = None
-    with pieces.section():
+    with widgets.section():
         kpis = cached(ctx, disputes.kpis, f, w, ctx.now)
-        pieces.kpi_row(kpis)
+        widgets.kpi_row(kpis)
         target_strip(kpis)
-    with pieces.section():
-        pieces.outside_caption(cached(ctx, imports.outside_rows, here, "disputes", w, live=False), "起矛盾纠纷")
+    with widgets.section():
+        widgets.outside_caption(cached(ctx, imports.outside_rows, here, "disputes", w, live=False), "起矛盾纠纷")
 
     by = "community" if f.community_id is None and f.grid_id is None else "grid"
     kind_level = None  # the kinds chart starts from it
-    with pieces.section():
+    with widgets.section():
         kind_level = cached(ctx, disputes.by_kind_level, here, w, live=False)
     c1, c2, c3 = st.columns([1.1, 0.9, 1.25], gap="medium")
-    with c1, pieces.section():
-        pieces.panel_title("纠纷类型 × 调处级别 · 本期新发现")
+    with c1, widgets.section():
+        widgets.panel_title("纠纷类型 × 调处级别 · 本期新发现")
         if kind_level is None:
             pass  # the section above says why
         elif kind_level.empty:
-            pieces.empty_state(_empty_reason("无新发现纠纷"))
+            widgets.empty_state(_empty_reason("无新发现纠纷"))
         else:
             kind_level_chart(kind_level)
-    with c2, pieces.section():
-        pieces.panel_title(
+    with c2, widgets.section():
+        widgets.panel_title(
             "三级联调漏斗 · 本期办结及新发现在调处",
             title="本期办结的纠纷（化解、未化解，与化解率同一口径）及本期新发现、期末仍在调处的纠纷，按到达的调处级别",
         )
         fun = cached(ctx, disputes.level_funnel, here, w, live=False)
         if int(fun["reached"].sum()) == 0:
-            pieces.empty_state(_empty_reason("无办结或在调处的纠纷"))
+            widgets.empty_state(_empty_reason("无办结或在调处的纠纷"))
         else:
             funnel_chart(fun)
-    with c3, pieces.section():
-        pieces.panel_title(f"{'各社区' if by == 'community' else '各网格'}{measures.period_name(f)}化解率 · 满意率")
+    with c3, widgets.section():
+        widgets.panel_title(f"{'各社区' if by == 'community' else '各网格'}{measures.period_name(f)}化解率 · 满意率")
         rates = cached(ctx, disputes.rates_by_place, here, w, by, live=False)
         if rates.empty:
-            pieces.empty_state(f"筛选条件“{ctx.scope_label()}”下没有{'社区' if by == 'community' else '网格'}")
+            widgets.empty_state(f"筛选条件“{ctx.scope_label()}”下没有{'社区' if by == 'community' else '网格'}")
         elif int(rates[["found", "closed", "visits"]].to_numpy().sum()) == 0:
-            pieces.empty_state(_empty_reason("无新发现、办结或回访的纠纷"))
+            widgets.empty_state(_empty_reason("无新发现、办结或回访的纠纷"))
         else:
             rates_table(rates, by)
 
     c4, c5 = st.columns([1.2, 1], gap="medium")
-    with c4, pieces.section():
-        pieces.panel_title("升级至三级的纠纷（司法所/律师/人民调解员）")
+    with c4, widgets.section():
+        widgets.panel_title("升级至三级的纠纷（司法所/律师/人民调解员）")
         esc = cached(ctx, disputes.escalated, here, w, 200, live=False)
         if esc.empty:
-            pieces.empty_state(_empty_reason("无升级至三级的纠纷"))
+            widgets.empty_state(_empty_reason("无升级至三级的纠纷"))
         else:
             total = next(k for k in kpis if k.key == "escalated").compared.value if kpis is not None else None
             escalated_table(esc, int(total or len(esc)))
-    with c5, pieces.section():
-        pieces.panel_title("回访待办（已超期及7天内到期）")
+    with c5, widgets.section():
+        widgets.panel_title("回访待办（已超期及7天内到期）")
         due = cached(ctx, disputes.visits_due, here, ctx.now, 7, 200)
         backlog = cached(ctx, measures.visit_backlog, here, ctx.now, 7)
         if due.empty:
-            pieces.empty_state(f"“{ctx.scope_label()}” 当前无待回访纠纷")
+            widgets.empty_state(f"“{ctx.scope_label()}” 当前无待回访纠纷")
         else:
             visits_table(due, backlog)
 
@@ -415,7 +415,7 @@ def overview_page() -> None:
 dispute_id = id_param("dispute", "纠纷")
 shown = False
 if dispute_id is not None:
-    with pieces.section():
+    with widgets.section():
         found = cached(ctx, disputes.detail, dispute_id)
         if found is None or not ctx.can_see_grid(found.dispute["grid_id"]):
             st.warning(f"纠纷 #{dispute_id} 不存在或不在您的辖区内：编号有误或已被删除。下面是纠纷总览。", icon="⚠️")

@@ -19,7 +19,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard import mask, timeutil
-from dashboard.ui import fmt, maps, pieces, plots
+from dashboard.ui import fmt, maps, plots, widgets
 from dashboard.ui.frame import cached, context, drill, personal, selection_key
 from queries import grid_profile as gp
 from queries import imports, measures, places
@@ -37,7 +37,7 @@ COMPOUND = [255, 176, 32, 230]
 RED = "#ff5a5f"
 
 
-def _selected(event, layer_id: str | None = None) -> dict | None:  # noqa: ANN001
+def _selected(event, layer_id: str | None = None) -> dict | None:
     """The clicked object of a pydeck selection (optionally only from ``layer_id``)."""
     try:
         objects = event.selection["objects"]
@@ -101,7 +101,7 @@ def ranking_view() -> None:
         "或在上方“网格”筛选中选择，即可查看该网格的画像。</span></div>"
     )
     if df.empty:
-        pieces.empty_state(f"筛选条件“{SCOPE}”下没有网格")
+        widgets.empty_state(f"筛选条件“{SCOPE}”下没有网格")
         return
     totals = {c: int(df[c].sum()) for c in ("incidents", "reports", "disputes", "open_tasks", "overdue")}
     st.html(
@@ -111,12 +111,12 @@ def ranking_view() -> None:
         f'其中超期 <b class="{"jw-target-miss" if totals["overdue"] else ""}">{fmt.count(totals["overdue"])}</b> 件</div>'
     )
     for kind, ff, noun in (("incidents", f, "起警情"), ("reports", f.places_only(), "件网格上报"), ("disputes", f.places_only(), "起矛盾纠纷")):
-        pieces.outside_caption(cached(ctx, imports.outside_rows, ff, kind, window, live=False), noun)
+        widgets.outside_caption(cached(ctx, imports.outside_rows, ff, kind, window, live=False), noun)
     if totals["incidents"] + totals["reports"] + totals["disputes"] == 0:
-        pieces.empty_state(f"“{SCOPE}”在时段 {PERIOD} 内无警情、上报和纠纷（下表计数均为 0，仍可点击网格查看画像）")
+        widgets.empty_state(f"“{SCOPE}”在时段 {PERIOD} 内无警情、上报和纠纷（下表计数均为 0，仍可点击网格查看画像）")
     left, right = st.columns([1.35, 1], gap="medium")
     with left:
-        pieces.panel_title(f"网格排名 · 按{PERIOD}警情数")
+        widgets.panel_title(f"网格排名 · 按{PERIOD}警情数")
         table = df.rename(
             columns={
                 "rank": "排名",
@@ -132,7 +132,7 @@ def ranking_view() -> None:
             }
         )
         cols = ["排名", "网格", "社区", "人口", "面积", "警情", "上报", "纠纷", "在办派单", "超期"]
-        row = pieces.table(
+        row = widgets.table(
             table[cols].reset_index(drop=True),
             name="gp-ranking",
             file_name="网格排名",
@@ -153,11 +153,11 @@ def ranking_view() -> None:
         )
         if row is not None and row < len(df):
             drill(None, grid_id=int(df.iloc[row]["grid_id"]))
-    with right, pieces.section():
-        pieces.panel_title("网格分布 · 点击进入")
+    with right, widgets.section():
+        widgets.panel_title("网格分布 · 点击进入")
         shapes = cached(ctx, places.grid_shapes, f.places_only(), live=False)
         if shapes.empty:
-            pieces.empty_state(f"筛选条件“{SCOPE}”下没有网格边界")
+            widgets.empty_state(f"筛选条件“{SCOPE}”下没有网格边界")
         else:
             ranking_map(df, shapes)
 
@@ -287,7 +287,7 @@ def profile_panel(card: pd.Series, gid: int) -> None:
     base = cached(ctx, gp.base_counts, gid, live=False)
     area = float(card["area_km2"] or 0)
     pop = int(card["population"] or 0)
-    pieces.panel_title("基础信息 · 一标三实")
+    widgets.panel_title("基础信息 · 一标三实")
     stats = [
         _stat("人口", fmt.count(pop), "人"),
         _stat("面积", f"{area:.2f}", "km²"),
@@ -301,7 +301,7 @@ def profile_panel(card: pd.Series, gid: int) -> None:
     st.html('<div class="jw-gp-stats">' + "".join(stats) + "</div>")
 
     offs = cached(ctx, gp.officers, gid, live=False)
-    pieces.panel_title("社区民警 · 网格力量")
+    widgets.panel_title("社区民警 · 网格力量")
     pm = personal("grid", gid, "社区民警和网格力量的姓名、电话")
     if offs.empty:
         st.html('<div class="jw-note">该社区未登记社区民警</div>')
@@ -328,7 +328,7 @@ def profile_panel(card: pd.Series, gid: int) -> None:
                 "在岗": wk["active"],
             }
         )
-        pieces.table(
+        widgets.table(
             table,
             name="gp-workers",
             file_name="网格力量",
@@ -400,11 +400,11 @@ def activity_chart(act: pd.DataFrame) -> None:
     )
 
 
-def tasks_panel(gid_filters) -> None:  # noqa: ANN001
-    pieces.panel_title("在办派单 · 点击查看处置详情")
+def tasks_panel(gid_filters) -> None:
+    widgets.panel_title("在办派单 · 点击查看处置详情")
     tk = cached(ctx, gp.open_tasks, gid_filters, ctx.now)
     if tk.empty:
-        pieces.empty_state("该网格当前没有在办派单（待研判、已派发、处置中）")
+        widgets.empty_state("该网格当前没有在办派单（待研判、已派发、处置中）")
         return
     assignee = [
         (f"社区民警 {mask.name(o)}" if isinstance(o, str) and o else (d if isinstance(d, str) and d else "未指派"))
@@ -421,7 +421,7 @@ def tasks_panel(gid_filters) -> None:  # noqa: ANN001
             "超期": ["超期" if o else "" for o in tk["overdue"]],
         }
     )
-    row = pieces.table(
+    row = widgets.table(
         table,
         name="gp-tasks",
         file_name="网格派单",
@@ -438,11 +438,11 @@ def tasks_panel(gid_filters) -> None:  # noqa: ANN001
         drill("dispatch", params={"task": str(int(tk.iloc[row]["task_id"]))})
 
 
-def reports_panel(gid_filters) -> None:  # noqa: ANN001
-    pieces.panel_title(f"最新上报 · {PERIOD} · 点击查看详情")
+def reports_panel(gid_filters) -> None:
+    widgets.panel_title(f"最新上报 · {PERIOD} · 点击查看详情")
     rp = cached(ctx, gp.latest_reports, gid_filters, window, live=False)
     if rp.empty:
-        pieces.empty_state(f"该网格在时段 {PERIOD} 内没有网格上报")
+        widgets.empty_state(f"该网格在时段 {PERIOD} 内没有网格上报")
         return
     table = pd.DataFrame(
         {
@@ -454,7 +454,7 @@ def reports_panel(gid_filters) -> None:  # noqa: ANN001
             "派单": [s if isinstance(s, str) else "未派单" for s in rp["task_state"]],
         }
     )
-    row = pieces.table(
+    row = widgets.table(
         table,
         name="gp-reports",
         file_name="网格最新上报",
@@ -471,42 +471,42 @@ def reports_panel(gid_filters) -> None:  # noqa: ANN001
 def profile_view(gid: int) -> None:
     cards = cached(ctx, gp.grid_card, gid, live=False)
     if cards.empty:
-        pieces.empty_state(f"网格编号 {gid} 不存在（可能已被撤并），请在上方重新选择网格")
+        widgets.empty_state(f"网格编号 {gid} 不存在（可能已被撤并），请在上方重新选择网格")
         return
     card = cards.iloc[0]
     st.html(
         f'<div class="jw-gp-title" data-grid="{E(card["code"])}"><b>{E(card["name"])}</b>'
         f'<span>{E(card["code"])} · {E(card["community"])} · {E(card["station"])} · {E(PERIOD)}</span></div>'
     )
-    with pieces.section():
-        pieces.kpi_row(cached(ctx, gp.kpis, f, ctx.now))
+    with widgets.section():
+        widgets.kpi_row(cached(ctx, gp.kpis, f, ctx.now))
     left, right = st.columns([1.3, 1], gap="medium")
-    with left, pieces.section():
-        pieces.panel_title("网格边界 · 视频监控点位 · 小区")
+    with left, widgets.section():
+        widgets.panel_title("网格边界 · 视频监控点位 · 小区")
         near = cached(ctx, gp.neighbours, gid, live=False)
         cams = cached(ctx, gp.cameras, gid)
         comps = cached(ctx, gp.compounds, gid, live=False)
         grid_map(card, near, cams, comps)
-    with right, pieces.section():
+    with right, widgets.section():
         profile_panel(card, gid)
 
-    with pieces.section():
+    with widgets.section():
         act = cached(ctx, gp.activity, f, window, live=False)
         unit_zh = "周" if len(act) and act["unit"].iloc[0] == "week" else "月"
-        pieces.panel_title(f"警情 · 上报 · 纠纷 按{unit_zh}走势 · 与本网格自身基线对比")
+        widgets.panel_title(f"警情 · 上报 · 纠纷 按{unit_zh}走势 · 与本网格自身基线对比")
         if act.empty or (int(act["n"].sum()) == 0 and act["mean"].isna().all()):
-            pieces.empty_state(f"该网格在时段 {PERIOD} 及之前的对比期内无警情、上报和纠纷")
+            widgets.empty_state(f"该网格在时段 {PERIOD} 及之前的对比期内无警情、上报和纠纷")
         else:
             activity_chart(act)
 
     a, b = st.columns([1, 1.15], gap="medium")
-    with a, pieces.section():
+    with a, widgets.section():
         tasks_panel(f)
-    with b, pieces.section():
+    with b, widgets.section():
         reports_panel(f)
 
 
-with pieces.section():
+with widgets.section():
     if f.grid_id is None:
         ranking_view()
     else:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import timeutil
 from dashboard.filters import PERIODS
-from dashboard.ui import fmt, maps, pieces, plots
+from dashboard.ui import fmt, maps, plots, widgets
 from dashboard.ui.frame import cached, context, drill, selection_key
 from queries import imports, overview
 
@@ -109,31 +109,31 @@ def trend_chart(trend: overview.DailyTrend, name: str) -> None:
 
 # Panels that answer "now" stay fixed and say so; the others follow the period.
 FIXED_TITLE = "实时指标 · 今日与本月，不随时段变化"
-with pieces.section():
-    pieces.panel_title(FIXED_TITLE, "今日警情、今日上报为今日0时至今；待派单、处置中、超期为此刻；办结率、化解率为本月1日至今。上方“时段”筛选只作用于下方的密度图和走势图")
-    pieces.kpi_row(cached(ctx, overview.kpis, f, ctx.now))
+with widgets.section():
+    widgets.panel_title(FIXED_TITLE, "今日警情、今日上报为今日0时至今；待派单、处置中、超期为此刻；办结率、化解率为本月1日至今。上方“时段”筛选只作用于下方的密度图和走势图")
+    widgets.kpi_row(cached(ctx, overview.kpis, f, ctx.now))
 left, right = st.columns([1.25, 1], gap="medium")
-with left, pieces.section():
-    pieces.panel_title(f"网格警情密度 · {ctx.period_label()}")
+with left, widgets.section():
+    widgets.panel_title(f"网格警情密度 · {ctx.period_label()}")
     dens = cached(ctx, overview.grid_density, f, ctx.now, live=False)
     if dens.empty:
-        pieces.empty_state(f"筛选条件“{ctx.scope_label()}”下没有网格")
+        widgets.empty_state(f"筛选条件“{ctx.scope_label()}”下没有网格")
     else:
         if int(dens["n"].sum()) == 0:
-            st.caption(f"“{pieces.md_escape(ctx.scope_label())}” 在 {ctx.period_label()} 内无警情")
+            st.caption(f"“{widgets.md_escape(ctx.scope_label())}” 在 {ctx.period_label()} 内无警情")
         density_map(dens, maps.window_days(f.window(ctx.now)))
-    pieces.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", f.window(ctx.now), live=False), "起警情")
-with right, pieces.section():
+    widgets.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", f.window(ctx.now), live=False), "起警情")
+with right, widgets.section():
     name = PERIODS.get(f.period, "本时段")
-    pieces.panel_title(f"警情走势 · {ctx.period_label()} · 与去年同期对比")
+    widgets.panel_title(f"警情走势 · {ctx.period_label()} · 与去年同期对比")
     trend = cached(ctx, overview.period_trend, f, ctx.now, live=False)
     t = trend.total
     if not t.value and not t.yoy_base:
-        pieces.empty_state(f"“{ctx.scope_label()}” {ctx.period_label()}及去年同期均无警情")
+        widgets.empty_state(f"“{ctx.scope_label()}” {ctx.period_label()}及去年同期均无警情")
     else:
         trend_chart(trend, name)
         last = f"去年同期 {fmt.count(t.yoy_base)} 起" if trend.yoy_covered else f"去年同期早于数据起始 {timeutil.fmt_local(trend.since, '%Y-%m-%d')}，不可比"
         st.html(
             f'<div class="jw-legend" data-total="{int(t.value or 0)}">{name}共 {fmt.count(t.value)} 起，{last}，'
-            f"同比 {pieces.change_html(t.yoy, sig=t.yoy_sig)}，环比 {pieces.change_html(t.pop, sig=t.pop_sig)}</div>"
+            f"同比 {widgets.change_html(t.yoy, sig=t.yoy_sig)}，环比 {widgets.change_html(t.pop, sig=t.pop_sig)}</div>"
         )

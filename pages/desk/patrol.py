@@ -29,7 +29,7 @@ import pydeck as pdk
 import streamlit as st
 
 from dashboard import timeutil
-from dashboard.ui import fmt, maps, pieces, plots
+from dashboard.ui import fmt, maps, plots, widgets
 from dashboard.ui.frame import cached, context, drill, selection_key
 from queries import imports, measures, patrol, places
 
@@ -56,7 +56,7 @@ def shift_selector() -> str:
     ss = st.session_state
     raw = st.query_params.get("shift")
     if raw not in (None, "", *SHIFTS):
-        st.warning(f"已忽略无效的班次 shift={pieces.md_escape(str(raw)[:32])}，显示全部班次", icon="⚠️")
+        st.warning(f"已忽略无效的班次 shift={widgets.md_escape(str(raw)[:32])}，显示全部班次", icon="⚠️")
         raw = None
     from_url = raw or "all"
     if ss.get("_jw_patrol_shift_url") != from_url or ss.get("jw_patrol_shift") not in SHIFTS:
@@ -202,10 +202,10 @@ def split_chart(split: pd.DataFrame) -> None:
 
 
 def ranking_table(rank: pd.DataFrame, key: str, total_grids: int) -> None:
-    def pct(x) -> str:  # noqa: ANN001
+    def pct(x) -> str:
         return "—" if x is None or pd.isna(x) else f"{x * 100:.0f}%"
 
-    def points(x) -> str:  # noqa: ANN001
+    def points(x) -> str:
         return "—" if x is None or pd.isna(x) else f"{x * 100:.0f}"
 
     view = pd.DataFrame(
@@ -221,7 +221,7 @@ def ranking_table(rank: pd.DataFrame, key: str, total_grids: int) -> None:
         }
     )
     pct_col = lambda label, help_: st.column_config.TextColumn(label, help=help_)  # noqa: E731
-    row = pieces.table(
+    row = widgets.table(
         view,
         name="patrol-rank",
         file_name="巡逻覆盖排名",
@@ -274,18 +274,18 @@ with top_left:
 shift = SHIFTS[key]
 w = f.window(ctx.now)
 loaded = False  # the coverage pieces every part below is drawn from
-with pieces.section():
+with widgets.section():
     first = cached(ctx, measures.patrol_track_start, live=False)
     wins = patrol.comparison_windows(w, f.period, first)
 
-    def coverage(win):  # noqa: ANN001, ANN202
+    def coverage(win):
         return None if win is None else cached(ctx, measures.coverage_pieces, f, win, live=False)
 
     pieces, pieces_prev, pieces_ly = coverage(wins.current), coverage(wins.previous), coverage(wins.last_year)
     summary = lambda p: None if p is None else measures.summarize_coverage(p, shift)  # noqa: E731
     on_duty = cached(ctx, patrol.on_duty_compared, f, ctx.now)
     current = summary(pieces)
-    pieces.kpi_row(patrol.kpis(current, summary(pieces_prev), summary(pieces_ly), on_duty, w, f.period))
+    widgets.kpi_row(patrol.kpis(current, summary(pieces_prev), summary(pieces_ly), on_duty, w, f.period))
     with top_right:
         lines = notes(wins, current)
         if lines:
@@ -295,39 +295,39 @@ with pieces.section():
 if not loaded:
     pass  # the section said why; the page retries by itself
 elif w is None or w[0] >= w[1]:
-    pieces.empty_state(f"时段“{ctx.period_label()}”尚无数据")
+    widgets.empty_state(f"时段“{ctx.period_label()}”尚无数据")
 elif pieces is None:
     since = f"（现存最早 {timeutil.fmt_local(first, '%Y-%m-%d')}）" if first else "（数据库中没有巡逻轨迹）"
-    pieces.empty_state(f"时段“{ctx.period_label()}”内无巡逻轨迹：轨迹数据仅保留近90天{since}")
+    widgets.empty_state(f"时段“{ctx.period_label()}”内无巡逻轨迹：轨迹数据仅保留近90天{since}")
 else:
     shapes = None
-    with pieces.section():
+    with widgets.section():
         shapes = cached(ctx, places.grid_shapes, f, live=False)
     if shapes is not None and shapes.empty:
-        pieces.empty_state(f"筛选条件“{ctx.scope_label()}”下没有网格")
+        widgets.empty_state(f"筛选条件“{ctx.scope_label()}”下没有网格")
     elif shapes is not None:
         left, right = st.columns([1.3, 1], gap="medium")
-        with left, pieces.section():
+        with left, widgets.section():
             span = ctx.period_label()
             if wins.clipped:
                 span = f"有轨迹的 {timeutil.fmt_local(wins.current[0], '%m-%d')} 至 {timeutil.fmt_local(wins.current[1], '%m-%d')}"
-            pieces.panel_title(f"巡逻轨迹与警情热点 · {SHIFT_NAMES[key]} · {span}")
+            widgets.panel_title(f"巡逻轨迹与警情热点 · {SHIFT_NAMES[key]} · {span}")
             cells = patrol.map_cells(pieces, shift)
             if cells.empty:
                 st.html(f'<div class="jw-note">“{e(ctx.scope_label())}”在本时段内没有{e(SHIFT_NAMES[key])}巡逻轨迹和警情热点</div>')
             coverage_map(shapes, cells, key, maps.window_days(wins.current))
-            pieces.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", wins.current, live=False), "起警情", "未计入热点")
-            pieces.outside_caption(cached(ctx, imports.outside_rows, f.places_only(), "gps", wins.current, live=False), "个巡逻定位点", "未计入巡逻覆盖")
+            widgets.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", wins.current, live=False), "起警情", "未计入热点")
+            widgets.outside_caption(cached(ctx, imports.outside_rows, f.places_only(), "gps", wins.current, live=False), "个巡逻定位点", "未计入巡逻覆盖")
             st.html(
                 '<div class="jw-note">热点：本派出所警情最集中的H3单元（每个约0.1平方公里，按网格切分），'
                 "从多到少累计达全所警情一半（同数并列计入，每个至少2起）；白班/黑班的热点按08–20时/20–08时的警情计。"
                 f"覆盖：时段内有该班次巡逻轨迹点经过。巡逻时长 = 轨迹点数 × 每点代表的分钟数（该班次轨迹的平均定位间隔；演示数据为 {measures.PATROL_POINT_MINUTES:g} 分钟）。</div>"
             )
-        with right, pieces.section():
-            pieces.panel_title("警力跟着警情走 · 热点的面积、巡逻时间与警情占比")
+        with right, widgets.section():
+            widgets.panel_title("警力跟着警情走 · 热点的面积、巡逻时间与警情占比")
             split = patrol.shift_split(pieces)
             split_chart(split)
-            pieces.panel_title("网格覆盖差距排名 · 点击行进入网格" if f.grid_id is None else "本网格 · 点击行查看网格画像")
+            widgets.panel_title("网格覆盖差距排名 · 点击行进入网格" if f.grid_id is None else "本网格 · 点击行查看网格画像")
             rank = patrol.grid_ranking(pieces, shapes, shift)
             ranking_table(rank, key, len(shapes))
             if f.grid_id is not None and st.button("查看网格画像 →", key="patrol-grid-profile"):

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import mask, timeutil
-from dashboard.ui import fmt, pieces, plots
+from dashboard.ui import fmt, plots, widgets
 from dashboard.ui.frame import (
     MASKED,
     Personal,
@@ -46,7 +46,7 @@ e = html.escape
 PERIOD = f"{f.start:%Y-%m-%d} 至 {f.end:%Y-%m-%d}" if f.period == "custom" and f.start and f.end else ctx.period_label()
 
 
-def _when(ts) -> str:  # noqa: ANN001
+def _when(ts) -> str:
     return "—" if ts is None or pd.isna(ts) else timeutil.fmt_local(pd.Timestamp(ts).to_pydatetime(), "%Y-%m-%d %H:%M")
 
 
@@ -116,7 +116,7 @@ def show_detail(report_id: int) -> None:
                 f"<br>派发/转派：{e(_when(d.dispatched_at))} · 转派 {d.transfer_count or 0} 次</div>"
             )
             hist = cached(ctx, dispatch.task_history, d.task_id)
-            pieces.panel_title(f"处置过程（{len(hist)} 步）")
+            widgets.panel_title(f"处置过程（{len(hist)} 步）")
             if hist.empty:
                 st.html('<div class="jw-note">该派单暂无处置记录。</div>')
             else:
@@ -140,7 +140,7 @@ def seed_from_url(options: dict[str, tuple[str, ...]]) -> None:
         values = [v for v in raw.split(",") if v]
         bad = [v for v in values if v not in options[key]]
         if bad:
-            st.warning(f"已忽略未知的{'上报类别' if key == K_CATS else '紧急程度'} {name}={pieces.md_escape('、'.join(bad)[:40])}", icon="⚠️")
+            st.warning(f"已忽略未知的{'上报类别' if key == K_CATS else '紧急程度'} {name}={widgets.md_escape('、'.join(bad)[:40])}", icon="⚠️")
         ss[key] = [v for v in values if v in options[key]]
 
 
@@ -241,10 +241,10 @@ def latest_table() -> None:
     urg = c2.multiselect("紧急程度", list(cached(ctx, vocabulary, "urgency", live=False).codes()), key=K_URG, placeholder="全部紧急程度", label_visibility="collapsed")
     df = cached(ctx, reports.latest, f, w, tuple(cats) or None, tuple(urg) or None, LIMIT)
     with title:
-        pieces.panel_title(f"最新上报 · {ctx.scope_label()}")
+        widgets.panel_title(f"最新上报 · {ctx.scope_label()}")
     if df.empty:
         narrowed = "、".join([*cats, *urg])
-        pieces.empty_state(f"“{ctx.scope_label()}” 在 {PERIOD} 内没有{('“' + narrowed + '”') if narrowed else ''}上报")
+        widgets.empty_state(f"“{ctx.scope_label()}” 在 {PERIOD} 内没有{('“' + narrowed + '”') if narrowed else ''}上报")
         return
     n_urgent = int(df["urgency"].isin(URGENT).sum())
     more = f"最新 {LIMIT} 条" if len(df) >= LIMIT else f"共 {len(df)} 条"
@@ -252,7 +252,7 @@ def latest_table() -> None:
         st.html(
             f'<div class="jw-note jw-rp-count">{more}，其中紧急/特急 <b class="jw-target-miss">{n_urgent}</b> 条 · 点击一行查看详情与处置过程</div>'
         )
-    row = pieces.table(
+    row = widgets.table(
         _table_view(df),
         name="reports-latest",
         file_name="最新上报",
@@ -282,22 +282,22 @@ def latest_table() -> None:
 # --- the page ------------------------------------------------------------------------------------
 
 seed_from_url({K_CATS: report_categories(), K_URG: tuple(cached(ctx, vocabulary, "urgency", live=False).codes())})
-with pieces.section():
-    pieces.kpi_row(cached(ctx, reports.kpis, f, ctx.now))
+with widgets.section():
+    widgets.kpi_row(cached(ctx, reports.kpis, f, ctx.now))
 report_id = id_param("report", "上报")
 if report_id is not None:
-    with pieces.section():
+    with widgets.section():
         show_detail(report_id)
 left, right = st.columns([1, 2.6], gap="medium")
-with left, pieces.section():
-    pieces.panel_title(f"分类统计 · {PERIOD}")
+with left, widgets.section():
+    widgets.panel_title(f"分类统计 · {PERIOD}")
     total = cached(ctx, reports.count, f.places_only(), w)
     by = cached(ctx, reports.by_category, f.places_only(), w)
     if total == 0 or by.empty:
-        pieces.empty_state(f"“{ctx.scope_label()}” 在 {PERIOD} 内无网格上报")
+        widgets.empty_state(f"“{ctx.scope_label()}” 在 {PERIOD} 内无网格上报")
     else:
         category_chart(by, list(ss.get(K_CATS) or []))
-    pieces.outside_caption(cached(ctx, imports.outside_rows, f.places_only(), "reports", w, live=False), "件网格上报")
-with right, pieces.section():
+    widgets.outside_caption(cached(ctx, imports.outside_rows, f.places_only(), "reports", w, live=False), "件网格上报")
+with right, widgets.section():
     latest_table()
 write_to_url()

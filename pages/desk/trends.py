@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import timeutil
-from dashboard.ui import fmt, pieces, plots
+from dashboard.ui import fmt, plots, widgets
 from dashboard.ui.frame import cached, context, drill, selection_key
 from queries import imports, incidents, measures
 from queries.overview import Kpi
@@ -29,7 +29,7 @@ VOCAB = cached(ctx, vocabulary, "incident_category", live=False)  # the station'
 CAT_COLORS = VOCAB.colours(plots.COLORS)
 NEUTRAL = {"求助"}  # more calls for help is not bad news by itself
 TOP_PLACES = 20  # bars in the response-time-by-place chart
-HEAT_SCALE = [[i / (len(pieces.RAMP) - 1), f"rgb({r},{g},{b})"] for i, (r, g, b, _a) in enumerate(pieces.RAMP)]
+HEAT_SCALE = [[i / (len(widgets.RAMP) - 1), f"rgb({r},{g},{b})"] for i, (r, g, b, _a) in enumerate(widgets.RAMP)]
 X_FORMATS = {  # tick and hover formats of the trend chart's time axis, per grain
     "hour": ("%H时", "%m-%d %H时"),
     "day": ("%m-%d", "%Y-%m-%d"),
@@ -64,7 +64,7 @@ def _scope_text() -> str:
     return f"“{ctx.scope_label()}”{cat} 在 {ctx.period_label()}"
 
 
-def _picked(event, field: str = "customdata") -> object | None:  # noqa: ANN001
+def _picked(event, field: str = "customdata") -> object | None:
     """The clicked point's ``customdata`` (or another field) from a plotly selection."""
     points = (event.selection.get("points") or []) if event else []
     if not points:
@@ -132,18 +132,18 @@ def comparison_table(comp: measures.CategoryComparison) -> None:
             f'<td><span class="jw-swatch" style="background:{_color(cat)}"></span>{e(cat)}</td>'
             f"<td class=\"num\">{fmt.count(c.value)}</td>"
             f"<td class=\"num\">{fmt.count(c.yoy_base)}</td>"
-            f"<td>{pieces.change_html(c.yoy, 'count', hib, c.yoy_sig)}</td>"
+            f"<td>{widgets.change_html(c.yoy, 'count', hib, c.yoy_sig)}</td>"
             f"<td class=\"num\">{fmt.count(c.pop_base)}</td>"
-            f"<td>{pieces.change_html(c.pop, 'count', hib, c.pop_sig)}</td>"
+            f"<td>{widgets.change_html(c.pop, 'count', hib, c.pop_sig)}</td>"
             "</tr>"
         )
     t = comp.total
     body.append(
         '<tr class="jw-total"><td>合计</td>'
         f'<td class="num">{fmt.count(t.value)}</td><td class="num">{fmt.count(t.yoy_base)}</td>'
-        f"<td>{pieces.change_html(t.yoy, 'count', False, t.yoy_sig)}</td>"
+        f"<td>{widgets.change_html(t.yoy, 'count', False, t.yoy_sig)}</td>"
         f'<td class="num">{fmt.count(t.pop_base)}</td>'
-        f"<td>{pieces.change_html(t.pop, 'count', False, t.pop_sig)}</td></tr>"
+        f"<td>{widgets.change_html(t.pop, 'count', False, t.pop_sig)}</td></tr>"
     )
     st.html(f'<table class="jw-trend-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
     notes = [f"去年同期 {_days(comp.last_year)}", f"上期 {_days(comp.previous)}"]
@@ -239,24 +239,24 @@ def response_bars(df: pd.DataFrame, key: str, height: int) -> object:
     return plots.show(fig, key=selection_key(key), on_select="rerun")
 
 
-def response_by_category(comp: measures.CategoryComparison, w) -> None:  # noqa: ANN001
+def response_by_category(comp: measures.CategoryComparison, w) -> None:
     rt = cached(ctx, measures.response_times, f, w, "category", live=False)
     cats = [c for c, _ in comp.rows]
     df = pd.DataFrame({"group": cats}).merge(rt, on="group", how="left")
     df["n"] = df["n"].fillna(0).astype(int)
     if int(df["n"].sum()) == 0:
-        pieces.empty_state(f"{_scope_text()} 内无到场记录")
+        widgets.empty_state(f"{_scope_text()} 内无到场记录")
         return
     event = response_bars(df, "trends-rt-cat", max(240, 40 * len(df) + 90))
     _drill_category(_picked(event))
 
 
-def response_by_place(w) -> None:  # noqa: ANN001
+def response_by_place(w) -> None:
     """By community for the whole area or a station; by grid once a community is chosen."""
     by = "community" if f.community_id is None else "grid"
     rt = cached(ctx, measures.response_times, f, w, by, live=False)
     if rt.empty:
-        pieces.empty_state(f"{_scope_text()} 内无到场记录")
+        widgets.empty_state(f"{_scope_text()} 内无到场记录")
         return
     total = len(rt)
     rt = rt.sort_values(["p90_min", "median_min"], ascending=False).head(TOP_PLACES)
@@ -300,24 +300,24 @@ def category_filter_bar() -> None:
 
 w = f.window(ctx.now)
 if w is None:
-    pieces.empty_state("未选择时段")
+    widgets.empty_state("未选择时段")
     st.stop()
 category_filter_bar()
 comp = None  # the by-category comparison several parts share: without it they wait for the retry
-with pieces.section():
+with widgets.section():
     comp = cached(ctx, measures.by_category_compared, f, w, f.period, live=False)
-    pieces.kpi_row(kpis(comp), columns=6)
-with pieces.section():
-    pieces.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", w, live=False), "起警情")
+    widgets.kpi_row(kpis(comp), columns=6)
+with widgets.section():
+    widgets.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", w, live=False), "起警情")
 if comp is not None and not comp.total.value:
-    pieces.empty_state(f"{_scope_text()} 内无警情")
+    widgets.empty_state(f"{_scope_text()} 内无警情")
     with st.columns([1, 1.2])[0]:
         comparison_table(comp)
     st.stop()
 grain = incidents.trend_grain(w)
 left, right = st.columns([1.45, 1], gap="medium")
-with left, pieces.section():
-    pieces.panel_title(f"分类警情走势 · {incidents.GRAIN_LABELS[grain]} · {ctx.period_label()}")
+with left, widgets.section():
+    widgets.panel_title(f"分类警情走势 · {incidents.GRAIN_LABELS[grain]} · {ctx.period_label()}")
     series = cached(ctx, incidents.category_series, f, w, grain, live=False)
     trend_chart(series, grain, plots.partial_note(w, ctx.now, grain))
     total = f"本期警情 {fmt.count(comp.total.value)} 起 · " if comp is not None else ""
@@ -326,23 +326,23 @@ with left, pieces.section():
         "（今日按小时，31天内按日，6个月内按周，更长按月；首尾周/月可能不完整）</div>"
     )
 if comp is not None:
-    with right, pieces.section():
-        pieces.panel_title("分类对比 · 本期 / 去年同期 / 上期（点击类别下钻）")
+    with right, widgets.section():
+        widgets.panel_title("分类对比 · 本期 / 去年同期 / 上期（点击类别下钻）")
         category_bar(comp)
 left, right = st.columns([1, 1.2], gap="medium")
 if comp is not None:
-    with left, pieces.section():
-        pieces.panel_title("同比 · 环比（按类别）")
+    with left, widgets.section():
+        widgets.panel_title("同比 · 环比（按类别）")
         comparison_table(comp)
-with right, pieces.section():
-    pieces.panel_title("警情时段分布 · 星期 × 小时（北京时间）")
+with right, widgets.section():
+    widgets.panel_title("警情时段分布 · 星期 × 小时（北京时间）")
     heat_map(cached(ctx, incidents.hour_of_week, f, w, live=False))
 left, right = st.columns([1, 1], gap="medium")
 if comp is not None:
-    with left, pieces.section():
-        pieces.panel_title("到场时间 · 按类别（中位数 / 九成用时，点击类别下钻）", title=P90_TITLE)
+    with left, widgets.section():
+        widgets.panel_title("到场时间 · 按类别（中位数 / 九成用时，点击类别下钻）", title=P90_TITLE)
         response_by_category(comp, w)
-with right, pieces.section():
+with right, widgets.section():
     level = "社区" if f.community_id is None else "网格"
-    pieces.panel_title(f"到场时间 · 按{level}（中位数 / 九成用时，点击{level}下钻）", title=P90_TITLE)
+    widgets.panel_title(f"到场时间 · 按{level}（中位数 / 九成用时，点击{level}下钻）", title=P90_TITLE)
     response_by_place(w)

@@ -46,7 +46,7 @@ import streamlit as st
 from dashboard import mask, station, timeutil
 from dashboard.config import PROJECT_ROOT, parse_time_of_day
 from dashboard.db.database import DataError
-from dashboard.ui import fmt, frame, maps, pieces, recovery, tiles
+from dashboard.ui import fmt, frame, maps, recovery, tiles, widgets
 from dashboard.ui.frame import context
 from dashboard.wall import acks, rotation, sound
 from dashboard.wall import layout as wl
@@ -391,7 +391,7 @@ PATROL_COLOR = [61, 220, 132, 255]
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=16)
-def _shapes(_engine, db_key: str, f_places) -> pd.DataFrame:  # noqa: ANN001
+def _shapes(_engine, db_key: str, f_places) -> pd.DataFrame:
     return places.grid_shapes(_engine, f_places)
 
 
@@ -504,7 +504,7 @@ def grid_map(mode: str) -> None:
         st.html('<div class="jw-w-map-off"></div>')
         try:
             shapes = _shapes(ctx.engine, ctx.db_key, f.places_only())
-        except Exception:  # hidden: nothing to say; the visible tiles say it
+        except Exception:  # noqa: BLE001 - hidden: nothing to say; the visible tiles say it
             return
         if not shapes.empty:
             draw_map(shapes, [])
@@ -730,7 +730,7 @@ def incident_month() -> None:
 def incident_categories() -> None:
     now = wall_now()
 
-    def render(d: wall.CategoryDays, away) -> str:  # noqa: ANN001 - queries.imports.Outside
+    def render(d: wall.CategoryDays, away) -> str:  # queries.imports.Outside
         rows, bad = [], []
         day, week = dict(d.today.rows), dict(d.week.rows)
         cats = [c for c, w in d.week.rows if w.value or w.pop_base or day[c].value or day[c].pop_base]
@@ -819,7 +819,7 @@ def dispute_places() -> None:
     by = "grid" if f.community_id is not None or f.grid_id is not None else "community"
     what = "网格" if by == "grid" else "社区"
 
-    def render(df: pd.DataFrame, away) -> str:  # noqa: ANN001 - queries.imports.Outside
+    def render(df: pd.DataFrame, away) -> str:  # queries.imports.Outside
         df = df[df["found"] + df["closed"] > 0]
         total = len(df)  # rates_by_place is not cut: one row per place
         df = df.sort_values(["resolution_rate", "found"], ascending=[True, False], na_position="last").head(TABLE_ROWS)
@@ -959,7 +959,7 @@ SOUND = sound_param()
 ALARM_S = ctx.settings.alarm_seconds
 
 st.html(f"<style>{CSS_PATH.read_text(encoding='utf-8')}\n{LAYOUT.css_vars()}</style>")
-pieces.load_script(frame.WALL_CLOCK_JS)
+widgets.load_script(frame.WALL_CLOCK_JS)
 warnings = list(st.session_state.get("_jw_wall_warnings") or [])
 warnings += [w for w in (scale_warning, view_warning, reload_warning) if w] + rotate_warnings
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from alembic import context
 
+from dashboard.config import load_settings
+from dashboard.db.database import make_writer
 from dashboard.db.schema import metadata
 
 config = context.config
 target_metadata = metadata
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -26,8 +28,6 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from dashboard.config import load_settings
-    from dashboard.db.database import make_writer
 
     url = config.get_main_option("sqlalchemy.url") or load_settings().database_url
     engine = make_writer(url)

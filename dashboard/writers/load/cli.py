@@ -29,8 +29,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from dashboard.config import load_settings
 from dashboard.crs import CrsError
+from dashboard.db.database import make_writer, run_command
+from dashboard.db.migrate import upgrade
 from dashboard.db.schema import VOCABULARY_KINDS
+from dashboard.writers.load.mapping import MappingError, load_mapping
+from dashboard.writers.load.places import load_places
+from dashboard.writers.load.records import load_records, rejected_rows
+from dashboard.writers.load.rows import STATUS_ZH
+from dashboard.writers.load.sources import SourceError
+from dashboard.writers.load.vocab import current_vocabulary, load_vocabulary
+from queries.imports import KIND_ZH, batches
 
 KINDS = ("incidents", "reports", "disputes", "gps")
 KIND_HELP = {
@@ -79,19 +89,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dashboard.config import load_settings
-    from dashboard.db.database import make_writer, run_command
-    from dashboard.writers.load.mapping import MappingError
-    from dashboard.writers.load.sources import SourceError
-
     args = _parser().parse_args(argv)
     url = load_settings().database_url
     engine = make_writer(url)
     con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)  # a log file gets whole lines
 
     def body() -> int:
-        from dashboard.db.migrate import upgrade
-
         if args.command in ("places", "vocabulary", *KINDS):
             upgrade(engine)
         if args.command == "places":
@@ -107,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(body, url, engine, usage_errors=(MappingError, SourceError, CrsError, ValueError))
 
 
-def _places(engine, args, con: Console) -> int:  # noqa: ANN001
-    from dashboard.writers.load.mapping import MappingError
-    from dashboard.writers.load.places import load_places
+def _places(engine, args, con: Console) -> int:
 
     opts = {k: getattr(args, k) for k in ("station", "station_name", "branch", "crs", "name_field", "code_field", "community_field", "community_code_field", "community", "population_field", "encoding")}
     if args.mapping:
@@ -144,10 +145,7 @@ def _places(engine, args, con: Console) -> int:  # noqa: ANN001
     return 0
 
 
-def _records(engine, args, con: Console) -> int:  # noqa: ANN001
-    from dashboard.writers.load.mapping import load_mapping
-    from dashboard.writers.load.records import load_records, rejected_rows
-    from dashboard.writers.load.rows import STATUS_ZH
+def _records(engine, args, con: Console) -> int:
 
     mapping = load_mapping(args.mapping, args.command)
     cols = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
@@ -193,8 +191,7 @@ def _write_csv(rows: list[dict], out: Path) -> int:
     return len(rows)
 
 
-def _vocabulary(engine, args, con: Console) -> int:  # noqa: ANN001
-    from dashboard.writers.load.vocab import current_vocabulary, load_vocabulary
+def _vocabulary(engine, args, con: Console) -> int:
 
     if args.file is not None:
         s = load_vocabulary(engine, args.file, dry_run=args.dry_run)
@@ -212,8 +209,7 @@ def _vocabulary(engine, args, con: Console) -> int:  # noqa: ANN001
     return 0
 
 
-def _batches(engine, con: Console) -> int:  # noqa: ANN001
-    from queries.imports import KIND_ZH, batches
+def _batches(engine, con: Console) -> int:
 
     df = batches(engine)
     t = Table("批次", "类型", "文件", "开始（UTC）", "状态", "读取", "新增", "更新", "未变", "重复", "拒收", "辖区外", "无法定位")
@@ -223,8 +219,7 @@ def _batches(engine, con: Console) -> int:  # noqa: ANN001
     return 0
 
 
-def _rejects(engine, args, con: Console) -> int:  # noqa: ANN001
-    from dashboard.writers.load.records import rejected_rows
+def _rejects(engine, args, con: Console) -> int:
 
     rows = rejected_rows(engine, args.batch)
     if args.out:

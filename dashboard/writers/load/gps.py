@@ -290,7 +290,7 @@ class GpsWriter:
         for r in rows:
             r.status, r.target_id = "inserted", ids[(shift_of[id(r)], r.values["time"])]
 
-    def _named_shifts(self, tid: int, pts: list[Row]):  # noqa: ANN202 - yields (row, shift id)
+    def _named_shifts(self, tid: int, pts: list[Row]):  # yields (row, shift id)
         """Shifts the export names: one per (team, shift id), spanning its points."""
         s = schema.patrol_shifts
         groups: dict[str, list[Row]] = {}
@@ -316,7 +316,7 @@ class GpsWriter:
             for r in rs:
                 yield r, sid
 
-    def _derived_shifts(self, tid: int, pts: list[Row]):  # noqa: ANN202 - yields (row, shift id)
+    def _derived_shifts(self, tid: int, pts: list[Row]):  # yields (row, shift id)
         """The gap rule over the team's stored derived shifts near these points and the points themselves."""
         if not pts:
             return

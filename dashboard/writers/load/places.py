@@ -90,7 +90,7 @@ def _code(station: str, name: str) -> str:
     return c[:55] + "-" + hashlib.sha1(c.encode()).hexdigest()[:8]
 
 
-def _polygonal(g) -> MultiPolygon | Polygon | None:  # noqa: ANN001
+def _polygonal(g) -> MultiPolygon | Polygon | None:
     """The polygonal parts of a geometry (2D), or None when it has none."""
     g = shapely.force_2d(g)
     if isinstance(g, (Polygon, MultiPolygon)):
@@ -105,7 +105,7 @@ def _polygonal(g) -> MultiPolygon | Polygon | None:  # noqa: ANN001
     return polys[0] if len(polys) == 1 else MultiPolygon(polys)
 
 
-def _m2(g) -> float:  # noqa: ANN001
+def _m2(g) -> float:
     return geo.geometry_area_km2(mapping(g)) * 1e6
 
 
@@ -261,7 +261,7 @@ def _overlaps_and_gaps(grids: list[_Grid], s: PlacesSummary) -> None:
     s.issues.sort(key=lambda i: (i.kind, -(i.area_m2 or 0)))
 
 
-def _geom_fields(g) -> dict:  # noqa: ANN001
+def _geom_fields(g) -> dict:
     gj = geo.to_geojson(g)
     lat, lon = geo.geometry_centroid(gj)
     if not g.contains(shapely.Point(lon, lat)):  # a ring-shaped grid: its cell sits inside it

@@ -17,6 +17,7 @@ way round), then GB18030; the choice is reported.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -27,6 +28,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from xml.etree import ElementTree
+
+import shapefile
+from python_calamine import CalamineWorkbook
 
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030"}
 
@@ -65,8 +69,7 @@ def detect_encoding(path: Path, declared: str | None = None) -> str:
             return "gb18030"
 
 
-def _incremental(enc: str):  # noqa: ANN202
-    import codecs
+def _incremental(enc: str):
 
     return codecs.getincrementaldecoder(enc)()
 
@@ -167,11 +170,9 @@ def _excel_text(v: object) -> tuple[str, bool]:
 
 
 def _open_excel(path: Path, sheet: str | int | None) -> TableFile:
-    from python_calamine import CalamineWorkbook
-
     try:
         wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+    except Exception as exc:
         raise SourceError(f"无法读取 Excel 文件 {path.name}：{exc} / cannot read the workbook") from exc
     names = wb.sheet_names
     if sheet is None or sheet == "":
@@ -334,8 +335,6 @@ def _read_kml(data: bytes) -> list[Feature]:
 
 
 def _read_shapefile(path: Path, encoding: str | None) -> tuple[list[Feature], list[str]]:
-    import shapefile  # pyshp
-
     notes = ["Shapefile"]
     members: dict[str, bytes] = {}
     if path.suffix.lower() == ".zip":

@@ -129,7 +129,7 @@ def kpi_tile(
     )
 
 
-def kpi_row(kpis, columns: int | None = None) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
+def kpi_row(kpis, columns: int | None = None) -> None:  # list[queries.overview.Kpi]
     """A row of KPI tiles (``Kpi`` objects: label, kind, compared, detail, alarm, higher_is_better)."""
     tiles = []
     for k in kpis:
@@ -209,7 +209,7 @@ def section():
         data_error(err)
 
 
-def outside_note(o, noun: str, effect: str = "未计入网格统计") -> str:  # noqa: ANN001 - queries.imports.Outside
+def outside_note(o, noun: str, effect: str = "未计入网格统计") -> str:  # queries.imports.Outside
     """The line beside figures by place that says how many imported rows fell in
     no grid, and what that leaves them out of (``effect``)."""
     parts = [f"辖区外 {o.outside:,} {noun}（坐标不在任何网格内）"] if o.outside else []
@@ -218,7 +218,7 @@ def outside_note(o, noun: str, effect: str = "未计入网格统计") -> str:  #
     return "，".join(parts) + f"：已保留在导入批次中，{effect}（python -m dashboard.load rejects 批次号 可列出）"
 
 
-def outside_caption(o, noun: str, effect: str = "未计入网格统计") -> None:  # noqa: ANN001 - queries.imports.Outside
+def outside_caption(o, noun: str, effect: str = "未计入网格统计") -> None:  # queries.imports.Outside
     """``outside_note`` as a caption beside figures by place, only when there is any."""
     if o.total:
         st.caption(outside_note(o, noun, effect))
@@ -254,7 +254,7 @@ def sort_options(view: pd.DataFrame, column_config: Mapping[str, Any] | None = N
     return out
 
 
-def _sorted(view: pd.DataFrame, choice: str, column_config, sort_keys) -> pd.DataFrame:  # noqa: ANN001
+def _sorted(view: pd.DataFrame, choice: str, column_config, sort_keys) -> pd.DataFrame:
     if choice == DEFAULT_ORDER:
         return view
     for col in view.columns:
