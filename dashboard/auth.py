@@ -42,7 +42,6 @@ from typing import Callable, Mapping
 
 from dashboard.filters import Catalogue
 
-AUTH_MODES = ("dev", "header", "oidc")
 PROXY_SECRET_HEADER = "X-Jwrh-Proxy-Secret"
 KEY_PARAM = "key"
 USERNAME = re.compile(r"^[\w.@-]{1,64}$")  # letters (CJK too), digits, . _ @ -

@@ -21,7 +21,8 @@ from dashboard import station
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "dashboard.sqlite"
 
-# Named cache lifetimes (seconds) for st.cache_data; see STYLE.md rule 6.
+# Named cache lifetimes (seconds) for st.cache_data: every cached call names how
+# stale its answer may be (places change rarely, live counts every few seconds).
 TTL_PLACES = 300
 TTL_LIVE = 10
 TTL_HISTORY = 120
@@ -131,9 +132,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
 
 
+AUTH_MODES = ("dev", "header", "oidc")
+
+
 def _auth_settings(env: dict[str, str]) -> dict:
     mode = env.get("DASHBOARD_AUTH", "").strip().lower() or "dev"
-    if mode not in ("dev", "header", "oidc"):
+    if mode not in AUTH_MODES:
         raise SystemExit(f"DASHBOARD_AUTH must be dev, header or oidc, got {mode!r}")
     header = env.get("DASHBOARD_AUTH_HEADER", "").strip() or "X-Remote-User"
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,63}", header):

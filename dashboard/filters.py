@@ -33,7 +33,6 @@ PERIODS: dict[str, str] = {
 }
 # Whole calendar periods that ended before today (``resolve_period``): their
 # label names the period itself ("上月 · 2026-11"), not a range ending today.
-CLOSED_PERIODS = ("last_week", "last_month", "last_quarter")
 DEFAULT_PERIOD = "30d"
 EARLIEST_DATE = date(2000, 1, 1)
 MAX_PARAM_LEN = 64

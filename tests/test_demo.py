@@ -28,7 +28,7 @@ from dashboard.geo import (
     point_in_geometry,
     polygon_area_km2,
 )
-from dashboard.writers import demo
+from dashboard.writers import demo, world
 
 # The same "now" and seed as the shared fixture world (tests/conftest.py).
 FIXTURE_END = datetime(2026, 11, 20, 6, 30)
@@ -275,7 +275,7 @@ def test_patrol_shifts_and_points(small_world):
             select(func.count()).select_from(p.join(s, s.c.id == p.c.shift_id)).where((p.c.at < s.c.started_at) | (s.c.ended_at.is_not(None) & (p.c.at > s.c.ended_at)))
         ).scalar()
     assert open_shifts and all(FIXTURE_END - timedelta(hours=13) < t <= FIXTURE_END for t in open_shifts)
-    assert first >= FIXTURE_END - timedelta(days=demo.PATROL_DAYS) and last <= FIXTURE_END
+    assert first >= FIXTURE_END - timedelta(days=world.PATROL_DAYS) and last <= FIXTURE_END
     assert outside == 0
 
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard import mask
-from dashboard.writers.demo import GIVEN_CHARS, SURNAMES
+from dashboard.writers.world import GIVEN_CHARS, SURNAMES
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ from dashboard.db.schema import (
 )
 from dashboard.filters import Filters
 from dashboard.geo import h3_cell
-from dashboard.writers import demo
+from dashboard.writers import world
 from queries import measures, patrol, places
 from queries.measures import Ratio
 from tests import handmade as H
@@ -177,7 +177,7 @@ def test_world_cells_are_as_designed():
 
 
 def test_minutes_per_point_is_the_feeds_sampling_interval():
-    assert measures.PATROL_POINT_MINUTES * 60 == demo.PATROL_STEP_S
+    assert measures.PATROL_POINT_MINUTES * 60 == world.PATROL_STEP_S
 
 
 def test_pieces_counts_and_hot_flags(engine):

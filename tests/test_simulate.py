@@ -25,7 +25,7 @@ from dashboard.db.database import make_writer
 from dashboard.db.migrate import upgrade
 from dashboard.geo import GridLocator, distance_km, h3_cell, polygon_geojson
 from dashboard.timeutil import utcnow
-from dashboard.writers import demo
+from dashboard.writers import demo, world
 from dashboard.writers.bulk import reset_sequences
 from dashboard.writers.simulate import (
     PATROL_STEP_S,
@@ -129,7 +129,7 @@ def check_incidents(engine, until: datetime) -> None:
         assert arr is None or rec < arr <= until, iid
         assert clo is None or (arr or rec) < clo <= until, iid
         assert (out is None) == (clo is None), iid
-        assert cat in schema.INCIDENT_CATEGORIES and sub in demo.INCIDENT_SUBTYPES[cat], iid
+        assert cat in schema.INCIDENT_CATEGORIES and sub in world.INCIDENT_SUBTYPES[cat], iid
 
 
 def count(engine, table, *where) -> int:
@@ -293,7 +293,7 @@ def test_an_hour_of_the_loop_stays_consistent(sim_world):
     assert moved
     for task in moved:
         u = schema.URGENCIES.index(task.urgency)
-        window = (demo.DEADLINE_DEPT if task.department_id is not None else demo.DEADLINE_OFFICER)[u]
+        window = (world.DEADLINE_DEPT if task.department_id is not None else world.DEADLINE_OFFICER)[u]
         assert (task.deadline_at - max(x.at for x in events[task.id] if x.event in ("派发", "转派"))).total_seconds() == window
 
 

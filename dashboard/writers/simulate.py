@@ -104,9 +104,9 @@ from dashboard.db.database import (
 from dashboard.db.health import check_database
 from dashboard.geo import KM_PER_DEG, GridLocator, h3_cell, parse_rings
 from dashboard.timeutil import utcnow
-from dashboard.writers import demo
+from dashboard.writers import world
 
-PATROL_STEP_S = demo.PATROL_STEP_S
+PATROL_STEP_S = world.PATROL_STEP_S
 VISIT_WINDOW = timedelta(days=30)  # 已办结 tasks older than this get no follow-up visit any more
 INCIDENT_WINDOW = timedelta(days=3)  # open incidents older than this are left alone
 HOTSPOT_MIN = 20  # incidents at one place in 90 days that make it a hot spot
@@ -121,7 +121,7 @@ K_REPORTS, K_INCIDENTS, K_TASK, K_INC_LIFE, K_ROSTER, K_SHIFT_START, K_SHIFT, K_
 _STREET_RE = re.compile(r"^(\D+?[路街巷道])\d+号$")
 _GATES = ("东门", "南门", "北门", "中心广场", "地下车库")
 _EPOCH = datetime(1970, 1, 1)
-_COS0 = math.cos(math.radians(demo.CENTER[0]))
+_COS0 = math.cos(math.radians(world.CENTER[0]))
 
 
 class SimulatorRefused(Exception):
@@ -159,8 +159,8 @@ def _lognormal(median: float, sigma: float, z: float, floor: float) -> float:
 
 def _clock(at: datetime, now: datetime | None = None) -> str:
     """Local wall-clock time of ``at`` for the log; with the date when it is not ``now``'s day."""
-    loc = at + demo.LOCAL_OFFSET
-    if now is not None and loc.date() != (now + demo.LOCAL_OFFSET).date():
+    loc = at + world.LOCAL_OFFSET
+    if now is not None and loc.date() != (now + world.LOCAL_OFFSET).date():
         return loc.strftime("%m-%d %H:%M:%S")
     return loc.strftime("%H:%M:%S")
 
@@ -300,7 +300,7 @@ class Simulator:
         self._plans: dict[TaskSnap, Transition | None] = {}
         self._slot_cache: dict[int, list[Arrival]] = {}
         self._factors: dict[int, tuple[int, int, float, float]] = {}
-        self._inc_hours = {c: demo._hour_profile(*v[2]) for c, v in demo.INCIDENT_CATS.items()}
+        self._inc_hours = {c: world.hour_profile(*v[2]) for c, v in world.INCIDENT_CATS.items()}
         self._walkers: dict[int, _Walker] = {}
         self._shift_base: dict[int, tuple[int, int, datetime]] = {}
         self.counts = {"reports": 0, "incidents": 0, "task_changes": 0, "skipped": 0, "incident_changes": 0, "shifts": 0, "gps_points": 0}
@@ -367,7 +367,7 @@ class Simulator:
         by_kind: dict[str, int] = {}
         for d in depts:
             by_kind.setdefault(d.kind, d.id)
-        self.demo_dept = [by_name.get(n, by_kind.get(k)) for n, k in demo.DEPARTMENTS]
+        self.demo_dept = [by_name.get(n, by_kind.get(k)) for n, k in world.DEPARTMENTS]
         self.dept_labels: dict[int, list[str]] = {}
         recent = conn.execute(
             select(s.task_events.c.department_id, s.task_events.c.actor)
@@ -396,7 +396,7 @@ class Simulator:
         for sid in self.station_ids:
             if len(self.streets.get(sid, [])) < 3:
                 r = _rng(self.seed, K_STREETS, sid)
-                self.streets[sid] = [demo.STREET_STEMS[i] + demo.STREET_SUFFIXES[j] for i, j in zip(r.choice(len(demo.STREET_STEMS), 10, replace=False).tolist(), r.integers(0, len(demo.STREET_SUFFIXES), 10).tolist())]
+                self.streets[sid] = [world.STREET_STEMS[i] + world.STREET_SUFFIXES[j] for i, j in zip(r.choice(len(world.STREET_STEMS), 10, replace=False).tolist(), r.integers(0, len(world.STREET_SUFFIXES), 10).tolist())]
             else:
                 self.streets[sid].sort()
 
@@ -587,7 +587,7 @@ class Simulator:
         f = self._factors.get(slot)
         if f is None:
             mid = np.array([slot * 3600 + 1800])
-            f = (int(demo._local_hour(mid)[0]), int(demo._local_weekday(mid)[0]), float(demo._season(mid, 0.05)[0]), float(demo._season(mid, 0.15)[0]))
+            f = (int(world.local_hour(mid)[0]), int(world.local_weekday(mid)[0]), float(world.seasonal(mid, 0.05)[0]), float(world.seasonal(mid, 0.15)[0]))
             if len(self._factors) > 10000:
                 self._factors.clear()
             self._factors[slot] = f
@@ -596,13 +596,13 @@ class Simulator:
     def _report_rate(self, slot: int) -> float:
         """The demo's reports per hour and station (its rate at the end of its history)."""
         lh, wd, season, _ = self._slot_factors(slot)
-        return 42.0 / 24 * float(demo.REPORT_HOURS[lh]) * demo.WEEKDAY_PROFILES["workday"][wd] * season
+        return 42.0 / 24 * float(world.REPORT_HOURS[lh]) * world.WEEKDAY_PROFILES["workday"][wd] * season
 
     def _incident_rate(self, slot: int, cat: str) -> float:
         """The demo's incidents of one category per hour and station (its rate at the end of its history)."""
         lh, wd, _, season = self._slot_factors(slot)
-        now_rate, _yoy, _hours, wdp, _hot = demo.INCIDENT_CATS[cat]
-        return now_rate / 24 * float(self._inc_hours[cat][lh]) * demo.WEEKDAY_PROFILES[wdp][wd] * season
+        now_rate, _yoy, _hours, wdp, _hot = world.INCIDENT_CATS[cat]
+        return now_rate / 24 * float(self._inc_hours[cat][lh]) * world.WEEKDAY_PROFILES[wdp][wd] * season
 
     def hourly_rates(self, at: datetime) -> dict[str, float]:
         """Expected reports and incidents per hour (all stations, at this speed) in the hour of ``at``."""
@@ -654,11 +654,11 @@ class Simulator:
 
     def _write_report(self, at: datetime, rng: np.random.Generator, sid: int, *, grid_id: int | None = None, category: str | None = None) -> tuple[int, TaskSnap]:
         cats = schema.REPORT_CATEGORIES
-        p = np.array([demo.REPORT_CATS[c][0] for c in cats])
+        p = np.array([world.REPORT_CATS[c][0] for c in cats])
         cat = category if category is not None else cats[int(rng.choice(len(cats), p=p / p.sum()))]
         if cat not in cats:
             raise ValueError(f"unknown report category {cat!r}")
-        urg = schema.URGENCIES[int(rng.choice(3, p=demo.URGENCY_P[cat]))]
+        urg = schema.URGENCIES[int(rng.choice(3, p=world.URGENCY_P[cat]))]
         gid = grid_id if grid_id is not None else self._pick_grid(rng, sid)
         # Where: near one of the grid's compounds (half the time) or anywhere in the grid.
         cps = self.compounds.get(gid, [])
@@ -669,15 +669,15 @@ class Simulator:
             compound = c if spot is not None else None
         lat, lon = (spot[0], spot[1]) if spot is not None else self._uniform_in_grid(rng, gid)
         place = self._place(rng, gid, compound)
-        tpls = demo.REPORT_TEMPLATES[cat]
-        text = tpls[int(rng.integers(0, len(tpls)))].format(place=place, reason=demo.DISPUTE_REASONS[int(rng.integers(0, len(demo.DISPUTE_REASONS)))])
+        tpls = world.REPORT_TEMPLATES[cat]
+        text = tpls[int(rng.integers(0, len(tpls)))].format(place=place, reason=world.DISPUTE_REASONS[int(rng.integers(0, len(world.DISPUTE_REASONS)))])
         e = float(rng.random())
         if e < 0.125:
-            text += f"反映人联系电话{demo._phones(rng, 1)[0]}。"
+            text += f"反映人联系电话{world.phone_numbers(rng, 1)[0]}。"
         elif e < 0.165:
-            text += f"当事人身份证号{demo._id_number(rng)}。"
+            text += f"当事人身份证号{world.id_number(rng)}。"
         elif e < 0.175:
-            text += f"当事人身份证号{demo._id_number(rng)}，联系电话{demo._phones(rng, 1)[0]}。"
+            text += f"当事人身份证号{world.id_number(rng)}，联系电话{world.phone_numbers(rng, 1)[0]}。"
         reporter = self._pick_reporter(rng, gid)
         source = "网格通" if rng.random() < 0.9 else "警民联系群"
         cell = h3_cell(lat, lon)
@@ -703,7 +703,7 @@ class Simulator:
         ws = [w for w in self.workers.get(gid, []) if w.active] or self.workers.get(gid, [])
         if not ws:
             return None
-        w = np.array([demo.REPORTER_W.get(x.kind, 1.0) for x in ws])
+        w = np.array([world.REPORTER_W.get(x.kind, 1.0) for x in ws])
         return int(ws[int(rng.choice(len(ws), p=w / w.sum()))].id)
 
     def _command(self, sid: int, u: float) -> str:
@@ -719,14 +719,14 @@ class Simulator:
         self._manual_inc += 1
         sid = station_id if station_id is not None else self.station_ids[int(rng.integers(0, len(self.station_ids)))]
         if category is None:
-            w = np.array([demo.INCIDENT_CATS[c][0] for c in schema.INCIDENT_CATEGORIES])
+            w = np.array([world.INCIDENT_CATS[c][0] for c in schema.INCIDENT_CATEGORIES])
             category = schema.INCIDENT_CATEGORIES[int(rng.choice(len(w), p=w / w.sum()))]
         return self._write_incident(now, rng, sid, category)
 
     def _write_incident(self, at: datetime, rng: np.random.Generator, sid: int, cat: str) -> int:
         if cat not in schema.INCIDENT_CATEGORIES:
             raise ValueError(f"unknown incident category {cat!r}")
-        hot_share = demo.INCIDENT_CATS[cat][4]
+        hot_share = world.INCIDENT_CATS[cat][4]
         spots = [h for h in self.hotspots.get(sid, []) if h["cats"].get(cat, 0) > 0]
         u_hot, u_pick, u_near, u_sub = (float(x) for x in rng.random(4))
         located = None
@@ -744,7 +744,7 @@ class Simulator:
             located = (la, lo, gid)
             place = self._place(rng, gid)
         lat, lon, gid = located
-        subs = demo.INCIDENT_SUBTYPES[cat]
+        subs = world.INCIDENT_SUBTYPES[cat]
         subtype = subs[int(u_sub * len(subs))]
         with self.engine.begin() as conn:
             iid = conn.execute(
@@ -774,8 +774,8 @@ class Simulator:
             r = _rng(self.seed, K_LABEL, snap.id, dept_id)
             if labels:
                 return labels[int(r.integers(0, len(labels)))]
-            surname = demo.SURNAMES[(dept_id * 7 + self.seed) % len(demo.SURNAMES)]
-            return f"{name} {surname}{demo.DEPT_TITLES[int(r.integers(0, len(demo.DEPT_TITLES)))]}"
+            surname = world.SURNAMES[(dept_id * 7 + self.seed) % len(world.SURNAMES)]
+            return f"{name} {surname}{world.DEPT_TITLES[int(r.integers(0, len(world.DEPT_TITLES)))]}"
         o = self.officers.get(officer_id)
         if o is None:
             return "社区民警"
@@ -837,27 +837,27 @@ class Simulator:
         z = rng.standard_normal(3).tolist()
         frac = float(rng.beta(1.6, 3.0))
         urg = schema.URGENCIES.index(snap.urgency) if snap.urgency in schema.URGENCIES else 0
-        cat = snap.category if snap.category in demo.REPORT_CATS else "其他"
+        cat = snap.category if snap.category in world.REPORT_CATS else "其他"
         sid = self.grid_station.get(snap.grid_id, self.station_ids[0])
         grid = self.grids.get(snap.grid_id)
 
         if snap.state == "待研判":
             delay = _lognormal((1500, 600, 240)[urg], 0.7, z[0], 60)
-            opts = [d for d in (self.demo_dept[i] for i in demo.REPORT_CATS[cat][2]) if d is not None]
+            opts = [d for d in (self.demo_dept[i] for i in world.REPORT_CATS[cat][2]) if d is not None]
             off = self.comm_officer.get(grid.community_id) if grid is not None else None
-            if opts and (u[0] < demo.REPORT_CATS[cat][1] or off is None):
+            if opts and (u[0] < world.REPORT_CATS[cat][1] or off is None):
                 d = opts[int(u[1] * len(opts))]
-                return (delay, "转派", "已派发", self._command(sid, u[2]), None, d, f"转{self.dept_name[d]}处置，请限时反馈", {}, demo.DEADLINE_DEPT[urg])
+                return (delay, "转派", "已派发", self._command(sid, u[2]), None, d, f"转{self.dept_name[d]}处置，请限时反馈", {}, world.DEADLINE_DEPT[urg])
             if off is None:
                 return None  # nobody to send it to: it waits for the command room
-            return (delay, "派发", "已派发", self._command(sid, u[2]), off, None, "请社区民警限时反馈处置情况", {}, demo.DEADLINE_OFFICER[urg])
+            return (delay, "派发", "已派发", self._command(sid, u[2]), off, None, "请社区民警限时反馈处置情况", {}, world.DEADLINE_OFFICER[urg])
 
         to_dept = snap.department_id is not None
-        window = (demo.DEADLINE_DEPT if to_dept else demo.DEADLINE_OFFICER)[urg]
+        window = (world.DEADLINE_DEPT if to_dept else world.DEADLINE_OFFICER)[urg]
         label = self._assignee_label(snap, snap.officer_id, snap.department_id)
         if snap.state == "已派发":
             if to_dept and snap.transfer_count == 1 and u[0] < 0.17:  # the department sends it back: a second 转派
-                opts = list(demo.REPORT_CATS[cat][2])
+                opts = list(world.REPORT_CATS[cat][2])
                 alt = opts + [i for i in (0, 5, 8) if i not in opts]
                 choices = [d for d in (self.demo_dept[i] for i in alt) if d is not None and d != snap.department_id]
                 if choices:
@@ -876,7 +876,7 @@ class Simulator:
                 fb = room + max(300, window * 0.08 * math.exp(0.9 * z[2]))
             else:
                 fb = min(max(120, frac * room), room - 60)
-            fbs = demo.FEEDBACK_TEXTS[cat]
+            fbs = world.FEEDBACK_TEXTS[cat]
             return (max(60.0, fb), "反馈", "已反馈", label, snap.officer_id, snap.department_id, fbs[int(u[1] * len(fbs))], {}, None)
 
         if snap.state == "已反馈":
@@ -959,14 +959,14 @@ class Simulator:
 
     def _incident_plan(self, iid: int, received: datetime, arrived: datetime | None, cat: str) -> tuple[datetime, dict]:
         """An open incident's next change: the unit arrives, or it is closed (after arriving, or by phone)."""
-        cat = cat if cat in demo.INCIDENT_CATS else "求助"
+        cat = cat if cat in world.INCIDENT_CATS else "求助"
         base = received if arrived is None else arrived
         waited = self._survived(base)
         for attempt in range(64):
             rng = _rng(self.seed, K_INC_LIFE, iid, 0 if arrived is None else 1, attempt)
             u = rng.random(3).tolist()
             z = rng.standard_normal(3).tolist()
-            phone = u[0] < demo.NO_ARRIVAL.get(cat, 0.01)
+            phone = u[0] < world.NO_ARRIVAL.get(cat, 0.01)
             if arrived is None and not phone:
                 delay, what = _lognormal(8 * 60, 0.633, z[0], 60), "arrived_at"
             elif arrived is None:
@@ -980,7 +980,7 @@ class Simulator:
         at = self._due(base, delay)
         if what == "arrived_at":
             return at, {"arrived_at": at}
-        outs = demo.INCIDENT_OUTCOMES[cat]
+        outs = world.INCIDENT_OUTCOMES[cat]
         return at, {"closed_at": at, "outcome": outs[int(u[1] * len(outs))]}
 
     def _apply_incident(self, iid: int, received: datetime, arrived: datetime | None, values: dict) -> bool:
@@ -1088,7 +1088,7 @@ class Simulator:
 
     def _shift_start(self, team: int, day: date, shift: str) -> datetime:
         rng = _rng(self.seed, K_SHIFT_START, team, day.toordinal(), SHIFT_HOURS[shift])
-        nominal = datetime.combine(day, datetime.min.time()) + timedelta(hours=SHIFT_HOURS[shift]) - demo.LOCAL_OFFSET
+        nominal = datetime.combine(day, datetime.min.time()) + timedelta(hours=SHIFT_HOURS[shift]) - world.LOCAL_OFFSET
         return nominal + timedelta(seconds=int(np.clip(rng.normal(0, 480), -1200, 1200)))
 
     def _shift_plan(self, shift_id: int, started: datetime, shift: str) -> tuple[datetime, list[datetime], list[datetime]]:
@@ -1108,13 +1108,13 @@ class Simulator:
         # 1. Start the shifts due now (unless someone else already staffed that shift).
         with self.engine.connect() as conn:
             recent = conn.execute(select(s.c.team_id, s.c.started_at).where(s.c.started_at >= now - timedelta(hours=14), s.c.started_at <= now)).all()
-        today = (now + demo.LOCAL_OFFSET).date()
+        today = (now + world.LOCAL_OFFSET).date()
         for sid in self.station_ids:
             mine = set(self.station_teams.get(sid, []))
             if not mine:
                 continue
             for day, shift in ((today - timedelta(days=1), "黑"), (today, "白"), (today, "黑")):
-                nominal = datetime.combine(day, datetime.min.time()) + timedelta(hours=SHIFT_HOURS[shift]) - demo.LOCAL_OFFSET
+                nominal = datetime.combine(day, datetime.min.time()) + timedelta(hours=SHIFT_HOURS[shift]) - world.LOCAL_OFFSET
                 there = {tm for tm, st in recent if tm in mine and abs((st - nominal).total_seconds()) <= 3600}
                 roster = self.roster(sid, day)[shift]
                 if there - set(roster):
