@@ -6,7 +6,7 @@ the KPI strip, and below it one of the wall's views (``dashboard.wall.rotation``
 综合态势 (report feed, map with today's incidents and live patrols, dispatch
 queue, hourly strips), 网格上报, 派单调度, 巡逻防控, 警情态势, 矛盾纠纷. No
 widgets but the alarm's 已知悉 button: the wall is never touched. Parameters
-come from the URL only:
+come from the URL only (decoded once into ``dashboard.wall.params.WallParams``):
 
 - filters ``community``, ``grid``, ``cat`` (the wall always shows today);
 - ``view=dispatch`` pins one view; ``rotate=overview:60,dispatch:30`` cycles,
@@ -44,13 +44,13 @@ import pydeck as pdk
 import streamlit as st
 
 from dashboard import mask, station, timeutil
-from dashboard.config import PROJECT_ROOT, parse_time_of_day
-from dashboard.db.database import DataError
-from dashboard.ui import fmt, frame, maps, recovery, tiles, widgets
+from dashboard.config import PROJECT_ROOT
+from dashboard.ui import fmt, frame, maps, widgets
 from dashboard.ui.frame import context
-from dashboard.wall import acks, rotation, sound
+from dashboard.wall import acks, params, rotation, sound
 from dashboard.wall import layout as wl
 from dashboard.wall import markup as wh
+from dashboard.wall.live import every, live, stale_text, step
 from queries import (
     dispatch,
     disputes,
@@ -88,20 +88,6 @@ def wall_now() -> datetime:
     return (override + timedelta(seconds=time.monotonic() - t0)).replace(microsecond=0)
 
 
-def scale_param() -> tuple[float, str | None]:
-    """``?scale=`` (type size factor, 0.5–3); a bad value gives 1 and a warning."""
-    raw = st.query_params.get("scale")
-    if raw in (None, ""):
-        return 1.0, None
-    try:
-        v = float(str(raw)[:8])
-    except ValueError:
-        v = float("nan")
-    if not 0.5 <= v <= 3:
-        return 1.0, f"已忽略无效的字号倍数 scale={str(raw)[:12]}（应为 0.5–3）"
-    return v, None
-
-
 # Row budgets: each list is laid out as exactly this many rows per column
 # (dashboard.wall.markup.list_open), so the rows passed are the rows on screen and
 # the footer's "另 N 件未显示" is true. At scale 1, 7 rows of a feed or queue
@@ -110,7 +96,8 @@ def scale_param() -> tuple[float, str | None]:
 # (dashboard.wall.layout): the KPI strip wraps to two rows, the main region is
 # shorter and every budget is the rows that fit it at that type size
 # (tests/test_wall_scale.py).
-SCALE, SCALE_WARNING = scale_param()
+PARAMS, PARAM_WARNINGS = params.decode(st.query_params.to_dict(), ctx.settings)
+SCALE = PARAMS.scale
 LAYOUT = wl.layout(SCALE)
 FEED_ROWS = LAYOUT.list_rows
 QUEUE_ROWS = LAYOUT.list_rows
@@ -121,108 +108,6 @@ CATEGORY_ROWS = LAYOUT.category_rows  # rows of the 警情分类 table (the 本�
 BIG_TYPE = LAYOUT.kpi_cols < wl.KPI_TILES  # the strip in two rows: side panels get more width
 
 
-# --- the live-tile machinery ---------------------------------------------------------
-#
-# Each tile's queries run in the background (dashboard.ui.tiles): a slow query
-# holds its own tile only, never the clock or the other tiles. A tile waits a
-# moment for fresh data (TICK_WAIT_S; FIRST_WAIT_S out of the run's budget
-# when it has none yet) and otherwise draws what it has.
-
-TICK_WAIT_S = 0.25
-FIRST_WAIT_S = 1.5
-RUN_WAIT_BUDGET_S = 3.0
-SLOW_S = 4.0  # a job running longer than this: say the data is waiting on the database
-BUG_BANNER = '<div class="jw-w-stale">本栏暂不可用（程序错误，已记入日志）</div>'
-
-
-def tile(key: str) -> tiles.Tile:
-    """This session's state of tile ``key`` (a fixed set of keys: nothing grows)."""
-    reg = st.session_state.setdefault("_wall_tiles", {})
-    t = reg.get(key)
-    if not isinstance(t, tiles.Tile):
-        t = reg[key] = tiles.Tile()
-    return t
-
-
-def _budget() -> tiles.WaitBudget:
-    ss = st.session_state
-    run = recovery.run_id()
-    b = ss.get("_wall_budget")
-    if b is None or b[0] != run:
-        b = ss["_wall_budget"] = (run, tiles.WaitBudget(RUN_WAIT_BUDGET_S))
-    return b[1]
-
-
-def step(key: str, marker: Callable[[], Any], load: Callable[[], Any], every_s: float, wait_s: float = TICK_WAIT_S) -> tiles.Tile:
-    """Advance tile ``key`` (see dashboard.ui.tiles); errors that are bugs are logged once."""
-    t = tile(key)
-    run = recovery.run_id()
-    if t.run != run:  # a full run (a new view, a reload): poll now
-        t.run = run
-        t.next_due = 0.0
-    if not t.has_data:
-        budget = _budget()
-        t0 = time.monotonic()
-        t.step(marker, load, every_s=every_s, wait_s=budget.take(FIRST_WAIT_S), now_real=timeutil.utcnow)
-        budget.spent(time.monotonic() - t0)
-    else:
-        t.step(marker, load, every_s=every_s, wait_s=wait_s, now_real=timeutil.utcnow)
-    if t.error is not None and not isinstance(t.error, DataError) and t.logged is not t.error:
-        t.logged = t.error
-        LOG.error("wall tile %s failed", key, exc_info=t.error)
-    return t
-
-
-def age_html(since: datetime) -> str:
-    """Seconds since ``since`` (real UTC), counted on by the browser (assets/wall-clock.js)."""
-    real = timeutil.utcnow()
-    ms = int(since.replace(tzinfo=timezone.utc).timestamp() * 1000)
-    return f'<span class="jw-w-age" data-jw-since-ms="{ms}">{max(0, int((real - since).total_seconds()))}</span>'
-
-
-def banner_html(t: tiles.Tile) -> str:
-    """The red (failed) or amber (waiting on a slow database) line over a tile, or nothing."""
-    if t.error is not None and not isinstance(t.error, DataError):
-        return BUG_BANNER
-    if t.error is not None:
-        if t.ok_at is not None:
-            return f'<div class="jw-w-stale">{stale_text(t.ok_at)}</div>'
-        return '<div class="jw-w-stale">数据源暂不可用，正在重试</div>'
-    if t.has_data and t.ok_at is not None and t.busy_s() > SLOW_S:
-        return f'<div class="jw-w-stale jw-w-slow">数据库响应缓慢 · 数据更新于 {timeutil.fmt_local(t.ok_at, "%H:%M:%S")}（{age_html(t.ok_at)} 秒前）</div>'
-    return ""
-
-
-def live(key: str, marker: Callable[[], Any], load: Callable[[], Any], render: Callable[[Any], str], every_s: float) -> None:
-    """One live tile: poll ``marker()`` every ``every_s`` seconds and ``load()``
-    when it changed (or on the first run), both in the background; draw
-    ``render(data)`` as one HTML block. On DataError keep the last good data
-    under a red banner "数据更新于 …，已中断 N 秒"; any other error (a bug) is
-    logged and keeps the last data too, under its own banner: the wall never
-    shows a traceback."""
-    t = step(key, marker, load, every_s)
-    body = '<div class="jw-w-wait">数据加载中…</div>'
-    banner = banner_html(t)
-    if t.has_data:
-        try:
-            body = render(t.data)
-        except Exception:
-            LOG.exception("wall tile %s failed to render", key)
-            banner = BUG_BANNER
-    st.html(f'<div class="jw-w-tile jw-w-tile-{key}">{banner}{body}</div>')
-
-
-def stale_text(ok_at: datetime) -> str:
-    """The red banner's words: when the data on screen was last good and how long
-    ago (the seconds run on in the browser)."""
-    return f"数据更新于 {timeutil.fmt_local(ok_at, '%H:%M:%S')}，已中断 {age_html(ok_at)} 秒"
-
-
-def every(seconds: int, at: datetime) -> int:
-    """A marker part that changes every ``seconds`` of wall time."""
-    return int(at.timestamp()) // seconds
-
-
 # --- header and clock ------------------------------------------------------------------
 
 
@@ -230,22 +115,6 @@ def station_title() -> str:
     names = [p.name for p in ctx.catalogue.stations]
     station = "、".join(names) if len(names) <= 2 else f"{len(names)}个派出所"
     return f"{station} · 综合指挥室"
-
-
-def reload_param() -> tuple[Any, str | None]:
-    """``?reload=HH:MM[:SS]`` / ``off`` overrides DASHBOARD_WALL_RELOAD_AT."""
-    raw = st.query_params.get("reload")
-    if raw in (None, ""):
-        return ctx.settings.wall_reload_at, None
-    try:
-        return parse_time_of_day(str(raw)[:8]), None
-    except ValueError:
-        return ctx.settings.wall_reload_at, f"已忽略无效的自动刷新时间 reload={str(raw)[:12]}（应为 时:分 或 off）"
-
-
-def sound_param() -> bool:
-    raw = st.query_params.get("sound")
-    return ctx.settings.alarm_sound if raw in (None, "") else str(raw) not in ("0", "off", "false", "no")
 
 
 def reload_due() -> bool:
@@ -950,18 +819,16 @@ assert list(VIEW_PAGES) == list(rotation.VIEWS)
 
 # --- the page --------------------------------------------------------------------------
 
-scale, scale_warning = SCALE, SCALE_WARNING
-STEPS, rotate_warnings = rotation.parse_rotate(st.query_params.get("rotate"))
-PINNED, view_warning = rotation.parse_view(st.query_params.get("view"))
+STEPS, PINNED = list(PARAMS.steps), PARAMS.pinned
 VIEW = rotation.position(STEPS, PINNED, time.time()).view
-RELOAD_AT, reload_warning = reload_param()
-SOUND = sound_param()
+RELOAD_AT = PARAMS.reload_at
+SOUND = PARAMS.sound
 ALARM_S = ctx.settings.alarm_seconds
 
 st.html(f"<style>{CSS_PATH.read_text(encoding='utf-8')}\n{LAYOUT.css_vars()}</style>")
 widgets.load_script(frame.WALL_CLOCK_JS)
 warnings = list(st.session_state.get("_jw_wall_warnings") or [])
-warnings += [w for w in (scale_warning, view_warning, reload_warning) if w] + rotate_warnings
+warnings += PARAM_WARNINGS
 
 with st.container(key="wall-head", horizontal=True):
     note = f'<div class="jw-w-warn">{e("；".join(warnings))}</div>' if warnings else ""
