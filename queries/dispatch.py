@@ -18,6 +18,7 @@ from dashboard import station, timeutil
 from dashboard.filters import Filters
 from dashboard.schema import TASK_STATES, communities, departments, grids, officers, reports, task_events, tasks
 from queries import measures  # measures never imports this module
+from queries.kpi import Kpi
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 
 
@@ -506,10 +507,10 @@ def snapshots_compared(engine: Engine, f: Filters, periods: measures.Periods, si
     }
 
 
-def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list:
+def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
     """The six tiles of the dispatch page at ``now`` for the filter's period.
 
-    Grain: one ``queries.overview.Kpi`` per tile, in screen order: 待派单,
+    Grain: one ``Kpi`` per tile, in screen order: 待派单,
     处置中, 超期 (snapshots at ``now``: ``snapshots_compared``), 按时反馈率,
     办结率 (rates over the period, by percentage points) and 平均处置时长 (kind
     "hours": mean hours, relative change, never marked 显著; its detail gives
@@ -518,8 +519,6 @@ def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list:
     period (``measures.period_name``: 近30天办结率, 本月按时反馈率). Categories in ``f`` do not
     apply (they are incident categories).
     """
-    from queries.overview import Kpi  # overview imports this module
-
     places = f.places_only()
     p = measures.periods_of(f, now)
     since = measures.feed_starts(engine).tasks

@@ -15,7 +15,7 @@ from dashboard.schema import DISPUTE_STATUSES, MEDIATION_LEVELS, communities, di
 from queries import measures
 from queries.vocabulary import vocabulary
 from queries._common import Window, apply_filters, fetch_df, fetch_one
-from queries.overview import Kpi
+from queries.kpi import Kpi
 
 
 def open_count(engine: Engine, f: Filters) -> int:

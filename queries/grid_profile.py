@@ -40,7 +40,7 @@ from queries import incidents as incidents_q
 from queries import reports as reports_q
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 from queries._sql import local_day
-from queries.overview import Kpi
+from queries.kpi import Kpi
 
 # --- the static profile -----------------------------------------------------------------
 

@@ -13,41 +13,7 @@ from dashboard import timeutil
 from dashboard.filters import Filters
 from queries import dispatch, incidents, measures, places, reports
 from queries._common import Window
-
-
-@dataclass(frozen=True)
-class Kpi:
-    """One tile: a figure, how it compares, and whether it is bad news.
-
-    ``kind`` is "count" (同比/环比 are relative changes) or "rate" (value in
-    0..1, 同比/环比 are percentage-point differences). ``detail`` is e.g.
-    "47/50" for a rate. ``alarm`` marks a figure the wall shows in red.
-    """
-
-    key: str
-    label: str
-    kind: str
-    compared: measures.Compared
-    detail: str | None = None
-    alarm: bool = False
-    # True: up is good news (rates); False: up is bad (incidents, backlog);
-    # None: neither (more reports means more eyes, not more trouble).
-    higher_is_better: bool | None = False
-
-    @property
-    def yoy_basis(self) -> str | None:
-        """What the 同比 compares with, in words ("对比 去年同日同一时刻"): the Periods' own."""
-        return self.compared.yoy_basis
-
-    @property
-    def pop_basis(self) -> str | None:
-        """What the 环比 compares with ("对比 昨日同一时刻")."""
-        return self.compared.pop_basis
-
-    @property
-    def span(self) -> str | None:
-        """"本月 2 天" when the tile's window is a calendar period so far."""
-        return self.compared.span
+from queries.kpi import Kpi
 
 
 def today_window(now: datetime) -> Window:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -10,7 +11,9 @@ from sqlalchemy.engine import Engine
 
 from dashboard.filters import Filters
 from dashboard.schema import patrol_points, patrol_shifts, patrol_teams
+from queries import measures
 from queries._common import Window, apply_filters, fetch_df, fetch_one
+from queries.kpi import Kpi
 
 # A shift counts as present in an area when it sent a GPS point there this recently.
 PRESENCE_WINDOW = timedelta(minutes=30)
@@ -99,11 +102,6 @@ def visited_cells(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
 # in queries.measures; what follows shapes them for the page. The page fetches
 # ``measures.coverage_pieces`` once per window (one GROUP BY over the GPS points,
 # all shifts at once) and everything below is arithmetic on those aggregated rows.
-
-from dataclasses import dataclass, replace  # noqa: E402
-
-from queries import measures  # noqa: E402
-from queries.overview import Kpi  # noqa: E402
 
 SHIFT_LABELS: dict[str | None, str] = {None: "全部", "白": "白班", "黑": "黑班"}
 SHIFT_HOURS_LABEL: dict[str | None, str] = {None: "全天", "白": "08:00–20:00", "黑": "20:00–次日08:00"}

@@ -15,6 +15,7 @@ from dashboard.schema import communities, departments, grid_workers, grids, offi
 from queries import dispatch, measures
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 from queries._sql import local_day
+from queries.kpi import Kpi
 
 
 def count(engine: Engine, f: Filters, window: Window) -> int:
@@ -218,17 +219,15 @@ def detail(engine: Engine, report_id: int, at: datetime | None = None) -> Report
     return ReportDetail(**row)
 
 
-def kpis(engine: Engine, f: Filters, now: datetime):  # noqa: ANN201 - list[queries.overview.Kpi]
+def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
     """The 网格上报 page's tiles for the filtered places and period.
 
-    Grain: one ``overview.Kpi`` per tile, in screen order: 上报总数, 紧急/特急,
+    Grain: one ``Kpi`` per tile, in screen order: 上报总数, 紧急/特急,
     已派单占比 (``measures.dispatched_share``), 待派单 (now). Every 同比/环比 by
     ``measures.periods_of(f, now)``: counts and the share over the period (the
     reports' first record as coverage), 待派单 a snapshot at ``now`` against the
     same instant last year and one period back (the tasks' first record).
     """
-    from queries.overview import Kpi  # overview imports this module: import late
-
     p = measures.periods_of(f, now)
     since = measures.feed_starts(engine)
     pf = f.places_only()

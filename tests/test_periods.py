@@ -20,6 +20,7 @@ from dashboard import plots, timeutil, ui
 from dashboard import wall_html as wh
 from dashboard.filters import Filters
 from queries import disputes, measures, overview, wall
+from queries.kpi import Kpi
 from tests.conftest import FIXTURE_END
 
 NOW = FIXTURE_END  # 2026-11-20 14:30 local
@@ -89,7 +90,7 @@ def test_every_compared_from_periods_carries_its_basis():
     p = measures.periods(overview.today_window(NOW), "today", NOW)
     c = p.compare(lambda w: 5, None)
     assert (c.yoy_basis, c.pop_basis, c.span) == ("对比 去年同日同一时刻", "对比 昨日同一时刻", None)
-    k = overview.Kpi("x", "今日警情", "count", c)
+    k = Kpi("x", "今日警情", "count", c)
     assert (k.yoy_basis, k.pop_basis) == (c.yoy_basis, c.pop_basis)
     # a Compared made by hand (no period) says nothing rather than something wrong
     assert measures.compare(1, 2, 3).yoy_basis is None
@@ -106,8 +107,8 @@ def test_wall_card_shows_the_basis():
     now = local(2026, 12, 2, 9, 40)
     p = measures.periods(overview.month_window(now), "month", now)
     c = p.judge(measures.Ratio(3, 20), measures.Ratio(1, 2), None, None, "rate")
-    k = overview.Kpi("closure", "本月办结率", "rate", c, c.detail)
-    html = wh.kpi_cards_html([k, overview.Kpi("found", "新发现纠纷", "count", p.judge(4, 2, None, None))])
+    k = Kpi("closure", "本月办结率", "rate", c, c.detail)
+    html = wh.kpi_cards_html([k, Kpi("found", "新发现纠纷", "count", p.judge(4, 2, None, None))])
     assert '<div class="jw-w-card-detail"><span class="jw-w-card-basis">本月 2 天</span></div>' in html  # no detail: the span alone
     assert '<div class="jw-w-card-detail">3/20<span class="jw-w-card-basis"> · 本月 2 天</span></div>' in html
     assert '同比 ↓35.0个百分点<span class="jw-w-card-basis"> · 去年同月同期</span>' in html

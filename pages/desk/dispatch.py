@@ -93,7 +93,7 @@ def _transfers(n: int) -> str:
 # --- KPI tiles ------------------------------------------------------------------------------
 
 
-def kpi_tiles(kpis) -> None:  # noqa: ANN001 - list[queries.overview.Kpi]
+def kpi_tiles(kpis) -> None:  # noqa: ANN001 - list[queries.kpi.Kpi]
     """Like ``ui.kpi_row``, plus kind "hours" (平均处置时长: one decimal, 小时)."""
     tiles = []
     for k in kpis:

@@ -19,7 +19,7 @@ from dashboard import fmt, plots, timeutil, ui
 from dashboard.frame import cached, context, drill, selection_key
 from queries import imports, incidents, measures
 from queries.vocabulary import vocabulary
-from queries.overview import Kpi
+from queries.kpi import Kpi
 
 ctx = context()
 f = ctx.filters
