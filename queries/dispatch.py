@@ -2,7 +2,7 @@
 
 States at an instant are derived from the task's timestamps, so the same
 function answers "now" and the snapshot instants of 同比/环比
-(``measures.Periods.at_last_year`` / ``at_previous``).
+(``windows.Periods.at_last_year`` / ``at_previous``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from dashboard import station, timeutil
 from dashboard.filters import Filters
 from dashboard.schema import TASK_STATES, communities, departments, grids, officers, reports, task_events, tasks
-from queries import measures  # measures never imports this module
+from queries.measures import arithmetic, loop, windows
 from queries.kpi import Kpi
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 
@@ -177,10 +177,10 @@ def open_tasks(
     urgency, community_id, community, grid_id, grid, officer (the assigned
     community officer's name, unmasked) or department (the assigned
     department's name), deadline_at, dispatched_at, feedback_at (naive UTC),
-    transfer_count (转派 so far), overdue (bool, ``measures.overdue_condition``),
+    transfer_count (转派 so far), overdue (bool, ``loop.overdue_condition``),
     phase, minutes_left (deadline − at in minutes, negative when past; NaN
     without a deadline). Assignee, deadline and transfer count are the task's
-    current ones, as in ``measures.overdue_count``.
+    current ones, as in ``loop.overdue_count``.
 
     ``overdue_since`` keeps only the tasks that became overdue after that
     instant (overdue at ``at``, deadline later than ``overdue_since``): the
@@ -193,7 +193,7 @@ def open_tasks(
     一般: ``URGENCY_RANK``) and only then in phase order, so what the cut
     hides is never more overdue or more urgent than what is shown.
     """
-    overdue = measures.overdue_condition(at)
+    overdue = loop.overdue_condition(at)
     pending = or_(tasks.c.dispatched_at.is_(None), tasks.c.dispatched_at > at)
     answered = and_(tasks.c.feedback_at.is_not(None), tasks.c.feedback_at <= at)
     phase = case((overdue, PHASE_OVERDUE), (pending, PHASE_PENDING), (answered, PHASE_FEEDBACK), else_=PHASE_RUNNING)
@@ -280,14 +280,14 @@ def _responsible(key: int):  # noqa: ANN202
 
 def overdue_by(engine: Engine, f: Filters, at: datetime, by: str = "grid") -> pd.DataFrame:
     """Where the overdue work is, and who holds it: the tasks 超期 at ``at``
-    (``measures.overdue_condition``) in the filtered places, per grid,
+    (``loop.overdue_condition``) in the filtered places, per grid,
     community or responsible unit (a department; 社区民警 for the tasks an
     officer holds; 未指派 for neither).
 
     Grain: one row per group with any overdue task, most overdue tasks first.
     Columns: key (grid, community or department id; OFFICERS_KEY /
     UNASSIGNED_KEY), group (its name), overdue (the count; they add up to
-    ``measures.overdue_count``), this_week (of those, the ones whose deadline
+    ``loop.overdue_count``), this_week (of those, the ones whose deadline
     passed this local week, from Monday 00:00), oldest_deadline (naive UTC),
     max_days (days past the oldest deadline at ``at``).
     """
@@ -295,7 +295,7 @@ def overdue_by(engine: Engine, f: Filters, at: datetime, by: str = "grid") -> pd
         raise ValueError(f"by must be one of {OVERDUE_BY}, got {by!r}")
     today = timeutil.local_today(at)
     week = timeutil.day_start_utc(today - timedelta(days=today.weekday()))
-    overdue = measures.overdue_condition(at)
+    overdue = loop.overdue_condition(at)
     if by == "department":
         # grouped by plain columns (a CASE of literals in GROUP BY would be two
         # different bound expressions on PostgreSQL); the officers' and the
@@ -371,10 +371,10 @@ def task_detail(engine: Engine, task_id: int, at: datetime | None = None) -> Tas
     """One task with its place, current assignee and the report it came from.
 
     Grain: one task (None when no task has this id). State, assignee and times
-    are the stored current ones; ``overdue`` is ``measures.overdue_condition(at)``
+    are the stored current ones; ``overdue`` is ``loop.overdue_condition(at)``
     when ``at`` is given.
     """
-    flag = case((measures.overdue_condition(at), 1), else_=0) if at is not None else None
+    flag = case((loop.overdue_condition(at), 1), else_=0) if at is not None else None
     stmt = (
         select(
             *([flag.label("overdue")] if flag is not None else []),
@@ -446,9 +446,9 @@ def loop_by(engine: Engine, f: Filters, window: Window, by: str = "department") 
     NaN where a group has no such tasks). Ordered by the number of tasks
     created, then due, descending. Each part is ``measures.*_by``.
     """
-    a = measures.on_time_feedback_rate_by(engine, f, window, by).rename(columns={"rate": "on_time_rate"})
-    b = measures.closure_rate_by(engine, f, window, by).rename(columns={"rate": "closure_rate"})
-    c = measures.time_to_close_by(engine, f, window, by).rename(
+    a = loop.on_time_feedback_rate_by(engine, f, window, by).rename(columns={"rate": "on_time_rate"})
+    b = loop.closure_rate_by(engine, f, window, by).rename(columns={"rate": "closure_rate"})
+    c = loop.time_to_close_by(engine, f, window, by).rename(
         columns={"n": "closed_in_window", "hours": "mean_close_hours", "median_hours": "median_close_hours"}
     )
     out = a.merge(b, on=["key", "group"], how="outer").merge(c, on=["key", "group"], how="outer")
@@ -467,20 +467,20 @@ def loop_by(engine: Engine, f: Filters, window: Window, by: str = "department") 
 SNAPSHOTS = ("now", "last_year", "previous")
 
 
-def snapshot_counts(engine: Engine, f: Filters, periods: measures.Periods) -> pd.DataFrame:
+def snapshot_counts(engine: Engine, f: Filters, periods: windows.Periods) -> pd.DataFrame:
     """待派单, 处置中 and 超期 at the snapshot instants of ``periods``: now
     (``at``), the same local instant one year earlier (同比's base,
     ``at_last_year``) and ``at_previous`` (环比's base: yesterday for 今日, the
     same instant last month for 本月), in one pass over the tasks: each count
     uses the very condition of ``pending_count``, ``in_progress_count`` and
-    ``measures.overdue_count``. Coverage is ``snapshots_compared``'s.
+    ``loop.overdue_count``. Coverage is ``snapshots_compared``'s.
 
     Grain: one row per instant, in the order now, last_year, previous.
     Columns: instant (SNAPSHOTS), at (naive UTC), pending, in_progress, overdue (ints).
     """
     p = periods
     instants = dict(zip(SNAPSHOTS, (p.at, p.at_last_year, p.at_previous)))
-    conditions = {"pending": pending_condition, "in_progress": in_progress_condition, "overdue": measures.overdue_condition}
+    conditions = {"pending": pending_condition, "in_progress": in_progress_condition, "overdue": loop.overdue_condition}
     cols = [
         func.coalesce(func.sum(case((cond(t), 1), else_=0)), 0).label(f"{name}__{key}")
         for key, t in instants.items()
@@ -496,7 +496,7 @@ def snapshot_counts(engine: Engine, f: Filters, periods: measures.Periods) -> pd
     )
 
 
-def snapshots_compared(engine: Engine, f: Filters, periods: measures.Periods, since: datetime | None) -> dict[str, measures.Compared]:
+def snapshots_compared(engine: Engine, f: Filters, periods: windows.Periods, since: datetime | None) -> dict[str, arithmetic.Compared]:
     """待派单, 处置中, 超期 (``snapshot_counts``) each as a Compared by
     ``periods.judge`` (``since``: the tasks' first record, ``feed_starts``).
     Grain: one Compared per name."""
@@ -514,24 +514,24 @@ def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
     处置中, 超期 (snapshots at ``now``: ``snapshots_compared``), 按时反馈率,
     办结率 (rates over the period, by percentage points) and 平均处置时长 (kind
     "hours": mean hours, relative change, never marked 显著; its detail gives
-    the median, 处置时长中位数). Every 同比/环比 by ``measures.periods_of(f,
+    the median, 处置时长中位数). Every 同比/环比 by ``windows.periods_of(f,
     now)`` with the tasks' first record as coverage. The rates' labels carry the
-    period (``measures.period_name``: 近30天办结率, 本月按时反馈率). Categories in ``f`` do not
+    period (``windows.period_name``: 近30天办结率, 本月按时反馈率). Categories in ``f`` do not
     apply (they are incident categories).
     """
     places = f.places_only()
-    p = measures.periods_of(f, now)
-    since = measures.feed_starts(engine).tasks
+    p = windows.periods_of(f, now)
+    since = windows.feed_starts(engine).tasks
     snaps = snapshots_compared(engine, places, p, since)
 
-    def rated(fn) -> measures.Compared:  # noqa: ANN001
+    def rated(fn) -> arithmetic.Compared:  # noqa: ANN001
         return p.compare(lambda w: fn(engine, places, w), since, "rate")
 
-    on_time, closure = rated(measures.on_time_feedback_rate), rated(measures.closure_rate)
-    times = measures.time_to_close(engine, places, p.current)
-    mean_close = p.compare(lambda w: measures.mean_time_to_close_hours(engine, places, w), since, "level", value=times.mean_hours)
+    on_time, closure = rated(loop.on_time_feedback_rate), rated(loop.closure_rate)
+    times = loop.time_to_close(engine, places, p.current)
+    mean_close = p.compare(lambda w: loop.mean_time_to_close_hours(engine, places, w), since, "level", value=times.mean_hours)
     median = "—" if times.median_hours is None else f"{times.median_hours:.1f}"
-    name = measures.period_name(f)  # the rates' labels name their window: 近30天办结率 ≠ 本月办结率
+    name = windows.period_name(f)  # the rates' labels name their window: 近30天办结率 ≠ 本月办结率
     return [
         Kpi("pending", "待派单", "count", snaps["pending"]),
         Kpi("in_progress", "处置中", "count", snaps["in_progress"]),

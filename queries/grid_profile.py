@@ -34,7 +34,8 @@ from dashboard.schema import (
     stations,
     tasks,
 )
-from queries import dispatch, measures, places
+from queries import dispatch, places
+from queries.measures import arithmetic, baseline, loop, windows
 from queries import disputes as disputes_q
 from queries import incidents as incidents_q
 from queries import reports as reports_q
@@ -245,10 +246,10 @@ def open_task_count(engine: Engine, f: Filters, at: datetime) -> int:
     return int(fetch_one(engine, stmt)[0])
 
 
-def camera_online(engine: Engine, f: Filters) -> measures.Ratio:
+def camera_online(engine: Engine, f: Filters) -> arithmetic.Ratio:
     """摄像头在线率 now: cameras online / cameras, in the places of ``f``. Grain: one ratio."""
     res = places.grid_resources(engine, f.places_only())
-    return measures.Ratio(int(res["cameras_online"].sum()), int(res["cameras"].sum()))
+    return arithmetic.Ratio(int(res["cameras_online"].sum()), int(res["cameras"].sum()))
 
 
 def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
@@ -256,21 +257,21 @@ def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
 
     Grain: one Kpi per tile, in screen order: 警情, 上报, 纠纷 (counts in the
     period), 在办派单 and 超期 (snapshots at ``now``), 摄像头在线率 (now; no
-    history, so no 同比/环比). Every 同比/环比 by ``measures.periods_of(f,
+    history, so no 同比/环比). Every 同比/环比 by ``windows.periods_of(f,
     now)``, each with its own table's first record as coverage (显著 from
     the Poisson test). Incident categories in ``f`` apply to 警情 only.
     """
-    p = measures.periods_of(f, now)
-    since = measures.feed_starts(engine)
+    p = windows.periods_of(f, now)
+    since = windows.feed_starts(engine)
     po = f.places_only()
 
-    def counted(fn, ff: Filters, first: datetime | None) -> measures.Compared:  # noqa: ANN001
+    def counted(fn, ff: Filters, first: datetime | None) -> arithmetic.Compared:  # noqa: ANN001
         return p.compare(lambda w: fn(engine, ff, w), first)
 
-    def snapshot(fn) -> measures.Compared:  # noqa: ANN001
+    def snapshot(fn) -> arithmetic.Compared:  # noqa: ANN001
         return p.compare_at(lambda t: fn(engine, po, t), since.tasks)
 
-    overdue = snapshot(measures.overdue_count)
+    overdue = snapshot(loop.overdue_count)
     cam = camera_online(engine, f)
     return [
         Kpi("incidents", "警情", "count", counted(incidents_q.count, f, since.incidents)),
@@ -282,7 +283,7 @@ def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
             "cameras_online",
             "摄像头在线率",
             "rate",
-            measures.comparison(cam, None, None, "rate"),
+            arithmetic.comparison(cam, None, None, "rate"),
             f"{cam.numerator}/{cam.denominator}",
             higher_is_better=True,
         ),
@@ -334,13 +335,13 @@ def activity(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
     start, end = window
     first_day = timeutil.to_local(start).date()
     last_day = timeutil.to_local(max(start, end - timedelta(microseconds=1))).date()
-    unit, shown, base = measures.activity_buckets(first_day, last_day)
+    unit, shown, base = baseline.activity_buckets(first_day, last_day)
     span = (timeutil.day_start_utc(base[0].first), min(end, timeutil.day_start_utc(shown[-1].last + timedelta(days=1))))
     rows = []
     for source in ACTIVITY_SOURCES:
         daily = _daily(engine, source, f, span)
-        totals = measures.bucket_totals(daily, base + shown)
-        b = measures.bucket_baseline(totals[: len(base)], base, _data_start(engine, source))
+        totals = baseline.bucket_totals(daily, base + shown)
+        b = baseline.bucket_baseline(totals[: len(base)], base, _data_start(engine, source))
         for bucket, n in zip(shown, totals[len(base) :]):
             rows.append(
                 {
@@ -354,7 +355,7 @@ def activity(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
                     "low": b.low,
                     "high": b.high,
                     "baseline_buckets": b.buckets,
-                    "above": measures.above_band(int(n), b),
+                    "above": baseline.above_band(int(n), b),
                 }
             )
     return pd.DataFrame(
@@ -371,9 +372,9 @@ def open_tasks(engine: Engine, f: Filters, now: datetime, limit: int = 200) -> p
 
     Grain: one row per task, at most ``limit``. Columns: task_id, created_at,
     category, urgency, state, officer (name or None), department (name or None),
-    deadline_at (naive UTC or None), overdue (bool, ``measures.overdue_condition``).
+    deadline_at (naive UTC or None), overdue (bool, ``loop.overdue_condition``).
     """
-    overdue = case((measures.overdue_condition(now), 1), else_=0).label("overdue")
+    overdue = case((loop.overdue_condition(now), 1), else_=0).label("overdue")
     stmt = (
         select(
             tasks.c.id.label("task_id"),
@@ -461,7 +462,7 @@ def grid_ranking(engine: Engine, f: Filters, window: Window, now: datetime) -> p
     t = select(
         task_grid,
         func.sum(case((open_condition(now), 1), else_=0)).label("open_tasks"),
-        func.sum(case((measures.overdue_condition(now), 1), else_=0)).label("overdue"),
+        func.sum(case((loop.overdue_condition(now), 1), else_=0)).label("overdue"),
     ).where(or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > now))
     t = apply_filters(t, po, grid_col=tasks.c.grid_id).group_by(task_grid).subquery("t")
     src = grids.join(communities, communities.c.id == grids.c.community_id)

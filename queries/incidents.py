@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from dashboard import timeutil
 from dashboard.filters import Filters
 from dashboard.schema import incidents
 from queries._common import Window, apply_filters, fetch_df, fetch_one
-from queries._sql import local_day
+from queries._sql import local_day, local_hour, local_weekday
+from queries.measures import windows
+from queries.vocabulary import vocabulary
 
 
 def _filtered(stmt, f: Filters, window: Window | None):  # noqa: ANN001, ANN202
@@ -52,12 +57,6 @@ def hot_cells(engine: Engine, f: Filters, window: Window, limit: int = 200) -> p
 
 
 # --- trends page (警情趋势) ---
-
-from datetime import date, datetime, timedelta  # noqa: E402
-
-from dashboard import timeutil  # noqa: E402
-from queries.vocabulary import vocabulary  # noqa: E402
-from queries._sql import local_hour, local_weekday  # noqa: E402
 
 # Time grains of the trend chart, with the words the screen uses for them.
 GRAIN_LABELS = {"hour": "按小时", "day": "按日", "week": "按周", "month": "按月"}
@@ -190,10 +189,8 @@ def first_received_at(engine: Engine) -> datetime | None:
     """When the incident feed begins: the earliest received_at of any incident,
     all places and categories (naive UTC), or None when there are none.
     A comparison base that starts earlier is not fully covered by the data
-    (``measures.feed_starts``, the one place the first records are read)."""
-    from queries import measures  # measures imports this module in its functions
-
-    return measures.feed_starts(engine).incidents
+    (``windows.feed_starts``, the one place the first records are read)."""
+    return windows.feed_starts(engine).incidents
 
 
 def latest_id(engine: Engine) -> int:

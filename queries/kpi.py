@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from queries.measures import Compared
+from queries.measures.arithmetic import Compared
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 
 from dashboard import timeutil
 from dashboard.filters import Filters
-from queries import dispatch, incidents, measures, places, reports
+from queries import dispatch, incidents, places, reports
+from queries.measures import arithmetic, loop, mediation, windows
 from queries._common import Window
 from queries.kpi import Kpi
 
@@ -30,7 +31,7 @@ def kpis(engine: Engine, f: Filters, now: datetime | None = None) -> list[Kpi]:
     """The seven overview tiles for the filtered places at ``now`` (naive UTC).
 
     Grain: one Kpi per tile, in screen order: 今日警情, 今日上报, 待派单, 处置中,
-    超期, 本月办结率, 本月化解率. Every 同比/环比 by ``measures.Periods``: counts
+    超期, 本月办结率, 本月化解率. Every 同比/环比 by ``windows.Periods``: counts
     of today so far compare with the same hours of yesterday (环比) and of the
     same day last year (同比); snapshots (待派单, 处置中, 超期) with the same
     instant yesterday and last year; rates with the same days and hours of
@@ -38,13 +39,13 @@ def kpis(engine: Engine, f: Filters, now: datetime | None = None) -> list[Kpi]:
     of the measure's table is "—". Incident categories in ``f`` apply to 今日警情 only.
     """
     now = now or timeutil.utcnow()
-    day = measures.periods(today_window(now), "today", now)
-    month = measures.periods(month_window(now), "month", now)
-    since = measures.feed_starts(engine)
+    day = windows.periods(today_window(now), "today", now)
+    month = windows.periods(month_window(now), "month", now)
+    since = windows.feed_starts(engine)
     places_only = f.places_only()
     snaps = dispatch.snapshots_compared(engine, places_only, day, since.tasks)
-    closure = month.compare(lambda w: measures.closure_rate(engine, places_only, w), since.tasks, "rate")
-    resolution = month.compare(lambda w: measures.resolution_rate(engine, places_only, w), since.disputes, "rate")
+    closure = month.compare(lambda w: loop.closure_rate(engine, places_only, w), since.tasks, "rate")
+    resolution = month.compare(lambda w: mediation.resolution_rate(engine, places_only, w), since.disputes, "rate")
     return [
         Kpi("incidents_today", "今日警情", "count", day.compare(lambda w: incidents.count(engine, f, w), since.incidents)),
         Kpi("reports_today", "今日上报", "count", day.compare(lambda w: reports.count(engine, places_only, w), since.reports), higher_is_better=None),
@@ -58,7 +59,7 @@ def kpis(engine: Engine, f: Filters, now: datetime | None = None) -> list[Kpi]:
 
 @dataclass(frozen=True)
 class DailyTrend:
-    """A daily strip of the last days with its 同比 (and 环比) by ``measures.Periods``.
+    """A daily strip of the last days with its 同比 (and 环比) by ``windows.Periods``.
 
     ``days``: one row per local day, all days present. Columns: day
     (datetime.date), n (today so far for the last day), n_last_year (the same
@@ -69,8 +70,8 @@ class DailyTrend:
     """
 
     days: pd.DataFrame
-    total: measures.Compared
-    periods: measures.Periods
+    total: arithmetic.Compared
+    periods: windows.Periods
     since: datetime | None
 
     @property
@@ -87,7 +88,7 @@ def incident_trend(engine: Engine, f: Filters, now: datetime | None = None, days
 def period_trend(engine: Engine, f: Filters, now: datetime | None = None) -> DailyTrend:
     """Incidents per local day over the filter's period (its first to last day,
     the current day so far) against the same days one year earlier, with the
-    period's own 环比 (``measures.previous_window``: 上月 → the month before).
+    period's own 环比 (``windows.previous_window``: 上月 → the month before).
     Without dates in ``f``, the last 30 days. Incident categories apply."""
     if f.start is None or f.end is None:
         return incident_trend(engine, f, now)
@@ -123,8 +124,8 @@ def _daily_trend(
         first, last = span
         days = (last - first).days + 1
     end = min(timeutil.day_start_utc(last + timedelta(days=1)), now)
-    p = measures.periods((timeutil.day_start_utc(first), max(end, timeutil.day_start_utc(first))), period, now)
-    since = getattr(measures.feed_starts(engine), feed)
+    p = windows.periods((timeutil.day_start_utc(first), max(end, timeutil.day_start_utc(first))), period, now)
+    since = getattr(windows.feed_starts(engine), feed)
     yoy_ok, pop_ok = p.covered(since)
     this = counter(engine, f, p.current)
     before = counter(engine, f, p.last_year)
@@ -134,7 +135,7 @@ def _daily_trend(
     for i in range(days):
         d = first + timedelta(days=i)
         ly = timeutil.shift_year(d, -1)
-        covered = measures.base_complete((timeutil.day_start_utc(ly), timeutil.day_start_utc(ly)), since)
+        covered = windows.base_complete((timeutil.day_start_utc(ly), timeutil.day_start_utc(ly)), since)
         rows.append({"day": d, "n": this_map.get(d, 0), "n_last_year": before_map.get(ly, 0) if covered else None})
     frame = pd.DataFrame(rows, columns=["day", "n", "n_last_year"]).astype({"n_last_year": object})
     n_now = sum(this_map.values())

@@ -177,7 +177,7 @@ def test_period_names_read_well():
 
 def test_previous_window_of_closed_periods_is_the_calendar_period_before():
     from dashboard import timeutil
-    from queries.measures import previous_window
+    from queries.measures.windows import previous_window
 
     def w(s, e):
         return timeutil.day_start_utc(s), timeutil.day_start_utc(e + timedelta(days=1))

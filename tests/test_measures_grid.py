@@ -50,8 +50,8 @@ from dashboard.filters import Filters
 from dashboard.migrate import upgrade
 from dashboard.schema import incidents
 from queries import grid_profile as gp
-from queries import measures
-from queries.measures import Baseline, Bucket, above_band, activity_buckets, bucket_baseline, bucket_totals, poisson_baseline
+from queries.measures import arithmetic
+from queries.measures.baseline import above_band, activity_buckets, Baseline, Bucket, bucket_baseline, bucket_totals, poisson_baseline
 from tests import handmade as H
 
 D = H.D
@@ -239,7 +239,7 @@ def test_kpis_by_hand(engine):
     c = k["incidents"].compared
     assert (c.value, c.yoy_base, c.pop_base) == (12, None, 0)
     assert c.yoy is None and not c.yoy_sig and c.pop is None
-    assert measures.poisson_p_value(12, 1) == pytest.approx(28 / 8192)  # what the mark would have said
+    assert arithmetic.poisson_p_value(12, 1) == pytest.approx(28 / 8192)  # what the mark would have said
     assert k["reports"].compared.value == 2 and k["disputes"].compared.value == 1
     a1 = {x.key: x for x in gp.kpis(engine, Filters(community_id=H.C1, grid_id=H.A1).with_period("30d", TODAY), H.NOW)}
     # 在办派单 now T3 T4 T5; one period (30 days) back, 10-21 06:30: none of A1's tasks existed yet

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from dashboard import fmt, mask, timeutil
 from dashboard.filters import Filters, decode
 from dashboard.schema import INCIDENT_CATEGORIES, task_events, tasks
-from queries import dispatch, measures, places
+from queries import dispatch, places
+from queries.measures import loop, windows
 from queries._common import fetch_df, fetch_scalar
 from tests import apptest
 from tests.conftest import FIXTURE_END
@@ -42,7 +43,7 @@ def test_open_tasks_overdue_first_and_consistent(world, place_filters, name):
     # overdue first, then phases in screen order; the overdue ones match the measure
     assert list(df["phase"]) == sorted(df["phase"])
     assert list(df["overdue"]) == sorted(df["overdue"], reverse=True)
-    assert int(df["overdue"].sum()) == measures.overdue_count(world, f, NOW)
+    assert int(df["overdue"].sum()) == loop.overdue_count(world, f, NOW)
     late = df[df["overdue"]]
     assert (late["minutes_left"] < 0).all() and late["deadline_at"].is_monotonic_increasing
     running = df[df["phase"] == dispatch.PHASE_RUNNING]
@@ -81,17 +82,17 @@ def test_open_tasks_transfer_counts_match_the_event_log(world):
 
 def test_snapshot_counts_equal_the_single_counts(world, place_filters):
     for f in place_filters.values():
-        for r in dispatch.snapshot_counts(world, f, measures.periods_of(f.with_period("month", TODAY), NOW)).to_dict("records"):
+        for r in dispatch.snapshot_counts(world, f, windows.periods_of(f.with_period("month", TODAY), NOW)).to_dict("records"):
             at = r["at"]
             assert r["pending"] == dispatch.pending_count(world, f, at)
             assert r["in_progress"] == dispatch.in_progress_count(world, f, at)
-            assert r["overdue"] == measures.overdue_count(world, f, at)
-    now = dispatch.snapshot_counts(world, Filters(), measures.periods_of(Filters(), NOW)).iloc[0]
+            assert r["overdue"] == loop.overdue_count(world, f, at)
+    now = dispatch.snapshot_counts(world, Filters(), windows.periods_of(Filters(), NOW)).iloc[0]
     assert now["in_progress"] > 0 and now["overdue"] > 0
 
 
 def test_open_tasks_limit_keeps_the_overdue(world):
-    n_late = measures.overdue_count(world, Filters(), NOW)
+    n_late = loop.overdue_count(world, Filters(), NOW)
     top = dispatch.open_tasks(world, Filters(), NOW, limit=n_late)
     assert len(top) == n_late and top["overdue"].all()
 
@@ -101,13 +102,13 @@ def test_state_counts_of_the_period_and_loop_by(world, place_filters):
         w = f.with_period("30d", TODAY).window(NOW)
         states = dispatch.state_counts(world, f, w)
         assert list(states["state"]) == ["待研判", "已派发", "处置中", "已反馈", "已办结", "已回访"]
-        created = measures.closure_rate(world, f, w)
+        created = loop.closure_rate(world, f, w)
         assert int(states["n"].sum()) == created.denominator
         assert int(states.loc[states["state"].isin(["已办结", "已回访"]), "n"].sum()) >= created.numerator
         for by in ("department", "community"):
             lb = dispatch.loop_by(world, f, w, by)
             assert int(lb["created"].sum()) == created.denominator and int(lb["closed"].sum()) == created.numerator
-            due = measures.on_time_feedback_rate(world, f, w)
+            due = loop.on_time_feedback_rate(world, f, w)
             assert (int(lb["on_time"].sum()), int(lb["due"].sum())) == (due.numerator, due.denominator)
             assert lb["key"].is_unique
     assert dispatch.state_counts(world, Filters(), (pd.Timestamp("2020-01-01").to_pydatetime(), pd.Timestamp("2020-02-01").to_pydatetime()))["n"].sum() == 0
@@ -191,7 +192,7 @@ def test_page_renders_headline_figures(app_env, world, cat, params, warning):
         return
     # the queue table: overdue rows first, marked; names masked
     queue = next(d.value for d in at.dataframe if "编号" in d.value.columns)
-    n_late = measures.overdue_count(world, f.places_only(), NOW)
+    n_late = loop.overdue_count(world, f.places_only(), NOW)
     assert list(queue.columns[:3]) == ["编号", "状态", "时限"]
     assert list(queue["编号"]) == list(raw["id"])
     assert queue["时限"].head(n_late).str.startswith("超期 ").all()
@@ -266,7 +267,7 @@ def test_overdue_by_adds_up_to_the_overdue_count_and_matches_the_queue(world, pl
 
     f = place_filters[name]
     od = dispatch.overdue_by(world, f, NOW, by)
-    n = measures.overdue_count(world, f, NOW)
+    n = loop.overdue_count(world, f, NOW)
     assert n > 0 and int(od["overdue"].sum()) == n
     assert list(od["overdue"]) == sorted(od["overdue"], reverse=True)
     # the same tasks, grouped by the test from the queue's own rows
@@ -292,7 +293,7 @@ def test_overdue_panel_and_a_units_overdue_list_on_the_page(app_env, world):
     at = open_page({})
     assert not at.exception and not at.error
     text = html_text(at)
-    n = measures.overdue_count(world, Filters(), NOW)
+    n = loop.overdue_count(world, Filters(), NOW)
     assert f"本周超期 · 按网格 · 此刻超期 {fmt.count(n)} 件" in text
     panel = next(d.value for d in at.dataframe if "本周到期" in d.value.columns)
     od = dispatch.overdue_by(world, Filters(), NOW, "grid")

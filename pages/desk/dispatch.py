@@ -26,7 +26,8 @@ import streamlit as st
 from dashboard import fmt, plots, timeutil, ui
 from dashboard.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import TASK_STATES
-from queries import dispatch, imports, measures
+from queries import dispatch, imports
+from queries.measures import loop, windows
 
 QUEUE_LIMIT = 500
 MAX_COMMUNITIES = 15
@@ -499,7 +500,7 @@ with ui.section():
         "比较期早于数据起始时显示“—”。</div>"
     )
 with ui.section():
-    times = cached(ctx, measures.time_to_close, places, w)
+    times = cached(ctx, loop.time_to_close, places, w)
     if times.excluded:
         st.html(f'<div class="jw-note jw-dp-quality">数据异常：{fmt.count(times.excluded)} 件办结早于创建，已排除（不计入处置时长）</div>')
 
@@ -513,7 +514,7 @@ with left, ui.section():
     if kpis is not None:
         overdue_n = int(next(k for k in kpis if k.key == "overdue").compared.value)
     else:
-        overdue_n = int(cached(ctx, measures.overdue_count, places, ctx.now))
+        overdue_n = int(cached(ctx, loop.overdue_count, places, ctx.now))
     ui.panel_title(f"未办结任务 · 共 {fmt.count(total)} 件 · 超期 {fmt.count(overdue_n)} 件")
     if queue.empty:
         ui.empty_state(f"“{ctx.scope_label()}” 当前没有未办结的任务")
@@ -538,7 +539,7 @@ with left, ui.section():
 with right, ui.section():
     by_comm = cached(ctx, dispatch.loop_by, places, w, "community", live=False)
     hint = " · 点击社区查看该社区" if len(by_comm) > 1 else ""
-    ui.panel_title(f"按社区 · {measures.period_name(f)}按时反馈率与办结率{hint}")
+    ui.panel_title(f"按社区 · {windows.period_name(f)}按时反馈率与办结率{hint}")
     if by_comm.empty:
         ui.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
     else:

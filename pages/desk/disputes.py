@@ -19,7 +19,8 @@ import streamlit as st
 from dashboard import fmt, mask, plots, station, timeutil, ui
 from dashboard.frame import cached, context, drill, id_param, personal, selection_key
 from dashboard.schema import MEDIATION_LEVELS
-from queries import disputes, imports, measures
+from queries import disputes, imports
+from queries.measures import mediation, windows
 
 ctx = context()
 f = ctx.filters
@@ -302,7 +303,7 @@ def escalated_table(df: pd.DataFrame, total: int) -> None:
     _open_dispute(picked, df)
 
 
-def visits_table(df: pd.DataFrame, backlog: measures.VisitBacklog) -> None:
+def visits_table(df: pd.DataFrame, backlog: mediation.VisitBacklog) -> None:
     now = ctx.now
 
     def when(due, late: bool) -> str:  # noqa: ANN001
@@ -383,7 +384,7 @@ def overview_page() -> None:
         else:
             funnel_chart(fun)
     with c3, ui.section():
-        ui.panel_title(f"{'各社区' if by == 'community' else '各网格'}{measures.period_name(f)}化解率 · 满意率")
+        ui.panel_title(f"{'各社区' if by == 'community' else '各网格'}{windows.period_name(f)}化解率 · 满意率")
         rates = cached(ctx, disputes.rates_by_place, here, w, by, live=False)
         if rates.empty:
             ui.empty_state(f"筛选条件“{ctx.scope_label()}”下没有{'社区' if by == 'community' else '网格'}")
@@ -404,7 +405,7 @@ def overview_page() -> None:
     with c5, ui.section():
         ui.panel_title("回访待办（已超期及7天内到期）")
         due = cached(ctx, disputes.visits_due, here, ctx.now, 7, 200)
-        backlog = cached(ctx, measures.visit_backlog, here, ctx.now, 7)
+        backlog = cached(ctx, mediation.visit_backlog, here, ctx.now, 7)
         if due.empty:
             ui.empty_state(f"“{ctx.scope_label()}” 当前无待回访纠纷")
         else:

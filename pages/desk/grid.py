@@ -21,7 +21,8 @@ from plotly.subplots import make_subplots
 from dashboard import fmt, mask, maps, plots, timeutil, ui
 from dashboard.frame import cached, context, drill, personal, selection_key
 from queries import grid_profile as gp
-from queries import imports, measures, places
+from queries import imports, places
+from queries.measures import baseline
 
 ctx = context()
 f = ctx.filters
@@ -339,7 +340,7 @@ def profile_panel(card: pd.Series, gid: int) -> None:
 def activity_chart(act: pd.DataFrame) -> None:
     unit = act["unit"].iloc[0]
     unit_zh = "周" if unit == "week" else "月"
-    base_len = f"前{measures.BASELINE_WEEKS}周" if unit == "week" else f"前{measures.BASELINE_MONTHS}个月"
+    base_len = f"前{baseline.BASELINE_WEEKS}周" if unit == "week" else f"前{baseline.BASELINE_MONTHS}个月"
     sources = list(dict.fromkeys(act["source"]))
     note = plots.partial_note(window, ctx.now, unit)  # the last week/month still running: drawn apart
     fig = make_subplots(rows=len(sources), cols=1, shared_xaxes=True, vertical_spacing=0.07)
@@ -395,7 +396,7 @@ def activity_chart(act: pd.DataFrame) -> None:
     st.html(
         f'<div class="jw-legend">{"；".join(notes)}</div>'
         f'<div class="jw-legend">每根柱为一{unit_zh}（最后一{unit_zh}截至所选时段末日）；虚线 = 基线（{base_len}平均每{unit_zh}）；'
-        f"灰带 = 正常范围 均值±2√均值；红柱 = 高于基线：超过 均值+2√均值 且至少 {measures.MIN_ABOVE_COUNT} 起</div>"
+        f"灰带 = 正常范围 均值±2√均值；红柱 = 高于基线：超过 均值+2√均值 且至少 {baseline.MIN_ABOVE_COUNT} 起</div>"
     )
 
 

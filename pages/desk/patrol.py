@@ -7,7 +7,7 @@ minutes, incident hot spots outlined, hot spots no patrol reached filled red),
 the day/night split of patrol time in hot spots against their share of
 incidents and of area, and the grids ranked by the gap.
 
-Definitions live in ``queries.measures`` (section "patrol coverage"): hot
+Definitions live in ``queries.measures.hotspots``: hot
 pieces per 派出所 (the busiest H3 cells holding half of the station's
 incidents), reached = at least one GPS point of the shift, patrol minutes =
 GPS points × 2 minutes. GPS tracks are kept about 90 days; a period reaching
@@ -30,7 +30,8 @@ import streamlit as st
 
 from dashboard import fmt, maps, plots, timeutil, ui
 from dashboard.frame import cached, context, drill, selection_key
-from queries import imports, measures, patrol, places
+from queries import imports, patrol, places
+from queries.measures import hotspots
 
 SHIFTS = {"all": None, "day": "白", "night": "黑"}  # URL value → patrol_shifts.shift
 SHIFT_NAMES = {"all": "全部", "day": "白班（08–20时）", "night": "黑班（20–08时）"}
@@ -248,7 +249,7 @@ def ranking_table(rank: pd.DataFrame, key: str, total_grids: int) -> None:
         st.caption(f"共 {total_grids} 个网格，按覆盖差距列出前 {len(rank)} 个")
 
 
-def notes(wins: patrol.PatrolWindows, now: measures.PatrolCoverage | None) -> list[str]:
+def notes(wins: patrol.PatrolWindows, now: hotspots.PatrolCoverage | None) -> list[str]:
     """Plain statements about what the figures cover (tracks, bases, hot spots, categories)."""
     out = []
     first = timeutil.fmt_local(wins.track_start, "%Y-%m-%d") if wins.track_start else None
@@ -261,7 +262,7 @@ def notes(wins: patrol.PatrolWindows, now: measures.PatrolCoverage | None) -> li
         if wins.previous is None:
             out.append("环比的上一周期轨迹不全，显示“—”")
     if now is not None and now.hot_cells == 0:
-        out.append(f"本时段警情分散（每个单元不足{measures.HOT_MIN_INCIDENTS}起或未达集中标准），未形成热点" if now.incidents else "本时段无警情，未形成热点")
+        out.append(f"本时段警情分散（每个单元不足{hotspots.HOT_MIN_INCIDENTS}起或未达集中标准），未形成热点" if now.incidents else "本时段无警情，未形成热点")
     if f.categories:
         out.append("热点按所选警情类别（" + "、".join(f.categories) + "）计算")
     return out
@@ -274,14 +275,14 @@ shift = SHIFTS[key]
 w = f.window(ctx.now)
 loaded = False  # the coverage pieces every part below is drawn from
 with ui.section():
-    first = cached(ctx, measures.patrol_track_start, live=False)
+    first = cached(ctx, hotspots.patrol_track_start, live=False)
     wins = patrol.comparison_windows(w, f.period, first)
 
     def coverage(win):  # noqa: ANN001, ANN202
-        return None if win is None else cached(ctx, measures.coverage_pieces, f, win, live=False)
+        return None if win is None else cached(ctx, hotspots.coverage_pieces, f, win, live=False)
 
     pieces, pieces_prev, pieces_ly = coverage(wins.current), coverage(wins.previous), coverage(wins.last_year)
-    summary = lambda p: None if p is None else measures.summarize_coverage(p, shift)  # noqa: E731
+    summary = lambda p: None if p is None else hotspots.summarize_coverage(p, shift)  # noqa: E731
     on_duty = cached(ctx, patrol.on_duty_compared, f, ctx.now)
     current = summary(pieces)
     ui.kpi_row(patrol.kpis(current, summary(pieces_prev), summary(pieces_ly), on_duty, w, f.period))
@@ -320,7 +321,7 @@ else:
             st.html(
                 '<div class="jw-note">热点：本派出所警情最集中的H3单元（每个约0.1平方公里，按网格切分），'
                 "从多到少累计达全所警情一半（同数并列计入，每个至少2起）；白班/黑班的热点按08–20时/20–08时的警情计。"
-                f"覆盖：时段内有该班次巡逻轨迹点经过。巡逻时长 = 轨迹点数 × 每点代表的分钟数（该班次轨迹的平均定位间隔；演示数据为 {measures.PATROL_POINT_MINUTES:g} 分钟）。</div>"
+                f"覆盖：时段内有该班次巡逻轨迹点经过。巡逻时长 = 轨迹点数 × 每点代表的分钟数（该班次轨迹的平均定位间隔；演示数据为 {hotspots.PATROL_POINT_MINUTES:g} 分钟）。</div>"
             )
         with right, ui.section():
             ui.panel_title("警力跟着警情走 · 热点的面积、巡逻时间与警情占比")

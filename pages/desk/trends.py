@@ -17,7 +17,8 @@ import streamlit as st
 
 from dashboard import fmt, plots, timeutil, ui
 from dashboard.frame import cached, context, drill, selection_key
-from queries import imports, incidents, measures
+from queries import imports, incidents
+from queries.measures import incident_stats
 from queries.vocabulary import vocabulary
 from queries.kpi import Kpi
 
@@ -84,7 +85,7 @@ def _drill_category(cat: object) -> None:
         _drill_categories((cat,))
 
 
-def category_bar(comp: measures.CategoryComparison) -> None:
+def category_bar(comp: incident_stats.CategoryComparison) -> None:
     """本期 / 去年同期 / 上期 per category, horizontal; a click narrows to that category."""
     df = comp.frame()
     cats = list(df["category"])
@@ -119,7 +120,7 @@ def category_bar(comp: measures.CategoryComparison) -> None:
     _drill_category(_picked(event))
 
 
-def comparison_table(comp: measures.CategoryComparison) -> None:
+def comparison_table(comp: incident_stats.CategoryComparison) -> None:
     """Counts with 同比/环比 per category; a change is marked 显著 only when the Poisson test says so."""
     e = html.escape
     head = "".join(f"<th>{h}</th>" for h in ("类别", "本期", "去年同期", "同比", "上期", "环比"))
@@ -238,8 +239,8 @@ def response_bars(df: pd.DataFrame, key: str, height: int) -> object:
     return plots.show(fig, key=selection_key(key), on_select="rerun")
 
 
-def response_by_category(comp: measures.CategoryComparison, w) -> None:  # noqa: ANN001
-    rt = cached(ctx, measures.response_times, f, w, "category", live=False)
+def response_by_category(comp: incident_stats.CategoryComparison, w) -> None:  # noqa: ANN001
+    rt = cached(ctx, incident_stats.response_times, f, w, "category", live=False)
     cats = [c for c, _ in comp.rows]
     df = pd.DataFrame({"group": cats}).merge(rt, on="group", how="left")
     df["n"] = df["n"].fillna(0).astype(int)
@@ -253,7 +254,7 @@ def response_by_category(comp: measures.CategoryComparison, w) -> None:  # noqa:
 def response_by_place(w) -> None:  # noqa: ANN001
     """By community for the whole area or a station; by grid once a community is chosen."""
     by = "community" if f.community_id is None else "grid"
-    rt = cached(ctx, measures.response_times, f, w, by, live=False)
+    rt = cached(ctx, incident_stats.response_times, f, w, by, live=False)
     if rt.empty:
         ui.empty_state(f"{_scope_text()} 内无到场记录")
         return
@@ -276,7 +277,7 @@ def response_by_place(w) -> None:  # noqa: ANN001
             drill("grid" if f.grid_id is not None else None, grid_id=hits[0].id)
 
 
-def kpis(comp: measures.CategoryComparison) -> list[Kpi]:
+def kpis(comp: incident_stats.CategoryComparison) -> list[Kpi]:
     """警情总数 and the key categories (or the filter's categories) with 同比/环比."""
     shown = list(f.categories) if f.categories else [c for c in VOCAB.key_codes() if comp.get(c) is not None]
     tiles = []
@@ -304,7 +305,7 @@ if w is None:
 category_filter_bar()
 comp = None  # the by-category comparison several parts share: without it they wait for the retry
 with ui.section():
-    comp = cached(ctx, measures.by_category_compared, f, w, f.period, live=False)
+    comp = cached(ctx, incident_stats.by_category_compared, f, w, f.period, live=False)
     ui.kpi_row(kpis(comp), columns=6)
 with ui.section():
     ui.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", w, live=False), "起警情")

@@ -781,7 +781,7 @@ def dispute_kinds() -> None:
 @st.fragment(run_every=SIDE_EVERY_S)
 def dispute_visits() -> None:
     """回访待办: the overdue visits longest overdue first, then the ones due within
-    7 days; the header's 超期 and the card's are one query (``measures.visit_backlog``)."""
+    7 days; the header's 超期 and the card's are one query (``mediation.visit_backlog``)."""
     now = wall_now()
 
     def render(lst: wall.VisitList) -> str:
