@@ -22,34 +22,15 @@ from queries.kpi import Kpi
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 
 
-def pending_condition(at: datetime):  # noqa: ANN201
-    """待派单 at ``at``: created, not yet dispatched or transferred, not closed."""
-    return and_(
-        tasks.c.created_at <= at,
-        or_(tasks.c.dispatched_at.is_(None), tasks.c.dispatched_at > at),
-        or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > at),
-    )
-
-
-def in_progress_condition(at: datetime):  # noqa: ANN201
-    """处置中 at ``at``: dispatched, no feedback yet, not closed (已派发 and 处置中 states)."""
-    return and_(
-        tasks.c.dispatched_at.is_not(None),
-        tasks.c.dispatched_at <= at,
-        or_(tasks.c.feedback_at.is_(None), tasks.c.feedback_at > at),
-        or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > at),
-    )
-
-
 def pending_count(engine: Engine, f: Filters, at: datetime) -> int:
     """Tasks waiting to be dispatched (待派单) at ``at``. Grain: one number."""
-    stmt = apply_filters(select(func.count()).select_from(tasks).where(pending_condition(at)), f, grid_col=tasks.c.grid_id)
+    stmt = apply_filters(select(func.count()).select_from(tasks).where(loop.pending_condition(at)), f, grid_col=tasks.c.grid_id)
     return int(fetch_one(engine, stmt)[0])
 
 
 def in_progress_count(engine: Engine, f: Filters, at: datetime) -> int:
     """Tasks dispatched and awaiting feedback (处置中) at ``at``. Grain: one number."""
-    stmt = apply_filters(select(func.count()).select_from(tasks).where(in_progress_condition(at)), f, grid_col=tasks.c.grid_id)
+    stmt = apply_filters(select(func.count()).select_from(tasks).where(loop.in_progress_condition(at)), f, grid_col=tasks.c.grid_id)
     return int(fetch_one(engine, stmt)[0])
 
 
@@ -117,26 +98,20 @@ def task_history(engine: Engine, task_id: int) -> pd.DataFrame:
 
 # --- the dispatch page (派单队列) ---------------------------------------------------------
 #
-# "Open" (未办结) at an instant ``at``: the task had been created by ``at`` and
-# had not been closed (办结) by then, i.e. its state at ``at`` was one of
-# 待研判, 已派发, 处置中 or 已反馈. Closed (已办结) and visited (已回访) tasks
-# are out of the queue. Judged from the timestamps, like the snapshots above.
+# The queue holds the tasks 未办结 at an instant ``at`` (``loop.unclosed_condition``:
+# created by ``at`` and not closed by then, states 待研判, 已派发, 处置中 or
+# 已反馈). Closed (已办结) and visited (已回访) tasks are out of the queue.
 
-OPEN_STATES = TASK_STATES[:4]  # 待研判 已派发 处置中 已反馈
+UNCLOSED_STATES = TASK_STATES[:4]  # 待研判 已派发 处置中 已反馈
 # Queue phases, in screen order: overdue first, then waiting for feedback
 # (soonest deadline first), then waiting to be dispatched (oldest first), then
 # feedback given and waiting to be closed (oldest feedback first).
 PHASE_OVERDUE, PHASE_RUNNING, PHASE_PENDING, PHASE_FEEDBACK = 0, 1, 2, 3
 
 
-def open_condition(at: datetime):  # noqa: ANN201
-    """未办结 at ``at``: created by then and not closed by then (states 待研判 to 已反馈)."""
-    return and_(tasks.c.created_at <= at, or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > at))
-
-
-def open_count(engine: Engine, f: Filters, at: datetime) -> int:
-    """Open tasks (see ``open_condition``) at ``at`` in the filtered places. Grain: one number."""
-    stmt = apply_filters(select(func.count()).select_from(tasks).where(open_condition(at)), f, grid_col=tasks.c.grid_id)
+def unclosed_count(engine: Engine, f: Filters, at: datetime) -> int:
+    """Tasks 未办结 (``loop.unclosed_condition``) at ``at`` in the filtered places. Grain: one number."""
+    stmt = apply_filters(select(func.count()).select_from(tasks).where(loop.unclosed_condition(at)), f, grid_col=tasks.c.grid_id)
     return int(fetch_one(engine, stmt)[0])
 
 
@@ -162,14 +137,14 @@ def urgency_rank(col):  # noqa: ANN001, ANN201
     return case(*((col == u, r) for u, r in URGENCY_RANK.items() if r < 2), else_=2)
 
 
-def open_tasks(
+def unclosed_tasks(
     engine: Engine, f: Filters, at: datetime, limit: int = 500, overdue_since: datetime | None = None, responsible: int | None = None,
     urgency_first: bool = False,
 ) -> pd.DataFrame:
-    """The open tasks at ``at`` in the filtered places (categories and period do
+    """The tasks 未办结 (``loop.unclosed_condition``) at ``at`` in the filtered places (categories and period do
     not apply: the queue is what is still on the table), overdue first.
 
-    Grain: one row per open task, at most ``limit`` rows, in queue order: phase
+    Grain: one row per task 未办结, at most ``limit`` rows, in queue order: phase
     (PHASE_OVERDUE, PHASE_RUNNING, PHASE_PENDING, PHASE_FEEDBACK), then within
     a phase by deadline (overdue and running), creation (pending) or feedback
     time, then id.
@@ -201,7 +176,7 @@ def open_tasks(
     # ``urgency_first``: overdue rows 0, the others their urgency's rank + 1 (a
     # constant 0 otherwise, selected but never ordered by)
     rank = case((overdue, 0), else_=urgency_rank(tasks.c.urgency) + 1) if urgency_first else literal(0)
-    # First the open tasks from ``tasks`` alone (one scan, ordered and cut to
+    # First the unclosed tasks from ``tasks`` alone (one scan, ordered and cut to
     # ``limit``), then their names: joining first made SQLite walk every task
     # through the grid index.
     q = apply_filters(
@@ -215,7 +190,7 @@ def open_tasks(
             rank.label("rank"),
             case((sort_at.is_(None), 1), else_=0).label("no_sort_at"),
             sort_at.label("sort_at"),
-        ).where(open_condition(at)),
+        ).where(loop.unclosed_condition(at)),
         f,
         grid_col=tasks.c.grid_id,
     )
@@ -480,7 +455,7 @@ def snapshot_counts(engine: Engine, f: Filters, periods: windows.Periods) -> pd.
     """
     p = periods
     instants = dict(zip(SNAPSHOTS, (p.at, p.at_last_year, p.at_previous)))
-    conditions = {"pending": pending_condition, "in_progress": in_progress_condition, "overdue": loop.overdue_condition}
+    conditions = {"pending": loop.pending_condition, "in_progress": loop.in_progress_condition, "overdue": loop.overdue_condition}
     cols = [
         func.coalesce(func.sum(case((cond(t), 1), else_=0)), 0).label(f"{name}__{key}")
         for key, t in instants.items()

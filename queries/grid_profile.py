@@ -34,7 +34,7 @@ from dashboard.schema import (
     stations,
     tasks,
 )
-from queries import dispatch, places
+from queries import places
 from queries.measures import arithmetic, baseline, loop, windows
 from queries import disputes as disputes_q
 from queries import incidents as incidents_q
@@ -233,16 +233,10 @@ def base_counts(engine: Engine, grid_id: int) -> pd.DataFrame:
 # --- counts over time --------------------------------------------------------------------
 
 
-def open_condition(at: datetime):  # noqa: ANN201
-    """在办 at ``at``: waiting to be dispatched or dispatched and awaiting feedback
-    (待研判, 已派发, 处置中): the union of ``dispatch.pending_condition`` and
-    ``dispatch.in_progress_condition``."""
-    return or_(dispatch.pending_condition(at), dispatch.in_progress_condition(at))
-
-
-def open_task_count(engine: Engine, f: Filters, at: datetime) -> int:
-    """在办派单 at the instant ``at``. Grain: one number."""
-    stmt = apply_filters(select(func.count()).select_from(tasks).where(open_condition(at)), f, grid_col=tasks.c.grid_id)
+def before_feedback_count(engine: Engine, f: Filters, at: datetime) -> int:
+    """在办派单 at the instant ``at`` (``loop.before_feedback_condition``: 待派单 or
+    处置中; not the dispatch queue's 未办结). Grain: one number."""
+    stmt = apply_filters(select(func.count()).select_from(tasks).where(loop.before_feedback_condition(at)), f, grid_col=tasks.c.grid_id)
     return int(fetch_one(engine, stmt)[0])
 
 
@@ -277,7 +271,7 @@ def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
         Kpi("incidents", "警情", "count", counted(incidents_q.count, f, since.incidents)),
         Kpi("reports", "上报", "count", counted(reports_q.count, po, since.reports), higher_is_better=None),
         Kpi("disputes", "纠纷", "count", counted(disputes_q.found_count, po, since.disputes)),
-        Kpi("open_tasks", "在办派单", "count", snapshot(open_task_count)),
+        Kpi("open_tasks", "在办派单", "count", snapshot(before_feedback_count)),
         Kpi("overdue", "超期", "count", overdue, alarm=bool(overdue.value)),
         Kpi(
             "cameras_online",
@@ -366,8 +360,8 @@ def activity(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
 # --- lists --------------------------------------------------------------------------------
 
 
-def open_tasks(engine: Engine, f: Filters, now: datetime, limit: int = 200) -> pd.DataFrame:
-    """Tasks 在办 at ``now`` (``open_condition``) in the places of ``f``: overdue
+def before_feedback_tasks(engine: Engine, f: Filters, now: datetime, limit: int = 200) -> pd.DataFrame:
+    """Tasks 在办 at ``now`` (``loop.before_feedback_condition``) in the places of ``f``: overdue
     first, then by deadline (none last), then newest.
 
     Grain: one row per task, at most ``limit``. Columns: task_id, created_at,
@@ -392,7 +386,7 @@ def open_tasks(engine: Engine, f: Filters, now: datetime, limit: int = 200) -> p
                 departments, departments.c.id == tasks.c.department_id
             )
         )
-        .where(open_condition(now))
+        .where(loop.before_feedback_condition(now))
     )
     stmt = apply_filters(stmt, f.places_only(), grid_col=tasks.c.grid_id)
     stmt = stmt.order_by(
@@ -461,7 +455,7 @@ def grid_ranking(engine: Engine, f: Filters, window: Window, now: datetime) -> p
     task_grid = (tasks.c.grid_id + 0).label("grid_id")
     t = select(
         task_grid,
-        func.sum(case((open_condition(now), 1), else_=0)).label("open_tasks"),
+        func.sum(case((loop.before_feedback_condition(now), 1), else_=0)).label("open_tasks"),
         func.sum(case((loop.overdue_condition(now), 1), else_=0)).label("overdue"),
     ).where(or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > now))
     t = apply_filters(t, po, grid_col=tasks.c.grid_id).group_by(task_grid).subquery("t")

@@ -226,7 +226,7 @@ def alarms(engine: Engine, f: Filters, at: datetime, window_s: int, limit: int =
         }
         for r in urgent.itertuples()
     ]
-    overdue = dispatch.open_tasks(engine, pf, at, limit=limit, overdue_since=since)
+    overdue = dispatch.unclosed_tasks(engine, pf, at, limit=limit, overdue_since=since)
     for r in overdue.itertuples():
         rows.append(
             {
@@ -276,19 +276,19 @@ class WallList:
 
 @dataclass(frozen=True)
 class QueueList(WallList):
-    """派单队列: the open tasks (``total`` = ``dispatch.open_count``) and how many
+    """派单队列: the tasks 未办结 (``total`` = ``dispatch.unclosed_count``) and how many
     of them are 超期 (``overdue`` = ``loop.overdue_count``, the strip's 超期)."""
 
     overdue: int = 0
 
 
 def queue(engine: Engine, f: Filters, at: datetime, rows: int) -> QueueList:
-    """The open tasks at ``at`` in the filtered places, overdue first (most overdue
-    first), then by urgency, then in queue order (``dispatch.open_tasks`` with
+    """The tasks 未办结 at ``at`` in the filtered places, overdue first (most overdue
+    first), then by urgency, then in queue order (``dispatch.unclosed_tasks`` with
     ``urgency_first``), at most ``rows``. Grain: one QueueList."""
     pf = f.places_only()
-    df = dispatch.open_tasks(engine, pf, at, limit=rows, urgency_first=True)
-    return QueueList(df, dispatch.open_count(engine, pf, at), at, loop.overdue_count(engine, pf, at))
+    df = dispatch.unclosed_tasks(engine, pf, at, limit=rows, urgency_first=True)
+    return QueueList(df, dispatch.unclosed_count(engine, pf, at), at, loop.overdue_count(engine, pf, at))
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,17 @@ import math
 from datetime import datetime
 
 import pytest
+from sqlalchemy import select
 
 from dashboard import fmt
 from dashboard.config import load_settings
 from dashboard.database import make_reader, make_writer
 from dashboard.filters import Filters
 from dashboard.migrate import upgrade
-from queries import dispatch, incidents, reports
+from dashboard.schema import tasks
+from queries import dispatch, grid_profile, incidents, reports
 from queries.measures import arithmetic, incident_stats, loop, mediation
-from queries.measures.arithmetic import change, Ratio
+from queries.measures.arithmetic import Ratio, change
 from queries.measures.windows import last_year_window, previous_window
 from tests import handmade as H
 
@@ -179,3 +181,38 @@ def test_counts_today_cut_at_now(engine):
     assert incidents.count(engine, ALL, last_year_window(H.MONTH)) == 1
     assert incidents.count(engine, Filters(categories=("盗窃", "求助")), H.MONTH) == 6
     assert math.isclose(change(incidents.count(engine, ALL, H.MONTH), incidents.count(engine, ALL, last_year_window(H.MONTH))), 8.0)
+
+
+# --- 未办结 and 在办: two populations, two names ----------------------------------------------
+#
+# At NOW (11-20 06:30): T3 处置中 (overdue), T4 已派发, T5 待研判, T7 已反馈
+# (feedback 11-12 10:00, closed 11-20 07:00, after now); T1, T2, T6 closed.
+# At 11-12 12:00 T7 has its feedback and T3 is still out; at 11-12 05:00 T7 was
+# dispatched and waiting for feedback; at 11-06 12:00 T2 was past its deadline
+# without feedback (feedback 11-07) and T1 closed (11-03).
+
+
+def _ids(engine, condition) -> list[int]:  # noqa: ANN001
+    with engine.connect() as c:
+        return sorted(int(r[0]) for r in c.execute(select(tasks.c.id).where(condition)))
+
+
+@pytest.mark.parametrize(
+    "at, unclosed, before_feedback",
+    [
+        (H.NOW, [3, 4, 5, 7], [3, 4, 5]),
+        (datetime(2026, 11, 12, 12, 0), [3, 7], [3]),
+        (datetime(2026, 11, 12, 5, 0), [3, 7], [3, 7]),
+        (datetime(2026, 11, 6, 12, 0), [2], [2]),
+        (datetime(2026, 11, 1, 12, 0), [6], []),  # T6: feedback 11-01 00:00, closed 11-03
+    ],
+)
+def test_unclosed_and_before_feedback_by_hand(engine, at, unclosed, before_feedback):
+    assert _ids(engine, loop.unclosed_condition(at)) == unclosed
+    assert _ids(engine, loop.before_feedback_condition(at)) == before_feedback
+    # 在办 is 未办结 without the tasks whose feedback is in (已反馈)
+    assert set(before_feedback) <= set(unclosed)
+    # the dispatch queue counts 未办结, the grid profile's 在办派单 counts 在办
+    assert dispatch.unclosed_count(engine, ALL, at) == len(unclosed)
+    assert grid_profile.before_feedback_count(engine, ALL, at) == len(before_feedback)
+    assert sorted(dispatch.unclosed_tasks(engine, ALL, at)["id"]) == unclosed

@@ -159,12 +159,12 @@ def test_loop_by_puts_the_three_side_by_side(engine):
 
 
 def test_open_tasks_queue_order(engine):
-    df = dispatch.open_tasks(engine, ALL, H.NOW)
+    df = dispatch.unclosed_tasks(engine, ALL, H.NOW)
     # open now: T3 T103 overdue (deadlines 11-11, 11-19); T4 running; T5 pending; T7 T102 feedback given (11-12, 11-18)
     assert list(df["id"]) == [3, 103, 4, 5, 7, 102]
     assert list(df["overdue"]) == [True, True, False, False, False, False]
     assert list(df["phase"]) == [0, 0, 1, 2, 3, 3]
-    assert dispatch.open_count(engine, ALL, H.NOW) == 6
+    assert dispatch.unclosed_count(engine, ALL, H.NOW) == 6
     r = df.set_index("id")
     assert r.loc[3, "minutes_left"] == pytest.approx(-(9 * 1440 + 5 * 60 + 30))  # 11-11 01:00 → 11-20 06:30
     assert r.loc[4, "minutes_left"] == pytest.approx(4 * 1440 + 17 * 60 + 30)  # 11-20 06:30 → 11-25 00:00
@@ -176,18 +176,18 @@ def test_open_tasks_queue_order(engine):
     assert r.loc[103, "state"] == "处置中" and r.loc[7, "state"] == "已反馈" and r.loc[5, "state"] == "待研判"
     assert int(df["overdue"].sum()) == loop.overdue_count(engine, ALL, H.NOW)
     # places and limit
-    assert list(dispatch.open_tasks(engine, C2, H.NOW)["id"]) == [102]
-    assert list(dispatch.open_tasks(engine, ALL, H.NOW, limit=2)["id"]) == [3, 103]
+    assert list(dispatch.unclosed_tasks(engine, C2, H.NOW)["id"]) == [102]
+    assert list(dispatch.unclosed_tasks(engine, ALL, H.NOW, limit=2)["id"]) == [3, 103]
 
 
 def test_open_tasks_in_the_past(engine):
     at = D("2026-11-18 01:30")  # T103 transferred, not yet signed for
-    df = dispatch.open_tasks(engine, ALL, at).set_index("id")
+    df = dispatch.unclosed_tasks(engine, ALL, at).set_index("id")
     # open then: T3 (overdue), T4? created 11-19: no; T7 (closed after), T102 (no feedback yet, deadline 11-17 02:00: overdue), T103
     assert sorted(df.index) == [3, 7, 102, 103]
     assert df.loc[103, "state"] == "已派发" and df.loc[103, "phase"] == dispatch.PHASE_RUNNING
     assert bool(df.loc[102, "overdue"]) and bool(df.loc[3, "overdue"])
-    assert dispatch.open_count(engine, ALL, at) == 4
+    assert dispatch.unclosed_count(engine, ALL, at) == 4
 
 
 def test_state_counts_with_and_without_window(engine):

@@ -37,9 +37,9 @@ def place_filters(cat):
 @pytest.mark.parametrize("name", ["all", "community", "grid"])
 def test_open_tasks_overdue_first_and_consistent(world, place_filters, name):
     f = place_filters[name]
-    df = dispatch.open_tasks(world, f, NOW, limit=100000)
-    assert len(df) == dispatch.open_count(world, f, NOW)
-    assert set(df["state"]) <= set(dispatch.OPEN_STATES)
+    df = dispatch.unclosed_tasks(world, f, NOW, limit=100000)
+    assert len(df) == dispatch.unclosed_count(world, f, NOW)
+    assert set(df["state"]) <= set(dispatch.UNCLOSED_STATES)
     # overdue first, then phases in screen order; the overdue ones match the measure
     assert list(df["phase"]) == sorted(df["phase"])
     assert list(df["overdue"]) == sorted(df["overdue"], reverse=True)
@@ -65,7 +65,7 @@ def test_open_tasks_overdue_first_and_consistent(world, place_filters, name):
 
 
 def test_open_tasks_transfer_counts_match_the_event_log(world):
-    df = dispatch.open_tasks(world, Filters(), NOW, limit=100000)
+    df = dispatch.unclosed_tasks(world, Filters(), NOW, limit=100000)
     ids = [int(i) for i in df["id"]]
     ev = fetch_df(
         world,
@@ -93,7 +93,7 @@ def test_snapshot_counts_equal_the_single_counts(world, place_filters):
 
 def test_open_tasks_limit_keeps_the_overdue(world):
     n_late = loop.overdue_count(world, Filters(), NOW)
-    top = dispatch.open_tasks(world, Filters(), NOW, limit=n_late)
+    top = dispatch.unclosed_tasks(world, Filters(), NOW, limit=n_late)
     assert len(top) == n_late and top["overdue"].all()
 
 
@@ -115,7 +115,7 @@ def test_state_counts_of_the_period_and_loop_by(world, place_filters):
 
 
 def test_task_detail_and_history_on_the_world(world):
-    df = dispatch.open_tasks(world, Filters(), NOW, limit=100000)
+    df = dispatch.unclosed_tasks(world, Filters(), NOW, limit=100000)
     tid = int(df.loc[df["transfer_count"] >= 2, "id"].iloc[0])
     d = dispatch.task_detail(world, tid, NOW)
     row = df.set_index("id").loc[tid]
@@ -142,7 +142,7 @@ def page_filters(cat, params: dict[str, str]) -> Filters:
 
 def expected_headlines(world, f: Filters) -> list[str]:
     places_only = f.places_only()
-    n_open = dispatch.open_count(world, places_only, NOW)
+    n_open = dispatch.unclosed_count(world, places_only, NOW)
     kpis = {k.key: k for k in dispatch.loop_kpis(world, f, NOW)}
     n_late = int(kpis["overdue"].compared.value)
     out = [
@@ -186,7 +186,7 @@ def test_page_renders_headline_figures(app_env, world, cat, params, warning):
     assert "综合指挥室" in text and "同比" in text and "环比" in text
     for s in ("按承办单位", "按社区"):
         assert s in text
-    raw = dispatch.open_tasks(world, f.places_only(), NOW, limit=QUEUE_LIMIT)
+    raw = dispatch.unclosed_tasks(world, f.places_only(), NOW, limit=QUEUE_LIMIT)
     if raw.empty:  # e.g. a grid with nothing open at the world's end
         assert "当前没有未办结的任务" in text
         return
@@ -227,7 +227,7 @@ def test_unknown_task_id_says_so(app_env):
 
 
 def test_task_view_shows_its_history_masked(app_env, world):
-    df = dispatch.open_tasks(world, Filters(), NOW, limit=100000)
+    df = dispatch.unclosed_tasks(world, Filters(), NOW, limit=100000)
     tid = int(df.loc[df["transfer_count"] >= 2, "id"].iloc[0])
     hist = dispatch.task_history(world, tid)
     detail = dispatch.task_detail(world, tid, NOW)
@@ -271,7 +271,7 @@ def test_overdue_by_adds_up_to_the_overdue_count_and_matches_the_queue(world, pl
     assert n > 0 and int(od["overdue"].sum()) == n
     assert list(od["overdue"]) == sorted(od["overdue"], reverse=True)
     # the same tasks, grouped by the test from the queue's own rows
-    late = dispatch.open_tasks(world, f, NOW, limit=100000)
+    late = dispatch.unclosed_tasks(world, f, NOW, limit=100000)
     late = late[late["overdue"]].copy()
     late["holder"] = [_holder(o, d) for o, d in zip(late["officer"], late["department"])]
     col = {"grid": "grid", "community": "community", "department": "holder"}[by]
@@ -285,7 +285,7 @@ def test_overdue_by_adds_up_to_the_overdue_count_and_matches_the_queue(world, pl
     if by == "department":
         assert "社区民警" in got and (len(got) > 2 or name != "all")
         for r in od.itertuples():  # one click: that unit's overdue list
-            tasks_of = dispatch.open_tasks(world, f, NOW, 100000, None, int(r.key))
+            tasks_of = dispatch.unclosed_tasks(world, f, NOW, 100000, None, int(r.key))
             assert set(tasks_of["id"]) == set(late.loc[late["holder"] == r.group, "id"]) and tasks_of["overdue"].all()
 
 
@@ -307,7 +307,7 @@ def test_overdue_panel_and_a_units_overdue_list_on_the_page(app_env, world):
     dept = dispatch.overdue_by(world, Filters(), NOW, "department").set_index("group")
     assert f"社区民警 · 此刻超期 {fmt.count(int(dept.loc['社区民警', 'overdue']))} 件" in html_text(at)
     listed = next(d.value for d in at.dataframe if "编号" in d.value.columns)
-    want = dispatch.open_tasks(world, Filters(), NOW, 100000, None, dispatch.OFFICERS_KEY)
+    want = dispatch.unclosed_tasks(world, Filters(), NOW, 100000, None, dispatch.OFFICERS_KEY)
     assert list(listed["编号"]) == list(want["id"]) and listed["时限"].str.startswith("超期 ").all()
     at = open_page({"held_by": "'; DROP TABLE tasks; --"})
     assert not at.exception and any("已忽略无效的承办单位" in w.value for w in at.warning)

@@ -86,7 +86,7 @@ def test_ranking_adds_up(world, cat, params):
     assert int(df["incidents"].sum()) == incidents.count(world, f, w)
     assert int(df["reports"].sum()) == reports.count(world, po, w)
     assert int(df["disputes"].sum()) == disputes.found_count(world, po, w)
-    assert int(df["open_tasks"].sum()) == gp.open_task_count(world, po, NOW)
+    assert int(df["open_tasks"].sum()) == gp.before_feedback_count(world, po, NOW)
     assert int(df["overdue"].sum()) == loop.overdue_count(world, po, NOW)
     assert list(df["incidents"]) == sorted(df["incidents"], reverse=True) and list(df["rank"]) == list(range(1, len(df) + 1))
 
@@ -101,7 +101,7 @@ def test_kpis_match_their_counts(world, cat, gid):
     assert inc.yoy_base == incidents.count(world, f, windows.last_year_window(w))
     assert inc.pop_base == incidents.count(world, f, windows.previous_window(w, f.period))
     assert k["reports"].compared.value == reports.count(world, f.places_only(), w)
-    assert k["open_tasks"].compared.value == gp.open_task_count(world, f, NOW)
+    assert k["open_tasks"].compared.value == gp.before_feedback_count(world, f, NOW)
     assert k["overdue"].compared.value == loop.overdue_count(world, f, NOW)
     res = places.grid_resources(world, Filters(grid_id=gid)).iloc[0]
     assert k["cameras_online"].detail == f"{int(res['cameras_online'])}/{int(res['cameras'])}"
@@ -134,8 +134,8 @@ def test_activity_agrees_with_counts(world, cat, gid):
 def test_lists(world, cat, gid):
     f = _filters(cat, {"grid": GRID, "period": "quarter"})
     w = f.window(NOW)
-    tk = gp.open_tasks(world, Filters(community_id=f.community_id), NOW, limit=100000)
-    assert len(tk) == gp.open_task_count(world, Filters(community_id=f.community_id), NOW) > 0
+    tk = gp.before_feedback_tasks(world, Filters(community_id=f.community_id), NOW, limit=100000)
+    assert len(tk) == gp.before_feedback_count(world, Filters(community_id=f.community_id), NOW) > 0
     assert int(tk["overdue"].sum()) == loop.overdue_count(world, Filters(community_id=f.community_id), NOW)
     assert list(tk["overdue"]) == sorted(tk["overdue"], reverse=True)
     rp = gp.latest_reports(world, f, w, limit=20)

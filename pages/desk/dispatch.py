@@ -1,9 +1,9 @@
-"""派单队列 dispatch queue: the open tasks (overdue first, in red), the loop's
+"""派单队列 dispatch queue: the tasks 未办结 (overdue first, in red), the loop's
 KPI tiles, the period's tasks by state, on-time feedback / closure / time to
 close by department and by community, and one task's full event history.
 
-"Open" (未办结) means created and not yet closed (办结) at this moment: states
-待研判, 已派发, 处置中 and 已反馈 (``queries.dispatch.open_condition``).
+未办结 means created and not yet closed (办结) at this moment: states
+待研判, 已派发, 处置中 and 已反馈 (``queries.measures.loop.unclosed_condition``).
 
 Drill-down: a click on a queue row opens that task (``?task=<id>``, its event
 log as a timeline and its report, names and text masked; 返回派单队列 drops the
@@ -400,7 +400,7 @@ def held_by_view(key: int) -> None:
     if name is None:
         st.html(f'<div class="jw-note">“{e(ctx.scope_label())}”此刻没有该承办单位的超期任务</div>')
         return
-    tasks = cached(ctx, dispatch.open_tasks, places, ctx.now, QUEUE_LIMIT, None, key)
+    tasks = cached(ctx, dispatch.unclosed_tasks, places, ctx.now, QUEUE_LIMIT, None, key)
     n = int(row["overdue"].iloc[0])
     ui.panel_title(f"{name} · 此刻超期 {fmt.count(n)} 件 · {ctx.scope_label()}")
     queue_table(tasks, n, n)
@@ -509,8 +509,8 @@ with ui.section():
 
 left, right = st.columns([1.9, 1], gap="medium")
 with left, ui.section():
-    total = cached(ctx, dispatch.open_count, places, ctx.now)
-    queue = cached(ctx, dispatch.open_tasks, places, ctx.now, QUEUE_LIMIT)
+    total = cached(ctx, dispatch.unclosed_count, places, ctx.now)
+    queue = cached(ctx, dispatch.unclosed_tasks, places, ctx.now, QUEUE_LIMIT)
     if kpis is not None:
         overdue_n = int(next(k for k in kpis if k.key == "overdue").compared.value)
     else:

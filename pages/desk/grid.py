@@ -402,7 +402,7 @@ def activity_chart(act: pd.DataFrame) -> None:
 
 def tasks_panel(gid_filters) -> None:  # noqa: ANN001
     ui.panel_title("在办派单 · 点击查看处置详情")
-    tk = cached(ctx, gp.open_tasks, gid_filters, ctx.now)
+    tk = cached(ctx, gp.before_feedback_tasks, gid_filters, ctx.now)
     if tk.empty:
         ui.empty_state("该网格当前没有在办派单（待研判、已派发、处置中）")
         return

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
 from dashboard.filters import Filters
@@ -66,6 +66,45 @@ def overdue_condition(at: datetime):  # noqa: ANN201
         not_yet(tasks.c.closed_at, at),
         tasks.c.created_at <= at,
     )
+
+
+# --- tasks still to be dealt with at an instant -------------------------------------
+#
+# Two populations that both used to be called "open", and are not the same:
+#
+# * 未办结 (``unclosed_condition``): created and not yet closed (办结): states
+#   待研判, 已派发, 处置中 and 已反馈. What is still on the dispatch page's
+#   queue: a task whose feedback is in still waits for the centre to close it.
+# * 在办 (``before_feedback_condition``): 待派单 or 处置中, i.e. not closed
+#   and the handling unit has not reported back yet: states 待研判, 已派发,
+#   处置中. The grid profile's 在办派单: work the grid is still waiting for.
+#
+# 未办结 = 在办 + the tasks with feedback given and not yet closed (已反馈).
+# All are judged from the timestamps at ``at``, like the snapshots 待派单,
+# 处置中 and 超期, so they answer "now" and any 同比/环比 instant alike.
+
+
+def pending_condition(at: datetime):  # noqa: ANN201
+    """待派单 at ``at``: created, not yet dispatched or transferred, not closed."""
+    return and_(tasks.c.created_at <= at, not_yet(tasks.c.dispatched_at, at), not_yet(tasks.c.closed_at, at))
+
+
+def in_progress_condition(at: datetime):  # noqa: ANN201
+    """处置中 at ``at``: dispatched, no feedback yet, not closed (已派发 and 处置中 states)."""
+    return and_(not_after(tasks.c.dispatched_at, at), not_yet(tasks.c.feedback_at, at), not_yet(tasks.c.closed_at, at))
+
+
+def unclosed_condition(at: datetime):  # noqa: ANN201
+    """未办结 at ``at``: created by then and not closed by then (states 待研判 to
+    已反馈: feedback given but not yet closed still counts). The dispatch queue."""
+    return and_(tasks.c.created_at <= at, not_yet(tasks.c.closed_at, at))
+
+
+def before_feedback_condition(at: datetime):  # noqa: ANN201
+    """在办 at ``at``: 待派单 or 处置中 (``pending_condition`` or
+    ``in_progress_condition``): not closed and no feedback from the handling
+    unit yet (states 待研判, 已派发, 处置中; 已反馈 is out). The grid profile's 在办派单."""
+    return or_(pending_condition(at), in_progress_condition(at))
 
 
 def overdue_count(engine: Engine, f: Filters, at: datetime) -> int:
