@@ -52,7 +52,8 @@ def state_counts(engine: Engine, f: Filters, window: Window | None = None) -> pd
 
     With ``window`` only the tasks created in it (half-open, UTC) are counted,
     each by its state now; without it, every task in the filtered places.
-    Grain: one row per state in TASK_STATES (zero where none). Columns: state, n.
+    Grain: one row per state in TASK_STATES (zero where none). Columns: state,
+    n, share (n / all the tasks counted; None when there are none).
     """
     stmt = apply_filters(
         select(tasks.c.state, func.count().label("n")).select_from(tasks),
@@ -63,7 +64,9 @@ def state_counts(engine: Engine, f: Filters, window: Window | None = None) -> pd
     )
     df = fetch_df(engine, stmt.group_by(tasks.c.state))
     counts = dict(zip(df["state"], df["n"])) if len(df) else {}
-    return pd.DataFrame({"state": list(TASK_STATES), "n": [int(counts.get(s, 0)) for s in TASK_STATES]})
+    n = [int(counts.get(s, 0)) for s in TASK_STATES]
+    total = sum(n)
+    return pd.DataFrame({"state": list(TASK_STATES), "n": n, "share": [k / total if total else None for k in n]}).astype({"share": object})
 
 
 def task_history(engine: Engine, task_id: int) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from dashboard import mask, station
 from dashboard.filters import Filters
 from dashboard.schema import DISPUTE_STATUSES, MEDIATION_LEVELS, communities, disputes, grids, mediation_steps
-from queries.measures import mediation, windows
+from queries.measures import arithmetic, mediation, windows
 from queries.vocabulary import vocabulary
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 from queries.kpi import Kpi
@@ -167,6 +167,35 @@ def level_funnel(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["level", "level_name", "reached", "resolved", "unresolved", "open", "escalated"])
+
+
+GRASSROOTS_LEVELS = (1, 2)  # 网格员, 社区民警: mediation that stayed in the community
+
+
+def grassroots_resolution(funnel: pd.DataFrame) -> arithmetic.Ratio:
+    """基层化解占比 of a ``level_funnel``: disputes resolved at level 1 or 2
+    (网格员, 社区民警; "矛盾不上交") / disputes resolved at any level. The
+    denominator is the funnel's 化解 stage, i.e. the 化解率 tile's numerator.
+    Grain: one Ratio (value None when nothing was resolved)."""
+    resolved = funnel["resolved"].astype(int)
+    low = resolved[funnel["level"].astype(int).isin(GRASSROOTS_LEVELS)]
+    return arithmetic.Ratio(int(low.sum()), int(resolved.sum()))
+
+
+def kind_totals(kind_level: pd.DataFrame) -> pd.DataFrame:
+    """Disputes per kind from ``by_kind_level``'s rows, and how many of them went
+    up to level 3 (司法所/律师/人民调解员).
+
+    Grain: one row per kind present. Columns: kind, n, escalated (level ≥ 3).
+    Most disputes first; kinds with equal counts keep ``by_kind_level``'s
+    (the station's) order.
+    """
+    if kind_level.empty:
+        return pd.DataFrame({"kind": pd.Series(dtype=object), "n": pd.Series(dtype=int), "escalated": pd.Series(dtype=int)})
+    level3 = kind_level["n"].where(kind_level["level"].astype(int) >= 3, 0)
+    out = kind_level.assign(escalated=level3).groupby("kind", sort=False)[["n", "escalated"]].sum().reset_index()
+    out = out.astype({"n": int, "escalated": int})
+    return out.sort_values("n", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _places_join():  # noqa: ANN202

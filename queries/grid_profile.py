@@ -51,7 +51,9 @@ def grid_card(engine: Engine, grid_id: int) -> pd.DataFrame:
 
     Grain: one row (empty when the grid does not exist). Columns: grid_id,
     code, name, community_id, community, station, boundary_geojson, area_km2,
-    centroid_lat, centroid_lon, population, compounds, households, buildings.
+    centroid_lat, centroid_lon, population, compounds, households, buildings,
+    population_density (人口密度: population / area_km2, people per km²; None
+    without an area).
     """
     def agg(expr):  # noqa: ANN001, ANN202
         return select(expr).where(compounds_t.c.grid_id == grids.c.id).scalar_subquery()
@@ -76,7 +78,16 @@ def grid_card(engine: Engine, grid_id: int) -> pd.DataFrame:
         .select_from(grids.join(communities, communities.c.id == grids.c.community_id).join(stations, stations.c.id == communities.c.station_id))
         .where(grids.c.id == grid_id)
     )
-    return fetch_df(engine, stmt)
+    df = fetch_df(engine, stmt)
+    df["population_density"] = [population_density(p, a) for p, a in zip(df["population"], df["area_km2"])]
+    return df.astype({"population_density": object})
+
+
+def population_density(population: float | None, area_km2: float | None) -> float | None:
+    """人口密度: people per km² (None when the area is unknown or zero)."""
+    if population is None or area_km2 is None or pd.isna(population) or pd.isna(area_km2) or float(area_km2) <= 0:
+        return None
+    return float(population) / float(area_km2)
 
 
 def neighbours(engine: Engine, grid_id: int) -> pd.DataFrame:

@@ -195,6 +195,11 @@ def test_state_counts_with_and_without_window(engine):
     assert dict(zip(df.state, df.n)) == {"待研判": 1, "已派发": 1, "处置中": 2, "已反馈": 2, "已办结": 1, "已回访": 2}
     old = dispatch.state_counts(engine, ALL)  # every task, as before
     assert dict(zip(old.state, old.n)) == {"待研判": 1, "已派发": 1, "处置中": 2, "已反馈": 2, "已办结": 3, "已回访": 2}
+    # each state's share of the tasks counted (the page's labels): 9 in the month, 11 in all
+    assert df["share"].tolist() == [pytest.approx(k / 9) for k in (1, 1, 2, 2, 1, 2)]
+    assert dict(zip(old.state, old.share))["已办结"] == pytest.approx(3 / 11)
+    none = dispatch.state_counts(engine, ALL, (D("2020-01-01"), D("2020-02-01")))
+    assert none["n"].sum() == 0 and none["share"].tolist() == [None] * len(none)
 
 
 def test_snapshot_counts_by_hand(engine):

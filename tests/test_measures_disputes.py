@@ -216,6 +216,16 @@ def test_level_funnel(engine):
     assert early.loc[1, ["resolved", "open"]].tolist() == [3, 2]
     empty = disputes.level_funnel(engine, ALL, (D("2020-01-01"), D("2020-02-01")))
     assert len(empty) == 3 and int(empty["reached"].sum()) == 0
+    # 基层化解占比: resolved at level 1 or 2 (d1 d11 d13 d17; d10) / resolved (and d12 at level 3)
+    assert disputes.grassroots_resolution(disputes.level_funnel(engine, ALL, H.MONTH)) == Ratio(5, 6)
+    assert disputes.grassroots_resolution(empty) == Ratio(0, 0) and disputes.grassroots_resolution(empty).value is None
+
+
+def test_kind_totals(engine):
+    kinds = disputes.kind_totals(disputes.by_kind_level(engine, ALL, H.MONTH))
+    # 邻里纠纷 d4 d1 d14 d12 d2 (d12 and d2 at level 3); the rest one each, in the station's order
+    assert kinds.values.tolist() == [["邻里纠纷", 5, 2], ["婚姻家庭", 1, 0], ["物业纠纷", 1, 0], ["劳资纠纷", 1, 0]]
+    assert disputes.kind_totals(disputes.by_kind_level(engine, ALL, (D("2020-01-01"), D("2020-02-01")))).empty
 
 
 def test_escalated_list_and_steps(engine):

@@ -247,3 +247,11 @@ def test_kpis_by_hand(engine):
     assert gp.before_feedback_count(engine, Filters(grid_id=H.A1), H.D("2026-10-21 06:30")) == 0
     assert a1["overdue"].compared.value == 1 and a1["overdue"].alarm
     assert a1["cameras_online"].compared.value is None  # no cameras in the tiny world: "—"
+
+
+def test_population_density_by_hand(engine):
+    # A1: 100 people on 0.25 km², B1: 100 on 0.5 km²
+    assert gp.grid_card(engine, H.A1).iloc[0]["population_density"] == pytest.approx(400)
+    assert gp.grid_card(engine, H.B1).iloc[0]["population_density"] == pytest.approx(200)
+    assert gp.population_density(100, 0) is None and gp.population_density(None, 1.0) is None
+    assert gp.grid_card(engine, 987654).empty

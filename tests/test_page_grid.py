@@ -187,6 +187,8 @@ def test_page_with_grid_shows_the_profile(app_env, world, cat, gid):
         assert label in text, label
     base = gp.base_counts(world, gid).set_index("kind")["n"]
     assert fmt.count(int(base["实有人口"])) in text
+    density = fmt.count(gp.grid_card(world, gid).iloc[0]["population_density"])
+    assert f'人口密度</div><div class="jw-gp-stat-value">{density}<small>人/km²' in text
     # people are masked everywhere: tiles, tables
     offs = gp.officers(world, gid)
     wk = gp.workers(world, gid)

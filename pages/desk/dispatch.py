@@ -200,8 +200,7 @@ def queue_table(df: pd.DataFrame, total: int, overdue_n: int) -> None:
 
 
 def state_chart(states: pd.DataFrame) -> None:
-    total = int(states["n"].sum())
-    labels = [f"{fmt.count(n)}（{fmt.pct(n / total, 0)}）" for n in states["n"]]
+    labels = [f"{fmt.count(n)}（{fmt.pct(share, 0)}）" for n, share in zip(states["n"], states["share"])]
     fig = go.Figure(
         go.Bar(
             x=states["n"],

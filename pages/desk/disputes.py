@@ -209,12 +209,10 @@ def funnel_chart(fun: pd.DataFrame) -> None:
     plots.style(fig, height=400)
     fig.update_layout(barmode="stack", legend=dict(traceorder="normal", font=dict(size=14)), xaxis=dict(range=[0, top * 1.35], title="纠纷（起）"), yaxis=dict(autorange="reversed", tickfont=dict(size=15)))
     plots.show(fig, key="disputes-funnel")
-    resolved = int(fun["resolved"].sum())
-    low = int(fun.loc[fun["level"] <= 2, "resolved"].sum())
-    share = fmt.pct(low / resolved) if resolved else fmt.DASH
+    low = disputes.grassroots_resolution(fun)
     st.html(
-        f'<div class="jw-legend">本期化解 {resolved} 起（即化解率的分子）· 一、二级（网格员、社区民警）化解 {low} 起，'
-        f"占已化解 {share} · 矛盾不上交</div>"
+        f'<div class="jw-legend">本期化解 {low.denominator} 起（即化解率的分子）· 一、二级（网格员、社区民警）化解 {low.numerator} 起，'
+        f"占已化解 {fmt.pct(low.value)} · 矛盾不上交</div>"
     )
 
 

@@ -291,7 +291,7 @@ def profile_panel(card: pd.Series, gid: int) -> None:
     stats = [
         _stat("人口", fmt.count(pop), "人"),
         _stat("面积", f"{area:.2f}", "km²"),
-        _stat("人口密度", fmt.count(pop / area) if area > 0 else fmt.DASH, "人/km²"),
+        _stat("人口密度", fmt.count(card["population_density"]), "人/km²"),
         _stat("小区", fmt.count(int(card["compounds"])), "个"),
         _stat("户数", fmt.count(int(card["households"])), "户"),
         _stat("楼栋", fmt.count(int(card["buildings"])), "栋"),

@@ -769,10 +769,8 @@ def dispute_kinds() -> None:
     def render(df: pd.DataFrame) -> str:
         if df.empty:
             return wh.title("本月纠纷类型") + wh.none("本月暂无纠纷")
-        by_kind = df.groupby("kind", sort=False)["n"].sum()
-        lvl3 = df[df["level"] >= 3].groupby("kind", sort=False)["n"].sum()
-        rows = [(k, float(n), f"{int(n)}" + (f"（三级 {int(lvl3[k])}）" if k in lvl3 else "")) for k, n in by_kind.items()]
-        rows.sort(key=lambda r: -r[1])
+        kinds = disputes.kind_totals(df)  # most first
+        rows = [(r.kind, float(r.n), f"{r.n}" + (f"（三级 {r.escalated}）" if r.escalated else "")) for r in kinds.itertuples()]
         return wh.hbars_html(wh.title("本月纠纷类型", f"{wh.cut_span(len(rows), CATEGORY_ROWS + 1, '类')} · 多者在前 · 括号内为升至三级调处"), rows[:CATEGORY_ROWS + 1])
 
     live("dkinds", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.by_kind_level(ctx.engine, mf, mf.window(now)), render, every_s=SIDE_EVERY_S)
