@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from dashboard.db import schema
-from queries import measures, places
+from queries import places
+from queries.measures import windows
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -72,9 +73,9 @@ def call(fn, engine, f: Filters, now: datetime):
             kwargs[p.name] = f.grid_id or ID_RNG.randint(1, max(1, ID_MAX["grid_id"]))
         elif p.name == "window_s":  # the wall's alarm window
             kwargs[p.name] = 300
-        elif p.name == "periods":  # a comparison's windows (queries.measures.Periods)
+        elif p.name == "periods":  # a comparison's windows (queries.measures.windows.Periods)
 
-            kwargs[p.name] = measures.periods_of(f, now)
+            kwargs[p.name] = windows.periods_of(f, now)
         elif p.name == "since":  # a feed's first record
             kwargs[p.name] = None
         elif p.name == "rows":  # a wall list's row budget

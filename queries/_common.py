@@ -86,7 +86,7 @@ def fetch_one(engine: Engine, stmt: Select) -> tuple:
         raise translate_error(exc, str(engine.url)) from exc
 
 
-def fetch_scalar(engine: Engine, stmt: Select):  # noqa: ANN201
+def fetch_scalar(engine: Engine, stmt: Select):
     try:
         with engine.connect() as conn:
             return conn.execute(stmt).scalar()

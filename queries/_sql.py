@@ -29,12 +29,12 @@ def _zone_clause() -> ColumnElement:
     return literal_column("'%s'" % station.check_zone(st.time_zone))
 
 
-def _parts(element, compiler, **kw) -> tuple[str, str]:  # noqa: ANN001
+def _parts(element, compiler, **kw) -> tuple[str, str]:
     ts, zone = list(element.clauses)
     return compiler.process(ts, **kw), zone.name
 
 
-def _sqlite_local(element, compiler, **kw) -> tuple[str, str]:  # noqa: ANN001
+def _sqlite_local(element, compiler, **kw) -> tuple[str, str]:
     """(the time argument, the modifier) of SQLite's date functions, in local time."""
     ts, zone = _parts(element, compiler, **kw)
     if zone.startswith("'"):
@@ -42,7 +42,7 @@ def _sqlite_local(element, compiler, **kw) -> tuple[str, str]:  # noqa: ANN001
     return ts, f", '{zone} minutes'"
 
 
-def _pg_local(element, compiler, **kw) -> str:  # noqa: ANN001
+def _pg_local(element, compiler, **kw) -> str:
     ts, zone = _parts(element, compiler, **kw)
     if zone.startswith("'"):
         return f"(({ts} AT TIME ZONE 'UTC') AT TIME ZONE {zone})"
@@ -83,32 +83,32 @@ def local_weekday(ts: ColumnElement) -> ColumnElement:
 
 
 @compiles(_local_day, "sqlite")
-def _local_day_sqlite(element, compiler, **kw):  # noqa: ANN001
+def _local_day_sqlite(element, compiler, **kw):
     return "date(%s%s)" % _sqlite_local(element, compiler, **kw)
 
 
 @compiles(_local_day, "postgresql")
-def _local_day_pg(element, compiler, **kw):  # noqa: ANN001
+def _local_day_pg(element, compiler, **kw):
     return "to_char(%s, 'YYYY-MM-DD')" % _pg_local(element, compiler, **kw)
 
 
 @compiles(_local_hour, "sqlite")
-def _local_hour_sqlite(element, compiler, **kw):  # noqa: ANN001
+def _local_hour_sqlite(element, compiler, **kw):
     return "CAST(strftime('%%H', %s%s) AS INTEGER)" % _sqlite_local(element, compiler, **kw)
 
 
 @compiles(_local_hour, "postgresql")
-def _local_hour_pg(element, compiler, **kw):  # noqa: ANN001
+def _local_hour_pg(element, compiler, **kw):
     return "CAST(EXTRACT(HOUR FROM %s) AS INTEGER)" % _pg_local(element, compiler, **kw)
 
 
 @compiles(_local_weekday, "sqlite")
-def _local_weekday_sqlite(element, compiler, **kw):  # noqa: ANN001
+def _local_weekday_sqlite(element, compiler, **kw):
     return "CAST(strftime('%%w', %s%s) AS INTEGER)" % _sqlite_local(element, compiler, **kw)
 
 
 @compiles(_local_weekday, "postgresql")
-def _local_weekday_pg(element, compiler, **kw):  # noqa: ANN001
+def _local_weekday_pg(element, compiler, **kw):
     return "CAST(EXTRACT(DOW FROM %s) AS INTEGER)" % _pg_local(element, compiler, **kw)
 
 
@@ -121,12 +121,12 @@ class minutes_between(FunctionElement):
 
 
 @compiles(minutes_between, "sqlite")
-def _minutes_sqlite(element, compiler, **kw):  # noqa: ANN001
+def _minutes_sqlite(element, compiler, **kw):
     a, b = list(element.clauses)
     return "((julianday(%s) - julianday(%s)) * 1440.0)" % (compiler.process(b, **kw), compiler.process(a, **kw))
 
 
 @compiles(minutes_between, "postgresql")
-def _minutes_pg(element, compiler, **kw):  # noqa: ANN001
+def _minutes_pg(element, compiler, **kw):
     a, b = list(element.clauses)
     return "(EXTRACT(EPOCH FROM (%s - %s)) / 60.0)" % (compiler.process(b, **kw), compiler.process(a, **kw))

@@ -26,7 +26,7 @@ class Account:
     active: bool
 
 
-def _account(engine: Engine, cond) -> Account | None:  # noqa: ANN001
+def _account(engine: Engine, cond) -> Account | None:
     df = fetch_df(
         engine,
         select(users.c.id, users.c.username, users.c.display_name, users.c.role, users.c.station_code, users.c.active).where(cond).limit(1),

@@ -2,7 +2,7 @@
 
 States at an instant are derived from the task's timestamps, so the same
 function answers "now" and the snapshot instants of 同比/环比
-(``measures.Periods.at_last_year`` / ``at_previous``).
+(``windows.Periods.at_last_year`` / ``at_previous``).
 """
 
 from __future__ import annotations
@@ -15,49 +15,22 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
 from dashboard import station, timeutil
-from dashboard.db.schema import (
-    TASK_STATES,
-    communities,
-    departments,
-    grids,
-    officers,
-    reports,
-    task_events,
-    tasks,
-)
+from dashboard.db.schema import TASK_STATES, communities, departments, grids, officers, reports, task_events, tasks
 from dashboard.filters import Filters
-from queries import measures  # measures never imports this module
 from queries._common import Window, apply_filters, fetch_df, fetch_one
-
-
-def pending_condition(at: datetime):  # noqa: ANN201
-    """待派单 at ``at``: created, not yet dispatched or transferred, not closed."""
-    return and_(
-        tasks.c.created_at <= at,
-        or_(tasks.c.dispatched_at.is_(None), tasks.c.dispatched_at > at),
-        or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > at),
-    )
-
-
-def in_progress_condition(at: datetime):  # noqa: ANN201
-    """处置中 at ``at``: dispatched, no feedback yet, not closed (已派发 and 处置中 states)."""
-    return and_(
-        tasks.c.dispatched_at.is_not(None),
-        tasks.c.dispatched_at <= at,
-        or_(tasks.c.feedback_at.is_(None), tasks.c.feedback_at > at),
-        or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > at),
-    )
+from queries.kpi import Kpi
+from queries.measures import arithmetic, loop, windows
 
 
 def pending_count(engine: Engine, f: Filters, at: datetime) -> int:
     """Tasks waiting to be dispatched (待派单) at ``at``. Grain: one number."""
-    stmt = apply_filters(select(func.count()).select_from(tasks).where(pending_condition(at)), f, grid_col=tasks.c.grid_id)
+    stmt = apply_filters(select(func.count()).select_from(tasks).where(loop.pending_condition(at)), f, grid_col=tasks.c.grid_id)
     return int(fetch_one(engine, stmt)[0])
 
 
 def in_progress_count(engine: Engine, f: Filters, at: datetime) -> int:
     """Tasks dispatched and awaiting feedback (处置中) at ``at``. Grain: one number."""
-    stmt = apply_filters(select(func.count()).select_from(tasks).where(in_progress_condition(at)), f, grid_col=tasks.c.grid_id)
+    stmt = apply_filters(select(func.count()).select_from(tasks).where(loop.in_progress_condition(at)), f, grid_col=tasks.c.grid_id)
     return int(fetch_one(engine, stmt)[0])
 
 
@@ -79,7 +52,8 @@ def state_counts(engine: Engine, f: Filters, window: Window | None = None) -> pd
 
     With ``window`` only the tasks created in it (half-open, UTC) are counted,
     each by its state now; without it, every task in the filtered places.
-    Grain: one row per state in TASK_STATES (zero where none). Columns: state, n.
+    Grain: one row per state in TASK_STATES (zero where none). Columns: state,
+    n, share (n / all the tasks counted; None when there are none).
     """
     stmt = apply_filters(
         select(tasks.c.state, func.count().label("n")).select_from(tasks),
@@ -90,7 +64,9 @@ def state_counts(engine: Engine, f: Filters, window: Window | None = None) -> pd
     )
     df = fetch_df(engine, stmt.group_by(tasks.c.state))
     counts = dict(zip(df["state"], df["n"])) if len(df) else {}
-    return pd.DataFrame({"state": list(TASK_STATES), "n": [int(counts.get(s, 0)) for s in TASK_STATES]})
+    n = [int(counts.get(s, 0)) for s in TASK_STATES]
+    total = sum(n)
+    return pd.DataFrame({"state": list(TASK_STATES), "n": n, "share": [k / total if total else None for k in n]}).astype({"share": object})
 
 
 def task_history(engine: Engine, task_id: int) -> pd.DataFrame:
@@ -125,30 +101,24 @@ def task_history(engine: Engine, task_id: int) -> pd.DataFrame:
 
 # --- the dispatch page (派单队列) ---------------------------------------------------------
 #
-# "Open" (未办结) at an instant ``at``: the task had been created by ``at`` and
-# had not been closed (办结) by then, i.e. its state at ``at`` was one of
-# 待研判, 已派发, 处置中 or 已反馈. Closed (已办结) and visited (已回访) tasks
-# are out of the queue. Judged from the timestamps, like the snapshots above.
+# The queue holds the tasks 未办结 at an instant ``at`` (``loop.unclosed_condition``:
+# created by ``at`` and not closed by then, states 待研判, 已派发, 处置中 or
+# 已反馈). Closed (已办结) and visited (已回访) tasks are out of the queue.
 
-OPEN_STATES = TASK_STATES[:4]  # 待研判 已派发 处置中 已反馈
+UNCLOSED_STATES = TASK_STATES[:4]  # 待研判 已派发 处置中 已反馈
 # Queue phases, in screen order: overdue first, then waiting for feedback
 # (soonest deadline first), then waiting to be dispatched (oldest first), then
 # feedback given and waiting to be closed (oldest feedback first).
 PHASE_OVERDUE, PHASE_RUNNING, PHASE_PENDING, PHASE_FEEDBACK = 0, 1, 2, 3
 
 
-def open_condition(at: datetime):  # noqa: ANN201
-    """未办结 at ``at``: created by then and not closed by then (states 待研判 to 已反馈)."""
-    return and_(tasks.c.created_at <= at, or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > at))
-
-
-def open_count(engine: Engine, f: Filters, at: datetime) -> int:
-    """Open tasks (see ``open_condition``) at ``at`` in the filtered places. Grain: one number."""
-    stmt = apply_filters(select(func.count()).select_from(tasks).where(open_condition(at)), f, grid_col=tasks.c.grid_id)
+def unclosed_count(engine: Engine, f: Filters, at: datetime) -> int:
+    """Tasks 未办结 (``loop.unclosed_condition``) at ``at`` in the filtered places. Grain: one number."""
+    stmt = apply_filters(select(func.count()).select_from(tasks).where(loop.unclosed_condition(at)), f, grid_col=tasks.c.grid_id)
     return int(fetch_one(engine, stmt)[0])
 
 
-def _state_at(at: datetime):  # noqa: ANN202
+def _state_at(at: datetime):
     """The task's state at ``at``: the to_state of its last event by then (the
     stored state when the task has no event log)."""
     last = (
@@ -165,19 +135,19 @@ def _state_at(at: datetime):  # noqa: ANN202
 URGENCY_RANK = {"特急": 0, "紧急": 1, "一般": 2}  # a task without an urgency ranks with 一般
 
 
-def urgency_rank(col):  # noqa: ANN001, ANN201
+def urgency_rank(col):
     """特急 0, 紧急 1, anything else (一般, NULL) 2: the order of urgency as SQL."""
     return case(*((col == u, r) for u, r in URGENCY_RANK.items() if r < 2), else_=2)
 
 
-def open_tasks(
+def unclosed_tasks(
     engine: Engine, f: Filters, at: datetime, limit: int = 500, overdue_since: datetime | None = None, responsible: int | None = None,
     urgency_first: bool = False,
 ) -> pd.DataFrame:
-    """The open tasks at ``at`` in the filtered places (categories and period do
+    """The tasks 未办结 (``loop.unclosed_condition``) at ``at`` in the filtered places (categories and period do
     not apply: the queue is what is still on the table), overdue first.
 
-    Grain: one row per open task, at most ``limit`` rows, in queue order: phase
+    Grain: one row per task 未办结, at most ``limit`` rows, in queue order: phase
     (PHASE_OVERDUE, PHASE_RUNNING, PHASE_PENDING, PHASE_FEEDBACK), then within
     a phase by deadline (overdue and running), creation (pending) or feedback
     time, then id.
@@ -185,10 +155,10 @@ def open_tasks(
     urgency, community_id, community, grid_id, grid, officer (the assigned
     community officer's name, unmasked) or department (the assigned
     department's name), deadline_at, dispatched_at, feedback_at (naive UTC),
-    transfer_count (转派 so far), overdue (bool, ``measures.overdue_condition``),
+    transfer_count (转派 so far), overdue (bool, ``loop.overdue_condition``),
     phase, minutes_left (deadline − at in minutes, negative when past; NaN
     without a deadline). Assignee, deadline and transfer count are the task's
-    current ones, as in ``measures.overdue_count``.
+    current ones, as in ``loop.overdue_count``.
 
     ``overdue_since`` keeps only the tasks that became overdue after that
     instant (overdue at ``at``, deadline later than ``overdue_since``): the
@@ -201,7 +171,7 @@ def open_tasks(
     一般: ``URGENCY_RANK``) and only then in phase order, so what the cut
     hides is never more overdue or more urgent than what is shown.
     """
-    overdue = measures.overdue_condition(at)
+    overdue = loop.overdue_condition(at)
     pending = or_(tasks.c.dispatched_at.is_(None), tasks.c.dispatched_at > at)
     answered = and_(tasks.c.feedback_at.is_not(None), tasks.c.feedback_at <= at)
     phase = case((overdue, PHASE_OVERDUE), (pending, PHASE_PENDING), (answered, PHASE_FEEDBACK), else_=PHASE_RUNNING)
@@ -209,7 +179,7 @@ def open_tasks(
     # ``urgency_first``: overdue rows 0, the others their urgency's rank + 1 (a
     # constant 0 otherwise, selected but never ordered by)
     rank = case((overdue, 0), else_=urgency_rank(tasks.c.urgency) + 1) if urgency_first else literal(0)
-    # First the open tasks from ``tasks`` alone (one scan, ordered and cut to
+    # First the unclosed tasks from ``tasks`` alone (one scan, ordered and cut to
     # ``limit``), then their names: joining first made SQLite walk every task
     # through the grid index.
     q = apply_filters(
@@ -223,7 +193,7 @@ def open_tasks(
             rank.label("rank"),
             case((sort_at.is_(None), 1), else_=0).label("no_sort_at"),
             sort_at.label("sort_at"),
-        ).where(open_condition(at)),
+        ).where(loop.unclosed_condition(at)),
         f,
         grid_col=tasks.c.grid_id,
     )
@@ -278,7 +248,7 @@ OFFICERS_KEY, UNASSIGNED_KEY = -1, -2
 OVERDUE_BY = ("grid", "community", "department")
 
 
-def _responsible(key: int):  # noqa: ANN202
+def _responsible(key: int):
     if key == OFFICERS_KEY:
         return and_(tasks.c.department_id.is_(None), tasks.c.officer_id.is_not(None))
     if key == UNASSIGNED_KEY:
@@ -288,14 +258,14 @@ def _responsible(key: int):  # noqa: ANN202
 
 def overdue_by(engine: Engine, f: Filters, at: datetime, by: str = "grid") -> pd.DataFrame:
     """Where the overdue work is, and who holds it: the tasks 超期 at ``at``
-    (``measures.overdue_condition``) in the filtered places, per grid,
+    (``loop.overdue_condition``) in the filtered places, per grid,
     community or responsible unit (a department; 社区民警 for the tasks an
     officer holds; 未指派 for neither).
 
     Grain: one row per group with any overdue task, most overdue tasks first.
     Columns: key (grid, community or department id; OFFICERS_KEY /
     UNASSIGNED_KEY), group (its name), overdue (the count; they add up to
-    ``measures.overdue_count``), this_week (of those, the ones whose deadline
+    ``loop.overdue_count``), this_week (of those, the ones whose deadline
     passed this local week, from Monday 00:00), oldest_deadline (naive UTC),
     max_days (days past the oldest deadline at ``at``).
     """
@@ -303,7 +273,7 @@ def overdue_by(engine: Engine, f: Filters, at: datetime, by: str = "grid") -> pd
         raise ValueError(f"by must be one of {OVERDUE_BY}, got {by!r}")
     today = timeutil.local_today(at)
     week = timeutil.day_start_utc(today - timedelta(days=today.weekday()))
-    overdue = measures.overdue_condition(at)
+    overdue = loop.overdue_condition(at)
     if by == "department":
         # grouped by plain columns (a CASE of literals in GROUP BY would be two
         # different bound expressions on PostgreSQL); the officers' and the
@@ -379,10 +349,10 @@ def task_detail(engine: Engine, task_id: int, at: datetime | None = None) -> Tas
     """One task with its place, current assignee and the report it came from.
 
     Grain: one task (None when no task has this id). State, assignee and times
-    are the stored current ones; ``overdue`` is ``measures.overdue_condition(at)``
+    are the stored current ones; ``overdue`` is ``loop.overdue_condition(at)``
     when ``at`` is given.
     """
-    flag = case((measures.overdue_condition(at), 1), else_=0) if at is not None else None
+    flag = case((loop.overdue_condition(at), 1), else_=0) if at is not None else None
     stmt = (
         select(
             *([flag.label("overdue")] if flag is not None else []),
@@ -436,7 +406,7 @@ def task_detail(engine: Engine, task_id: int, at: datetime | None = None) -> Tas
     return TaskDetail(**clean)
 
 
-def _missing(v) -> bool:  # noqa: ANN001
+def _missing(v) -> bool:
     try:
         return v is None or bool(pd.isna(v))
     except (TypeError, ValueError):
@@ -454,9 +424,9 @@ def loop_by(engine: Engine, f: Filters, window: Window, by: str = "department") 
     NaN where a group has no such tasks). Ordered by the number of tasks
     created, then due, descending. Each part is ``measures.*_by``.
     """
-    a = measures.on_time_feedback_rate_by(engine, f, window, by).rename(columns={"rate": "on_time_rate"})
-    b = measures.closure_rate_by(engine, f, window, by).rename(columns={"rate": "closure_rate"})
-    c = measures.time_to_close_by(engine, f, window, by).rename(
+    a = loop.on_time_feedback_rate_by(engine, f, window, by).rename(columns={"rate": "on_time_rate"})
+    b = loop.closure_rate_by(engine, f, window, by).rename(columns={"rate": "closure_rate"})
+    c = loop.time_to_close_by(engine, f, window, by).rename(
         columns={"n": "closed_in_window", "hours": "mean_close_hours", "median_hours": "median_close_hours"}
     )
     out = a.merge(b, on=["key", "group"], how="outer").merge(c, on=["key", "group"], how="outer")
@@ -475,20 +445,20 @@ def loop_by(engine: Engine, f: Filters, window: Window, by: str = "department") 
 SNAPSHOTS = ("now", "last_year", "previous")
 
 
-def snapshot_counts(engine: Engine, f: Filters, periods: measures.Periods) -> pd.DataFrame:
+def snapshot_counts(engine: Engine, f: Filters, periods: windows.Periods) -> pd.DataFrame:
     """待派单, 处置中 and 超期 at the snapshot instants of ``periods``: now
     (``at``), the same local instant one year earlier (同比's base,
     ``at_last_year``) and ``at_previous`` (环比's base: yesterday for 今日, the
     same instant last month for 本月), in one pass over the tasks: each count
     uses the very condition of ``pending_count``, ``in_progress_count`` and
-    ``measures.overdue_count``. Coverage is ``snapshots_compared``'s.
+    ``loop.overdue_count``. Coverage is ``snapshots_compared``'s.
 
     Grain: one row per instant, in the order now, last_year, previous.
     Columns: instant (SNAPSHOTS), at (naive UTC), pending, in_progress, overdue (ints).
     """
     p = periods
     instants = dict(zip(SNAPSHOTS, (p.at, p.at_last_year, p.at_previous)))
-    conditions = {"pending": pending_condition, "in_progress": in_progress_condition, "overdue": measures.overdue_condition}
+    conditions = {"pending": loop.pending_condition, "in_progress": loop.in_progress_condition, "overdue": loop.overdue_condition}
     cols = [
         func.coalesce(func.sum(case((cond(t), 1), else_=0)), 0).label(f"{name}__{key}")
         for key, t in instants.items()
@@ -504,7 +474,7 @@ def snapshot_counts(engine: Engine, f: Filters, periods: measures.Periods) -> pd
     )
 
 
-def snapshots_compared(engine: Engine, f: Filters, periods: measures.Periods, since: datetime | None) -> dict[str, measures.Compared]:
+def snapshots_compared(engine: Engine, f: Filters, periods: windows.Periods, since: datetime | None) -> dict[str, arithmetic.Compared]:
     """待派单, 处置中, 超期 (``snapshot_counts``) each as a Compared by
     ``periods.judge`` (``since``: the tasks' first record, ``feed_starts``).
     Grain: one Compared per name."""
@@ -515,33 +485,31 @@ def snapshots_compared(engine: Engine, f: Filters, periods: measures.Periods, si
     }
 
 
-def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list:
+def loop_kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
     """The six tiles of the dispatch page at ``now`` for the filter's period.
 
-    Grain: one ``queries.overview.Kpi`` per tile, in screen order: 待派单,
+    Grain: one ``Kpi`` per tile, in screen order: 待派单,
     处置中, 超期 (snapshots at ``now``: ``snapshots_compared``), 按时反馈率,
     办结率 (rates over the period, by percentage points) and 平均处置时长 (kind
     "hours": mean hours, relative change, never marked 显著; its detail gives
-    the median, 处置时长中位数). Every 同比/环比 by ``measures.periods_of(f,
+    the median, 处置时长中位数). Every 同比/环比 by ``windows.periods_of(f,
     now)`` with the tasks' first record as coverage. The rates' labels carry the
-    period (``measures.period_name``: 近30天办结率, 本月按时反馈率). Categories in ``f`` do not
+    period (``windows.period_name``: 近30天办结率, 本月按时反馈率). Categories in ``f`` do not
     apply (they are incident categories).
     """
-    from queries.overview import Kpi  # overview imports this module
-
     places = f.places_only()
-    p = measures.periods_of(f, now)
-    since = measures.feed_starts(engine).tasks
+    p = windows.periods_of(f, now)
+    since = windows.feed_starts(engine).tasks
     snaps = snapshots_compared(engine, places, p, since)
 
-    def rated(fn) -> measures.Compared:  # noqa: ANN001
+    def rated(fn) -> arithmetic.Compared:
         return p.compare(lambda w: fn(engine, places, w), since, "rate")
 
-    on_time, closure = rated(measures.on_time_feedback_rate), rated(measures.closure_rate)
-    times = measures.time_to_close(engine, places, p.current)
-    mean_close = p.compare(lambda w: measures.mean_time_to_close_hours(engine, places, w), since, "level", value=times.mean_hours)
+    on_time, closure = rated(loop.on_time_feedback_rate), rated(loop.closure_rate)
+    times = loop.time_to_close(engine, places, p.current)
+    mean_close = p.compare(lambda w: loop.mean_time_to_close_hours(engine, places, w), since, "level", value=times.mean_hours)
     median = "—" if times.median_hours is None else f"{times.median_hours:.1f}"
-    name = measures.period_name(f)  # the rates' labels name their window: 近30天办结率 ≠ 本月办结率
+    name = windows.period_name(f)  # the rates' labels name their window: 近30天办结率 ≠ 本月办结率
     return [
         Kpi("pending", "待派单", "count", snaps["pending"]),
         Kpi("in_progress", "处置中", "count", snaps["in_progress"]),

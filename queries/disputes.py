@@ -10,18 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from dashboard import mask, station
-from dashboard.db.schema import (
-    DISPUTE_STATUSES,
-    MEDIATION_LEVELS,
-    communities,
-    disputes,
-    grids,
-    mediation_steps,
-)
+from dashboard.db.schema import DISPUTE_STATUSES, MEDIATION_LEVELS, communities, disputes, grids, mediation_steps
 from dashboard.filters import Filters
-from queries import measures
 from queries._common import Window, apply_filters, fetch_df, fetch_one
-from queries.overview import Kpi
+from queries.kpi import Kpi
+from queries.measures import arithmetic, mediation, windows
 from queries.vocabulary import vocabulary
 
 
@@ -54,7 +47,7 @@ LEVEL_SHORT = {1: "一级", 2: "二级", 3: "三级"}
 MAX_INTEGER_ID = 2**31 - 1  # the largest value of an INTEGER id column on both backends
 
 
-def _found(f: Filters, window: Window, *cols, where=None):  # noqa: ANN001, ANN202
+def _found(f: Filters, window: Window, *cols, where=None):
     stmt = select(*cols).select_from(disputes)
     if where is not None:
         stmt = stmt.where(where)
@@ -76,7 +69,7 @@ def open_at(engine: Engine, f: Filters, at: datetime) -> int:
 
     At the data's present this equals ``open_count`` (the status column).
     """
-    stmt = select(func.count()).select_from(disputes).where(measures.dispute_open_condition(at))
+    stmt = select(func.count()).select_from(disputes).where(mediation.dispute_open_condition(at))
     return int(fetch_one(engine, apply_filters(stmt, f, grid_col=disputes.c.grid_id))[0])
 
 
@@ -87,27 +80,27 @@ def kpis(engine: Engine, f: Filters, window: Window, now: datetime) -> list[Kpi]
     化解率, 满意率 (over ``window``; ``alarm`` when below the station's target, 95% by default; the
     detail gives "n/d"), 升级至三级 (found in ``window``, reached level 3),
     回访待办 (at ``now``, due within 7 days; detail gives the overdue ones,
-    ``alarm`` when any). Every 同比/环比 by ``measures.periods(window,
+    ``alarm`` when any). Every 同比/环比 by ``windows.periods(window,
     f.period, now)`` with the disputes' first record as coverage: counts with
     the Poisson 显著 mark, rates by percentage points, snapshots at the same
     instant last year and at ``now`` moved back one period.
     """
-    p = measures.periods(window, f.period, now)
-    since = measures.feed_starts(engine).disputes
+    p = windows.periods(window, f.period, now)
+    since = windows.feed_starts(engine).disputes
 
-    def counted(fn):  # noqa: ANN001, ANN202
+    def counted(fn):
         return p.compare(lambda w: fn(engine, f, w), since)
 
-    def rated(fn):  # noqa: ANN001, ANN202
+    def rated(fn):
         return p.compare(lambda w: fn(engine, f, w), since, "rate")
 
     targets = station.current().targets
-    res = rated(measures.resolution_rate)
-    sat = rated(measures.dispute_satisfaction_rate)
+    res = rated(mediation.resolution_rate)
+    sat = rated(mediation.dispute_satisfaction_rate)
     opened = p.compare_at(lambda t: open_at(engine, f, t), since)
-    backlog = measures.visit_backlog(engine, f, now)
-    visits = p.compare_at(lambda t: measures.visit_backlog(engine, f, t).pending, since, value=backlog.pending)
-    name = measures.period_name(f)  # 本月化解率, 近30天化解率: the label names its window
+    backlog = mediation.visit_backlog(engine, f, now)
+    visits = p.compare_at(lambda t: mediation.visit_backlog(engine, f, t).pending, since, value=backlog.pending)
+    name = windows.period_name(f)  # 本月化解率, 近30天化解率: the label names its window
     return [
         Kpi("found", "新发现纠纷", "count", counted(found_count), higher_is_better=None),
         Kpi("open", "调处中", "count", opened, "当前"),
@@ -141,7 +134,7 @@ def by_kind_level(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
 
 def level_funnel(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
     """三级联调 funnel of the disputes handled in ``window``: those closed in it
-    (化解率's own population: ``measures.dispute_ratio_by(..., "resolution",
+    (化解率's own population: ``mediation.dispute_ratio_by(..., "resolution",
     by="level")``, so the funnel's 化解 stage adds up to the 化解率 tile's
     numerator and 化解 + 未化解 to its denominator, for the same window) and
     those found in it and still in mediation at its end (调处中 as of then).
@@ -153,10 +146,10 @@ def level_funnel(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
     end), escalated (went on to the next level). reached = resolved +
     unresolved + open + escalated.
     """
-    closed = measures.dispute_ratio_by(engine, f, window, "resolution", by="level")
+    closed = mediation.dispute_ratio_by(engine, f, window, "resolution", by="level")
     resolved = {int(g): int(n) for g, n in zip(closed["group"], closed["numerator"])}
     unresolved = {int(g): int(d - n) for g, n, d in zip(closed["group"], closed["numerator"], closed["denominator"])}
-    stmt = _found(f, window, disputes.c.level, func.count().label("n"), where=measures.dispute_open_condition(window[1]))
+    stmt = _found(f, window, disputes.c.level, func.count().label("n"), where=mediation.dispute_open_condition(window[1]))
     df = fetch_df(engine, stmt.group_by(disputes.c.level))
     still_open = {int(lv): int(n) for lv, n in zip(df["level"], df["n"])} if len(df) else {}
     at = {lv: resolved.get(lv, 0) + unresolved.get(lv, 0) + still_open.get(lv, 0) for lv in set(resolved) | set(still_open)}
@@ -176,11 +169,40 @@ def level_funnel(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["level", "level_name", "reached", "resolved", "unresolved", "open", "escalated"])
 
 
-def _places_join():  # noqa: ANN202
+GRASSROOTS_LEVELS = (1, 2)  # 网格员, 社区民警: mediation that stayed in the community
+
+
+def grassroots_resolution(funnel: pd.DataFrame) -> arithmetic.Ratio:
+    """基层化解占比 of a ``level_funnel``: disputes resolved at level 1 or 2
+    (网格员, 社区民警; "矛盾不上交") / disputes resolved at any level. The
+    denominator is the funnel's 化解 stage, i.e. the 化解率 tile's numerator.
+    Grain: one Ratio (value None when nothing was resolved)."""
+    resolved = funnel["resolved"].astype(int)
+    low = resolved[funnel["level"].astype(int).isin(GRASSROOTS_LEVELS)]
+    return arithmetic.Ratio(int(low.sum()), int(resolved.sum()))
+
+
+def kind_totals(kind_level: pd.DataFrame) -> pd.DataFrame:
+    """Disputes per kind from ``by_kind_level``'s rows, and how many of them went
+    up to level 3 (司法所/律师/人民调解员).
+
+    Grain: one row per kind present. Columns: kind, n, escalated (level ≥ 3).
+    Most disputes first; kinds with equal counts keep ``by_kind_level``'s
+    (the station's) order.
+    """
+    if kind_level.empty:
+        return pd.DataFrame({"kind": pd.Series(dtype=object), "n": pd.Series(dtype=int), "escalated": pd.Series(dtype=int)})
+    level3 = kind_level["n"].where(kind_level["level"].astype(int) >= 3, 0)
+    out = kind_level.assign(escalated=level3).groupby("kind", sort=False)[["n", "escalated"]].sum().reset_index()
+    out = out.astype({"n": int, "escalated": int})
+    return out.sort_values("n", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _places_join():
     return disputes.join(grids, grids.c.id == disputes.c.grid_id).join(communities, communities.c.id == grids.c.community_id)
 
 
-def _step_chains(engine: Engine, ids_stmt) -> dict[int, str]:  # noqa: ANN001
+def _step_chains(engine: Engine, ids_stmt) -> dict[int, str]:
     """"网格员 → 社区民警 → 司法所（化解）" for each dispute id selected by ``ids_stmt``:
     the units in order; an outcome is named for the last step and for any step
     that did not simply escalate ("进行中" while a step is open)."""
@@ -272,7 +294,7 @@ def visits_due(
     )
     parts = []
     for late in (True, False):
-        stmt = select(*cols).select_from(_places_join()).where(measures.visit_pending_condition(at, horizon_days))
+        stmt = select(*cols).select_from(_places_join()).where(mediation.visit_pending_condition(at, horizon_days))
         stmt = stmt.where(disputes.c.visit_due_at < at if late else disputes.c.visit_due_at >= at)
         if late and not most_overdue_first:
             order = (disputes.c.visit_due_at.desc(), disputes.c.id.desc())
@@ -344,7 +366,7 @@ def detail(engine: Engine, dispute_id: int) -> DisputeDetail | None:
     return DisputeDetail(d, steps)
 
 
-def _missing(v) -> bool:  # noqa: ANN001
+def _missing(v) -> bool:
     try:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
@@ -355,7 +377,7 @@ def rates_by_place(engine: Engine, f: Filters, window: Window, by: str = "commun
     """新发现, 化解率 and 满意率 per community (``by="community"``) or grid (``"grid"``) in scope.
 
     Grain: one row per place in scope, places without disputes included (zeros,
-    rates NaN), ordered by code. The rates are ``measures.resolution_rate_by`` /
+    rates NaN), ordered by code. The rates are ``mediation.resolution_rate_by`` /
     ``dispute_satisfaction_rate_by``: their numerators and denominators add up to
     the page's 化解率/满意率 tiles. Columns: place_id, code, name, community_id,
     found, resolved, closed, resolution_rate, satisfied, visits, satisfaction_rate.
@@ -387,10 +409,10 @@ def rates_by_place(engine: Engine, f: Filters, window: Window, by: str = "commun
             window=window,
         ).group_by(group_col),
     )
-    res = measures.resolution_rate_by(engine, f, window, by).rename(
+    res = mediation.resolution_rate_by(engine, f, window, by).rename(
         columns={"group": "place_id", "numerator": "resolved", "denominator": "closed", "rate": "resolution_rate"}
     )
-    sat = measures.dispute_satisfaction_rate_by(engine, f, window, by).rename(
+    sat = mediation.dispute_satisfaction_rate_by(engine, f, window, by).rename(
         columns={"group": "place_id", "numerator": "satisfied", "denominator": "visits", "rate": "satisfaction_rate"}
     )
     out["place_id"] = out["place_id"].astype("int64")

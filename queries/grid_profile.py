@@ -34,13 +34,14 @@ from dashboard.db.schema import cameras as cameras_t
 from dashboard.db.schema import compounds as compounds_t
 from dashboard.db.schema import officers as officers_t
 from dashboard.filters import Filters
-from queries import dispatch, measures, places
 from queries import disputes as disputes_q
 from queries import incidents as incidents_q
+from queries import places
 from queries import reports as reports_q
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 from queries._sql import local_day
-from queries.overview import Kpi
+from queries.kpi import Kpi
+from queries.measures import arithmetic, baseline, loop, windows
 
 # --- the static profile -----------------------------------------------------------------
 
@@ -50,9 +51,11 @@ def grid_card(engine: Engine, grid_id: int) -> pd.DataFrame:
 
     Grain: one row (empty when the grid does not exist). Columns: grid_id,
     code, name, community_id, community, station, boundary_geojson, area_km2,
-    centroid_lat, centroid_lon, population, compounds, households, buildings.
+    centroid_lat, centroid_lon, population, compounds, households, buildings,
+    population_density (人口密度: population / area_km2, people per km²; None
+    without an area).
     """
-    def agg(expr):  # noqa: ANN001, ANN202
+    def agg(expr):
         return select(expr).where(compounds_t.c.grid_id == grids.c.id).scalar_subquery()
 
     stmt = (
@@ -75,7 +78,16 @@ def grid_card(engine: Engine, grid_id: int) -> pd.DataFrame:
         .select_from(grids.join(communities, communities.c.id == grids.c.community_id).join(stations, stations.c.id == communities.c.station_id))
         .where(grids.c.id == grid_id)
     )
-    return fetch_df(engine, stmt)
+    df = fetch_df(engine, stmt)
+    df["population_density"] = [population_density(p, a) for p, a in zip(df["population"], df["area_km2"])]
+    return df.astype({"population_density": object})
+
+
+def population_density(population: float | None, area_km2: float | None) -> float | None:
+    """人口密度: people per km² (None when the area is unknown or zero)."""
+    if population is None or area_km2 is None or pd.isna(population) or pd.isna(area_km2) or float(area_km2) <= 0:
+        return None
+    return float(population) / float(area_km2)
 
 
 def neighbours(engine: Engine, grid_id: int) -> pd.DataFrame:
@@ -232,23 +244,17 @@ def base_counts(engine: Engine, grid_id: int) -> pd.DataFrame:
 # --- counts over time --------------------------------------------------------------------
 
 
-def open_condition(at: datetime):  # noqa: ANN201
-    """在办 at ``at``: waiting to be dispatched or dispatched and awaiting feedback
-    (待研判, 已派发, 处置中): the union of ``dispatch.pending_condition`` and
-    ``dispatch.in_progress_condition``."""
-    return or_(dispatch.pending_condition(at), dispatch.in_progress_condition(at))
-
-
-def open_task_count(engine: Engine, f: Filters, at: datetime) -> int:
-    """在办派单 at the instant ``at``. Grain: one number."""
-    stmt = apply_filters(select(func.count()).select_from(tasks).where(open_condition(at)), f, grid_col=tasks.c.grid_id)
+def before_feedback_count(engine: Engine, f: Filters, at: datetime) -> int:
+    """在办派单 at the instant ``at`` (``loop.before_feedback_condition``: 待派单 or
+    处置中; not the dispatch queue's 未办结). Grain: one number."""
+    stmt = apply_filters(select(func.count()).select_from(tasks).where(loop.before_feedback_condition(at)), f, grid_col=tasks.c.grid_id)
     return int(fetch_one(engine, stmt)[0])
 
 
-def camera_online(engine: Engine, f: Filters) -> measures.Ratio:
+def camera_online(engine: Engine, f: Filters) -> arithmetic.Ratio:
     """摄像头在线率 now: cameras online / cameras, in the places of ``f``. Grain: one ratio."""
     res = places.grid_resources(engine, f.places_only())
-    return measures.Ratio(int(res["cameras_online"].sum()), int(res["cameras"].sum()))
+    return arithmetic.Ratio(int(res["cameras_online"].sum()), int(res["cameras"].sum()))
 
 
 def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
@@ -256,33 +262,33 @@ def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
 
     Grain: one Kpi per tile, in screen order: 警情, 上报, 纠纷 (counts in the
     period), 在办派单 and 超期 (snapshots at ``now``), 摄像头在线率 (now; no
-    history, so no 同比/环比). Every 同比/环比 by ``measures.periods_of(f,
+    history, so no 同比/环比). Every 同比/环比 by ``windows.periods_of(f,
     now)``, each with its own table's first record as coverage (显著 from
     the Poisson test). Incident categories in ``f`` apply to 警情 only.
     """
-    p = measures.periods_of(f, now)
-    since = measures.feed_starts(engine)
+    p = windows.periods_of(f, now)
+    since = windows.feed_starts(engine)
     po = f.places_only()
 
-    def counted(fn, ff: Filters, first: datetime | None) -> measures.Compared:  # noqa: ANN001
+    def counted(fn, ff: Filters, first: datetime | None) -> arithmetic.Compared:
         return p.compare(lambda w: fn(engine, ff, w), first)
 
-    def snapshot(fn) -> measures.Compared:  # noqa: ANN001
+    def snapshot(fn) -> arithmetic.Compared:
         return p.compare_at(lambda t: fn(engine, po, t), since.tasks)
 
-    overdue = snapshot(measures.overdue_count)
+    overdue = snapshot(loop.overdue_count)
     cam = camera_online(engine, f)
     return [
         Kpi("incidents", "警情", "count", counted(incidents_q.count, f, since.incidents)),
         Kpi("reports", "上报", "count", counted(reports_q.count, po, since.reports), higher_is_better=None),
         Kpi("disputes", "纠纷", "count", counted(disputes_q.found_count, po, since.disputes)),
-        Kpi("open_tasks", "在办派单", "count", snapshot(open_task_count)),
+        Kpi("open_tasks", "在办派单", "count", snapshot(before_feedback_count)),
         Kpi("overdue", "超期", "count", overdue, alarm=bool(overdue.value)),
         Kpi(
             "cameras_online",
             "摄像头在线率",
             "rate",
-            measures.comparison(cam, None, None, "rate"),
+            arithmetic.comparison(cam, None, None, "rate"),
             f"{cam.numerator}/{cam.denominator}",
             higher_is_better=True,
         ),
@@ -334,13 +340,13 @@ def activity(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
     start, end = window
     first_day = timeutil.to_local(start).date()
     last_day = timeutil.to_local(max(start, end - timedelta(microseconds=1))).date()
-    unit, shown, base = measures.activity_buckets(first_day, last_day)
+    unit, shown, base = baseline.activity_buckets(first_day, last_day)
     span = (timeutil.day_start_utc(base[0].first), min(end, timeutil.day_start_utc(shown[-1].last + timedelta(days=1))))
     rows = []
     for source in ACTIVITY_SOURCES:
         daily = _daily(engine, source, f, span)
-        totals = measures.bucket_totals(daily, base + shown)
-        b = measures.bucket_baseline(totals[: len(base)], base, _data_start(engine, source))
+        totals = baseline.bucket_totals(daily, base + shown)
+        b = baseline.bucket_baseline(totals[: len(base)], base, _data_start(engine, source))
         for bucket, n in zip(shown, totals[len(base) :]):
             rows.append(
                 {
@@ -354,7 +360,7 @@ def activity(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
                     "low": b.low,
                     "high": b.high,
                     "baseline_buckets": b.buckets,
-                    "above": measures.above_band(int(n), b),
+                    "above": baseline.above_band(int(n), b),
                 }
             )
     return pd.DataFrame(
@@ -365,15 +371,15 @@ def activity(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
 # --- lists --------------------------------------------------------------------------------
 
 
-def open_tasks(engine: Engine, f: Filters, now: datetime, limit: int = 200) -> pd.DataFrame:
-    """Tasks 在办 at ``now`` (``open_condition``) in the places of ``f``: overdue
+def before_feedback_tasks(engine: Engine, f: Filters, now: datetime, limit: int = 200) -> pd.DataFrame:
+    """Tasks 在办 at ``now`` (``loop.before_feedback_condition``) in the places of ``f``: overdue
     first, then by deadline (none last), then newest.
 
     Grain: one row per task, at most ``limit``. Columns: task_id, created_at,
     category, urgency, state, officer (name or None), department (name or None),
-    deadline_at (naive UTC or None), overdue (bool, ``measures.overdue_condition``).
+    deadline_at (naive UTC or None), overdue (bool, ``loop.overdue_condition``).
     """
-    overdue = case((measures.overdue_condition(now), 1), else_=0).label("overdue")
+    overdue = case((loop.overdue_condition(now), 1), else_=0).label("overdue")
     stmt = (
         select(
             tasks.c.id.label("task_id"),
@@ -391,7 +397,7 @@ def open_tasks(engine: Engine, f: Filters, now: datetime, limit: int = 200) -> p
                 departments, departments.c.id == tasks.c.department_id
             )
         )
-        .where(open_condition(now))
+        .where(loop.before_feedback_condition(now))
     )
     stmt = apply_filters(stmt, f.places_only(), grid_col=tasks.c.grid_id)
     stmt = stmt.order_by(
@@ -441,7 +447,7 @@ def grid_ranking(engine: Engine, f: Filters, window: Window, now: datetime) -> p
     """
     po = f.places_only()
 
-    def per_grid(table, grid_col, label, *, time_col=None, cat_col=None, where=None):  # noqa: ANN001, ANN202
+    def per_grid(table, grid_col, label, *, time_col=None, cat_col=None, where=None):
         stmt = select(grid_col.label("grid_id"), func.count().label(label)).select_from(table)
         if where is not None:
             stmt = stmt.where(where)
@@ -460,8 +466,8 @@ def grid_ranking(engine: Engine, f: Filters, window: Window, now: datetime) -> p
     task_grid = (tasks.c.grid_id + 0).label("grid_id")
     t = select(
         task_grid,
-        func.sum(case((open_condition(now), 1), else_=0)).label("open_tasks"),
-        func.sum(case((measures.overdue_condition(now), 1), else_=0)).label("overdue"),
+        func.sum(case((loop.before_feedback_condition(now), 1), else_=0)).label("open_tasks"),
+        func.sum(case((loop.overdue_condition(now), 1), else_=0)).label("overdue"),
     ).where(or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > now))
     t = apply_filters(t, po, grid_col=tasks.c.grid_id).group_by(task_grid).subquery("t")
     src = grids.join(communities, communities.c.id == grids.c.community_id)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from dashboard import timeutil
 from dashboard.db.schema import incidents
 from dashboard.filters import Filters
 from queries._common import Window, apply_filters, fetch_df, fetch_one
-from queries._sql import local_day
+from queries._sql import local_day, local_hour, local_weekday
+from queries.measures import windows
+from queries.measures.arithmetic import Compared
+from queries.vocabulary import vocabulary
 
 
-def _filtered(stmt, f: Filters, window: Window | None):  # noqa: ANN001, ANN202
+def _filtered(stmt, f: Filters, window: Window | None):
     return apply_filters(
         stmt, f, grid_col=incidents.c.grid_id, time_col=incidents.c.received_at, window=window, category_col=incidents.c.category
     )
@@ -53,11 +60,7 @@ def hot_cells(engine: Engine, f: Filters, window: Window, limit: int = 200) -> p
 
 # --- trends page (警情趋势) ---
 
-from datetime import date, datetime, timedelta  # noqa: E402
 
-from dashboard import timeutil  # noqa: E402
-from queries._sql import local_hour, local_weekday  # noqa: E402
-from queries.vocabulary import vocabulary  # noqa: E402
 
 # Time grains of the trend chart, with the words the screen uses for them.
 GRAIN_LABELS = {"hour": "按小时", "day": "按日", "week": "按周", "month": "按月"}
@@ -190,12 +193,65 @@ def first_received_at(engine: Engine) -> datetime | None:
     """When the incident feed begins: the earliest received_at of any incident,
     all places and categories (naive UTC), or None when there are none.
     A comparison base that starts earlier is not fully covered by the data
-    (``measures.feed_starts``, the one place the first records are read)."""
-    from queries import measures  # measures imports this module in its functions
-
-    return measures.feed_starts(engine).incidents
+    (``windows.feed_starts``, the one place the first records are read)."""
+    return windows.feed_starts(engine).incidents
 
 
 def latest_id(engine: Engine) -> int:
     """The newest incident id: a cheap change marker for live tiles. Grain: one number (0 if none)."""
     return int(fetch_one(engine, select(func.coalesce(func.max(incidents.c.id), 0)))[0])
+
+
+@dataclass(frozen=True)
+class CategoryComparison:
+    """Incident counts per category for a window with their 同比 and 环比.
+
+    ``rows`` holds (category, Compared) in screen order, every category in
+    scope present even when zero; ``total`` compares the sums. A base that
+    the data do not fully cover (``yoy_complete``/``pop_complete`` False)
+    gives unknown bases, hence "—" for that change and no 显著 mark.
+    """
+
+    rows: tuple[tuple[str, Compared], ...]
+    total: Compared
+    window: Window
+    last_year: Window
+    previous: Window
+    yoy_complete: bool
+    pop_complete: bool
+    data_since: datetime | None
+
+    def get(self, category: str) -> Compared | None:
+        return next((c for k, c in self.rows if k == category), None)
+
+    def frame(self) -> pd.DataFrame:
+        """Grain: one row per category. Columns: category, n, n_last_year,
+        n_previous (None where the base is not covered), yoy, pop (None = "—"),
+        yoy_sig, pop_sig."""
+        cols = ["category", "n", "n_last_year", "n_previous", "yoy", "pop", "yoy_sig", "pop_sig"]
+        data = [(k, c.value, c.yoy_base, c.pop_base, c.yoy, c.pop, c.yoy_sig, c.pop_sig) for k, c in self.rows]
+        return pd.DataFrame(data, columns=cols).astype({"n_last_year": object, "n_previous": object, "yoy": object, "pop": object})
+
+
+def by_category_compared(engine: Engine, f: Filters, window: Window, period: str | None = None) -> CategoryComparison:
+    """Incidents per category in ``window`` with 同比 and 环比 by ``Periods``
+    (``periods(window, period)``: windows, coverage by the incident feed's first
+    record, the 显著 mark). Three GROUP BY category queries (two when a base is
+    not covered) plus the feeds' first records. Grain: one Compared per category
+    in scope (``incidents.categories_in_scope``) and one for the total."""
+    p = windows.periods(window, period)
+    since = windows.feed_starts(engine).incidents
+    yoy_ok, pop_ok = p.covered(since)
+
+    def counts(w: Window) -> dict[str, int]:
+        df = by_category(engine, f, w)
+        return {str(c): int(n) for c, n in zip(df["category"], df["n"])}
+
+    now_c = counts(p.current)
+    ly_c = counts(p.last_year) if yoy_ok else {}
+    prev_c = counts(p.previous) if pop_ok else {}
+    known = vocabulary(engine, "incident_category").codes()
+    cats = categories_in_scope(f, set(now_c) | set(ly_c) | set(prev_c), known)
+    rows = tuple((c, p.judge(now_c.get(c, 0), ly_c.get(c, 0), prev_c.get(c, 0), since)) for c in cats)
+    total = p.judge(sum(now_c.values()), sum(ly_c.values()), sum(prev_c.values()), since)
+    return CategoryComparison(rows, total, p.current, p.last_year, p.previous, yoy_ok, pop_ok, since)

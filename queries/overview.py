@@ -11,43 +11,10 @@ from sqlalchemy.engine import Engine
 
 from dashboard import timeutil
 from dashboard.filters import Filters
-from queries import dispatch, incidents, measures, places, reports
+from queries import dispatch, incidents, places, reports
 from queries._common import Window
-
-
-@dataclass(frozen=True)
-class Kpi:
-    """One tile: a figure, how it compares, and whether it is bad news.
-
-    ``kind`` is "count" (同比/环比 are relative changes) or "rate" (value in
-    0..1, 同比/环比 are percentage-point differences). ``detail`` is e.g.
-    "47/50" for a rate. ``alarm`` marks a figure the wall shows in red.
-    """
-
-    key: str
-    label: str
-    kind: str
-    compared: measures.Compared
-    detail: str | None = None
-    alarm: bool = False
-    # True: up is good news (rates); False: up is bad (incidents, backlog);
-    # None: neither (more reports means more eyes, not more trouble).
-    higher_is_better: bool | None = False
-
-    @property
-    def yoy_basis(self) -> str | None:
-        """What the 同比 compares with, in words ("对比 去年同日同一时刻"): the Periods' own."""
-        return self.compared.yoy_basis
-
-    @property
-    def pop_basis(self) -> str | None:
-        """What the 环比 compares with ("对比 昨日同一时刻")."""
-        return self.compared.pop_basis
-
-    @property
-    def span(self) -> str | None:
-        """"本月 2 天" when the tile's window is a calendar period so far."""
-        return self.compared.span
+from queries.kpi import Kpi
+from queries.measures import arithmetic, loop, mediation, windows
 
 
 def today_window(now: datetime) -> Window:
@@ -64,7 +31,7 @@ def kpis(engine: Engine, f: Filters, now: datetime | None = None) -> list[Kpi]:
     """The seven overview tiles for the filtered places at ``now`` (naive UTC).
 
     Grain: one Kpi per tile, in screen order: 今日警情, 今日上报, 待派单, 处置中,
-    超期, 本月办结率, 本月化解率. Every 同比/环比 by ``measures.Periods``: counts
+    超期, 本月办结率, 本月化解率. Every 同比/环比 by ``windows.Periods``: counts
     of today so far compare with the same hours of yesterday (环比) and of the
     same day last year (同比); snapshots (待派单, 处置中, 超期) with the same
     instant yesterday and last year; rates with the same days and hours of
@@ -72,13 +39,13 @@ def kpis(engine: Engine, f: Filters, now: datetime | None = None) -> list[Kpi]:
     of the measure's table is "—". Incident categories in ``f`` apply to 今日警情 only.
     """
     now = now or timeutil.utcnow()
-    day = measures.periods(today_window(now), "today", now)
-    month = measures.periods(month_window(now), "month", now)
-    since = measures.feed_starts(engine)
+    day = windows.periods(today_window(now), "today", now)
+    month = windows.periods(month_window(now), "month", now)
+    since = windows.feed_starts(engine)
     places_only = f.places_only()
     snaps = dispatch.snapshots_compared(engine, places_only, day, since.tasks)
-    closure = month.compare(lambda w: measures.closure_rate(engine, places_only, w), since.tasks, "rate")
-    resolution = month.compare(lambda w: measures.resolution_rate(engine, places_only, w), since.disputes, "rate")
+    closure = month.compare(lambda w: loop.closure_rate(engine, places_only, w), since.tasks, "rate")
+    resolution = month.compare(lambda w: mediation.resolution_rate(engine, places_only, w), since.disputes, "rate")
     return [
         Kpi("incidents_today", "今日警情", "count", day.compare(lambda w: incidents.count(engine, f, w), since.incidents)),
         Kpi("reports_today", "今日上报", "count", day.compare(lambda w: reports.count(engine, places_only, w), since.reports), higher_is_better=None),
@@ -92,7 +59,7 @@ def kpis(engine: Engine, f: Filters, now: datetime | None = None) -> list[Kpi]:
 
 @dataclass(frozen=True)
 class DailyTrend:
-    """A daily strip of the last days with its 同比 (and 环比) by ``measures.Periods``.
+    """A daily strip of the last days with its 同比 (and 环比) by ``windows.Periods``.
 
     ``days``: one row per local day, all days present. Columns: day
     (datetime.date), n (today so far for the last day), n_last_year (the same
@@ -103,8 +70,8 @@ class DailyTrend:
     """
 
     days: pd.DataFrame
-    total: measures.Compared
-    periods: measures.Periods
+    total: arithmetic.Compared
+    periods: windows.Periods
     since: datetime | None
 
     @property
@@ -121,7 +88,7 @@ def incident_trend(engine: Engine, f: Filters, now: datetime | None = None, days
 def period_trend(engine: Engine, f: Filters, now: datetime | None = None) -> DailyTrend:
     """Incidents per local day over the filter's period (its first to last day,
     the current day so far) against the same days one year earlier, with the
-    period's own 环比 (``measures.previous_window``: 上月 → the month before).
+    period's own 环比 (``windows.previous_window``: 上月 → the month before).
     Without dates in ``f``, the last 30 days. Incident categories apply."""
     if f.start is None or f.end is None:
         return incident_trend(engine, f, now)
@@ -157,8 +124,8 @@ def _daily_trend(
         first, last = span
         days = (last - first).days + 1
     end = min(timeutil.day_start_utc(last + timedelta(days=1)), now)
-    p = measures.periods((timeutil.day_start_utc(first), max(end, timeutil.day_start_utc(first))), period, now)
-    since = getattr(measures.feed_starts(engine), feed)
+    p = windows.periods((timeutil.day_start_utc(first), max(end, timeutil.day_start_utc(first))), period, now)
+    since = getattr(windows.feed_starts(engine), feed)
     yoy_ok, pop_ok = p.covered(since)
     this = counter(engine, f, p.current)
     before = counter(engine, f, p.last_year)
@@ -168,7 +135,7 @@ def _daily_trend(
     for i in range(days):
         d = first + timedelta(days=i)
         ly = timeutil.shift_year(d, -1)
-        covered = measures.base_complete((timeutil.day_start_utc(ly), timeutil.day_start_utc(ly)), since)
+        covered = windows.base_complete((timeutil.day_start_utc(ly), timeutil.day_start_utc(ly)), since)
         rows.append({"day": d, "n": this_map.get(d, 0), "n_last_year": before_map.get(ly, 0) if covered else None})
     frame = pd.DataFrame(rows, columns=["day", "n", "n_last_year"]).astype({"n_last_year": object})
     n_now = sum(this_map.values())

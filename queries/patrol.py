@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -11,6 +12,8 @@ from sqlalchemy.engine import Engine
 from dashboard.db.schema import patrol_points, patrol_shifts, patrol_teams
 from dashboard.filters import Filters
 from queries._common import Window, apply_filters, fetch_df, fetch_one
+from queries.kpi import Kpi
+from queries.measures import arithmetic, hotspots, windows
 
 # A shift counts as present in an area when it sent a GPS point there this recently.
 PRESENCE_WINDOW = timedelta(minutes=30)
@@ -96,14 +99,9 @@ def visited_cells(engine: Engine, f: Filters, window: Window) -> pd.DataFrame:
 
 # --- patrol coverage page (巡逻覆盖) -------------------------------------------------
 # The measures (hot pieces, 热点覆盖率, patrol minutes and the shares) are defined
-# in queries.measures; what follows shapes them for the page. The page fetches
-# ``measures.coverage_pieces`` once per window (one GROUP BY over the GPS points,
+# in queries.measures.hotspots; what follows shapes them for the page. The page fetches
+# ``hotspots.coverage_pieces`` once per window (one GROUP BY over the GPS points,
 # all shifts at once) and everything below is arithmetic on those aggregated rows.
-
-from dataclasses import dataclass, replace  # noqa: E402
-
-from queries import measures  # noqa: E402
-from queries.overview import Kpi  # noqa: E402
 
 SHIFT_LABELS: dict[str | None, str] = {None: "全部", "白": "白班", "黑": "黑班"}
 SHIFT_HOURS_LABEL: dict[str | None, str] = {None: "全天", "白": "08:00–20:00", "黑": "20:00–次日08:00"}
@@ -129,13 +127,13 @@ class PatrolWindows:
 
 
 def comparison_windows(window: Window | None, period: str | None, track_start: datetime | None) -> PatrolWindows:
-    """Which windows to measure for a page period: ``measures.periods(window,
+    """Which windows to measure for a page period: ``windows.periods(window,
     period)``, its bases kept only where the stored tracks cover them
     (``Periods.covered``) and the window itself is not clipped. Grain: one PatrolWindows."""
-    current = measures.tracked_window(window, track_start)
+    current = hotspots.tracked_window(window, track_start)
     if window is None or current is None:
         return PatrolWindows(window, None, None, None, bool(window and track_start and window[0] < track_start), track_start)
-    p = measures.periods(window, period)
+    p = windows.periods(window, period)
     clipped = current[0] > window[0]
     yoy_ok, pop_ok = p.covered(track_start)
     return PatrolWindows(
@@ -148,45 +146,45 @@ def comparison_windows(window: Window | None, period: str | None, track_start: d
     )
 
 
-def on_duty_compared(engine: Engine, f: Filters, at: datetime) -> measures.Compared:
+def on_duty_compared(engine: Engine, f: Filters, at: datetime) -> arithmetic.Compared:
     """在岗巡逻 at ``at`` (``on_duty_count``) against the snapshot instants of the
-    filter's period (``measures.periods_of(f, at)``: the same instant last year
+    filter's period (``windows.periods_of(f, at)``: the same instant last year
     and one period back); an instant whose presence window (PRESENCE_WINDOW
     before it) begins before the stored tracks is unknown. Grain: one Compared
     (kind "level", no significance mark: duty rosters are planned, not random events)."""
-    first = measures.feed_starts(engine).patrol
+    first = windows.feed_starts(engine).patrol
     since = datetime.max if first is None else first + PRESENCE_WINDOW
     places_only = f.places_only()
-    return measures.periods_of(f, at).compare_at(lambda t: on_duty_count(engine, places_only, t), since, "level")
+    return windows.periods_of(f, at).compare_at(lambda t: on_duty_count(engine, places_only, t), since, "level")
 
 
 def kpis(
-    now: measures.PatrolCoverage | None,
-    previous: measures.PatrolCoverage | None,
-    last_year: measures.PatrolCoverage | None,
-    on_duty: measures.Compared,
+    now: hotspots.PatrolCoverage | None,
+    previous: hotspots.PatrolCoverage | None,
+    last_year: hotspots.PatrolCoverage | None,
+    on_duty: arithmetic.Compared,
     window: Window | None = None,
     period: str | None = None,
 ) -> list[Kpi]:
     """The page's tiles, in screen order: 在岗巡逻, 巡逻时长 (hours), 热点覆盖率,
     热点未覆盖, 热点巡逻占比. ``now`` None = no track data in the window (every
     figure "—"); a None base gives "—" for that change. ``window``/``period``
-    (the page's) name what the changes compare with (``measures.basis_texts``,
+    (the page's) name what the changes compare with (``windows.basis_texts``,
     ``span_note``). Grain: one Kpi per tile."""
 
-    def get(c: measures.PatrolCoverage | None, attr: str):  # noqa: ANN202
+    def get(c: hotspots.PatrolCoverage | None, attr: str):
         if c is None:
             return None
         v = getattr(c, attr)
-        return v.value if isinstance(v, measures.Ratio) else v
+        return v.value if isinstance(v, arithmetic.Ratio) else v
 
-    cov = now.coverage if now is not None else measures.Ratio(0, 0)
-    def compared(attr: str, kind: str) -> measures.Compared:  # the bases are None where not tracked (comparison_windows)
-        out = measures.comparison(get(now, attr), get(last_year, attr), get(previous, attr), kind)
+    cov = now.coverage if now is not None else arithmetic.Ratio(0, 0)
+    def compared(attr: str, kind: str) -> arithmetic.Compared:  # the bases are None where not tracked (comparison_windows)
+        out = arithmetic.comparison(get(now, attr), get(last_year, attr), get(previous, attr), kind)
         if window is None:
             return out
-        yoy_text, pop_text = measures.basis_texts(period, window)
-        return replace(out, yoy_basis=yoy_text, pop_basis=pop_text, span=measures.span_note(period, window))
+        yoy_text, pop_text = windows.basis_texts(period, window)
+        return replace(out, yoy_basis=yoy_text, pop_basis=pop_text, span=windows.span_note(period, window))
 
     hours = compared("patrol_hours", "level")
     coverage = compared("coverage", "rate")
@@ -218,7 +216,7 @@ def shift_split(pieces: pd.DataFrame) -> pd.DataFrame:
     """
     rows = []
     for shift in (None, "白", "黑"):
-        c = measures.summarize_coverage(pieces, shift)
+        c = hotspots.summarize_coverage(pieces, shift)
         rows.append(
             {
                 "shift": shift,
@@ -247,7 +245,7 @@ def map_cells(pieces: pd.DataFrame, shift: str | None = None) -> pd.DataFrame:
     hot (any piece hot), unreached (a hot piece no patrol reached). Busiest first.
     """
     cols = ["h3", "grid_id", "minutes", "incidents", "hot_incidents", "hot", "unreached"]
-    parts = measures.coverage_parts(pieces, shift)
+    parts = hotspots.coverage_parts(pieces, shift)
     parts = parts[(parts["patrol_minutes"] > 0) | parts["is_hot"]]
     if parts.empty:
         return pd.DataFrame(columns=cols)
@@ -276,9 +274,9 @@ def grid_ranking(pieces: pd.DataFrame, shapes: pd.DataFrame, shift: str | None =
     most unreached hot pieces, then the widest gap, then most hot pieces, then
     most incidents.
     """
-    by = measures.coverage_by(pieces, shift, "grid_id")
+    by = hotspots.coverage_by(pieces, shift, "grid_id")
     out = shapes[["grid_id", "name", "community", "community_id"]].merge(by, on="grid_id", how="left")
-    for col in measures.COVERAGE_FIELDS:
+    for col in hotspots.COVERAGE_FIELDS:
         out[col] = out[col].fillna(0)
     out["unreached"] = (out["hot_cells"] - out["reached"]).astype(int)
     has_hot = out["hot_cells"] > 0

@@ -10,19 +10,13 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Engine
 
 from dashboard import timeutil
-from dashboard.db.schema import (
-    communities,
-    departments,
-    grid_workers,
-    grids,
-    officers,
-    reports,
-    tasks,
-)
+from dashboard.db.schema import communities, departments, grid_workers, grids, officers, reports, tasks
 from dashboard.filters import Filters
-from queries import dispatch, measures
+from queries import dispatch
 from queries._common import Window, apply_filters, fetch_df, fetch_one
 from queries._sql import local_day
+from queries.kpi import Kpi
+from queries.measures import grid_reports, loop, windows
 
 
 def count(engine: Engine, f: Filters, window: Window) -> int:
@@ -69,7 +63,7 @@ def urgent_count(engine: Engine, f: Filters, window: Window) -> int:
     return int(fetch_one(engine, stmt)[0])
 
 
-def newest_task_of_report():  # noqa: ANN202
+def newest_task_of_report():
     """Join condition picking a report's newest task (highest id): one task per report."""
     t2 = tasks.alias("t2")
     return ~select(t2.c.id).where(t2.c.report_id == tasks.c.report_id, t2.c.id > tasks.c.id).exists()
@@ -143,7 +137,7 @@ class ReportDetail:
 
     Names are raw: the page masks them. Task fields are None when no task was
     made from the report. ``overdue`` is the task's 超期 state at the ``at`` the
-    detail was asked for (``measures.overdue_condition``).
+    detail was asked for (``loop.overdue_condition``).
     """
 
     id: int
@@ -195,7 +189,7 @@ def detail(engine: Engine, report_id: int, at: datetime | None = None) -> Report
             tasks.c.feedback_at, tasks.c.closed_at,
             officers.c.name.label("officer"), departments.c.name.label("department"),
             tasks.c.transfer_count,
-            case((measures.overdue_condition(at), 1), else_=0).label("overdue"),
+            case((loop.overdue_condition(at), 1), else_=0).label("overdue"),
         )
         .select_from(
             reports.join(grids, grids.c.id == reports.c.grid_id)
@@ -212,7 +206,7 @@ def detail(engine: Engine, report_id: int, at: datetime | None = None) -> Report
         return None
     row = df.iloc[0].to_dict()
 
-    def val(v):  # noqa: ANN001, ANN202 - pandas NaN/NaT/numpy scalars → plain Python
+    def val(v):  # pandas NaN/NaT/numpy scalars → plain Python
         if v is None or (not isinstance(v, str) and pd.isna(v)):
             return None
         if isinstance(v, pd.Timestamp):
@@ -226,25 +220,23 @@ def detail(engine: Engine, report_id: int, at: datetime | None = None) -> Report
     return ReportDetail(**row)
 
 
-def kpis(engine: Engine, f: Filters, now: datetime):  # noqa: ANN201 - list[queries.overview.Kpi]
+def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
     """The 网格上报 page's tiles for the filtered places and period.
 
-    Grain: one ``overview.Kpi`` per tile, in screen order: 上报总数, 紧急/特急,
-    已派单占比 (``measures.dispatched_share``), 待派单 (now). Every 同比/环比 by
-    ``measures.periods_of(f, now)``: counts and the share over the period (the
+    Grain: one ``Kpi`` per tile, in screen order: 上报总数, 紧急/特急,
+    已派单占比 (``grid_reports.dispatched_share``), 待派单 (now). Every 同比/环比 by
+    ``windows.periods_of(f, now)``: counts and the share over the period (the
     reports' first record as coverage), 待派单 a snapshot at ``now`` against the
     same instant last year and one period back (the tasks' first record).
     """
-    from queries.overview import Kpi  # overview imports this module: import late
-
-    p = measures.periods_of(f, now)
-    since = measures.feed_starts(engine)
+    p = windows.periods_of(f, now)
+    since = windows.feed_starts(engine)
     pf = f.places_only()
 
-    def counted(fn):  # noqa: ANN001, ANN202
+    def counted(fn):
         return p.compare(lambda w: fn(engine, pf, w), since.reports)
 
-    share = p.compare(lambda w: measures.dispatched_share(engine, pf, w), since.reports, "rate")
+    share = p.compare(lambda w: grid_reports.dispatched_share(engine, pf, w), since.reports, "rate")
     pending = p.compare_at(lambda t: dispatch.pending_count(engine, pf, t), since.tasks)
     return [
         Kpi("reports_total", "上报总数", "count", counted(count), higher_is_better=None),

@@ -18,9 +18,10 @@ from dashboard import timeutil
 from dashboard.db.schema import incidents as incidents_t
 from dashboard.db.schema import reports as reports_t
 from dashboard.filters import Filters
-from queries import dispatch, disputes, incidents, measures, patrol, reports
+from queries import dispatch, disputes, incidents, patrol, reports
 from queries._common import Window, apply_filters, fetch_df
 from queries._sql import local_hour
+from queries.measures import loop, mediation, windows
 from queries.overview import month_window, today_window
 
 
@@ -35,7 +36,7 @@ class WallKpi:
     value: float | None
     detail: str | None = None
     alarm: bool = False
-    note: str | None = None  # the tile's small line: "本月 2 天" for the 本月 rates (``measures.span_note``)
+    note: str | None = None  # the tile's small line: "本月 2 天" for the 本月 rates (``windows.span_note``)
 
 
 WALL_KPI_LABELS = ("今日警情", "今日上报", "待派单", "处置中", "超期", "本月办结率", "本月化解率", "在岗巡逻")
@@ -45,21 +46,21 @@ def kpis(engine: Engine, f: Filters, at: datetime) -> list[WallKpi]:
     """The wall's eight tiles at ``at`` (naive UTC) for the filtered places, in
     screen order (``WALL_KPI_LABELS``): 今日警情 (``incidents.count`` today so
     far, incident categories of ``f`` apply), 今日上报 (``reports.count``),
-    待派单 / 处置中 (``dispatch`` snapshots), 超期 (``measures.overdue_count``,
-    alarm when > 0), 本月办结率 (``measures.closure_rate``), 本月化解率
-    (``measures.resolution_rate``), both over this month so far, and 在岗巡逻
+    待派单 / 处置中 (``dispatch`` snapshots), 超期 (``loop.overdue_count``,
+    alarm when > 0), 本月办结率 (``loop.closure_rate``), 本月化解率
+    (``mediation.resolution_rate``), both over this month so far, and 在岗巡逻
     (``patrol.on_duty_count``). Period filters do not apply: the wall is today.
     The two 本月 rates carry the month's day count as ``note`` ("本月 2 天",
-    ``measures.span_note`` of the same window).
+    ``windows.span_note`` of the same window).
     Grain: one WallKpi per tile; no comparisons (the wall is read from afar).
     """
     today = today_window(at)
     month = month_window(at)
     pf = f.places_only()
-    overdue = measures.overdue_count(engine, pf, at)
-    closure = measures.closure_rate(engine, pf, month)
-    resolution = measures.resolution_rate(engine, pf, month)
-    span = measures.span_note("month", month)
+    overdue = loop.overdue_count(engine, pf, at)
+    closure = loop.closure_rate(engine, pf, month)
+    resolution = mediation.resolution_rate(engine, pf, month)
+    span = windows.span_note("month", month)
     return [
         WallKpi("incidents_today", "今日警情", "count", incidents.count(engine, f, today)),
         WallKpi("reports_today", "今日上报", "count", reports.count(engine, pf, today)),
@@ -77,10 +78,10 @@ class CategoryDays:
     """The 警情态势 view's category table: today so far and 近7天 (the desk's
     period "7d": six days and today so far), each against yesterday until the
     same time / the 7 days before, cut the same way (环比), by
-    ``measures.by_category_compared``: the trends page's figures for those periods."""
+    ``incidents.by_category_compared``: the trends page's figures for those periods."""
 
-    today: measures.CategoryComparison
-    week: measures.CategoryComparison
+    today: incidents.CategoryComparison
+    week: incidents.CategoryComparison
 
 
 def incident_categories(engine: Engine, f: Filters, at: datetime) -> CategoryDays:
@@ -90,7 +91,7 @@ def incident_categories(engine: Engine, f: Filters, at: datetime) -> CategoryDay
     out = []
     for period in ("today", "7d"):
         pf = f.with_period(period, today)
-        out.append(measures.by_category_compared(engine, pf, pf.window(at), period))
+        out.append(incidents.by_category_compared(engine, pf, pf.window(at), period))
     return CategoryDays(*out)
 
 
@@ -113,7 +114,7 @@ def incident_points(engine: Engine, f: Filters, window: Window, limit: int = 200
     return df if not df.empty else pd.DataFrame(columns=POINT_COLUMNS)
 
 
-def _by_hour(engine: Engine, table, time_col, f: Filters, window: Window, category_col=None) -> dict[int, int]:  # noqa: ANN001
+def _by_hour(engine: Engine, table, time_col, f: Filters, window: Window, category_col=None) -> dict[int, int]:
     hour = local_hour(time_col).label("hour")
     stmt = apply_filters(
         select(hour, func.count().label("n")).select_from(table), f, grid_col=table.c.grid_id, time_col=time_col, window=window, category_col=category_col
@@ -207,7 +208,7 @@ def alarms(engine: Engine, f: Filters, at: datetime, window_s: int, limit: int =
     """What the wall flashes at ``at``: grid reports marked 紧急/特急
     (``reports.URGENT``) uploaded in the last ``window_s`` seconds, and tasks that
     became 超期 in that time (deadline passed within the window and still overdue
-    at ``at``, by ``measures.overdue_condition``). Filtered places apply.
+    at ``at``, by ``loop.overdue_condition``). Filtered places apply.
 
     Grain: one row per alarm, newest first, at most ``limit`` of each kind.
     Columns: key ("report:ID" / "task:ID", stable across polls), kind ("report" |
@@ -225,7 +226,7 @@ def alarms(engine: Engine, f: Filters, at: datetime, window_s: int, limit: int =
         }
         for r in urgent.itertuples()
     ]
-    overdue = dispatch.open_tasks(engine, pf, at, limit=limit, overdue_since=since)
+    overdue = dispatch.unclosed_tasks(engine, pf, at, limit=limit, overdue_since=since)
     for r in overdue.itertuples():
         rows.append(
             {
@@ -249,8 +250,8 @@ def alarms(engine: Engine, f: Filters, at: datetime, window_s: int, limit: int =
 # never the length of the cut frame. Each list is ordered so that what the cut
 # hides is the least urgent. A KPI tile and the list beside it take their figure
 # from the same function (the queue's 超期 and the strip's 超期 are both
-# ``measures.overdue_count``; the 回访 list and the 回访待办 card both
-# ``measures.visit_backlog``; the incident list and 今日警情 both ``incidents.count``).
+# ``loop.overdue_count``; the 回访 list and the 回访待办 card both
+# ``mediation.visit_backlog``; the incident list and 今日警情 both ``incidents.count``).
 
 FEED_DAYS = 30  # the report feed looks back this far (it is never empty at dawn)
 
@@ -275,19 +276,19 @@ class WallList:
 
 @dataclass(frozen=True)
 class QueueList(WallList):
-    """派单队列: the open tasks (``total`` = ``dispatch.open_count``) and how many
-    of them are 超期 (``overdue`` = ``measures.overdue_count``, the strip's 超期)."""
+    """派单队列: the tasks 未办结 (``total`` = ``dispatch.unclosed_count``) and how many
+    of them are 超期 (``overdue`` = ``loop.overdue_count``, the strip's 超期)."""
 
     overdue: int = 0
 
 
 def queue(engine: Engine, f: Filters, at: datetime, rows: int) -> QueueList:
-    """The open tasks at ``at`` in the filtered places, overdue first (most overdue
-    first), then by urgency, then in queue order (``dispatch.open_tasks`` with
+    """The tasks 未办结 at ``at`` in the filtered places, overdue first (most overdue
+    first), then by urgency, then in queue order (``dispatch.unclosed_tasks`` with
     ``urgency_first``), at most ``rows``. Grain: one QueueList."""
     pf = f.places_only()
-    df = dispatch.open_tasks(engine, pf, at, limit=rows, urgency_first=True)
-    return QueueList(df, dispatch.open_count(engine, pf, at), at, measures.overdue_count(engine, pf, at))
+    df = dispatch.unclosed_tasks(engine, pf, at, limit=rows, urgency_first=True)
+    return QueueList(df, dispatch.unclosed_count(engine, pf, at), at, loop.overdue_count(engine, pf, at))
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,7 @@ def feed(engine: Engine, f: Filters, at: datetime, rows: int) -> FeedList:
 @dataclass(frozen=True)
 class VisitList(WallList):
     """回访待办: ``total`` = due within 7 days (overdue included), ``overdue`` =
-    already past due, both ``measures.visit_backlog`` (the 回访待办 card's)."""
+    already past due, both ``mediation.visit_backlog`` (the 回访待办 card's)."""
 
     overdue: int = 0
 
@@ -332,7 +333,7 @@ def visits(engine: Engine, f: Filters, at: datetime, rows: int) -> VisitList:
     ``rows`` in all. Grain: one VisitList."""
     pf = f.places_only()
     df = disputes.visits_due(engine, pf, at, VISIT_HORIZON_DAYS, limit=rows, most_overdue_first=True).head(rows).reset_index(drop=True)
-    backlog = measures.visit_backlog(engine, pf, at, VISIT_HORIZON_DAYS)
+    backlog = mediation.visit_backlog(engine, pf, at, VISIT_HORIZON_DAYS)
     return VisitList(df, backlog.pending, at, backlog.overdue)
 
 

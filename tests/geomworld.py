@@ -25,14 +25,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 
 from dashboard import geo
-from dashboard.db.schema import (
-    communities,
-    grids,
-    patrol_points,
-    patrol_shifts,
-    patrol_teams,
-    stations,
-)
+from dashboard.db.schema import communities, grids, patrol_points, patrol_shifts, patrol_teams, stations
 from tests import handmade as H
 
 X0, Y0, D = 119.55, 26.66, 0.01

@@ -38,7 +38,7 @@ def hammer(url: str, seconds: float = 3.0, threads: int = 16) -> tuple[int, list
                 elif i % 3 == 1:
                     places.catalogue(engine)
                 else:
-                    dispatch.open_count(engine, pf, now)
+                    dispatch.unclosed_count(engine, pf, now)
                 with lock:
                     done[0] += 1
         except Exception as exc:  # noqa: BLE001 - every failure is reported

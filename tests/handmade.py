@@ -13,17 +13,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from dashboard.db.schema import (
-    communities,
-    departments,
-    disputes,
-    grids,
-    incidents,
-    officers,
-    reports,
-    stations,
-    tasks,
-)
+from dashboard.db.schema import communities, departments, disputes, grids, incidents, officers, reports, stations, tasks
 
 NOW = datetime(2026, 11, 20, 6, 30)
 MONTH = (datetime(2026, 10, 31, 16, 0), NOW)  # 1 Nov 00:00 local .. now

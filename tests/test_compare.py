@@ -1,4 +1,4 @@
-"""同比/环比 defined once (``measures.Periods``): windows, coverage and the 显著
+"""同比/环比 defined once (``windows.Periods``): windows, coverage and the 显著
 mark, the same figures on the overview, the dispatch page, the trends page and
 the wall; 处置时长 mean and median with closed-before-created tasks left out;
 department names shown unmasked. Figures computed by hand, on the session's backend.
@@ -51,7 +51,8 @@ from dashboard.filters import Filters
 from dashboard.ui import fmt, widgets
 from dashboard.ui.frame import MASKED, Personal
 from dashboard.wall import markup as wh
-from queries import dispatch, disputes, incidents, measures, overview, wall
+from queries import dispatch, disputes, incidents, overview, wall
+from queries.measures import arithmetic, loop, windows
 from tests import apptest, conftest
 from tests import handmade as H
 from tests.apptest import html_text
@@ -153,22 +154,22 @@ def young(young_url):
 
 
 def test_periods_cut_every_window_at_the_same_local_instant():
-    p = measures.periods_of(P_TODAY, NOW)
+    p = windows.periods_of(P_TODAY, NOW)
     assert p.current == (D("2026-11-19 16:00"), NOW)
     assert p.last_year == (D("2025-11-19 16:00"), D("2025-11-20 06:30"))  # the same partial day
     assert p.previous == (D("2026-11-18 16:00"), D("2026-11-19 06:30"))  # yesterday until 14:30
     assert (p.at, p.at_last_year, p.at_previous) == (NOW, D("2025-11-20 06:30"), D("2026-11-19 06:30"))
-    m = measures.periods_of(P_MONTH, NOW)
+    m = windows.periods_of(P_MONTH, NOW)
     assert m.previous == (D("2026-09-30 16:00"), D("2026-10-20 06:30")) and m.at_previous == D("2026-10-20 06:30")
-    d30 = measures.periods_of(P_30D, NOW)
+    d30 = windows.periods_of(P_30D, NOW)
     assert d30.current == (D("2026-10-21 16:00"), NOW) and d30.last_year == (D("2025-10-21 16:00"), D("2025-11-20 06:30"))
     assert d30.previous == (D("2026-09-21 16:00"), D("2026-10-21 06:30"))
     # a window running past now is cut at now
-    assert measures.periods((D("2026-11-19 16:00"), D("2026-11-20 16:00")), "today", NOW).current == p.current
+    assert windows.periods((D("2026-11-19 16:00"), D("2026-11-20 16:00")), "today", NOW).current == p.current
 
 
 def test_coverage_rule_and_kinds():
-    p = measures.periods_of(P_30D, NOW)
+    p = windows.periods_of(P_30D, NOW)
     since = D("2025-11-20 02:00")  # a year-old feed
     assert p.covered(since) == (False, True) and p.covered(None) == (True, True)
     assert p.covered(since, instants=True) == (True, True)  # 2025-11-20 06:30 is after the first record
@@ -178,19 +179,19 @@ def test_coverage_rule_and_kinds():
     calls = []
     p.compare(lambda w: calls.append(w) or 1, since)
     assert calls == [p.current, p.previous]  # an uncovered base is not even queried
-    r = measures.comparison(measures.Ratio(9, 10), measures.Ratio(4, 5), None, "rate")
+    r = arithmetic.comparison(arithmetic.Ratio(9, 10), arithmetic.Ratio(4, 5), None, "rate")
     assert (r.value, r.yoy, r.pop, r.detail, r.yoy_sig) == (0.9, pytest.approx(0.1), None, "9/10", False)
-    lv = measures.comparison(30.0, 20.0, 0.0, "level")
+    lv = arithmetic.comparison(30.0, 20.0, 0.0, "level")
     assert lv.yoy == pytest.approx(0.5) and lv.pop is None and not lv.yoy_sig
     with pytest.raises(ValueError):
-        measures.comparison(1, 1, 1, "ratio")
+        arithmetic.comparison(1, 1, 1, "ratio")
 
 
 def test_feed_starts(engine, young):
-    s = measures.feed_starts(engine)
+    s = windows.feed_starts(engine)
     assert s.incidents == D("2024-06-01 00:00") and s.reports == D("2026-11-19 05:00")
     assert s.tasks == D("2026-10-20 00:00") and s.disputes == D("2026-10-01 00:00") and s.patrol is None
-    assert measures.feed_starts(young).incidents == D("2025-11-20 02:00") == incidents.first_received_at(young)
+    assert windows.feed_starts(young).incidents == D("2025-11-20 02:00") == incidents.first_received_at(young)
 
 
 # --- partial today against the same partial day ---------------------------------------------
@@ -209,7 +210,7 @@ def test_partial_today_against_the_same_partial_day(engine):
     # 53 vs 21: +152.4%, p < 0.001 → 显著. The old strip counted last year's whole
     # 11-20 (1 + 1 + 8 more): 53 vs 31, +71.0%, and the trends page said +152.4%.
     assert t.total.yoy == pytest.approx(32 / 21) and t.total.yoy_sig
-    assert measures.poisson_p_value(53, 21) < 0.001
+    assert arithmetic.poisson_p_value(53, 21) < 0.001
 
 
 # --- the coverage rule on a young feed --------------------------------------------------------
@@ -218,12 +219,12 @@ def test_partial_today_against_the_same_partial_day(engine):
 def test_a_one_year_feed_shows_dash_not_a_huge_rise(young):
     t = overview.incident_trend(young, ALL, NOW)
     # counted as before: 53 against the 1 + 1 + 8 of the feed's first day, +430% 显著
-    assert measures.change(53, 10) == pytest.approx(4.3) and measures.significant(53, 10)
+    assert arithmetic.change(53, 10) == pytest.approx(4.3) and arithmetic.significant(53, 10)
     assert (t.total.value, t.total.yoy_base, t.total.yoy, t.total.yoy_sig) == (53, None, None, False)
     assert not t.yoy_covered and t.since == D("2025-11-20 02:00")
     assert t.days["n_last_year"].isna().all()  # every last-year day began before the feed
     assert t.total.pop == pytest.approx(4.3)  # the 30 days before are in the data
-    comp = measures.by_category_compared(young, P_30D, P_30D.window(NOW), "30d")
+    comp = incidents.by_category_compared(young, P_30D, P_30D.window(NOW), "30d")
     assert comp.total == t.total and not comp.yoy_complete
     html = wh.daily_html("近30天每日警情", t, "起")
     assert "同比 —" in html and "去年同期早于数据起始" in html and "显著" not in html
@@ -235,7 +236,7 @@ def test_a_one_year_feed_shows_dash_not_a_huge_rise(young):
 # --- the same filters, the same figures everywhere ------------------------------------------
 
 
-def _comparisons(c: measures.Compared) -> tuple:
+def _comparisons(c: arithmetic.Compared) -> tuple:
     return (c.value, c.yoy_base, c.pop_base, c.yoy, c.pop, c.yoy_sig, c.pop_sig)
 
 
@@ -243,9 +244,9 @@ def _comparisons(c: measures.Compared) -> tuple:
 def test_every_page_agrees_for_the_same_filters(request, eng):
     e = request.getfixturevalue(eng)
     ov = {x.key: x for x in overview.kpis(e, ALL, NOW)}
-    trends_today = measures.by_category_compared(e, P_TODAY, P_TODAY.window(NOW), "today")
-    trends_7d = measures.by_category_compared(e, P_7D, P_7D.window(NOW), "7d")
-    trends_30d = measures.by_category_compared(e, P_30D, P_30D.window(NOW), "30d")
+    trends_today = incidents.by_category_compared(e, P_TODAY, P_TODAY.window(NOW), "today")
+    trends_7d = incidents.by_category_compared(e, P_7D, P_7D.window(NOW), "7d")
+    trends_30d = incidents.by_category_compared(e, P_30D, P_30D.window(NOW), "30d")
     wall_days = wall.incident_categories(e, ALL, NOW)
     # 今日警情: overview tile = trends page (今日) = the wall's 今日/昨日 columns
     assert _comparisons(ov["incidents_today"].compared) == _comparisons(trends_today.total) == _comparisons(wall_days.today.total)
@@ -277,17 +278,17 @@ def test_the_wall_week_is_the_trends_pages_week(engine):
 
 
 def test_time_to_close_mean_median_and_data_errors(engine):
-    t = measures.time_to_close(engine, ALL, H.MONTH)
+    t = loop.time_to_close(engine, ALL, H.MONTH)
     assert (t.n, t.excluded) == (7, 1)
     assert t.mean_hours == pytest.approx(482 / 7) and t.median_hours == pytest.approx(26)
-    assert measures.mean_time_to_close_hours(engine, ALL, H.MONTH) == pytest.approx(482 / 7)
-    by = {r["key"]: r for r in measures.time_to_close_by(engine, ALL, H.MONTH, "community").to_dict("records")}
+    assert loop.mean_time_to_close_hours(engine, ALL, H.MONTH) == pytest.approx(482 / 7)
+    by = {r["key"]: r for r in loop.time_to_close_by(engine, ALL, H.MONTH, "community").to_dict("records")}
     assert (by[H.C1]["n"], by[H.C1]["median_hours"], by[H.C1]["hours"]) == (4, pytest.approx(10), pytest.approx(110 / 4))
     assert (by[H.C2]["n"], by[H.C2]["median_hours"]) == (3, pytest.approx(30))
-    empty = measures.time_to_close(engine, ALL, (D("2020-01-01"), D("2020-02-01")))
+    empty = loop.time_to_close(engine, ALL, (D("2020-01-01"), D("2020-02-01")))
     assert (empty.n, empty.mean_hours, empty.median_hours, empty.excluded) == (0, None, None, 0)
-    loop = dispatch.loop_by(engine, ALL, H.MONTH, "community").set_index("key")
-    assert loop.loc[H.C2, "median_close_hours"] == pytest.approx(30) and loop.loc[H.C2, "closed_in_window"] == 3
+    by_community = dispatch.loop_by(engine, ALL, H.MONTH, "community").set_index("key")
+    assert by_community.loc[H.C2, "median_close_hours"] == pytest.approx(30) and by_community.loc[H.C2, "closed_in_window"] == 3
     k = {x.key: x for x in dispatch.loop_kpis(engine, P_MONTH, NOW)}["mean_close"]
     assert k.compared.value == pytest.approx(482 / 7) and k.detail == "小时 · 中位数 26.0"
 
@@ -360,5 +361,5 @@ def test_dispatch_page_notes_the_data_error_and_shows_departments(covered_env):
 
 def test_thirty_days_ago_is_not_yesterday():
     # the same cut one period back: for 近30天 the snapshot's 环比 instant is 30 days back
-    p = measures.periods_of(P_30D, NOW)
+    p = windows.periods_of(P_30D, NOW)
     assert p.at_previous == NOW - timedelta(days=30)

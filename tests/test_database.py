@@ -14,15 +14,7 @@ from sqlalchemy.pool import QueuePool
 
 from dashboard.config import load_settings
 from dashboard.db import database
-from dashboard.db.database import (
-    DatabaseCorrupt,
-    DatabaseEmpty,
-    DatabaseUnavailable,
-    QueryTimeout,
-    SchemaOutdated,
-    make_reader,
-    make_writer,
-)
+from dashboard.db.database import DatabaseCorrupt, DatabaseEmpty, DatabaseUnavailable, QueryTimeout, SchemaOutdated, make_reader, make_writer
 from dashboard.db.health import check_database
 from dashboard.db.migrate import upgrade
 from queries._common import fetch_scalar

@@ -21,13 +21,7 @@ from sqlalchemy import func, insert, select
 
 from dashboard.db import schema
 from dashboard.db.database import make_writer
-from dashboard.geo import (
-    GridLocator,
-    h3_cell,
-    parse_rings,
-    point_in_geometry,
-    polygon_area_km2,
-)
+from dashboard.geo import GridLocator, h3_cell, parse_rings, point_in_geometry, polygon_area_km2
 from dashboard.writers import demo, world
 
 # The same "now" and seed as the shared fixture world (tests/conftest.py).

@@ -8,18 +8,8 @@ import pytest
 
 from dashboard import timeutil
 from dashboard.db.schema import INCIDENT_CATEGORIES
-from dashboard.filters import (
-    DEFAULT_PERIOD,
-    PERIODS,
-    Catalogue,
-    Filters,
-    Place,
-    decode,
-    encode,
-    period_name,
-    resolve_period,
-)
-from queries.measures import previous_window
+from dashboard.filters import DEFAULT_PERIOD, PERIODS, Catalogue, Filters, Place, decode, encode, period_name, resolve_period
+from queries.measures.windows import previous_window
 
 TODAY = date(2026, 11, 20)
 CAT = Catalogue(

@@ -22,16 +22,7 @@ from hypothesis import strategies as st
 
 from dashboard import timeutil
 from dashboard.db.schema import INCIDENT_CATEGORIES
-from dashboard.filters import (
-    EARLIEST_DATE,
-    PERIODS,
-    URL_KEYS,
-    Catalogue,
-    Filters,
-    Place,
-    decode,
-    encode,
-)
+from dashboard.filters import EARLIEST_DATE, PERIODS, URL_KEYS, Catalogue, Filters, Place, decode, encode
 from tests.apptest import open_page
 from tests.conftest import FIXTURE_END
 

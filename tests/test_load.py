@@ -37,8 +37,9 @@ from dashboard.writers.load.places import load_places
 from dashboard.writers.load.records import load_records, rejected_rows
 from dashboard.writers.load.sources import open_table, read_features
 from dashboard.writers.load.vocab import load_vocabulary
-from queries import measures, patrol
+from queries import patrol
 from queries.imports import outside_rows
+from queries.measures import hotspots
 from queries.vocabulary import vocabulary
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "dashboard" / "writers" / "load" / "examples"
@@ -510,10 +511,10 @@ def test_gps_tracks_become_teams_shifts_and_points_and_reload_idempotently(stati
     # The patrol pages see the tracks: incidents in the cell the east team crossed make a hot spot it reached.
     inc = [{"警情编号": f"J{i}", "报警时间": "2026/11/19 09:00", "警情类别": "盗窃案", "地点": "东湖路", "经度": f"{IN_A[0]:.6f}", "纬度": f"{IN_A[1]:.6f}", "网格": ""} for i in range(3)]
     load_records(engine, "incidents", _write_csv(tmp_path / "警情.csv", inc, "utf-8"), parse_mapping(tomllib.loads(INCIDENT_MAPPING), "incidents", INCIDENT_MAPPING))
-    pieces = measures.coverage_pieces(engine, Filters(), window)
-    day = measures.summarize_coverage(pieces, "白")
+    pieces = hotspots.coverage_pieces(engine, Filters(), window)
+    day = hotspots.summarize_coverage(pieces, "白")
     assert day.hot_cells == 1 and day.reached == 1 and day.coverage.value == 1.0
-    night = measures.summarize_coverage(pieces, "黑")
+    night = hotspots.summarize_coverage(pieces, "黑")
     assert night.reached == 0  # the south team's night was in grid C, far from the hot spot
     in_a = pieces[pieces["grid_id"] == grid_a]
     assert int(in_a["points_day"].sum()) == 12 and int(in_a["points_night"].sum()) == 0
@@ -583,14 +584,14 @@ def test_gps_patrol_minutes_follow_the_devices_interval(station_db, tmp_path):
 
     window = (datetime(2026, 11, 18), datetime(2026, 11, 21))
     load_records(engine, "gps", _write_csv(tmp_path / "a.csv", fixes(0, 1800), "utf-8"), m, station_code="ST1")
-    minutes = measures.summarize_coverage(measures.coverage_pieces(engine, Filters(), window), None).patrol_minutes
+    minutes = hotspots.summarize_coverage(hotspots.coverage_pieces(engine, Filters(), window), None).patrol_minutes
     assert minutes == pytest.approx(121 * 30 / 120)  # each fix stands for the track's mean interval
     load_records(engine, "gps", _write_csv(tmp_path / "b.csv", fixes(1800, 3600), "utf-8"), m, station_code="ST1")
-    pieces = measures.coverage_pieces(engine, Filters(), window)
+    pieces = hotspots.coverage_pieces(engine, Filters(), window)
     assert int(pieces["points_all"].sum()) == 241
-    assert measures.summarize_coverage(pieces, None).patrol_minutes == pytest.approx(241 * 60 / 240)
-    assert measures.summarize_coverage(pieces, "白").patrol_minutes == pytest.approx(241 * 60 / 240)
-    assert measures.summarize_coverage(pieces, "黑").patrol_minutes == 0
+    assert hotspots.summarize_coverage(pieces, None).patrol_minutes == pytest.approx(241 * 60 / 240)
+    assert hotspots.summarize_coverage(pieces, "白").patrol_minutes == pytest.approx(241 * 60 / 240)
+    assert hotspots.summarize_coverage(pieces, "黑").patrol_minutes == 0
 
 
 def test_the_vocabulary_command_sets_order_colours_and_key_categories(station_db, tmp_path, monkeypatch, capsys):

@@ -7,14 +7,18 @@ import math
 from datetime import datetime
 
 import pytest
+from sqlalchemy import select
 
 from dashboard.config import load_settings
 from dashboard.db.database import make_reader, make_writer
 from dashboard.db.migrate import upgrade
+from dashboard.db.schema import tasks
 from dashboard.filters import Filters
 from dashboard.ui import fmt
-from queries import dispatch, incidents, measures, reports
-from queries.measures import Ratio, change, last_year_window, previous_window
+from queries import dispatch, grid_profile, incidents, reports
+from queries.measures import arithmetic, incident_stats, loop, mediation
+from queries.measures.arithmetic import Ratio, change
+from queries.measures.windows import last_year_window, previous_window
 from tests import handmade as H
 
 ALL = Filters()
@@ -52,9 +56,9 @@ def test_ratio_zero_denominator_is_none_and_shows_dash():
 
 
 def test_point_change_for_rates():
-    assert measures.point_change(0.962, 0.95) == pytest.approx(0.012)
-    assert measures.point_change(None, 0.9) is None
-    c = measures.compare_rates(Ratio(19, 20), Ratio(9, 10), Ratio(0, 0))
+    assert arithmetic.point_change(0.962, 0.95) == pytest.approx(0.012)
+    assert arithmetic.point_change(None, 0.9) is None
+    c = arithmetic.compare_rates(Ratio(19, 20), Ratio(9, 10), Ratio(0, 0))
     assert c.value == pytest.approx(0.95) and c.yoy == pytest.approx(0.05) and c.pop is None
 
 
@@ -96,34 +100,34 @@ def test_count_formatting():
 
 def test_on_time_feedback_rate_counts_open_overdue_tasks_as_late(engine):
     # deadlines in the month: T1 ok, T2 late, T3 open past deadline (late), T6 ok, T7 ok
-    assert measures.on_time_feedback_rate(engine, ALL, H.MONTH) == Ratio(3, 5)
-    assert measures.on_time_feedback_rate(engine, C1, H.MONTH) == Ratio(2, 4)
-    assert measures.on_time_feedback_rate(engine, B1, H.MONTH) == Ratio(1, 1)
+    assert loop.on_time_feedback_rate(engine, ALL, H.MONTH) == Ratio(3, 5)
+    assert loop.on_time_feedback_rate(engine, C1, H.MONTH) == Ratio(2, 4)
+    assert loop.on_time_feedback_rate(engine, B1, H.MONTH) == Ratio(1, 1)
 
 
 def test_closure_rate_judged_at_window_end(engine):
     # created in the month: T1 T2 T3 T4 T5 T7; closed by its end: T1 T2 (T7 closes after)
-    assert measures.closure_rate(engine, ALL, H.MONTH) == Ratio(2, 6)
-    assert measures.closure_rate(engine, B1, H.MONTH) == Ratio(0, 0)
-    assert measures.closure_rate(engine, B1, H.MONTH).value is None
+    assert loop.closure_rate(engine, ALL, H.MONTH) == Ratio(2, 6)
+    assert loop.closure_rate(engine, B1, H.MONTH) == Ratio(0, 0)
+    assert loop.closure_rate(engine, B1, H.MONTH).value is None
 
 
 def test_overdue_count_at_instants(engine):
-    assert measures.overdue_count(engine, ALL, H.NOW) == 1  # T3
-    assert measures.overdue_count(engine, ALL, H.D("2026-11-06 02:00")) == 1  # T2 before its late feedback
-    assert measures.overdue_count(engine, ALL, H.D("2026-11-07 12:00")) == 0
-    assert measures.overdue_count(engine, B1, H.NOW) == 0
+    assert loop.overdue_count(engine, ALL, H.NOW) == 1  # T3
+    assert loop.overdue_count(engine, ALL, H.D("2026-11-06 02:00")) == 1  # T2 before its late feedback
+    assert loop.overdue_count(engine, ALL, H.D("2026-11-07 12:00")) == 0
+    assert loop.overdue_count(engine, B1, H.NOW) == 0
 
 
 def test_mean_time_to_close(engine):
     # closed in the month: T1 26 h, T2 72 h, T6 336 h
-    assert measures.mean_time_to_close_hours(engine, ALL, H.MONTH) == pytest.approx((26 + 72 + 336) / 3)
-    assert measures.mean_time_to_close_hours(engine, ALL, (H.D("2020-01-01"), H.D("2020-02-01"))) is None
+    assert loop.mean_time_to_close_hours(engine, ALL, H.MONTH) == pytest.approx((26 + 72 + 336) / 3)
+    assert loop.mean_time_to_close_hours(engine, ALL, (H.D("2020-01-01"), H.D("2020-02-01"))) is None
 
 
 def test_follow_up_and_satisfaction(engine):
-    assert measures.follow_up_rate(engine, ALL, H.MONTH) == Ratio(2, 3)
-    assert measures.task_satisfaction_rate(engine, ALL, H.MONTH) == Ratio(1, 2)
+    assert loop.follow_up_rate(engine, ALL, H.MONTH) == Ratio(2, 3)
+    assert loop.task_satisfaction_rate(engine, ALL, H.MONTH) == Ratio(1, 2)
 
 
 def test_snapshot_states(engine):
@@ -138,34 +142,34 @@ def test_snapshot_states(engine):
 
 
 def test_resolution_rate(engine):
-    assert measures.resolution_rate(engine, ALL, H.MONTH) == Ratio(1, 2)
-    assert measures.resolution_rate(engine, C1, H.MONTH) == Ratio(1, 2)
-    assert measures.resolution_rate(engine, B1, H.MONTH) == Ratio(0, 0)
+    assert mediation.resolution_rate(engine, ALL, H.MONTH) == Ratio(1, 2)
+    assert mediation.resolution_rate(engine, C1, H.MONTH) == Ratio(1, 2)
+    assert mediation.resolution_rate(engine, B1, H.MONTH) == Ratio(0, 0)
 
 
 def test_dispute_satisfaction(engine):
-    assert measures.dispute_satisfaction_rate(engine, ALL, H.MONTH) == Ratio(2, 2)
+    assert mediation.dispute_satisfaction_rate(engine, ALL, H.MONTH) == Ratio(2, 2)
 
 
 # --- incidents and reports ---------------------------------------------------------------
 
 
 def test_response_times_nearest_rank(engine):
-    df = measures.response_times(engine, ALL, H.MONTH)
+    df = incident_stats.response_times(engine, ALL, H.MONTH)
     row = df.iloc[0]
     assert (row["group"], row["n"], row["median_min"], row["p90_min"]) == ("全部", 8, pytest.approx(9), pytest.approx(30))
-    by_cat = measures.response_times(engine, ALL, H.MONTH, by="category").set_index("group")
+    by_cat = incident_stats.response_times(engine, ALL, H.MONTH, by="category").set_index("group")
     assert by_cat.loc["盗窃", "median_min"] == pytest.approx(10) and by_cat.loc["盗窃", "p90_min"] == pytest.approx(20)
     assert by_cat.loc["求助", "n"] == 1 and by_cat.loc["求助", "p90_min"] == pytest.approx(3)
     assert by_cat.loc["治安", "median_min"] == pytest.approx(9) and by_cat.loc["治安", "p90_min"] == pytest.approx(30)
-    by_comm = measures.response_times(engine, ALL, H.MONTH, by="community").set_index("group")
+    by_comm = incident_stats.response_times(engine, ALL, H.MONTH, by="community").set_index("group")
     assert by_comm.loc["甲社区", "n"] == 5 and by_comm.loc["甲社区", "median_min"] == pytest.approx(10)
     assert by_comm.loc["乙社区", "p90_min"] == pytest.approx(30)
 
 
 def test_response_times_empty_and_category_filter(engine):
-    assert measures.response_times(engine, ALL, (H.D("2020-01-01"), H.D("2020-02-01"))).empty
-    df = measures.response_times(engine, Filters(categories=("治安",)), H.MONTH)
+    assert incident_stats.response_times(engine, ALL, (H.D("2020-01-01"), H.D("2020-02-01"))).empty
+    df = incident_stats.response_times(engine, Filters(categories=("治安",)), H.MONTH)
     assert df.iloc[0]["n"] == 3
 
 
@@ -177,3 +181,38 @@ def test_counts_today_cut_at_now(engine):
     assert incidents.count(engine, ALL, last_year_window(H.MONTH)) == 1
     assert incidents.count(engine, Filters(categories=("盗窃", "求助")), H.MONTH) == 6
     assert math.isclose(change(incidents.count(engine, ALL, H.MONTH), incidents.count(engine, ALL, last_year_window(H.MONTH))), 8.0)
+
+
+# --- 未办结 and 在办: two populations, two names ----------------------------------------------
+#
+# At NOW (11-20 06:30): T3 处置中 (overdue), T4 已派发, T5 待研判, T7 已反馈
+# (feedback 11-12 10:00, closed 11-20 07:00, after now); T1, T2, T6 closed.
+# At 11-12 12:00 T7 has its feedback and T3 is still out; at 11-12 05:00 T7 was
+# dispatched and waiting for feedback; at 11-06 12:00 T2 was past its deadline
+# without feedback (feedback 11-07) and T1 closed (11-03).
+
+
+def _ids(engine, condition) -> list[int]:
+    with engine.connect() as c:
+        return sorted(int(r[0]) for r in c.execute(select(tasks.c.id).where(condition)))
+
+
+@pytest.mark.parametrize(
+    "at, unclosed, before_feedback",
+    [
+        (H.NOW, [3, 4, 5, 7], [3, 4, 5]),
+        (datetime(2026, 11, 12, 12, 0), [3, 7], [3]),
+        (datetime(2026, 11, 12, 5, 0), [3, 7], [3, 7]),
+        (datetime(2026, 11, 6, 12, 0), [2], [2]),
+        (datetime(2026, 11, 1, 12, 0), [6], []),  # T6: feedback 11-01 00:00, closed 11-03
+    ],
+)
+def test_unclosed_and_before_feedback_by_hand(engine, at, unclosed, before_feedback):
+    assert _ids(engine, loop.unclosed_condition(at)) == unclosed
+    assert _ids(engine, loop.before_feedback_condition(at)) == before_feedback
+    # 在办 is 未办结 without the tasks whose feedback is in (已反馈)
+    assert set(before_feedback) <= set(unclosed)
+    # the dispatch queue counts 未办结, the grid profile's 在办派单 counts 在办
+    assert dispatch.unclosed_count(engine, ALL, at) == len(unclosed)
+    assert grid_profile.before_feedback_count(engine, ALL, at) == len(before_feedback)
+    assert sorted(dispatch.unclosed_tasks(engine, ALL, at)["id"]) == unclosed

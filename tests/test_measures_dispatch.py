@@ -31,8 +31,9 @@ from dashboard.db.database import make_reader, make_writer
 from dashboard.db.migrate import upgrade
 from dashboard.db.schema import departments, task_events, tasks
 from dashboard.filters import Filters
-from queries import dispatch, measures, places
-from queries.measures import Ratio
+from queries import dispatch, places
+from queries.measures import loop, windows
+from queries.measures.arithmetic import Ratio
 from tests import handmade as H
 from tests.conftest import FIXTURE_END
 
@@ -40,7 +41,7 @@ ALL = Filters()
 C1 = Filters(community_id=H.C1)
 C2 = Filters(community_id=H.C2)
 D = H.D
-OFFICER, NONE, CITY, MARKET = measures.UNIT_OFFICER, measures.UNIT_NONE, 1, 2
+OFFICER, NONE, CITY, MARKET = loop.UNIT_OFFICER, loop.UNIT_NONE, 1, 2
 
 
 def _add_rows(engine) -> None:
@@ -84,30 +85,30 @@ def _by_key(df: pd.DataFrame) -> dict:
 
 def test_scalars_of_the_tiny_world(engine):
     # deadlines in the month: T1 T2 T3 T6 T7 T101 T102 T103; on time: T1 T6 T7 T101
-    assert measures.on_time_feedback_rate(engine, ALL, H.MONTH) == Ratio(4, 8)
+    assert loop.on_time_feedback_rate(engine, ALL, H.MONTH) == Ratio(4, 8)
     # created in the month: T1 T2 T3 T4 T5 T7 T101 T102 T103; closed by now: T1 T2 T101
-    assert measures.closure_rate(engine, ALL, H.MONTH) == Ratio(3, 9)
+    assert loop.closure_rate(engine, ALL, H.MONTH) == Ratio(3, 9)
     # closed in the month: T1 26 h, T2 72 h, T6 336 h, T101 18 h, T104 48 h
-    assert measures.mean_time_to_close_hours(engine, ALL, H.MONTH) == pytest.approx((26 + 72 + 336 + 18 + 48) / 5)
+    assert loop.mean_time_to_close_hours(engine, ALL, H.MONTH) == pytest.approx((26 + 72 + 336 + 18 + 48) / 5)
 
 
 def test_on_time_feedback_rate_by_department_and_community(engine):
-    d = _by_key(measures.on_time_feedback_rate_by(engine, ALL, H.MONTH, "department"))
+    d = _by_key(loop.on_time_feedback_rate_by(engine, ALL, H.MONTH, "department"))
     assert set(d) == {OFFICER, CITY, MARKET}  # T5 (未派发) has no deadline
     assert (d[OFFICER]["group"], d[OFFICER]["due"], d[OFFICER]["on_time"]) == ("社区民警", 4, 2)  # T1 T7 of T1 T2 T3 T7
     assert (d[CITY]["group"], d[CITY]["due"], d[CITY]["on_time"]) == ("城市管理局", 2, 1)  # T6 of T6 T103
     assert (d[MARKET]["group"], d[MARKET]["due"], d[MARKET]["on_time"]) == ("市场监管局", 2, 1)  # T101 of T101 T102
     assert d[CITY]["rate"] == pytest.approx(0.5)
-    c = _by_key(measures.on_time_feedback_rate_by(engine, ALL, H.MONTH, "community"))
+    c = _by_key(loop.on_time_feedback_rate_by(engine, ALL, H.MONTH, "community"))
     assert (c[H.C1]["group"], c[H.C1]["due"], c[H.C1]["on_time"]) == ("甲社区", 5, 2)  # T1 T2 T3 T7 T103
     assert (c[H.C2]["group"], c[H.C2]["due"], c[H.C2]["on_time"]) == ("乙社区", 3, 2)  # T6 T101 T102
     # place filters apply as in the scalar measure
-    only_c2 = _by_key(measures.on_time_feedback_rate_by(engine, C2, H.MONTH, "department"))
+    only_c2 = _by_key(loop.on_time_feedback_rate_by(engine, C2, H.MONTH, "department"))
     assert {k: (r["due"], r["on_time"]) for k, r in only_c2.items()} == {CITY: (1, 1), MARKET: (2, 1)}
 
 
 def test_closure_rate_by_department_and_community(engine):
-    d = _by_key(measures.closure_rate_by(engine, ALL, H.MONTH, "department"))
+    d = _by_key(loop.closure_rate_by(engine, ALL, H.MONTH, "department"))
     assert {k: (r["created"], r["closed"]) for k, r in d.items()} == {
         OFFICER: (5, 2),  # T1 T2 T3 T4 T7; closed T1 T2 (T7 closes after the window)
         NONE: (1, 0),  # T5, not dispatched
@@ -115,19 +116,19 @@ def test_closure_rate_by_department_and_community(engine):
         MARKET: (2, 1),  # T101 T102; closed T101
     }
     assert d[NONE]["group"] == "未派发" and d[MARKET]["rate"] == pytest.approx(0.5)
-    c = _by_key(measures.closure_rate_by(engine, ALL, H.MONTH, "community"))
+    c = _by_key(loop.closure_rate_by(engine, ALL, H.MONTH, "community"))
     assert {k: (r["created"], r["closed"]) for k, r in c.items()} == {H.C1: (7, 2), H.C2: (2, 1)}
 
 
 def test_time_to_close_by_department_and_community(engine):
-    d = _by_key(measures.time_to_close_by(engine, ALL, H.MONTH, "department"))
+    d = _by_key(loop.time_to_close_by(engine, ALL, H.MONTH, "department"))
     assert {k: r["n"] for k, r in d.items()} == {OFFICER: 2, CITY: 1, MARKET: 2}
     assert d[OFFICER]["hours"] == pytest.approx((26 + 72) / 2)
     assert d[CITY]["hours"] == pytest.approx(336)
     assert d[MARKET]["hours"] == pytest.approx((18 + 48) / 2)
     # medians by the nearest rank: 26 h of (26, 72); 18 h of (18, 48)
     assert (d[OFFICER]["median_hours"], d[CITY]["median_hours"], d[MARKET]["median_hours"]) == (pytest.approx(26), pytest.approx(336), pytest.approx(18))
-    c = _by_key(measures.time_to_close_by(engine, ALL, H.MONTH, "community"))
+    c = _by_key(loop.time_to_close_by(engine, ALL, H.MONTH, "community"))
     assert c[H.C1]["hours"] == pytest.approx(49) and c[H.C1]["n"] == 2
     assert c[H.C2]["hours"] == pytest.approx((336 + 18 + 48) / 3) and c[H.C2]["n"] == 3
     assert c[H.C2]["median_hours"] == pytest.approx(48)  # 18, 48, 336: the 2nd
@@ -135,11 +136,11 @@ def test_time_to_close_by_department_and_community(engine):
 
 def test_grouped_measures_empty_window_and_bad_group(engine):
     empty = (D("2020-01-01"), D("2020-02-01"))
-    for fn in (measures.on_time_feedback_rate_by, measures.closure_rate_by, measures.time_to_close_by):
+    for fn in (loop.on_time_feedback_rate_by, loop.closure_rate_by, loop.time_to_close_by):
         assert fn(engine, ALL, empty, "community").empty
     assert dispatch.loop_by(engine, ALL, empty, "department").empty
     with pytest.raises(ValueError):
-        measures.closure_rate_by(engine, ALL, H.MONTH, "grid")
+        loop.closure_rate_by(engine, ALL, H.MONTH, "grid")
 
 
 def test_loop_by_puts_the_three_side_by_side(engine):
@@ -158,12 +159,12 @@ def test_loop_by_puts_the_three_side_by_side(engine):
 
 
 def test_open_tasks_queue_order(engine):
-    df = dispatch.open_tasks(engine, ALL, H.NOW)
+    df = dispatch.unclosed_tasks(engine, ALL, H.NOW)
     # open now: T3 T103 overdue (deadlines 11-11, 11-19); T4 running; T5 pending; T7 T102 feedback given (11-12, 11-18)
     assert list(df["id"]) == [3, 103, 4, 5, 7, 102]
     assert list(df["overdue"]) == [True, True, False, False, False, False]
     assert list(df["phase"]) == [0, 0, 1, 2, 3, 3]
-    assert dispatch.open_count(engine, ALL, H.NOW) == 6
+    assert dispatch.unclosed_count(engine, ALL, H.NOW) == 6
     r = df.set_index("id")
     assert r.loc[3, "minutes_left"] == pytest.approx(-(9 * 1440 + 5 * 60 + 30))  # 11-11 01:00 → 11-20 06:30
     assert r.loc[4, "minutes_left"] == pytest.approx(4 * 1440 + 17 * 60 + 30)  # 11-20 06:30 → 11-25 00:00
@@ -173,20 +174,20 @@ def test_open_tasks_queue_order(engine):
     assert (r.loc[103, "community"], r.loc[103, "grid"]) == ("甲社区", "甲社区第2网格")
     # state from the event log where there is one (T103), else the stored state
     assert r.loc[103, "state"] == "处置中" and r.loc[7, "state"] == "已反馈" and r.loc[5, "state"] == "待研判"
-    assert int(df["overdue"].sum()) == measures.overdue_count(engine, ALL, H.NOW)
+    assert int(df["overdue"].sum()) == loop.overdue_count(engine, ALL, H.NOW)
     # places and limit
-    assert list(dispatch.open_tasks(engine, C2, H.NOW)["id"]) == [102]
-    assert list(dispatch.open_tasks(engine, ALL, H.NOW, limit=2)["id"]) == [3, 103]
+    assert list(dispatch.unclosed_tasks(engine, C2, H.NOW)["id"]) == [102]
+    assert list(dispatch.unclosed_tasks(engine, ALL, H.NOW, limit=2)["id"]) == [3, 103]
 
 
 def test_open_tasks_in_the_past(engine):
     at = D("2026-11-18 01:30")  # T103 transferred, not yet signed for
-    df = dispatch.open_tasks(engine, ALL, at).set_index("id")
+    df = dispatch.unclosed_tasks(engine, ALL, at).set_index("id")
     # open then: T3 (overdue), T4? created 11-19: no; T7 (closed after), T102 (no feedback yet, deadline 11-17 02:00: overdue), T103
     assert sorted(df.index) == [3, 7, 102, 103]
     assert df.loc[103, "state"] == "已派发" and df.loc[103, "phase"] == dispatch.PHASE_RUNNING
     assert bool(df.loc[102, "overdue"]) and bool(df.loc[3, "overdue"])
-    assert dispatch.open_count(engine, ALL, at) == 4
+    assert dispatch.unclosed_count(engine, ALL, at) == 4
 
 
 def test_state_counts_with_and_without_window(engine):
@@ -194,10 +195,15 @@ def test_state_counts_with_and_without_window(engine):
     assert dict(zip(df.state, df.n)) == {"待研判": 1, "已派发": 1, "处置中": 2, "已反馈": 2, "已办结": 1, "已回访": 2}
     old = dispatch.state_counts(engine, ALL)  # every task, as before
     assert dict(zip(old.state, old.n)) == {"待研判": 1, "已派发": 1, "处置中": 2, "已反馈": 2, "已办结": 3, "已回访": 2}
+    # each state's share of the tasks counted (the page's labels): 9 in the month, 11 in all
+    assert df["share"].tolist() == [pytest.approx(k / 9) for k in (1, 1, 2, 2, 1, 2)]
+    assert dict(zip(old.state, old.share))["已办结"] == pytest.approx(3 / 11)
+    none = dispatch.state_counts(engine, ALL, (D("2020-01-01"), D("2020-02-01")))
+    assert none["n"].sum() == 0 and none["share"].tolist() == [None] * len(none)
 
 
 def test_snapshot_counts_by_hand(engine):
-    today = measures.periods((D("2026-11-19 16:00"), H.NOW), "today", H.NOW)
+    today = windows.periods((D("2026-11-19 16:00"), H.NOW), "today", H.NOW)
     df = dispatch.snapshot_counts(engine, ALL, today)
     assert list(df["instant"]) == ["now", "last_year", "previous"]
     assert list(df["at"]) == [H.NOW, D("2025-11-20 06:30"), D("2026-11-19 06:30")]
@@ -207,7 +213,7 @@ def test_snapshot_counts_by_hand(engine):
     assert rows == {"now": (1, 3, 2), "previous": (0, 3, 2), "last_year": (0, 0, 0)}
     assert dispatch.snapshot_counts(engine, C2, today)["overdue"].tolist() == [0, 0, 0]
     # the same instant last year is before the first task (T6, 2026-10-20 00:00): "—", not a zero base
-    c = dispatch.snapshots_compared(engine, ALL, today, measures.feed_starts(engine).tasks)
+    c = dispatch.snapshots_compared(engine, ALL, today, windows.feed_starts(engine).tasks)
     assert (c["in_progress"].value, c["in_progress"].yoy_base, c["in_progress"].pop_base, c["in_progress"].pop) == (3, None, 3, 0.0)
 
 
@@ -253,10 +259,10 @@ def test_groups_add_up_to_the_scalar_measures_on_the_demo_world(world, by):
     cat = places.catalogue(world)
     w = (datetime(2026, 8, 1), FIXTURE_END)
     for f in (Filters(), Filters(community_id=cat.communities[1].id)):
-        a = measures.on_time_feedback_rate_by(world, f, w, by)
-        assert Ratio(int(a["on_time"].sum()), int(a["due"].sum())) == measures.on_time_feedback_rate(world, f, w)
-        b = measures.closure_rate_by(world, f, w, by)
-        assert Ratio(int(b["closed"].sum()), int(b["created"].sum())) == measures.closure_rate(world, f, w)
-        c = measures.time_to_close_by(world, f, w, by)
-        assert (c["hours"] * c["n"]).sum() / c["n"].sum() == pytest.approx(measures.mean_time_to_close_hours(world, f, w), rel=1e-9)
+        a = loop.on_time_feedback_rate_by(world, f, w, by)
+        assert Ratio(int(a["on_time"].sum()), int(a["due"].sum())) == loop.on_time_feedback_rate(world, f, w)
+        b = loop.closure_rate_by(world, f, w, by)
+        assert Ratio(int(b["closed"].sum()), int(b["created"].sum())) == loop.closure_rate(world, f, w)
+        c = loop.time_to_close_by(world, f, w, by)
+        assert (c["hours"] * c["n"]).sum() / c["n"].sum() == pytest.approx(loop.mean_time_to_close_hours(world, f, w), rel=1e-9)
         assert len(a) > 1 if f == Filters() or by == "department" else len(a) == 1

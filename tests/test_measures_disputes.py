@@ -36,8 +36,9 @@ from dashboard.db.migrate import upgrade
 from dashboard.db.schema import disputes as disputes_t
 from dashboard.db.schema import mediation_steps
 from dashboard.filters import Filters
-from queries import disputes, measures
-from queries.measures import Ratio
+from queries import disputes
+from queries.measures import mediation
+from queries.measures.arithmetic import Ratio
 from tests import handmade as H
 
 D = H.D
@@ -91,47 +92,47 @@ def _pairs(df: pd.DataFrame) -> dict:
 def test_resolution_rate_by_place_and_kind(engine):
     # closed in the month: d1 化解, d2 未化解, d10, d11 (C1); d12, d13, d17 (C2; d17 found in October);
     # d3 and d15 closed in October
-    assert _pairs(measures.resolution_rate_by(engine, ALL, H.MONTH, "community")) == {H.C1: (3, 4), H.C2: (3, 3)}
-    assert _pairs(measures.resolution_rate_by(engine, ALL, H.MONTH, "grid")) == {H.A1: (2, 2), H.A2: (1, 2), H.B1: (3, 3)}
+    assert _pairs(mediation.resolution_rate_by(engine, ALL, H.MONTH, "community")) == {H.C1: (3, 4), H.C2: (3, 3)}
+    assert _pairs(mediation.resolution_rate_by(engine, ALL, H.MONTH, "grid")) == {H.A1: (2, 2), H.A2: (1, 2), H.B1: (3, 3)}
     # kinds: 邻里 d1 化解, d2 未化解, d12 化解; 婚姻 d10; 物业 d11; 劳资 d13; 消费 d17
-    assert _pairs(measures.resolution_rate_by(engine, ALL, H.MONTH, "kind")) == {
+    assert _pairs(mediation.resolution_rate_by(engine, ALL, H.MONTH, "kind")) == {
         "邻里纠纷": (2, 3), "婚姻家庭": (1, 1), "物业纠纷": (1, 1), "劳资纠纷": (1, 1), "消费纠纷": (1, 1),
     }
-    assert _pairs(measures.resolution_rate_by(engine, C1, H.MONTH, "grid")) == {H.A1: (2, 2), H.A2: (1, 2)}
-    by = measures.resolution_rate_by(engine, ALL, H.MONTH, "community").set_index("group")
+    assert _pairs(mediation.resolution_rate_by(engine, C1, H.MONTH, "grid")) == {H.A1: (2, 2), H.A2: (1, 2)}
+    by = mediation.resolution_rate_by(engine, ALL, H.MONTH, "community").set_index("group")
     assert by.loc[H.C1, "rate"] == pytest.approx(0.75)
 
 
 def test_satisfaction_rate_by_place(engine):
     # visits in the month: d1 yes (C1), d3 yes (closed in October), d12 no, d17 yes (C2); d15's visit comes after now
-    assert _pairs(measures.dispute_satisfaction_rate_by(engine, ALL, H.MONTH, "community")) == {H.C1: (1, 1), H.C2: (2, 3)}
-    assert _pairs(measures.dispute_satisfaction_rate_by(engine, B1, H.MONTH, "grid")) == {H.B1: (2, 3)}
+    assert _pairs(mediation.dispute_satisfaction_rate_by(engine, ALL, H.MONTH, "community")) == {H.C1: (1, 1), H.C2: (2, 3)}
+    assert _pairs(mediation.dispute_satisfaction_rate_by(engine, B1, H.MONTH, "grid")) == {H.B1: (2, 3)}
 
 
 @pytest.mark.parametrize("f", [ALL, C1, C2, B1], ids=["all", "C1", "C2", "B1"])
 @pytest.mark.parametrize("window", [H.MONTH, (D("2026-10-01 00:00"), H.NOW), (D("2020-01-01 00:00"), D("2020-02-01 00:00"))], ids=["month", "oct-now", "empty"])
 def test_grouped_rates_add_up_to_the_scalar(engine, f, window):
-    for measure, scalar in (("resolution", measures.resolution_rate), ("satisfaction", measures.dispute_satisfaction_rate)):
+    for measure, scalar in (("resolution", mediation.resolution_rate), ("satisfaction", mediation.dispute_satisfaction_rate)):
         whole = scalar(engine, f, window)
-        one = measures.dispute_ratio_by(engine, f, window, measure, None)
+        one = mediation.dispute_ratio_by(engine, f, window, measure, None)
         assert Ratio(int(one["numerator"][0]), int(one["denominator"][0])) == whole
-        for by in measures.DISPUTE_GROUPS:
-            parts = measures.dispute_ratio_by(engine, f, window, measure, by)
+        for by in mediation.DISPUTE_GROUPS:
+            parts = mediation.dispute_ratio_by(engine, f, window, measure, by)
             assert Ratio(int(parts["numerator"].sum()), int(parts["denominator"].sum())) == whole, (measure, by)
 
 
 def test_overall_figures_by_hand(engine):
-    assert measures.resolution_rate(engine, ALL, H.MONTH) == Ratio(6, 7)
-    assert measures.dispute_satisfaction_rate(engine, ALL, H.MONTH) == Ratio(3, 4)
-    empty = measures.dispute_ratio_by(engine, ALL, (D("2020-01-01"), D("2020-02-01")), "resolution", None)
+    assert mediation.resolution_rate(engine, ALL, H.MONTH) == Ratio(6, 7)
+    assert mediation.dispute_satisfaction_rate(engine, ALL, H.MONTH) == Ratio(3, 4)
+    empty = mediation.dispute_ratio_by(engine, ALL, (D("2020-01-01"), D("2020-02-01")), "resolution", None)
     assert int(empty["denominator"][0]) == 0 and pd.isna(empty["rate"][0])
 
 
 def test_bad_group_or_measure(engine):
     with pytest.raises(ValueError):
-        measures.dispute_ratio_by(engine, ALL, H.MONTH, "resolution", "street")
+        mediation.dispute_ratio_by(engine, ALL, H.MONTH, "resolution", "street")
     with pytest.raises(ValueError):
-        measures.dispute_ratio_by(engine, ALL, H.MONTH, "happiness", None)
+        mediation.dispute_ratio_by(engine, ALL, H.MONTH, "happiness", None)
 
 
 # --- snapshots: 调处中 and 回访待办 --------------------------------------------------------------
@@ -149,12 +150,12 @@ def test_open_at_an_instant(engine):
 def test_visit_backlog(engine):
     # now + 7 days = 11-27 06:30: d10 (due 15th, overdue), d15 (due 1st, visited only after now: overdue),
     # d11 (due 21st, upcoming); d12 and d17 visited; d13 due 30th, beyond the horizon; d1–d3 have no due date
-    assert measures.visit_backlog(engine, ALL, H.NOW) == measures.VisitBacklog(3, 2)
-    assert measures.visit_backlog(engine, ALL, H.NOW, 0) == measures.VisitBacklog(2, 2)
-    assert measures.visit_backlog(engine, C1, H.NOW) == measures.VisitBacklog(2, 1)
-    assert measures.visit_backlog(engine, B1, H.NOW) == measures.VisitBacklog(1, 1)
+    assert mediation.visit_backlog(engine, ALL, H.NOW) == mediation.VisitBacklog(3, 2)
+    assert mediation.visit_backlog(engine, ALL, H.NOW, 0) == mediation.VisitBacklog(2, 2)
+    assert mediation.visit_backlog(engine, C1, H.NOW) == mediation.VisitBacklog(2, 1)
+    assert mediation.visit_backlog(engine, B1, H.NOW) == mediation.VisitBacklog(1, 1)
     # 10 Nov 00:00: closed by then d10 (due 15th, upcoming) and d15 (overdue); d17 visited on the 5th
-    assert measures.visit_backlog(engine, ALL, D("2026-11-10 00:00")) == measures.VisitBacklog(2, 1)
+    assert mediation.visit_backlog(engine, ALL, D("2026-11-10 00:00")) == mediation.VisitBacklog(2, 1)
 
 
 def test_visits_due_list_puts_overdue_first(engine):
@@ -208,12 +209,22 @@ def test_level_funnel(engine):
     assert fun.loc[2, ["reached", "resolved", "unresolved", "open", "escalated"]].tolist() == [4, 1, 0, 1, 2]
     assert fun.loc[3, ["reached", "resolved", "unresolved", "open", "escalated"]].tolist() == [2, 1, 1, 0, 0]
     # the 化解 stage is the 化解率 tile's numerator, 化解 + 未化解 its denominator: 6/7
-    assert measures.resolution_rate(engine, ALL, H.MONTH) == Ratio(int(fun["resolved"].sum()), int(fun["resolved"].sum() + fun["unresolved"].sum()))
+    assert mediation.resolution_rate(engine, ALL, H.MONTH) == Ratio(int(fun["resolved"].sum()), int(fun["resolved"].sum() + fun["unresolved"].sum()))
     # judged as the window stood at its end: d13 (closed 11-19 12:00) was still open on 11-19 at 00:00
     early = disputes.level_funnel(engine, ALL, (H.MONTH[0], D("2026-11-19 00:00"))).set_index("level")
     assert early.loc[1, ["resolved", "open"]].tolist() == [3, 2]
     empty = disputes.level_funnel(engine, ALL, (D("2020-01-01"), D("2020-02-01")))
     assert len(empty) == 3 and int(empty["reached"].sum()) == 0
+    # 基层化解占比: resolved at level 1 or 2 (d1 d11 d13 d17; d10) / resolved (and d12 at level 3)
+    assert disputes.grassroots_resolution(disputes.level_funnel(engine, ALL, H.MONTH)) == Ratio(5, 6)
+    assert disputes.grassroots_resolution(empty) == Ratio(0, 0) and disputes.grassroots_resolution(empty).value is None
+
+
+def test_kind_totals(engine):
+    kinds = disputes.kind_totals(disputes.by_kind_level(engine, ALL, H.MONTH))
+    # 邻里纠纷 d4 d1 d14 d12 d2 (d12 and d2 at level 3); the rest one each, in the station's order
+    assert kinds.values.tolist() == [["邻里纠纷", 5, 2], ["婚姻家庭", 1, 0], ["物业纠纷", 1, 0], ["劳资纠纷", 1, 0]]
+    assert disputes.kind_totals(disputes.by_kind_level(engine, ALL, (D("2020-01-01"), D("2020-02-01")))).empty
 
 
 def test_escalated_list_and_steps(engine):

@@ -50,16 +50,8 @@ from dashboard.db.migrate import upgrade
 from dashboard.db.schema import incidents
 from dashboard.filters import Filters
 from queries import grid_profile as gp
-from queries import measures
-from queries.measures import (
-    Baseline,
-    Bucket,
-    above_band,
-    activity_buckets,
-    bucket_baseline,
-    bucket_totals,
-    poisson_baseline,
-)
+from queries.measures import arithmetic
+from queries.measures.baseline import Baseline, Bucket, above_band, activity_buckets, bucket_baseline, bucket_totals, poisson_baseline
 from tests import handmade as H
 
 D = H.D
@@ -228,10 +220,10 @@ def test_ranking_and_counts_by_hand(engine):
     assert by.loc[H.A2, ["incidents", "reports", "disputes", "open_tasks", "overdue"]].tolist() == [2, 0, 1, 0, 0]
     c1 = gp.grid_ranking(engine, Filters(community_id=H.C1), WINDOW, H.NOW)
     assert list(c1["grid_id"]) == [H.A1, H.A2]
-    assert gp.open_task_count(engine, Filters(grid_id=H.A1), H.NOW) == 3
+    assert gp.before_feedback_count(engine, Filters(grid_id=H.A1), H.NOW) == 3
     # yesterday at the same time: T3 and T4 (T5 not yet created)
-    assert gp.open_task_count(engine, Filters(grid_id=H.A1), H.NOW - timedelta(days=1)) == 2
-    tasks_a1 = gp.open_tasks(engine, Filters(grid_id=H.A1), H.NOW)
+    assert gp.before_feedback_count(engine, Filters(grid_id=H.A1), H.NOW - timedelta(days=1)) == 2
+    tasks_a1 = gp.before_feedback_tasks(engine, Filters(grid_id=H.A1), H.NOW)
     assert list(tasks_a1["task_id"]) == [3, 4, 5]  # overdue first, then by deadline, none last
     assert list(tasks_a1["overdue"]) == [True, False, False]
 
@@ -247,11 +239,19 @@ def test_kpis_by_hand(engine):
     c = k["incidents"].compared
     assert (c.value, c.yoy_base, c.pop_base) == (12, None, 0)
     assert c.yoy is None and not c.yoy_sig and c.pop is None
-    assert measures.poisson_p_value(12, 1) == pytest.approx(28 / 8192)  # what the mark would have said
+    assert arithmetic.poisson_p_value(12, 1) == pytest.approx(28 / 8192)  # what the mark would have said
     assert k["reports"].compared.value == 2 and k["disputes"].compared.value == 1
     a1 = {x.key: x for x in gp.kpis(engine, Filters(community_id=H.C1, grid_id=H.A1).with_period("30d", TODAY), H.NOW)}
     # 在办派单 now T3 T4 T5; one period (30 days) back, 10-21 06:30: none of A1's tasks existed yet
     assert (a1["open_tasks"].compared.value, a1["open_tasks"].compared.pop_base, a1["open_tasks"].compared.pop) == (3, 0, None)
-    assert gp.open_task_count(engine, Filters(grid_id=H.A1), H.D("2026-10-21 06:30")) == 0
+    assert gp.before_feedback_count(engine, Filters(grid_id=H.A1), H.D("2026-10-21 06:30")) == 0
     assert a1["overdue"].compared.value == 1 and a1["overdue"].alarm
     assert a1["cameras_online"].compared.value is None  # no cameras in the tiny world: "—"
+
+
+def test_population_density_by_hand(engine):
+    # A1: 100 people on 0.25 km², B1: 100 on 0.5 km²
+    assert gp.grid_card(engine, H.A1).iloc[0]["population_density"] == pytest.approx(400)
+    assert gp.grid_card(engine, H.B1).iloc[0]["population_density"] == pytest.approx(200)
+    assert gp.population_density(100, 0) is None and gp.population_density(None, 1.0) is None
+    assert gp.grid_card(engine, 987654).empty

@@ -39,20 +39,13 @@ from sqlalchemy import insert
 from dashboard.config import load_settings
 from dashboard.db.database import make_reader, make_writer
 from dashboard.db.migrate import upgrade
-from dashboard.db.schema import (
-    communities,
-    grids,
-    incidents,
-    patrol_points,
-    patrol_shifts,
-    patrol_teams,
-    stations,
-)
+from dashboard.db.schema import communities, grids, incidents, patrol_points, patrol_shifts, patrol_teams, stations
 from dashboard.filters import Filters
 from dashboard.geo import h3_cell
 from dashboard.writers import world
-from queries import measures, patrol, places
-from queries.measures import Ratio
+from queries import patrol, places
+from queries.measures import arithmetic, hotspots
+from queries.measures.arithmetic import Ratio
 from tests import handmade as H
 
 NOW = H.NOW  # 2026-11-20 06:30 UTC
@@ -177,11 +170,11 @@ def test_world_cells_are_as_designed():
 
 
 def test_minutes_per_point_is_the_feeds_sampling_interval():
-    assert measures.PATROL_POINT_MINUTES * 60 == world.PATROL_STEP_S
+    assert hotspots.PATROL_POINT_MINUTES * 60 == world.PATROL_STEP_S
 
 
 def test_pieces_counts_and_hot_flags(engine):
-    df = measures.coverage_pieces(engine, Filters(), W)
+    df = hotspots.coverage_pieces(engine, Filters(), W)
     x1, x2, x3 = piece(df, "c1"), piece(df, "c2"), piece(df, "c3")
     y, s, x4, x5, z = piece(df, "c6"), piece(df, "c2_east"), piece(df, "c4"), piece(df, "c5"), piece(df, "c7")
     # incidents per shift's hours: the 08:00 and 19:59 ones are 白, 20:00 and 00:00 are 黑
@@ -210,7 +203,7 @@ def test_pieces_counts_and_hot_flags(engine):
 
 
 def test_coverage_all_shifts_whole_area(engine):
-    c = measures.patrol_coverage(engine, Filters(), W)
+    c = hotspots.patrol_coverage(engine, Filters(), W)
     # hot {X1, X2, Z}; only X1 reached
     assert (c.hot_cells, c.reached, c.unreached) == (3, 1, 2)
     assert c.coverage == Ratio(1, 3)
@@ -224,22 +217,22 @@ def test_coverage_all_shifts_whole_area(engine):
 
 def test_coverage_by_shift_station_one(engine):
     f = Filters(station_id=1)
-    day = measures.patrol_coverage(engine, f, W, "白")
+    day = hotspots.patrol_coverage(engine, f, W, "白")
     # 白: hot {X1} reached by 4 day points; 9 day points in all
     assert (day.hot_cells, day.reached) == (1, 1) and day.coverage.value == 1.0
     assert (day.patrol_minutes, day.hot_minutes) == (18, 8)
     assert day.incident_share == pytest.approx(3 / 6)
-    night = measures.patrol_coverage(engine, f, W, "黑")
+    night = hotspots.patrol_coverage(engine, f, W, "黑")
     # 黑: hot {X2}, no night point there (the A2 point in the same cell is another piece)
     assert (night.hot_cells, night.reached, night.unreached) == (1, 0, 1)
     assert (night.patrol_minutes, night.hot_minutes) == (8, 0)
     assert night.patrol_share == 0.0 and night.incident_share == pytest.approx(3 / 6)
-    both = measures.patrol_coverage(engine, f, W)
+    both = hotspots.patrol_coverage(engine, f, W)
     assert both.coverage == Ratio(1, 2) and both.incidents == 12 and both.hot_incidents == 8
 
 
 def test_ties_are_taken_together(engine):
-    c = measures.patrol_coverage(engine, Filters(categories=("纠纷",)), W)
+    c = hotspots.patrol_coverage(engine, Filters(categories=("纠纷",)), W)
     # 纠纷 only: X2 2, X3 2 of 4 → both hot; X3 reached (2 points), X2 not
     assert (c.hot_cells, c.reached, c.incidents, c.hot_incidents) == (2, 1, 4, 4)
     assert c.hot_minutes == 4  # X3's two points; patrol time ignores categories
@@ -247,23 +240,23 @@ def test_ties_are_taken_together(engine):
 
 
 def test_hot_pieces_do_not_depend_on_scope(engine):
-    a1 = measures.patrol_coverage(engine, Filters(grid_id=A1), W)
+    a1 = hotspots.patrol_coverage(engine, Filters(grid_id=A1), W)
     # A1 holds X1 and X2 (hot by station 1's ranking); 8 incidents, all in them; 5 points, all in X1
     assert (a1.hot_cells, a1.reached, a1.incidents, a1.hot_incidents) == (2, 1, 8, 8)
     assert (a1.patrol_minutes, a1.hot_minutes) == (10, 10)
-    b1 = measures.patrol_coverage(engine, Filters(community_id=H.C2), W)
+    b1 = hotspots.patrol_coverage(engine, Filters(community_id=H.C2), W)
     # B1 alone would make X4/X5 … but they have 1 incident each: no hot piece there
     assert b1.hot_cells == 0 and b1.coverage.value is None and b1.patrol_minutes == 4
-    a2 = measures.patrol_coverage(engine, Filters(grid_id=A2), W)
+    a2 = hotspots.patrol_coverage(engine, Filters(grid_id=A2), W)
     assert a2.hot_cells == 0 and a2.patrol_minutes == 12  # X3 2 + Y 3 + S 1 points
     # grids add up to the whole
-    by = measures.coverage_by(measures.coverage_pieces(engine, Filters(), W), None, "grid_id").set_index("grid_id")
+    by = hotspots.coverage_by(hotspots.coverage_pieces(engine, Filters(), W), None, "grid_id").set_index("grid_id")
     assert by.loc[A1, "hot_cells"] == 2 and by.loc[D1, "hot_cells"] == 1
     assert by["patrol_minutes"].sum() == 26 and by["hot_cells"].sum() == 3
 
 
 def test_piece_areas(engine):
-    df = measures.coverage_pieces(engine, Filters(), W)
+    df = hotspots.coverage_pieces(engine, Filters(), W)
     per_grid = df.groupby("grid_id")["area_km2"].sum()
     assert per_grid.to_dict() == pytest.approx({A1: 0.25, A2: 0.25, B1: 0.5, D1: 0.25})
     # X1's cell lies mostly inside A1: its piece is most of a cell, in A1's scale
@@ -271,28 +264,28 @@ def test_piece_areas(engine):
 
     full = h3.cell_area(CELL["c1"], "km^2") * 0.25 / 0.2768
     assert 0.8 * full < piece(df, "c1").area_km2 < 1.02 * full
-    c = measures.summarize_coverage(df)
+    c = hotspots.summarize_coverage(df)
     hot_area = piece(df, "c1").area_km2 + piece(df, "c2").area_km2 + piece(df, "c7").area_km2
     assert c.area_km2 == pytest.approx(1.25)
     assert c.area_share == pytest.approx(hot_area / 1.25)
 
 
 def test_empty_window_gives_areas_and_no_rate(engine):
-    df = measures.coverage_pieces(engine, Filters(), None)
+    df = hotspots.coverage_pieces(engine, Filters(), None)
     assert len(df) > 0 and int(df[["incidents_all", "points_all", "hot_all"]].to_numpy().sum()) == 0
-    c = measures.summarize_coverage(df)
+    c = hotspots.summarize_coverage(df)
     assert c.coverage.value is None and c.patrol_share is None and c.incident_share is None
-    past = measures.patrol_coverage(engine, Filters(), (datetime(2020, 1, 1), datetime(2020, 2, 1)))
+    past = hotspots.patrol_coverage(engine, Filters(), (datetime(2020, 1, 1), datetime(2020, 2, 1)))
     assert past.hot_cells == 0 and past.patrol_minutes == 0
 
 
 def test_track_start_and_tracked_window(engine):
-    first = measures.patrol_track_start(engine)
+    first = hotspots.patrol_track_start(engine)
     assert first == U("2026-11-10 01:00")
-    assert measures.tracked_window((U("2026-11-01 00:00"), NOW), first) == (first, NOW)
-    assert measures.tracked_window(W, first) == W
-    assert measures.tracked_window((U("2026-10-01 00:00"), U("2026-11-01 00:00")), first) is None
-    assert measures.tracked_window(W, None) is None and measures.tracked_window(None, first) is None
+    assert hotspots.tracked_window((U("2026-11-01 00:00"), NOW), first) == (first, NOW)
+    assert hotspots.tracked_window(W, first) == W
+    assert hotspots.tracked_window((U("2026-10-01 00:00"), U("2026-11-01 00:00")), first) is None
+    assert hotspots.tracked_window(W, None) is None and hotspots.tracked_window(None, first) is None
 
 
 def test_comparison_windows():
@@ -312,7 +305,7 @@ def test_comparison_windows():
 
 
 def test_map_cells_and_ranking(engine):
-    df = measures.coverage_pieces(engine, Filters(), W)
+    df = hotspots.coverage_pieces(engine, Filters(), W)
     cells = patrol.map_cells(df).set_index("h3")
     # c2: X2 (hot, unreached, A1) and S (A2, 1 point): one hex, red, drilling to A1
     c2 = cells.loc[CELL["c2"]]
@@ -338,19 +331,19 @@ def test_map_cells_and_ranking(engine):
 
 
 def test_shift_split_and_kpis(engine):
-    df = measures.coverage_pieces(engine, Filters(station_id=1), W)
+    df = hotspots.coverage_pieces(engine, Filters(station_id=1), W)
     split = patrol.shift_split(df).set_index("label")
     assert split.loc["全部", "hot_cells"] == 2 and split.loc["全部", "coverage"] == pytest.approx(0.5)
     assert split.loc["白班", "patrol_share"] == pytest.approx(8 / 18)
     assert split.loc["黑班", "unreached"] == 1 and split.loc["黑班", "patrol_share"] == 0.0
-    now = measures.summarize_coverage(df, "黑")
-    on_duty = measures.Compared(2, None, None, None, None)
+    now = hotspots.summarize_coverage(df, "黑")
+    on_duty = arithmetic.Compared(2, None, None, None, None)
     tiles = {k.key: k for k in patrol.kpis(now, None, None, on_duty)}
     assert tiles["hot_coverage"].compared.value == 0.0 and tiles["hot_coverage"].detail == "0/1"
     assert tiles["hot_unreached"].compared.value == 1 and tiles["hot_unreached"].alarm
     assert tiles["patrol_hours"].compared.value == pytest.approx(8 / 60)
     assert tiles["patrol_hours"].compared.pop is None  # no base
-    base = measures.summarize_coverage(measures.coverage_pieces(engine, Filters(grid_id=A1), W), "黑")
+    base = hotspots.summarize_coverage(hotspots.coverage_pieces(engine, Filters(grid_id=A1), W), "黑")
     tiles = {k.key: k for k in patrol.kpis(now, base, None, on_duty)}
     # pop of hours: (8 − 0 ... A1's night minutes 2) / 2; coverage in points: 0 − 0
     assert base.patrol_minutes == 2
@@ -362,16 +355,16 @@ def test_shift_split_and_kpis(engine):
 
 
 def test_counting_in_slices_changes_nothing(engine, monkeypatch):
-    whole = measures.coverage_pieces(engine, Filters(), W)
+    whole = hotspots.coverage_pieces(engine, Filters(), W)
     # one-hour slices: points at 13:00, 14:00 and 15:00 fall exactly on slice edges
-    monkeypatch.setattr(measures, "PATROL_SLICE", timedelta(hours=1))
+    monkeypatch.setattr(hotspots, "PATROL_SLICE", timedelta(hours=1))
     for f in (Filters(), Filters(community_id=H.C1)):
-        sliced = measures.coverage_pieces(engine, f, W)
+        sliced = hotspots.coverage_pieces(engine, f, W)
         expected = whole[whole["grid_id"].isin(sliced["grid_id"].unique())].reset_index(drop=True)
         pd.testing.assert_frame_equal(sliced, expected)
 
 
 def test_shares_are_unknown_without_hot_pieces(engine):
-    b1 = measures.patrol_coverage(engine, Filters(grid_id=B1), W)
+    b1 = hotspots.patrol_coverage(engine, Filters(grid_id=B1), W)
     assert b1.hot_cells == 0 and b1.patrol_minutes == 4 and b1.incidents == 2
     assert b1.patrol_share is None and b1.incident_share is None and b1.area_share is None

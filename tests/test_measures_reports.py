@@ -1,4 +1,4 @@
-"""已派单占比 (measures.dispatched_share), the 网格上报 tiles and the page's report
+"""已派单占比 (grid_reports.dispatched_share), the 网格上报 tiles and the page's report
 queries against figures computed by hand on a tiny world, on the session's backend.
 
 The world is tests/handmade.py (reports 1–5, none with a task) plus the rows
@@ -42,9 +42,9 @@ from dashboard.db.database import make_reader, make_writer
 from dashboard.db.migrate import upgrade
 from dashboard.db.schema import grid_workers, reports, task_events, tasks
 from dashboard.filters import Filters
-from queries import measures
 from queries import reports as rq
-from queries.measures import Ratio
+from queries.measures import grid_reports, windows
+from queries.measures.arithmetic import Ratio
 from tests import handmade as H
 
 D = H.D
@@ -128,8 +128,8 @@ def engine(scratch):
 
 def test_the_windows_are_the_ones_computed_by_hand():
     assert WEEK.window(NOW) == W
-    assert measures.previous_window(W, "7d") == P  # 6.6 days, rounded up to 7
-    assert measures.last_year_window(W) == Y
+    assert windows.previous_window(W, "7d") == P  # 6.6 days, rounded up to 7
+    assert windows.last_year_window(W) == Y
 
 
 @pytest.mark.parametrize(
@@ -157,12 +157,12 @@ def test_the_windows_are_the_ones_computed_by_hand():
     ],
 )
 def test_dispatched_share_by_hand(engine, f, window, expected):
-    assert measures.dispatched_share(engine, f, window) == expected
+    assert grid_reports.dispatched_share(engine, f, window) == expected
 
 
 def test_dispatched_share_ignores_incident_categories(engine):
     # the shared filter bar's categories are 110 incident categories: never applied to reports
-    assert measures.dispatched_share(engine, Filters(categories=("盗窃",)), W) == Ratio(3, 10)
+    assert grid_reports.dispatched_share(engine, Filters(categories=("盗窃",)), W) == Ratio(3, 10)
 
 
 def test_page_tiles_by_hand(engine):

@@ -37,13 +37,10 @@ from dashboard.db.schema import INCIDENT_CATEGORIES
 from dashboard.db.schema import incidents as incidents_table
 from dashboard.filters import Filters
 from dashboard.ui import fmt
-from queries import incidents, measures
-from queries.measures import (
-    last_year_window,
-    poisson_p_value,
-    previous_window,
-    significant,
-)
+from queries import incidents
+from queries.measures import arithmetic, incident_stats, windows
+from queries.measures.arithmetic import poisson_p_value, significant
+from queries.measures.windows import last_year_window, previous_window
 from tests import handmade as H
 
 D = H.D
@@ -143,7 +140,7 @@ def test_significant_small_counts_and_unknowns():
     assert significant(20, 8) and not significant(10, 4) and not significant(5, 0) and significant(6, 0)
     assert not significant(None, 3) and not significant(3, None) and not significant(2.5, 1)
     # compare() carries the marks; the change itself is shown either way
-    c = measures.compare(10, 4, 20)
+    c = arithmetic.compare(10, 4, 20)
     assert c.yoy == pytest.approx(1.5) and not c.yoy_sig
     assert c.pop == pytest.approx(-0.5) and not c.pop_sig  # 10 vs 20: p = 0.099
     assert fmt.change_marked(c.yoy, sig=c.yoy_sig) == "↑150.0%"
@@ -155,9 +152,9 @@ def test_significant_small_counts_and_unknowns():
 
 def test_base_complete():
     since = D("2025-06-01 00:00")
-    assert measures.base_complete((since, since + timedelta(days=1)), since)
-    assert not measures.base_complete((since - timedelta(seconds=1), since), since)
-    assert measures.base_complete((D("2020-01-01"), D("2020-02-01")), None)
+    assert windows.base_complete((since, since + timedelta(days=1)), since)
+    assert not windows.base_complete((since - timedelta(seconds=1), since), since)
+    assert windows.base_complete((D("2020-01-01"), D("2020-02-01")), None)
 
 
 def test_first_received_at(engine):
@@ -168,7 +165,7 @@ def test_first_received_at(engine):
 
 
 def test_by_category_compared_month(engine):
-    comp = measures.by_category_compared(engine, ALL, W, "month")
+    comp = incidents.by_category_compared(engine, ALL, W, "month")
     assert comp.last_year == last_year_window(W) == (D("2025-10-31 16:00"), NOW - timedelta(days=365))
     assert comp.previous == previous_window(W, "month") == (D("2026-09-30 16:00"), D("2026-10-20 06:30"))
     assert comp.yoy_complete and comp.pop_complete
@@ -200,10 +197,10 @@ def test_by_category_compared_month(engine):
 
 
 def test_by_category_compared_filters(engine):
-    comp = measures.by_category_compared(engine, Filters(categories=("盗窃", "纠纷")), W, "month")
+    comp = incidents.by_category_compared(engine, Filters(categories=("盗窃", "纠纷")), W, "month")
     assert [c for c, _ in comp.rows] == ["盗窃", "纠纷"]
     assert (comp.total.value, comp.total.yoy_base, comp.total.pop_base) == (5, 3, 5)
-    comp = measures.by_category_compared(engine, Filters(grid_id=H.B1), W, "month")
+    comp = incidents.by_category_compared(engine, Filters(grid_id=H.B1), W, "month")
     # B1: 刑事 10 (local 11-09) and 其他 1 now; 纠纷 3 last year; nothing before
     assert (comp.get("刑事").value, comp.get("刑事").yoy_base, comp.get("刑事").pop_base) == (10, 0, 0)
     assert (comp.total.value, comp.total.yoy_base, comp.total.pop_base) == (11, 3, 0)
@@ -211,7 +208,7 @@ def test_by_category_compared_filters(engine):
 
 def test_by_category_compared_base_not_covered(engine):
     year = (D("2025-12-31 16:00"), NOW)  # 本年: 1 Jan local until now
-    comp = measures.by_category_compared(engine, ALL, year, "year")
+    comp = incidents.by_category_compared(engine, ALL, year, "year")
     # last year starts 2024-12-31 16:00 and the year before steps back 324 days
     # to 2025-02-10 16:00: both before the first record (2025-06-01) → unknown
     assert comp.previous[0] == D("2025-02-10 16:00")
@@ -225,7 +222,7 @@ def test_by_category_compared_base_not_covered(engine):
 
 
 def test_by_category_compared_empty_window(engine):
-    comp = measures.by_category_compared(engine, ALL, (D("2020-01-01"), D("2020-02-01")), "custom")
+    comp = incidents.by_category_compared(engine, ALL, (D("2020-01-01"), D("2020-02-01")), "custom")
     assert comp.total.value == 0 and comp.total.yoy is None and comp.total.pop is None
     assert not comp.yoy_complete  # 2019 is before the feed's first record
     # Every category of the station's vocabulary (the demo's list, then the data's other values), each at zero.
@@ -302,7 +299,7 @@ def test_hour_of_week(engine):
 
 
 def test_response_times_by_grid(engine):
-    df = measures.response_times(engine, ALL, W, by="grid").set_index("group")
+    df = incident_stats.response_times(engine, ALL, W, by="grid").set_index("group")
     # A1: ten at 5 min; B1: ten at 20 min; A2: 8, 10, 12, 14, 30 → median = 3rd = 12,
     # p90 = the 5th (nearest rank: smallest with ≥ 4.5 values at or below) = 30
     assert df.loc["甲社区第1网格", "n"] == 10 and df.loc["甲社区第1网格", "p90_min"] == pytest.approx(5)
@@ -311,6 +308,6 @@ def test_response_times_by_grid(engine):
     assert df.loc["甲社区第2网格", "median_min"] == pytest.approx(12) and df.loc["甲社区第2网格", "p90_min"] == pytest.approx(30)
     # the same definition one level up: 甲社区 = A1 + A2 = 5 ×10, 8, 10, 12, 14, 30:
     # median = 8th value = 5, p90 = 14th (≥ 13.5) = 14
-    com = measures.response_times(engine, ALL, W, by="community").set_index("group")
+    com = incident_stats.response_times(engine, ALL, W, by="community").set_index("group")
     assert com.loc["甲社区", "n"] == 15 and com.loc["甲社区", "median_min"] == pytest.approx(5)
     assert com.loc["甲社区", "p90_min"] == pytest.approx(14)

@@ -8,13 +8,7 @@ from sqlalchemy import inspect, text
 
 from dashboard.db.database import make_writer
 from dashboard.db.migrate import downgrade, head_revision, upgrade
-from dashboard.db.schema import (
-    ACCOUNT_TABLES,
-    ALL_TABLES,
-    IMPORT_TABLES,
-    META_TABLES,
-    metadata,
-)
+from dashboard.db.schema import ACCOUNT_TABLES, ALL_TABLES, IMPORT_TABLES, META_TABLES, metadata
 
 
 def test_upgrade_matches_schema_and_downgrades(scratch):

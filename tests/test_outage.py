@@ -25,15 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from dashboard.config import load_settings
-from dashboard.db.database import (
-    WATCHDOG,
-    DatabaseUnavailable,
-    last_failure,
-    make_reader,
-    make_writer,
-    reachable,
-    sqlite_file_id,
-)
+from dashboard.db.database import WATCHDOG, DatabaseUnavailable, last_failure, make_reader, make_writer, reachable, sqlite_file_id
 from dashboard.ui import frame
 from dashboard.ui.frame import RETRY_EVERY_S
 from queries._common import fetch_scalar

@@ -15,8 +15,9 @@ from dashboard import mask, timeutil
 from dashboard.db.schema import INCIDENT_CATEGORIES, task_events, tasks
 from dashboard.filters import Filters, decode
 from dashboard.ui import fmt
-from queries import dispatch, measures, places
+from queries import dispatch, places
 from queries._common import fetch_df, fetch_scalar
+from queries.measures import loop, windows
 from tests import apptest
 from tests.apptest import html_text
 from tests.conftest import FIXTURE_END
@@ -39,13 +40,13 @@ def place_filters(cat):
 @pytest.mark.parametrize("name", ["all", "community", "grid"])
 def test_open_tasks_overdue_first_and_consistent(world, place_filters, name):
     f = place_filters[name]
-    df = dispatch.open_tasks(world, f, NOW, limit=100000)
-    assert len(df) == dispatch.open_count(world, f, NOW)
-    assert set(df["state"]) <= set(dispatch.OPEN_STATES)
+    df = dispatch.unclosed_tasks(world, f, NOW, limit=100000)
+    assert len(df) == dispatch.unclosed_count(world, f, NOW)
+    assert set(df["state"]) <= set(dispatch.UNCLOSED_STATES)
     # overdue first, then phases in screen order; the overdue ones match the measure
     assert list(df["phase"]) == sorted(df["phase"])
     assert list(df["overdue"]) == sorted(df["overdue"], reverse=True)
-    assert int(df["overdue"].sum()) == measures.overdue_count(world, f, NOW)
+    assert int(df["overdue"].sum()) == loop.overdue_count(world, f, NOW)
     late = df[df["overdue"]]
     assert (late["minutes_left"] < 0).all() and late["deadline_at"].is_monotonic_increasing
     running = df[df["phase"] == dispatch.PHASE_RUNNING]
@@ -67,7 +68,7 @@ def test_open_tasks_overdue_first_and_consistent(world, place_filters, name):
 
 
 def test_open_tasks_transfer_counts_match_the_event_log(world):
-    df = dispatch.open_tasks(world, Filters(), NOW, limit=100000)
+    df = dispatch.unclosed_tasks(world, Filters(), NOW, limit=100000)
     ids = [int(i) for i in df["id"]]
     ev = fetch_df(
         world,
@@ -84,18 +85,18 @@ def test_open_tasks_transfer_counts_match_the_event_log(world):
 
 def test_snapshot_counts_equal_the_single_counts(world, place_filters):
     for f in place_filters.values():
-        for r in dispatch.snapshot_counts(world, f, measures.periods_of(f.with_period("month", TODAY), NOW)).to_dict("records"):
+        for r in dispatch.snapshot_counts(world, f, windows.periods_of(f.with_period("month", TODAY), NOW)).to_dict("records"):
             at = r["at"]
             assert r["pending"] == dispatch.pending_count(world, f, at)
             assert r["in_progress"] == dispatch.in_progress_count(world, f, at)
-            assert r["overdue"] == measures.overdue_count(world, f, at)
-    now = dispatch.snapshot_counts(world, Filters(), measures.periods_of(Filters(), NOW)).iloc[0]
+            assert r["overdue"] == loop.overdue_count(world, f, at)
+    now = dispatch.snapshot_counts(world, Filters(), windows.periods_of(Filters(), NOW)).iloc[0]
     assert now["in_progress"] > 0 and now["overdue"] > 0
 
 
 def test_open_tasks_limit_keeps_the_overdue(world):
-    n_late = measures.overdue_count(world, Filters(), NOW)
-    top = dispatch.open_tasks(world, Filters(), NOW, limit=n_late)
+    n_late = loop.overdue_count(world, Filters(), NOW)
+    top = dispatch.unclosed_tasks(world, Filters(), NOW, limit=n_late)
     assert len(top) == n_late and top["overdue"].all()
 
 
@@ -104,20 +105,20 @@ def test_state_counts_of_the_period_and_loop_by(world, place_filters):
         w = f.with_period("30d", TODAY).window(NOW)
         states = dispatch.state_counts(world, f, w)
         assert list(states["state"]) == ["待研判", "已派发", "处置中", "已反馈", "已办结", "已回访"]
-        created = measures.closure_rate(world, f, w)
+        created = loop.closure_rate(world, f, w)
         assert int(states["n"].sum()) == created.denominator
         assert int(states.loc[states["state"].isin(["已办结", "已回访"]), "n"].sum()) >= created.numerator
         for by in ("department", "community"):
             lb = dispatch.loop_by(world, f, w, by)
             assert int(lb["created"].sum()) == created.denominator and int(lb["closed"].sum()) == created.numerator
-            due = measures.on_time_feedback_rate(world, f, w)
+            due = loop.on_time_feedback_rate(world, f, w)
             assert (int(lb["on_time"].sum()), int(lb["due"].sum())) == (due.numerator, due.denominator)
             assert lb["key"].is_unique
     assert dispatch.state_counts(world, Filters(), (pd.Timestamp("2020-01-01").to_pydatetime(), pd.Timestamp("2020-02-01").to_pydatetime()))["n"].sum() == 0
 
 
 def test_task_detail_and_history_on_the_world(world):
-    df = dispatch.open_tasks(world, Filters(), NOW, limit=100000)
+    df = dispatch.unclosed_tasks(world, Filters(), NOW, limit=100000)
     tid = int(df.loc[df["transfer_count"] >= 2, "id"].iloc[0])
     d = dispatch.task_detail(world, tid, NOW)
     row = df.set_index("id").loc[tid]
@@ -144,7 +145,7 @@ def page_filters(cat, params: dict[str, str]) -> Filters:
 
 def expected_headlines(world, f: Filters) -> list[str]:
     places_only = f.places_only()
-    n_open = dispatch.open_count(world, places_only, NOW)
+    n_open = dispatch.unclosed_count(world, places_only, NOW)
     kpis = {k.key: k for k in dispatch.loop_kpis(world, f, NOW)}
     n_late = int(kpis["overdue"].compared.value)
     out = [
@@ -188,13 +189,13 @@ def test_page_renders_headline_figures(app_env, world, cat, params, warning):
     assert "综合指挥室" in text and "同比" in text and "环比" in text
     for s in ("按承办单位", "按社区"):
         assert s in text
-    raw = dispatch.open_tasks(world, f.places_only(), NOW, limit=QUEUE_LIMIT)
+    raw = dispatch.unclosed_tasks(world, f.places_only(), NOW, limit=QUEUE_LIMIT)
     if raw.empty:  # e.g. a grid with nothing open at the world's end
         assert "当前没有未办结的任务" in text
         return
     # the queue table: overdue rows first, marked; names masked
     queue = next(d.value for d in at.dataframe if "编号" in d.value.columns)
-    n_late = measures.overdue_count(world, f.places_only(), NOW)
+    n_late = loop.overdue_count(world, f.places_only(), NOW)
     assert list(queue.columns[:3]) == ["编号", "状态", "时限"]
     assert list(queue["编号"]) == list(raw["id"])
     assert queue["时限"].head(n_late).str.startswith("超期 ").all()
@@ -229,7 +230,7 @@ def test_unknown_task_id_says_so(app_env):
 
 
 def test_task_view_shows_its_history_masked(app_env, world):
-    df = dispatch.open_tasks(world, Filters(), NOW, limit=100000)
+    df = dispatch.unclosed_tasks(world, Filters(), NOW, limit=100000)
     tid = int(df.loc[df["transfer_count"] >= 2, "id"].iloc[0])
     hist = dispatch.task_history(world, tid)
     detail = dispatch.task_detail(world, tid, NOW)
@@ -267,11 +268,11 @@ def _holder(officer, department) -> str:
 def test_overdue_by_adds_up_to_the_overdue_count_and_matches_the_queue(world, place_filters, by, name):
     f = place_filters[name]
     od = dispatch.overdue_by(world, f, NOW, by)
-    n = measures.overdue_count(world, f, NOW)
+    n = loop.overdue_count(world, f, NOW)
     assert n > 0 and int(od["overdue"].sum()) == n
     assert list(od["overdue"]) == sorted(od["overdue"], reverse=True)
     # the same tasks, grouped by the test from the queue's own rows
-    late = dispatch.open_tasks(world, f, NOW, limit=100000)
+    late = dispatch.unclosed_tasks(world, f, NOW, limit=100000)
     late = late[late["overdue"]].copy()
     late["holder"] = [_holder(o, d) for o, d in zip(late["officer"], late["department"])]
     col = {"grid": "grid", "community": "community", "department": "holder"}[by]
@@ -285,7 +286,7 @@ def test_overdue_by_adds_up_to_the_overdue_count_and_matches_the_queue(world, pl
     if by == "department":
         assert "社区民警" in got and (len(got) > 2 or name != "all")
         for r in od.itertuples():  # one click: that unit's overdue list
-            tasks_of = dispatch.open_tasks(world, f, NOW, 100000, None, int(r.key))
+            tasks_of = dispatch.unclosed_tasks(world, f, NOW, 100000, None, int(r.key))
             assert set(tasks_of["id"]) == set(late.loc[late["holder"] == r.group, "id"]) and tasks_of["overdue"].all()
 
 
@@ -293,7 +294,7 @@ def test_overdue_panel_and_a_units_overdue_list_on_the_page(app_env, world):
     at = open_page({})
     assert not at.exception and not at.error
     text = html_text(at)
-    n = measures.overdue_count(world, Filters(), NOW)
+    n = loop.overdue_count(world, Filters(), NOW)
     assert f"本周超期 · 按网格 · 此刻超期 {fmt.count(n)} 件" in text
     panel = next(d.value for d in at.dataframe if "本周到期" in d.value.columns)
     od = dispatch.overdue_by(world, Filters(), NOW, "grid")
@@ -307,7 +308,7 @@ def test_overdue_panel_and_a_units_overdue_list_on_the_page(app_env, world):
     dept = dispatch.overdue_by(world, Filters(), NOW, "department").set_index("group")
     assert f"社区民警 · 此刻超期 {fmt.count(int(dept.loc['社区民警', 'overdue']))} 件" in html_text(at)
     listed = next(d.value for d in at.dataframe if "编号" in d.value.columns)
-    want = dispatch.open_tasks(world, Filters(), NOW, 100000, None, dispatch.OFFICERS_KEY)
+    want = dispatch.unclosed_tasks(world, Filters(), NOW, 100000, None, dispatch.OFFICERS_KEY)
     assert list(listed["编号"]) == list(want["id"]) and listed["时限"].str.startswith("超期 ").all()
     at = open_page({"held_by": "'; DROP TABLE tasks; --"})
     assert not at.exception and any("已忽略无效的承办单位" in w.value for w in at.warning)

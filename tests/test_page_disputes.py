@@ -14,7 +14,8 @@ from dashboard import mask, timeutil
 from dashboard.db.schema import INCIDENT_CATEGORIES
 from dashboard.filters import Filters, decode
 from dashboard.ui import fmt
-from queries import disputes, measures
+from queries import disputes
+from queries.measures import arithmetic, mediation, windows
 from tests import apptest
 from tests.apptest import html_text
 from tests.conftest import FIXTURE_END
@@ -52,7 +53,7 @@ def test_kind_level_and_funnel_add_up(world, filter_sets):
             row = fun.loc[lv]
             assert row["reached"] == row["resolved"] + row["unresolved"] + row["open"] + row["escalated"], (name, lv)
         # the funnel's 化解 stage is the 化解率 tile's numerator, 化解 + 未化解 its denominator
-        res = measures.resolution_rate(world, f, w)
+        res = mediation.resolution_rate(world, f, w)
         assert (int(fun["resolved"].sum()), int(fun["resolved"].sum() + fun["unresolved"].sum())) == (res.numerator, res.denominator), name
         if name == "empty":
             assert found == 0 and kl.empty
@@ -60,22 +61,23 @@ def test_kind_level_and_funnel_add_up(world, filter_sets):
 
 def test_most_disputes_are_resolved_at_levels_one_and_two(world, filter_sets):
     fun = disputes.level_funnel(world, filter_sets["year"], filter_sets["year"].window(NOW))
-    resolved = int(fun["resolved"].sum())
-    assert resolved > 100
-    assert int(fun.loc[fun["level"] <= 2, "resolved"].sum()) >= 0.85 * resolved  # 矛盾不上交
+    low = disputes.grassroots_resolution(fun)
+    assert low.denominator == int(fun["resolved"].sum()) > 100
+    assert low.numerator == int(fun.loc[fun["level"] <= 2, "resolved"].sum())
+    assert low.value >= 0.85  # 矛盾不上交
 
 
 def test_grouped_rates_equal_the_scalar_measures(world, filter_sets):
     for name, f in filter_sets.items():
         w = f.window(NOW)
-        for measure, scalar in (("resolution", measures.resolution_rate), ("satisfaction", measures.dispute_satisfaction_rate)):
+        for measure, scalar in (("resolution", mediation.resolution_rate), ("satisfaction", mediation.dispute_satisfaction_rate)):
             whole = scalar(world, f, w)
-            for by in (None, *measures.DISPUTE_GROUPS):
-                parts = measures.dispute_ratio_by(world, f, w, measure, by)
-                assert measures.Ratio(int(parts["numerator"].sum()), int(parts["denominator"].sum())) == whole, (name, measure, by)
+            for by in (None, *mediation.DISPUTE_GROUPS):
+                parts = mediation.dispute_ratio_by(world, f, w, measure, by)
+                assert arithmetic.Ratio(int(parts["numerator"].sum()), int(parts["denominator"].sum())) == whole, (name, measure, by)
         by = "community" if f.community_id is None else "grid"
         rates = disputes.rates_by_place(world, f, w, by)
-        res, sat = measures.resolution_rate(world, f, w), measures.dispute_satisfaction_rate(world, f, w)
+        res, sat = mediation.resolution_rate(world, f, w), mediation.dispute_satisfaction_rate(world, f, w)
         assert (int(rates["resolved"].sum()), int(rates["closed"].sum())) == (res.numerator, res.denominator), name
         assert (int(rates["satisfied"].sum()), int(rates["visits"].sum())) == (sat.numerator, sat.denominator), name
         assert int(rates["found"].sum()) == disputes.found_count(world, f, w)
@@ -105,13 +107,13 @@ def test_escalated_list(world, filter_sets):
 def test_visits_due_agree_with_the_backlog(world, filter_sets):
     for name in ("all", "community", "grid"):
         f = filter_sets[name]
-        backlog = measures.visit_backlog(world, f, NOW)
+        backlog = mediation.visit_backlog(world, f, NOW)
         due = disputes.visits_due(world, f, NOW, 7, 1000)
         assert len(due) == backlog.pending and int(due["overdue"].sum()) == backlog.overdue, name
         n_late = backlog.overdue
         assert due["overdue"].tolist() == [True] * n_late + [False] * (len(due) - n_late)  # overdue first
         assert (due["visit_due_at"] < NOW + timedelta(days=7)).all()
-    assert measures.visit_backlog(world, Filters(), NOW).pending > 0
+    assert mediation.visit_backlog(world, Filters(), NOW).pending > 0
 
 
 def test_detail_and_missing(world):
@@ -162,14 +164,18 @@ def test_page_renders_with_its_headline(app_env, world, cat, params, warning):
     f, _ = decode({k: v for k, v in params.items() if k != "dispute"}, cat, TODAY, INCIDENT_CATEGORIES)
     w = f.window(NOW)
     assert tile_value(text, "新发现纠纷") == fmt.count(disputes.found_count(world, f, w))
-    res = measures.resolution_rate(world, f, w)
-    assert tile_value(text, f"{measures.period_name(f)}化解率") == fmt.pct(res.value)
+    res = mediation.resolution_rate(world, f, w)
+    assert tile_value(text, f"{windows.period_name(f)}化解率") == fmt.pct(res.value)
     for label in ("调处中", "满意率", "升级至三级", "回访待办", "同比", "环比"):
         assert label in text
     if params.get("period") == "custom":
         assert "无数据" in text
     else:
         assert ("达标" in text) and "三级联调漏斗" in text
+        # the funnel's legend states the query's 基层化解占比, not a share of its own
+        low = disputes.grassroots_resolution(disputes.level_funnel(world, f.places_only(), w))
+        if low.denominator:
+            assert f"本期化解 {low.denominator} 起" in text and f"化解 {low.numerator} 起，占已化解 {fmt.pct(low.value)}" in text
 
 
 def test_dispute_detail_page(app_env, world):

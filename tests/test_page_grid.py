@@ -15,9 +15,10 @@ from dashboard import mask, timeutil
 from dashboard.db.schema import INCIDENT_CATEGORIES, base_records, compounds
 from dashboard.filters import Filters, decode
 from dashboard.ui import fmt
-from queries import disputes, incidents, measures, places, reports
+from queries import disputes, incidents, places, reports
 from queries import grid_profile as gp
 from queries._common import fetch_scalar
+from queries.measures import baseline, loop, windows
 from tests import apptest
 from tests.apptest import html_text
 from tests.conftest import FIXTURE_END
@@ -86,8 +87,8 @@ def test_ranking_adds_up(world, cat, params):
     assert int(df["incidents"].sum()) == incidents.count(world, f, w)
     assert int(df["reports"].sum()) == reports.count(world, po, w)
     assert int(df["disputes"].sum()) == disputes.found_count(world, po, w)
-    assert int(df["open_tasks"].sum()) == gp.open_task_count(world, po, NOW)
-    assert int(df["overdue"].sum()) == measures.overdue_count(world, po, NOW)
+    assert int(df["open_tasks"].sum()) == gp.before_feedback_count(world, po, NOW)
+    assert int(df["overdue"].sum()) == loop.overdue_count(world, po, NOW)
     assert list(df["incidents"]) == sorted(df["incidents"], reverse=True) and list(df["rank"]) == list(range(1, len(df) + 1))
 
 
@@ -98,11 +99,11 @@ def test_kpis_match_their_counts(world, cat, gid):
     assert list(k) == ["incidents", "reports", "disputes", "open_tasks", "overdue", "cameras_online"]
     inc = k["incidents"].compared
     assert inc.value == incidents.count(world, f, w)
-    assert inc.yoy_base == incidents.count(world, f, measures.last_year_window(w))
-    assert inc.pop_base == incidents.count(world, f, measures.previous_window(w, f.period))
+    assert inc.yoy_base == incidents.count(world, f, windows.last_year_window(w))
+    assert inc.pop_base == incidents.count(world, f, windows.previous_window(w, f.period))
     assert k["reports"].compared.value == reports.count(world, f.places_only(), w)
-    assert k["open_tasks"].compared.value == gp.open_task_count(world, f, NOW)
-    assert k["overdue"].compared.value == measures.overdue_count(world, f, NOW)
+    assert k["open_tasks"].compared.value == gp.before_feedback_count(world, f, NOW)
+    assert k["overdue"].compared.value == loop.overdue_count(world, f, NOW)
     res = places.grid_resources(world, Filters(grid_id=gid)).iloc[0]
     assert k["cameras_online"].detail == f"{int(res['cameras_online'])}/{int(res['cameras'])}"
 
@@ -119,24 +120,24 @@ def test_activity_agrees_with_counts(world, cat, gid):
     first = inc.iloc[0]
     assert int(inc["n"].sum()) == incidents.count(world, f, (timeutil.day_start_utc(first["first"]), NOW))
     # the baseline is the mean over the usable weeks before the first one shown
-    _, shown, base = measures.activity_buckets(first["first"] + timedelta(days=25 * 7), TODAY)
+    _, shown, base = baseline.activity_buckets(first["first"] + timedelta(days=25 * 7), TODAY)
     assert shown[0].first == first["first"]
     nb = int(inc["baseline_buckets"].iloc[0])
     assert 0 < nb <= 52
     used = base[-nb:]
     n_base = incidents.count(world, f, (timeutil.day_start_utc(used[0].first), timeutil.day_start_utc(used[-1].last + timedelta(days=1))))
     assert float(inc["mean"].iloc[0]) == pytest.approx(n_base / nb)
-    b = measures.Baseline(float(inc["mean"].iloc[0]), float(inc["low"].iloc[0]), float(inc["high"].iloc[0]), nb)
+    b = baseline.Baseline(float(inc["mean"].iloc[0]), float(inc["low"].iloc[0]), float(inc["high"].iloc[0]), nb)
     assert b.high == pytest.approx(b.mean + 2 * math.sqrt(b.mean))
-    assert list(inc["above"]) == [measures.above_band(int(n), b) for n in inc["n"]]
+    assert list(inc["above"]) == [baseline.above_band(int(n), b) for n in inc["n"]]
 
 
 def test_lists(world, cat, gid):
     f = _filters(cat, {"grid": GRID, "period": "quarter"})
     w = f.window(NOW)
-    tk = gp.open_tasks(world, Filters(community_id=f.community_id), NOW, limit=100000)
-    assert len(tk) == gp.open_task_count(world, Filters(community_id=f.community_id), NOW) > 0
-    assert int(tk["overdue"].sum()) == measures.overdue_count(world, Filters(community_id=f.community_id), NOW)
+    tk = gp.before_feedback_tasks(world, Filters(community_id=f.community_id), NOW, limit=100000)
+    assert len(tk) == gp.before_feedback_count(world, Filters(community_id=f.community_id), NOW) > 0
+    assert int(tk["overdue"].sum()) == loop.overdue_count(world, Filters(community_id=f.community_id), NOW)
     assert list(tk["overdue"]) == sorted(tk["overdue"], reverse=True)
     rp = gp.latest_reports(world, f, w, limit=20)
     assert 0 < len(rp) <= 20
@@ -187,6 +188,8 @@ def test_page_with_grid_shows_the_profile(app_env, world, cat, gid):
         assert label in text, label
     base = gp.base_counts(world, gid).set_index("kind")["n"]
     assert fmt.count(int(base["实有人口"])) in text
+    density = fmt.count(gp.grid_card(world, gid).iloc[0]["population_density"])
+    assert f'人口密度</div><div class="jw-gp-stat-value">{density}<small>人/km²' in text
     # people are masked everywhere: tiles, tables
     offs = gp.officers(world, gid)
     wk = gp.workers(world, gid)

@@ -13,8 +13,9 @@ from dashboard import timeutil
 from dashboard.db.schema import patrol_points
 from dashboard.filters import Filters
 from dashboard.ui import fmt
-from queries import measures, patrol, places
+from queries import patrol, places
 from queries._common import apply_filters, fetch_scalar
+from queries.measures import hotspots
 from tests import apptest
 from tests.apptest import html_text
 from tests.conftest import FIXTURE_END
@@ -26,35 +27,35 @@ D30 = Filters().with_period("30d", TODAY)
 
 @pytest.fixture(scope="module")
 def first(world):
-    return measures.patrol_track_start(world)
+    return hotspots.patrol_track_start(world)
 
 
 @pytest.fixture(scope="module")
 def pieces_all(world, first):
-    return measures.coverage_pieces(world, D30, measures.tracked_window(D30.window(NOW), first))
+    return hotspots.coverage_pieces(world, D30, hotspots.tracked_window(D30.window(NOW), first))
 
 
 def test_tracks_cover_the_last_90_days(first):
     assert first is not None
     assert NOW - first < pd.Timedelta(days=91)
     w = D30.window(NOW)
-    assert measures.tracked_window(w, first) == w  # 近30天 is fully tracked
+    assert hotspots.tracked_window(w, first) == w  # 近30天 is fully tracked
 
 
 def test_minutes_are_points_times_two(world, pieces_all, first):
-    w = measures.tracked_window(D30.window(NOW), first)
+    w = hotspots.tracked_window(D30.window(NOW), first)
     n = fetch_scalar(world, apply_filters(select(func.count()).select_from(patrol_points), D30, time_col=patrol_points.c.at, window=w))
     assert int(pieces_all["points_all"].sum()) == n > 0
     assert (pieces_all["points_day"] + pieces_all["points_night"] == pieces_all["points_all"]).all()
-    c = measures.summarize_coverage(pieces_all)
-    assert c.patrol_minutes == n * measures.PATROL_POINT_MINUTES
-    day, night = measures.summarize_coverage(pieces_all, "白"), measures.summarize_coverage(pieces_all, "黑")
+    c = hotspots.summarize_coverage(pieces_all)
+    assert c.patrol_minutes == n * hotspots.PATROL_POINT_MINUTES
+    day, night = hotspots.summarize_coverage(pieces_all, "白"), hotspots.summarize_coverage(pieces_all, "黑")
     assert day.patrol_minutes + night.patrol_minutes == c.patrol_minutes
 
 
 @pytest.mark.parametrize("shift", [None, "白", "黑"])
 def test_hot_set_is_the_smallest_holding_half(pieces_all, cat, shift):
-    k = measures.shift_suffix(shift)
+    k = hotspots.shift_suffix(shift)
     station_of = {g.id: cat.by_id("community", g.parent_id).parent_id for g in cat.grids}
     df = pieces_all.assign(station=pieces_all["grid_id"].map(station_of))
     for _, s in df.groupby("station"):
@@ -62,21 +63,21 @@ def test_hot_set_is_the_smallest_holding_half(pieces_all, cat, shift):
         total = int(n.sum())
         if not hot.any():
             continue
-        assert (n[hot] >= measures.HOT_MIN_INCIDENTS).all()
-        assert n[hot].sum() >= total * measures.HOT_INCIDENT_SHARE  # holds at least half
+        assert (n[hot] >= hotspots.HOT_MIN_INCIDENTS).all()
+        assert n[hot].sum() >= total * hotspots.HOT_INCIDENT_SHARE  # holds at least half
         lowest = int(n[hot].min())
-        assert n[hot & (n > lowest)].sum() < total * measures.HOT_INCIDENT_SHARE  # the lowest level was needed
+        assert n[hot & (n > lowest)].sum() < total * hotspots.HOT_INCIDENT_SHARE  # the lowest level was needed
         assert not (~hot & (n >= lowest)).any()  # nothing as busy was left out
 
 
 def test_narrower_scopes_see_the_same_pieces(world, pieces_all, cat, first):
-    w = measures.tracked_window(D30.window(NOW), first)
+    w = hotspots.tracked_window(D30.window(NOW), first)
     c = cat.communities[0]
     g = cat.grids_of(c.id)[0]
     key = ["grid_id", "h3"]
-    cols = [col for col in measures.PIECE_COLUMNS if col not in ("area_km2",)]
+    cols = [col for col in hotspots.PIECE_COLUMNS if col not in ("area_km2",)]
     for f, grid_ids in ((Filters(community_id=c.id), {x.id for x in cat.grids_of(c.id)}), (Filters(grid_id=g.id), {g.id})):
-        narrow = measures.coverage_pieces(world, f, w)
+        narrow = hotspots.coverage_pieces(world, f, w)
         assert set(narrow["grid_id"]) <= grid_ids
         wide = pieces_all[pieces_all["grid_id"].isin(grid_ids)]
         pd.testing.assert_frame_equal(narrow[cols].sort_values(key).reset_index(drop=True), wide[cols].sort_values(key).reset_index(drop=True))
@@ -90,7 +91,7 @@ def test_piece_areas_add_up_to_grid_areas(world, pieces_all):
 
 def test_shaping_functions(world, pieces_all):
     shapes = places.grid_shapes(world, Filters())
-    c = measures.summarize_coverage(pieces_all)
+    c = hotspots.summarize_coverage(pieces_all)
     cells = patrol.map_cells(pieces_all)
     assert cells["minutes"].sum() == c.patrol_minutes
     assert cells["h3"].is_unique and int(cells["hot"].sum()) <= c.hot_cells
@@ -110,8 +111,8 @@ def test_on_duty_and_kpis(world, first):
     assert od.yoy is None  # no tracks a year ago
     wins = patrol.comparison_windows(D30.window(NOW), "30d", first)
     assert wins.current is not None and wins.previous is not None and wins.last_year is None
-    now = measures.patrol_coverage(world, D30, wins.current)
-    prev = measures.patrol_coverage(world, D30, wins.previous)
+    now = hotspots.patrol_coverage(world, D30, wins.current)
+    prev = hotspots.patrol_coverage(world, D30, wins.previous)
     tiles = patrol.kpis(now, prev, None, od)
     assert [t.label for t in tiles] == ["在岗巡逻", "巡逻时长", "热点覆盖率", "热点未覆盖", "热点巡逻占比"]
     assert tiles[2].compared.pop == pytest.approx(now.coverage.value - prev.coverage.value)
@@ -126,8 +127,8 @@ def open_page(params: dict[str, str]) -> AppTest:
 
 def headline(world, cat, f: Filters, shift: str | None = None) -> list[str]:
     """The figures the page must show for ``f``: 巡逻时长 and 热点覆盖率 (x/y)."""
-    first = measures.patrol_track_start(world)
-    c = measures.patrol_coverage(world, f, measures.tracked_window(f.window(NOW), first), shift)
+    first = hotspots.patrol_track_start(world)
+    c = hotspots.patrol_coverage(world, f, hotspots.tracked_window(f.window(NOW), first), shift)
     out = [f">{fmt.count(c.patrol_hours)}<", "热点覆盖率"]
     if c.hot_cells:
         out += [f">{fmt.pct(c.coverage.value)}<", f"{c.reached}/{c.hot_cells}"]

@@ -17,8 +17,9 @@ from dashboard.db.schema import REPORT_CATEGORIES, TASK_STATES, URGENCIES, tasks
 from dashboard.db.schema import reports as reports_t
 from dashboard.filters import Filters
 from dashboard.ui import fmt
-from queries import dispatch, measures, reports
+from queries import dispatch, reports
 from queries._common import fetch_one
+from queries.measures import grid_reports, windows
 from tests import apptest
 from tests.apptest import html_text
 from tests.conftest import FIXTURE_END
@@ -81,7 +82,7 @@ def test_dispatched_share_agrees_with_a_plain_join(world, cat):
     for params in ({}, {"community": "WLT-C03"}, {"period": "7d"}):
         f = _filters(cat, params)
         w = f.window(NOW)
-        r = measures.dispatched_share(world, f.places_only(), w)
+        r = grid_reports.dispatched_share(world, f.places_only(), w)
         assert r.denominator == reports.count(world, f, w) and 0 < r.numerator <= r.denominator
         # the same figure by another route: distinct reports joined to a dispatched task
         stmt = select(func.count(func.distinct(reports_t.c.id))).select_from(
@@ -113,9 +114,9 @@ def test_page_kpis_match_their_parts(world, cat):
     w = f.window(NOW)
     k = {x.key: x for x in reports.kpis(world, f, NOW)}
     assert k["reports_total"].compared.value == reports.count(world, f, w)
-    assert k["reports_total"].compared.pop_base == reports.count(world, f, measures.previous_window(w, "30d"))
+    assert k["reports_total"].compared.pop_base == reports.count(world, f, windows.previous_window(w, "30d"))
     assert k["reports_urgent"].compared.value == reports.urgent_count(world, f, w)
-    share = measures.dispatched_share(world, f.places_only(), w)
+    share = grid_reports.dispatched_share(world, f.places_only(), w)
     assert k["dispatched_share"].compared.value == share.value and k["dispatched_share"].detail == f"{share.numerator}/{share.denominator}"
     assert k["pending_now"].compared.value == dispatch.pending_count(world, f.places_only(), NOW)
 
@@ -175,7 +176,7 @@ def test_page_renders(app_env, cat, world, params, warning):
     # the headline figures, as the query functions give them
     assert tile_value(text, "上报总数") == fmt.count(reports.count(world, f, w))
     assert tile_value(text, "紧急/特急") == fmt.count(reports.urgent_count(world, f, w))
-    share = measures.dispatched_share(world, f.places_only(), w)
+    share = grid_reports.dispatched_share(world, f.places_only(), w)
     assert f"{share.numerator}/{share.denominator}" in text
     assert "同比" in text and "环比" in text
     # the table: the newest reports in that place and period, newest first, local time

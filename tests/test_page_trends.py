@@ -13,7 +13,8 @@ from dashboard import timeutil
 from dashboard.db.schema import INCIDENT_CATEGORIES
 from dashboard.filters import Filters, decode
 from dashboard.ui import fmt
-from queries import incidents, measures
+from queries import incidents
+from queries.measures import incident_stats
 from tests import apptest
 from tests.apptest import html_text
 from tests.conftest import FIXTURE_END
@@ -61,7 +62,7 @@ def test_series_and_heat_map_sum_to_count(world, cat, params):
     how = incidents.hour_of_week(world, f, w)
     assert len(how) == 168 and int(how["n"].sum()) == n
     # the comparison adds up too, for the window and for both bases
-    comp = measures.by_category_compared(world, f, w, f.period)
+    comp = incidents.by_category_compared(world, f, w, f.period)
     assert comp.total.value == n == sum(c.value for _, c in comp.rows)
     if comp.yoy_complete:
         assert comp.total.yoy_base == incidents.count(world, f, comp.last_year)
@@ -94,23 +95,23 @@ def test_daily_grain_matches_daily_counts(world, cat):
 def test_year_base_before_the_data_is_not_compared(world, cat):
     # the fixture world holds 14 months: last year's 1 Jan is before its first record
     f = _filters(cat, {"period": "year"})
-    comp = measures.by_category_compared(world, f, f.window(FIXTURE_END), f.period)
+    comp = incidents.by_category_compared(world, f, f.window(FIXTURE_END), f.period)
     assert comp.data_since is not None and comp.last_year[0] < comp.data_since
     assert not comp.yoy_complete and comp.total.yoy is None
     f = _filters(cat, {"period": "30d"})
-    comp = measures.by_category_compared(world, f, f.window(FIXTURE_END), f.period)
+    comp = incidents.by_category_compared(world, f, f.window(FIXTURE_END), f.period)
     assert comp.yoy_complete and comp.pop_complete and comp.total.yoy is not None
 
 
 def test_response_times_by_place_cover_the_arrivals(world, cat):
     f = _filters(cat, {"community": "WLT-C01"})
     w = f.window(FIXTURE_END)
-    total = measures.response_times(world, f, w)
-    by_grid = measures.response_times(world, f, w, by="grid")
+    total = incident_stats.response_times(world, f, w)
+    by_grid = incident_stats.response_times(world, f, w, by="grid")
     assert int(by_grid["n"].sum()) == int(total["n"].iloc[0])
     names = {g.name for g in cat.grids_of(f.community_id)}
     assert set(by_grid["group"]) <= names
-    by_cat = measures.response_times(world, f, w, by="category")
+    by_cat = incident_stats.response_times(world, f, w, by="category")
     assert int(by_cat["n"].sum()) == int(total["n"].iloc[0])
 
 
@@ -187,7 +188,7 @@ def test_significance_marks_match_the_measure(app_env, world, cat):
     assert not at.exception
     text = "\n".join(h.proto.body for h in at.get("html"))  # each block once
     f = _filters(cat, {"period": "quarter"})
-    comp = measures.by_category_compared(world, f, f.window(FIXTURE_END), f.period)
+    comp = incidents.by_category_compared(world, f, f.window(FIXTURE_END), f.period)
     marks = sum(c.yoy_sig + c.pop_sig for _, c in comp.rows) + comp.total.yoy_sig + comp.total.pop_sig
     kpi_marks = comp.total.yoy_sig + comp.total.pop_sig + sum(
         comp.get(c).yoy_sig + comp.get(c).pop_sig for c in ("刑事", "电信诈骗", "盗窃", "入室盗窃", "纠纷")

@@ -1,6 +1,6 @@
 """Partial periods marked, comparisons named, one label = one figure.
 
-Pure helpers (no database): what a 同比/环比 compares with (``measures.basis_texts``,
+Pure helpers (no database): what a 同比/环比 compares with (``windows.basis_texts``,
 carried by every Compared that ``Periods.judge`` makes), the span of a calendar
 period so far ("本月 2 天"), the window in a rate's label, and the running last
 bucket of a series (``plots.partial_note``, ``plots.series_line``, the wall's
@@ -20,7 +20,9 @@ from dashboard import timeutil
 from dashboard.filters import Filters
 from dashboard.ui import plots, widgets
 from dashboard.wall import markup as wh
-from queries import disputes, measures, overview, wall
+from queries import disputes, overview, wall
+from queries.kpi import Kpi
+from queries.measures import arithmetic, mediation, windows
 from tests.conftest import FIXTURE_END
 
 NOW = FIXTURE_END  # 2026-11-20 14:30 local
@@ -35,10 +37,10 @@ def local(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
 
 
 def test_window_days_counts_local_days_today_included():
-    assert measures.window_days((local(2026, 12, 1), local(2026, 12, 2, 0, 5))) == 2  # the 2nd, five minutes in
-    assert measures.window_days((local(2026, 12, 1), local(2026, 12, 2))) == 1  # midnight: the 2nd has not begun
-    assert measures.window_days((local(2026, 12, 1), local(2026, 12, 1))) == 0
-    assert measures.window_days(overview.month_window(NOW)) == 20
+    assert windows.window_days((local(2026, 12, 1), local(2026, 12, 2, 0, 5))) == 2  # the 2nd, five minutes in
+    assert windows.window_days((local(2026, 12, 1), local(2026, 12, 2))) == 1  # midnight: the 2nd has not begun
+    assert windows.window_days((local(2026, 12, 1), local(2026, 12, 1))) == 0
+    assert windows.window_days(overview.month_window(NOW)) == 20
 
 
 @pytest.mark.parametrize(
@@ -46,12 +48,12 @@ def test_window_days_counts_local_days_today_included():
     [("month", "本月 2 天"), ("quarter", "本季度 2 天"), ("year", "本年 2 天"), ("today", None), ("30d", None), ("custom", None), (None, None)],
 )
 def test_span_note(period, text):
-    assert measures.span_note(period, (local(2026, 12, 1), local(2026, 12, 2, 9, 0))) == text
+    assert windows.span_note(period, (local(2026, 12, 1), local(2026, 12, 2, 9, 0))) == text
 
 
 def test_month_tiles_carry_the_day_count_from_their_window():
     now = local(2026, 12, 2, 9, 40)
-    month = measures.periods(overview.month_window(now), "month", now)
+    month = windows.periods(overview.month_window(now), "month", now)
     c = month.judge(3, 10, 12, None)
     assert c.span == "本月 2 天"
     snap = month.judge(3, 10, 12, None, instants=True)  # a snapshot has no span
@@ -63,37 +65,37 @@ def test_month_tiles_carry_the_day_count_from_their_window():
 
 def test_basis_texts_by_period():
     w = (local(2026, 11, 1), NOW)
-    assert measures.basis_texts("today", w) == ("对比 去年同日同一时刻", "对比 昨日同一时刻")
-    assert measures.basis_texts("today", w, instants=True) == ("对比 去年同日同一时刻", "对比 昨日同一时刻")
-    assert measures.basis_texts("month", w) == ("对比 去年同月同期", "对比 上月同期")
-    assert measures.basis_texts("month", w, instants=True) == ("对比 去年同一时刻", "对比 上月同一时刻")
-    assert measures.basis_texts("quarter", w) == ("对比 去年同季同期", "对比 上季度同期")
+    assert windows.basis_texts("today", w) == ("对比 去年同日同一时刻", "对比 昨日同一时刻")
+    assert windows.basis_texts("today", w, instants=True) == ("对比 去年同日同一时刻", "对比 昨日同一时刻")
+    assert windows.basis_texts("month", w) == ("对比 去年同月同期", "对比 上月同期")
+    assert windows.basis_texts("month", w, instants=True) == ("对比 去年同一时刻", "对比 上月同一时刻")
+    assert windows.basis_texts("quarter", w) == ("对比 去年同季同期", "对比 上季度同期")
     seven = Filters().with_period("7d", TODAY).window(NOW)
-    assert measures.basis_texts("7d", seven) == ("对比 去年同期", "对比 上一等长时段（前7天）")
+    assert windows.basis_texts("7d", seven) == ("对比 去年同期", "对比 上一等长时段（前7天）")
     custom = (local(2026, 11, 3), local(2026, 11, 13))
-    assert measures.basis_texts("custom", custom) == ("对比 去年同期", "对比 上一等长时段（前10天）")
-    assert measures.basis_texts("custom", custom, instants=True) == ("对比 去年同一时刻", "对比 10天前同一时刻")
+    assert windows.basis_texts("custom", custom) == ("对比 去年同期", "对比 上一等长时段（前10天）")
+    assert windows.basis_texts("custom", custom, instants=True) == ("对比 去年同一时刻", "对比 10天前同一时刻")
 
 
 def test_the_basis_matches_the_windows_periods_builds():
     """The words follow the windows: 环比 of 7 days steps back 7 days, of today one day."""
     seven = Filters().with_period("7d", TODAY).window(NOW)
-    p = measures.periods(seven, "7d", NOW)
+    p = windows.periods(seven, "7d", NOW)
     assert p.current[0] - p.previous[0] == timedelta(days=7)
     assert "前7天" in p.basis()[1]
-    day = measures.periods(overview.today_window(NOW), "today", NOW)
+    day = windows.periods(overview.today_window(NOW), "today", NOW)
     assert day.current[1] - day.previous[1] == timedelta(days=1)
     assert day.basis()[1] == "对比 昨日同一时刻"
 
 
 def test_every_compared_from_periods_carries_its_basis():
-    p = measures.periods(overview.today_window(NOW), "today", NOW)
+    p = windows.periods(overview.today_window(NOW), "today", NOW)
     c = p.compare(lambda w: 5, None)
     assert (c.yoy_basis, c.pop_basis, c.span) == ("对比 去年同日同一时刻", "对比 昨日同一时刻", None)
-    k = overview.Kpi("x", "今日警情", "count", c)
+    k = Kpi("x", "今日警情", "count", c)
     assert (k.yoy_basis, k.pop_basis) == (c.yoy_basis, c.pop_basis)
     # a Compared made by hand (no period) says nothing rather than something wrong
-    assert measures.compare(1, 2, 3).yoy_basis is None
+    assert arithmetic.compare(1, 2, 3).yoy_basis is None
 
 
 def test_desk_tile_shows_the_basis_on_hover_and_in_its_small_line():
@@ -105,10 +107,10 @@ def test_desk_tile_shows_the_basis_on_hover_and_in_its_small_line():
 
 def test_wall_card_shows_the_basis():
     now = local(2026, 12, 2, 9, 40)
-    p = measures.periods(overview.month_window(now), "month", now)
-    c = p.judge(measures.Ratio(3, 20), measures.Ratio(1, 2), None, None, "rate")
-    k = overview.Kpi("closure", "本月办结率", "rate", c, c.detail)
-    html = wh.kpi_cards_html([k, overview.Kpi("found", "新发现纠纷", "count", p.judge(4, 2, None, None))])
+    p = windows.periods(overview.month_window(now), "month", now)
+    c = p.judge(arithmetic.Ratio(3, 20), arithmetic.Ratio(1, 2), None, None, "rate")
+    k = Kpi("closure", "本月办结率", "rate", c, c.detail)
+    html = wh.kpi_cards_html([k, Kpi("found", "新发现纠纷", "count", p.judge(4, 2, None, None))])
     assert '<div class="jw-w-card-detail"><span class="jw-w-card-basis">本月 2 天</span></div>' in html  # no detail: the span alone
     assert '<div class="jw-w-card-detail">3/20<span class="jw-w-card-basis"> · 本月 2 天</span></div>' in html
     assert '同比 ↓35.0个百分点<span class="jw-w-card-basis"> · 去年同月同期</span>' in html
@@ -121,7 +123,7 @@ def test_wall_card_shows_the_basis():
 @pytest.mark.parametrize("period, name", [("month", "本月"), ("30d", "近30天"), ("7d", "近7天"), ("today", "今日"), ("quarter", "本季度"), ("custom", "所选时段")])
 def test_period_name(period, name):
     f = Filters().with_period(period, TODAY, TODAY - timedelta(days=3), TODAY)
-    assert measures.period_name(f) == name
+    assert windows.period_name(f) == name
 
 
 # --- the running last bucket ------------------------------------------------------------------
@@ -176,7 +178,7 @@ def test_stacked_series_keep_their_own_partial_stack():
 
 def test_wall_columns_mark_today_and_the_running_hour():
     days = pd.DataFrame({"day": [TODAY - timedelta(days=i) for i in (2, 1, 0)], "n": [3, 4, 1], "n_last_year": [2, 2, 2]})
-    p = measures.periods((timeutil.day_start_utc(TODAY - timedelta(days=2)), NOW), None, NOW)
+    p = windows.periods((timeutil.day_start_utc(TODAY - timedelta(days=2)), NOW), None, NOW)
     trend = overview.DailyTrend(days, p.judge(8, 6, None, None), p, None)
     html = wh.daily_html("近30天每日警情", trend, "起")
     cols = re.findall(r'<div class="jw-w-hour([^"]*)" title="([^"]*)"', html)
@@ -187,7 +189,7 @@ def test_wall_columns_mark_today_and_the_running_hour():
     assert hours[14] == " partial" and hours[13] == "" and hours[15] == " future"
     assert "本小时截至 14:30" in hourly
     # a strip of a past window has no running bucket
-    past = measures.periods((timeutil.day_start_utc(TODAY - timedelta(days=9)), timeutil.day_start_utc(TODAY - timedelta(days=6))), None, NOW)
+    past = windows.periods((timeutil.day_start_utc(TODAY - timedelta(days=9)), timeutil.day_start_utc(TODAY - timedelta(days=6))), None, NOW)
     html = wh.daily_html("x", overview.DailyTrend(days, past.judge(8, 6, None, None), past, None), "起")
     assert "partial" not in html
 
@@ -227,7 +229,7 @@ def test_dispute_tiles_equal_the_funnel_for_the_same_window(world):
         f = Filters().with_period(period, TODAY)
         fw = f.window(NOW)
         fun = disputes.level_funnel(world, f, fw)
-        r = measures.resolution_rate(world, f, fw)
+        r = mediation.resolution_rate(world, f, fw)
         assert (int(fun["resolved"].sum()), int(fun["resolved"].sum() + fun["unresolved"].sum())) == (r.numerator, r.denominator)
 
 

@@ -15,17 +15,9 @@ from sqlalchemy import func, select
 from dashboard import timeutil
 from dashboard.db.schema import INCIDENT_CATEGORIES, TASK_STATES, tasks
 from dashboard.filters import Filters
-from queries import (
-    dispatch,
-    disputes,
-    incidents,
-    measures,
-    overview,
-    patrol,
-    places,
-    reports,
-)
+from queries import dispatch, disputes, incidents, overview, patrol, places, reports
 from queries._common import fetch_scalar
+from queries.measures import incident_stats, loop, mediation
 from tests.conftest import FIXTURE_END
 
 NOW = FIXTURE_END
@@ -114,26 +106,26 @@ def test_dispatch_states_match_snapshots_now(world, filter_sets):
 
 def test_measures_are_rates_in_range(world, filter_sets):
     for f in filter_sets.values():
-        for fn in (measures.on_time_feedback_rate, measures.closure_rate, measures.follow_up_rate, measures.task_satisfaction_rate, measures.resolution_rate, measures.dispute_satisfaction_rate):
+        for fn in (loop.on_time_feedback_rate, loop.closure_rate, loop.follow_up_rate, loop.task_satisfaction_rate, mediation.resolution_rate, mediation.dispute_satisfaction_rate):
             r = fn(world, f.places_only(), MONTH)
             assert 0 <= r.numerator <= r.denominator
     all_ = Filters()
-    assert measures.on_time_feedback_rate(world, all_, MONTH).value < 1.0  # some work is late in the demo
-    assert 0.9 <= measures.resolution_rate(world, all_, (MONTH[0] - timedelta(days=180), MONTH[1])).value <= 1.0
-    assert measures.overdue_count(world, all_, NOW) > 0
-    assert measures.mean_time_to_close_hours(world, all_, MONTH) > 0
+    assert loop.on_time_feedback_rate(world, all_, MONTH).value < 1.0  # some work is late in the demo
+    assert 0.9 <= mediation.resolution_rate(world, all_, (MONTH[0] - timedelta(days=180), MONTH[1])).value <= 1.0
+    assert loop.overdue_count(world, all_, NOW) > 0
+    assert loop.mean_time_to_close_hours(world, all_, MONTH) > 0
 
 
 def test_response_times_by_group(world):
     w = D30.window(NOW)
-    overall = measures.response_times(world, D30, w)
+    overall = incident_stats.response_times(world, D30, w)
     assert len(overall) == 1 and 0 < overall.iloc[0]["median_min"] <= overall.iloc[0]["p90_min"]
-    by_cat = measures.response_times(world, D30, w, by="category")
+    by_cat = incident_stats.response_times(world, D30, w, by="category")
     assert int(by_cat["n"].sum()) == int(overall.iloc[0]["n"])
-    by_comm = measures.response_times(world, D30, w, by="community")
+    by_comm = incident_stats.response_times(world, D30, w, by="community")
     assert len(by_comm) == 6
     with pytest.raises(ValueError):
-        measures.response_times(world, D30, w, by="nonsense")
+        incident_stats.response_times(world, D30, w, by="nonsense")
 
 
 def test_disputes_queries(world, filter_sets):
@@ -174,7 +166,7 @@ def test_incident_trend_has_every_day_and_last_year(world, filter_sets):
     # the legend's figures are the strip's sums, and the same as the trends page's for 近30天
     assert (trend.total.value, trend.total.yoy_base) == (int(t["n"].sum()), int(t["n_last_year"].sum()))
     d30 = Filters().with_period("30d", TODAY)
-    assert trend.total == measures.by_category_compared(world, d30, d30.window(NOW), "30d").total
+    assert trend.total == incidents.by_category_compared(world, d30, d30.window(NOW), "30d").total
 
 
 def test_grid_density_covers_every_grid(world, cat, filter_sets):

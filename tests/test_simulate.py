@@ -27,12 +27,7 @@ from dashboard.geo import GridLocator, distance_km, h3_cell, polygon_geojson
 from dashboard.timeutil import utcnow
 from dashboard.writers import demo, world
 from dashboard.writers.bulk import reset_sequences
-from dashboard.writers.simulate import (
-    PATROL_STEP_S,
-    Simulator,
-    SimulatorRefused,
-    TaskSnap,
-)
+from dashboard.writers.simulate import PATROL_STEP_S, Simulator, SimulatorRefused, TaskSnap
 from tests.conftest import backend_name
 
 END = datetime(2026, 11, 20, 6, 30)  # the world's end: 14:30 in Asia/Shanghai

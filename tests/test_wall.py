@@ -21,18 +21,13 @@ from sqlalchemy import func, select
 from dashboard import mask, timeutil
 from dashboard.config import load_settings
 from dashboard.db.database import DataError
-from dashboard.db.schema import (
-    INCIDENT_CATEGORIES,
-    grids,
-    patrol_points,
-    patrol_shifts,
-    task_events,
-)
+from dashboard.db.schema import INCIDENT_CATEGORIES, grids, patrol_points, patrol_shifts, task_events
 from dashboard.db.schema import incidents as inc_t
 from dashboard.db.schema import reports as rep_t
 from dashboard.filters import Filters, decode
 from dashboard.ui import fmt
-from queries import dispatch, incidents, measures, patrol, reports, wall
+from queries import dispatch, incidents, patrol, reports, wall
+from queries.measures import loop, mediation
 from queries.overview import month_window, today_window
 from tests.apptest import _walk, html_text, open_page
 from tests.conftest import FIXTURE_END
@@ -119,9 +114,9 @@ def _expected(world, f: Filters, at: datetime) -> dict[str, str]:
         "reports_today": fmt.count(reports.count(world, pf, today)),
         "pending": fmt.count(dispatch.pending_count(world, pf, at)),
         "in_progress": fmt.count(dispatch.in_progress_count(world, pf, at)),
-        "overdue": fmt.count(measures.overdue_count(world, pf, at)),
-        "closure_month": fmt.pct(measures.closure_rate(world, pf, month).value),
-        "resolution_month": fmt.pct(measures.resolution_rate(world, pf, month).value),
+        "overdue": fmt.count(loop.overdue_count(world, pf, at)),
+        "closure_month": fmt.pct(loop.closure_rate(world, pf, month).value),
+        "resolution_month": fmt.pct(mediation.resolution_rate(world, pf, month).value),
         "on_duty": fmt.count(patrol.on_duty_count(world, pf, at)),
     }
 

@@ -150,7 +150,7 @@ def test_queue_says_what_it_hides_and_hides_the_least_urgent(app_env, world, cat
     kpi_at = datetime.fromisoformat(re.search(r'class="jw-w-kpis" data-at="([^"]+)"', text).group(1))
     assert sum(t["overdue"] for t in _open_tasks(world, kpi_at, _places(cat, params))) == n_late
     assert _kpi(text, "overdue") == fmt.count(n_late)
-    if view == "dispatch":  # and the 本月派单闭环 card 超期 beside the queue (the same measures.overdue_condition)
+    if view == "dispatch":  # and the 本月派单闭环 card 超期 beside the queue (the same loop.overdue_condition)
         card = re.search(r'data-kpi="overdue"><div class="jw-w-card-label">超期</div><div class="jw-w-card-value">([^<]*)</div>', text)
         assert card and card.group(1) == fmt.count(n_late)
     by_id = {t["id"]: t for t in every}

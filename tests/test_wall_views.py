@@ -25,7 +25,7 @@ from dashboard.db.schema import tasks as tasks_t
 from dashboard.filters import Filters
 from dashboard.wall import markup as wh
 from dashboard.wall import rotation
-from queries import incidents, reports, wall
+from queries import disputes, incidents, reports, wall
 from tests.apptest import html_text, open_page
 from tests.conftest import FIXTURE_END
 
@@ -173,6 +173,21 @@ def test_every_view_renders_its_panels(app_env, view):
         assert mark in text, (view, mark)
     assert "jw-w-kpis" in text  # the KPI strip is on every view
     assert "Traceback" not in text and "本栏暂不可用" not in text and "数据源暂不可用" not in text
+
+
+def test_dispute_kinds_panel_shows_the_query_totals(app_env, world):
+    """本月纠纷类型: each kind's count and its level-3 disputes as ``disputes.kind_totals``
+    gives them (most first), the page adding nothing up itself."""
+    mf = Filters().with_period("month", timeutil.local_today(FIXTURE_END))
+    kinds = disputes.kind_totals(disputes.by_kind_level(world, mf, mf.window(FIXTURE_END)))
+    assert not kinds.empty and int(kinds["escalated"].sum()) > 0
+    at = open_page(WALL, {"view": "disputes"})
+    assert not at.exception, at.exception
+    text = html_text(at)
+    shown = re.findall(r'<span class="jw-w-hbar-label">([^<]*)</span><span class="jw-w-hbar-track"><i[^>]*></i></span><span class="jw-w-hbar-fig">([^<]*)</span>',
+                       text.split("本月纠纷类型", 1)[1].split("</div></div>", 1)[0])
+    want = [(r.kind, f"{r.n}（三级 {r.escalated}）" if r.escalated else f"{r.n}") for r in kinds.itertuples()]
+    assert shown and shown == want[: len(shown)]
 
 
 def test_rotation_shows_the_view_the_clock_says(app_env):

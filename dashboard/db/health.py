@@ -11,16 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from dashboard.config import Settings, load_settings
-from dashboard.db.database import (
-    DatabaseEmpty,
-    DataError,
-    ReaderCanWrite,
-    SchemaOutdated,
-    describe_url,
-    reader_write_powers,
-    sqlite_file,
-    translate_error,
-)
+from dashboard.db.database import DatabaseEmpty, DataError, ReaderCanWrite, SchemaOutdated, describe_url, reader_write_powers, sqlite_file, translate_error
 from dashboard.db.migrate import head_revision
 from dashboard.db.schema import stations
 

@@ -44,12 +44,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from dashboard.config import load_settings
-from dashboard.db.database import (
-    describe_url,
-    make_writer,
-    reader_write_powers,
-    run_command,
-)
+from dashboard.db.database import describe_url, make_writer, reader_write_powers, run_command
 
 # Tables the writer may read but not change: accounts, the audit trail and
 # the schema version. Every other table of ours is a data table.

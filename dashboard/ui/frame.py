@@ -19,39 +19,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard import auth, mask, timeutil
-from dashboard.config import (
-    CACHE_MAX_ENTRIES,
-    PROJECT_ROOT,
-    TTL_HISTORY,
-    TTL_LIVE,
-    TTL_PLACES,
-    Settings,
-    load_settings,
-)
+from dashboard.config import CACHE_MAX_ENTRIES, PROJECT_ROOT, TTL_HISTORY, TTL_LIVE, TTL_PLACES, Settings, load_settings
 from dashboard.db import audit
-from dashboard.db.database import (
-    DatabaseEmpty,
-    DatabaseVanished,
-    DataError,
-    forget_held,
-    log_error,
-    make_reader,
-    make_writer,
-    mark_held,
-    vanished,
-)
+from dashboard.db.database import DatabaseEmpty, DatabaseVanished, DataError, forget_held, log_error, make_reader, make_writer, mark_held, vanished
 from dashboard.db.health import Health, check_database
 from dashboard.db.schema import INCIDENT_CATEGORIES
-from dashboard.filters import (
-    PERIODS,
-    URL_KEYS,
-    Catalogue,
-    Filters,
-    decode,
-    encode,
-    period_name,
-    resolve_period,
-)
+from dashboard.filters import PERIODS, URL_KEYS, Catalogue, Filters, decode, encode, period_name, resolve_period
 from dashboard.ui import nav, recovery, widgets
 from dashboard.writers.demo import generate
 from queries import accounts, dispatch, places
@@ -142,7 +115,6 @@ def _account(_engine: Engine, db_key: str, username: str):  # queries.accounts.A
 
 @st.cache_data(ttl=TTL_ACCOUNTS, max_entries=64, show_spinner=False)
 def _account_by_key(_engine: Engine, db_key: str, key_hash: str):
-
     return accounts.account_by_key(_engine, key_hash)
 
 

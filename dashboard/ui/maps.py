@@ -55,7 +55,7 @@ from shapely.geometry.base import BaseGeometry
 
 from dashboard import geo
 from dashboard.config import TileSource, load_settings
-from dashboard.ui.widgets import RAMP
+from dashboard.ui.palette import PATROL_RAMP, RAMP
 
 # --- fixed colour scales: a grid's colour depends on its own rate only ---------------
 #
@@ -71,9 +71,6 @@ from dashboard.ui.widgets import RAMP
 # about half the minutes: the demo counts 2 minutes per fix). The top break is where the
 # ramp ends; anything above it has the top colour.
 
-# Patrol minutes on a police-blue ramp (dark navy → cyan), so the amber and red
-# hot-spot outlines stay readable on top of it.
-PATROL_RAMP = ((28, 46, 96, 150), (34, 92, 170, 175), (40, 150, 225, 200), (110, 220, 255, 220))
 
 
 @dataclass(frozen=True)

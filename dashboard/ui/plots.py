@@ -18,10 +18,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import timeutil
+from dashboard.ui.palette import ACCENT, GRID, MUTED, PANEL, SERIES, TEXT
 
 FONT = "Noto Sans CJK SC, sans-serif"
-GRID = "#22314f"
-COLORS = ["#3fb6ff", "#ffb020", "#3ddc84", "#ff5a5f", "#b48cff", "#2ad4c8", "#ff8ad8", "#c8d64a", "#8ea0c4", "#ff9b57"]
+COLORS = list(SERIES)
 
 
 def esc(text: object) -> str:
@@ -51,7 +51,7 @@ def style(fig: go.Figure, height: int = 460, legend: bool = True) -> go.Figure:
         colorway=COLORS,
         showlegend=legend,
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=15)),
-        hoverlabel=dict(font=dict(size=15, family=FONT, color="#e8eefc"), bgcolor="#16213a", bordercolor="#3fb6ff"),
+        hoverlabel=dict(font=dict(size=15, family=FONT, color=TEXT), bgcolor=PANEL, bordercolor=ACCENT),
     )
     fig.update_xaxes(gridcolor=GRID)
     fig.update_yaxes(gridcolor=GRID)
@@ -150,8 +150,8 @@ def annotate_partial(fig: go.Figure, x: Any, y: Any, note: str | None) -> None:
     if note is None:
         return
     fig.add_annotation(
-        x=x, y=y, text=esc(note), showarrow=True, arrowhead=0, arrowwidth=1, arrowcolor="#8ea0c4",
-        ax=-30, ay=-34, xanchor="right", font=dict(size=13, color="#e8eefc"), bgcolor="rgba(10,16,32,0.75)",
+        x=x, y=y, text=esc(note), showarrow=True, arrowhead=0, arrowwidth=1, arrowcolor=MUTED,
+        ax=-30, ay=-34, xanchor="right", font=dict(size=13, color=TEXT), bgcolor="rgba(10,16,32,0.75)",
     )
 
 
@@ -164,6 +164,6 @@ def partial_bar_marker(colors: Sequence[str], note: str | None) -> dict[str, Any
     n = len(colors)
     return dict(
         color=colors, opacity=[1.0] * (n - 1) + [0.5],
-        pattern=dict(shape=[""] * (n - 1) + ["/"], fgcolor="#e8eefc", size=8),
+        pattern=dict(shape=[""] * (n - 1) + ["/"], fgcolor=TEXT, size=8),
         line=dict(width=[0] * (n - 1) + [2], color=colors),
     )

@@ -19,16 +19,6 @@ from dashboard.ui import fmt, recovery
 CSS_PATH = PROJECT_ROOT / "assets" / "style.css"
 ZH_JS = PROJECT_ROOT / "assets" / "zh.js"
 
-# Density ramp for maps (plasma-like, no muddy middle on a dark background):
-# deep blue (quiet) → purple → rose → orange → yellow (busy). RGBA.
-RAMP = [
-    (35, 30, 140, 165),
-    (106, 20, 168, 175),
-    (177, 42, 144, 185),
-    (225, 100, 98, 195),
-    (252, 166, 54, 205),
-    (240, 230, 60, 215),
-]
 
 
 # --- text that is not ours, inside Markdown ---------------------------------------------

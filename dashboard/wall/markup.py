@@ -89,7 +89,7 @@ def hourly_html(title_text: str, today: list[int], yesterday: list[int], hour_no
 def daily_html(title_text: str, trend, unit: str) -> str:  # queries.overview.DailyTrend
     """Daily columns (``trend.days``: day, n, n_last_year) against the same days
     last year; the 同比 is the trend's own (``trend.total``, by
-    ``measures.Periods``: "—" with no mark where last year is not in the data)."""
+    ``queries.measures.windows.Periods``: "—" with no mark where last year is not in the data)."""
     df = trend.days
     days = list(df["day"])
     n = [int(v) for v in df["n"]]

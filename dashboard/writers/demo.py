@@ -47,15 +47,7 @@ from dashboard.config import load_settings
 from dashboard.db import schema
 from dashboard.db.database import describe_url, make_writer, translate_error
 from dashboard.db.migrate import upgrade
-from dashboard.geo import (
-    KM_PER_DEG,
-    GridLocator,
-    h3_cell,
-    h3_cells,
-    polygon_geojson,
-    ring_area_km2,
-    ring_centroid,
-)
+from dashboard.geo import KM_PER_DEG, GridLocator, h3_cell, h3_cells, polygon_geojson, ring_area_km2, ring_centroid
 from dashboard.timeutil import shift_months, utcnow
 from dashboard.writers.bulk import bulk_insert, reset_sequences
 from dashboard.writers.world import (

@@ -94,13 +94,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from dashboard.config import load_settings
 from dashboard.db import schema
-from dashboard.db.database import (
-    DatabaseEmpty,
-    DatabaseUnavailable,
-    describe_url,
-    make_writer,
-    translate_error,
-)
+from dashboard.db.database import DatabaseEmpty, DatabaseUnavailable, describe_url, make_writer, translate_error
 from dashboard.db.health import check_database
 from dashboard.geo import KM_PER_DEG, GridLocator, h3_cell, parse_rings
 from dashboard.timeutil import utcnow

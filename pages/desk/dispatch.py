@@ -1,9 +1,9 @@
-"""派单队列 dispatch queue: the open tasks (overdue first, in red), the loop's
+"""派单队列 dispatch queue: the tasks 未办结 (overdue first, in red), the loop's
 KPI tiles, the period's tasks by state, on-time feedback / closure / time to
 close by department and by community, and one task's full event history.
 
-"Open" (未办结) means created and not yet closed (办结) at this moment: states
-待研判, 已派发, 处置中 and 已反馈 (``queries.dispatch.open_condition``).
+未办结 means created and not yet closed (办结) at this moment: states
+待研判, 已派发, 处置中 and 已反馈 (``queries.measures.loop.unclosed_condition``).
 
 Drill-down: a click on a queue row opens that task (``?task=<id>``, its event
 log as a timeline and its report, names and text masked; 返回派单队列 drops the
@@ -26,22 +26,14 @@ import streamlit as st
 from dashboard import timeutil
 from dashboard.db.schema import TASK_STATES
 from dashboard.ui import fmt, plots, widgets
-from dashboard.ui.frame import (
-    MASKED,
-    Personal,
-    cached,
-    context,
-    drill,
-    id_param,
-    personal,
-    selection_key,
-)
-from queries import dispatch, imports, measures
+from dashboard.ui.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
+from dashboard.ui.palette import ACCENT, AMBER, GREEN, MUTED, RED, VIOLET
+from queries import dispatch, imports
+from queries.measures import loop, windows
 
 QUEUE_LIMIT = 500
 MAX_COMMUNITIES = 15
-RED, AMBER, GREEN, ACCENT, MUTED = "#ff5a5f", "#ffb020", "#3ddc84", "#3fb6ff", "#8ea0c4"
-STATE_COLORS = {"待研判": AMBER, "已派发": ACCENT, "处置中": ACCENT, "已反馈": "#b48cff", "已办结": GREEN, "已回访": GREEN}
+STATE_COLORS = {"待研判": AMBER, "已派发": ACCENT, "处置中": ACCENT, "已反馈": VIOLET, "已办结": GREEN, "已回访": GREEN}
 
 ctx = context()
 f = ctx.filters
@@ -103,7 +95,7 @@ def _transfers(n: int) -> str:
 # --- KPI tiles ------------------------------------------------------------------------------
 
 
-def kpi_tiles(kpis) -> None:  # list[queries.overview.Kpi]
+def kpi_tiles(kpis) -> None:  # list[queries.kpi.Kpi]
     """Like ``widgets.kpi_row``, plus kind "hours" (平均处置时长: one decimal, 小时)."""
     tiles = []
     for k in kpis:
@@ -209,8 +201,7 @@ def queue_table(df: pd.DataFrame, total: int, overdue_n: int) -> None:
 
 
 def state_chart(states: pd.DataFrame) -> None:
-    total = int(states["n"].sum())
-    labels = [f"{fmt.count(n)}（{fmt.pct(n / total, 0)}）" for n in states["n"]]
+    labels = [f"{fmt.count(n)}（{fmt.pct(share, 0)}）" for n, share in zip(states["n"], states["share"])]
     fig = go.Figure(
         go.Bar(
             x=states["n"],
@@ -409,7 +400,7 @@ def held_by_view(key: int) -> None:
     if name is None:
         st.html(f'<div class="jw-note">“{e(ctx.scope_label())}”此刻没有该承办单位的超期任务</div>')
         return
-    tasks = cached(ctx, dispatch.open_tasks, places, ctx.now, QUEUE_LIMIT, None, key)
+    tasks = cached(ctx, dispatch.unclosed_tasks, places, ctx.now, QUEUE_LIMIT, None, key)
     n = int(row["overdue"].iloc[0])
     widgets.panel_title(f"{name} · 此刻超期 {fmt.count(n)} 件 · {ctx.scope_label()}")
     queue_table(tasks, n, n)
@@ -509,7 +500,7 @@ with widgets.section():
         "比较期早于数据起始时显示“—”。</div>"
     )
 with widgets.section():
-    times = cached(ctx, measures.time_to_close, places, w)
+    times = cached(ctx, loop.time_to_close, places, w)
     if times.excluded:
         st.html(f'<div class="jw-note jw-dp-quality">数据异常：{fmt.count(times.excluded)} 件办结早于创建，已排除（不计入处置时长）</div>')
 
@@ -518,12 +509,12 @@ with widgets.section():
 
 left, right = st.columns([1.9, 1], gap="medium")
 with left, widgets.section():
-    total = cached(ctx, dispatch.open_count, places, ctx.now)
-    queue = cached(ctx, dispatch.open_tasks, places, ctx.now, QUEUE_LIMIT)
+    total = cached(ctx, dispatch.unclosed_count, places, ctx.now)
+    queue = cached(ctx, dispatch.unclosed_tasks, places, ctx.now, QUEUE_LIMIT)
     if kpis is not None:
         overdue_n = int(next(k for k in kpis if k.key == "overdue").compared.value)
     else:
-        overdue_n = int(cached(ctx, measures.overdue_count, places, ctx.now))
+        overdue_n = int(cached(ctx, loop.overdue_count, places, ctx.now))
     widgets.panel_title(f"未办结任务 · 共 {fmt.count(total)} 件 · 超期 {fmt.count(overdue_n)} 件")
     if queue.empty:
         widgets.empty_state(f"“{ctx.scope_label()}” 当前没有未办结的任务")
@@ -548,7 +539,7 @@ with left, widgets.section():
 with right, widgets.section():
     by_comm = cached(ctx, dispatch.loop_by, places, w, "community", live=False)
     hint = " · 点击社区查看该社区" if len(by_comm) > 1 else ""
-    widgets.panel_title(f"按社区 · {measures.period_name(f)}按时反馈率与办结率{hint}")
+    widgets.panel_title(f"按社区 · {windows.period_name(f)}按时反馈率与办结率{hint}")
     if by_comm.empty:
         widgets.empty_state(f"“{ctx.scope_label()}” 在 {ctx.period_label()} 内没有到期、新建或办结的任务")
     else:

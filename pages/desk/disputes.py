@@ -20,16 +20,17 @@ from dashboard import mask, station, timeutil
 from dashboard.db.schema import MEDIATION_LEVELS
 from dashboard.ui import fmt, plots, widgets
 from dashboard.ui.frame import cached, context, drill, id_param, personal, selection_key
-from queries import disputes, imports, measures
+from dashboard.ui.palette import ACCENT, AMBER, GREEN, MUTED, RED, TEXT
+from queries import disputes, imports
+from queries.measures import mediation, windows
 
 ctx = context()
 f = ctx.filters
 w = f.window(ctx.now)
 here = f.places_only()
 
-LEVEL_COLORS = {1: "#3ddc84", 2: "#3fb6ff", 3: "#ffb020"}
-STATUS_COLORS = {"化解": "#3ddc84", "调处中": "#3fb6ff", "未化解": "#ff5a5f"}
-GREEN, RED, AMBER, MUTED = "#3ddc84", "#ff5a5f", "#ffb020", "#8ea0c4"
+LEVEL_COLORS = {1: GREEN, 2: ACCENT, 3: AMBER}
+STATUS_COLORS = {"化解": GREEN, "调处中": ACCENT, "未化解": RED}
 LEVEL_LABEL = {lv: f"{disputes.LEVEL_SHORT[lv]} {name}" for lv, name in MEDIATION_LEVELS.items()}
 LEGEND = {1: "一级 网格员", 2: "二级 社区民警", 3: "三级 司法所/律师/调解员"}
 
@@ -111,7 +112,7 @@ def dispute_detail(d: disputes.DisputeDetail) -> None:
                 }
             )
         table = pd.DataFrame(rows)
-        colors = {"化解": GREEN, "未化解": RED, "升级": AMBER, "进行中": "#3fb6ff"}
+        colors = {"化解": GREEN, "未化解": RED, "升级": AMBER, "进行中": ACCENT}
         widgets.table(
             table,
             name="disputes-sessions",
@@ -178,7 +179,7 @@ def kind_level_chart(df: pd.DataFrame) -> None:
     fig.add_trace(
         go.Scatter(
             x=shown, y=[int(totals.get(k, 0)) for k in kinds], mode="text", text=[str(int(totals.get(k, 0))) for k in kinds],
-            textposition="top center", textfont=dict(size=16, color="#e8eefc"), showlegend=False, hoverinfo="skip",
+            textposition="top center", textfont=dict(size=16, color=TEXT), showlegend=False, hoverinfo="skip",
         )
     )
     plots.style(fig, height=400)
@@ -192,7 +193,7 @@ def kind_level_chart(df: pd.DataFrame) -> None:
 
 def funnel_chart(fun: pd.DataFrame) -> None:
     labels = ["一级<br>网格员", "二级<br>社区民警", "三级<br>司法所/律师/调解员"]
-    segments = [("resolved", "化解", GREEN), ("escalated", "升级", AMBER), ("open", "调处中", "#3fb6ff"), ("unresolved", "未化解", RED)]
+    segments = [("resolved", "化解", GREEN), ("escalated", "升级", AMBER), ("open", "调处中", ACCENT), ("unresolved", "未化解", RED)]
     fig = go.Figure()
     for col, name, color in segments:
         vals = [int(x) for x in fun[col]]
@@ -205,16 +206,14 @@ def funnel_chart(fun: pd.DataFrame) -> None:
         )
     top = max(1, int(fun["reached"].max()))
     for lab, reached in zip(labels, fun["reached"]):
-        fig.add_annotation(y=lab, x=int(reached), text=f" 到达 {int(reached)} 起", showarrow=False, xanchor="left", font=dict(size=15, color="#e8eefc"))
+        fig.add_annotation(y=lab, x=int(reached), text=f" 到达 {int(reached)} 起", showarrow=False, xanchor="left", font=dict(size=15, color=TEXT))
     plots.style(fig, height=400)
     fig.update_layout(barmode="stack", legend=dict(traceorder="normal", font=dict(size=14)), xaxis=dict(range=[0, top * 1.35], title="纠纷（起）"), yaxis=dict(autorange="reversed", tickfont=dict(size=15)))
     plots.show(fig, key="disputes-funnel")
-    resolved = int(fun["resolved"].sum())
-    low = int(fun.loc[fun["level"] <= 2, "resolved"].sum())
-    share = fmt.pct(low / resolved) if resolved else fmt.DASH
+    low = disputes.grassroots_resolution(fun)
     st.html(
-        f'<div class="jw-legend">本期化解 {resolved} 起（即化解率的分子）· 一、二级（网格员、社区民警）化解 {low} 起，'
-        f"占已化解 {share} · 矛盾不上交</div>"
+        f'<div class="jw-legend">本期化解 {low.denominator} 起（即化解率的分子）· 一、二级（网格员、社区民警）化解 {low.numerator} 起，'
+        f"占已化解 {fmt.pct(low.value)} · 矛盾不上交</div>"
     )
 
 
@@ -303,7 +302,7 @@ def escalated_table(df: pd.DataFrame, total: int) -> None:
     _open_dispute(picked, df)
 
 
-def visits_table(df: pd.DataFrame, backlog: measures.VisitBacklog) -> None:
+def visits_table(df: pd.DataFrame, backlog: mediation.VisitBacklog) -> None:
     now = ctx.now
 
     def when(due, late: bool) -> str:
@@ -384,7 +383,7 @@ def overview_page() -> None:
         else:
             funnel_chart(fun)
     with c3, widgets.section():
-        widgets.panel_title(f"{'各社区' if by == 'community' else '各网格'}{measures.period_name(f)}化解率 · 满意率")
+        widgets.panel_title(f"{'各社区' if by == 'community' else '各网格'}{windows.period_name(f)}化解率 · 满意率")
         rates = cached(ctx, disputes.rates_by_place, here, w, by, live=False)
         if rates.empty:
             widgets.empty_state(f"筛选条件“{ctx.scope_label()}”下没有{'社区' if by == 'community' else '网格'}")
@@ -405,7 +404,7 @@ def overview_page() -> None:
     with c5, widgets.section():
         widgets.panel_title("回访待办（已超期及7天内到期）")
         due = cached(ctx, disputes.visits_due, here, ctx.now, 7, 200)
-        backlog = cached(ctx, measures.visit_backlog, here, ctx.now, 7)
+        backlog = cached(ctx, mediation.visit_backlog, here, ctx.now, 7)
         if due.empty:
             widgets.empty_state(f"“{ctx.scope_label()}” 当前无待回访纠纷")
         else:

@@ -21,8 +21,10 @@ from plotly.subplots import make_subplots
 from dashboard import mask, timeutil
 from dashboard.ui import fmt, maps, plots, widgets
 from dashboard.ui.frame import cached, context, drill, personal, selection_key
+from dashboard.ui.palette import ACCENT, AMBER, GREEN, GUIDE, MUTED, RED, TEXT, rgba
 from queries import grid_profile as gp
-from queries import imports, measures, places
+from queries import imports, places
+from queries.measures import baseline
 
 ctx = context()
 f = ctx.filters
@@ -31,10 +33,9 @@ PERIOD = ctx.period_label()
 SCOPE = ctx.scope_label()
 E = html.escape
 
-ONLINE = [61, 220, 132, 235]
-OFFLINE = [255, 90, 95, 245]
-COMPOUND = [255, 176, 32, 230]
-RED = "#ff5a5f"
+ONLINE = rgba(GREEN, 235)
+OFFLINE = rgba(RED, 245)
+COMPOUND = rgba(AMBER, 230)
 
 
 def _selected(event, layer_id: str | None = None) -> dict | None:
@@ -179,8 +180,8 @@ def grid_map(card: pd.Series, near: pd.DataFrame, cams: pd.DataFrame, comps: pd.
             id="grid-self",
             data=maps.part_rows([card["boundary_geojson"]], [tip(card["name"], card["community"])]),
             get_polygon="polygon",
-            get_fill_color=[63, 182, 255, 45],
-            get_line_color=[63, 182, 255, 255],
+            get_fill_color=rgba(ACCENT, 45),
+            get_line_color=rgba(ACCENT),
             line_width_min_pixels=3,
             stroked=True,
             filled=True,
@@ -291,7 +292,7 @@ def profile_panel(card: pd.Series, gid: int) -> None:
     stats = [
         _stat("人口", fmt.count(pop), "人"),
         _stat("面积", f"{area:.2f}", "km²"),
-        _stat("人口密度", fmt.count(pop / area) if area > 0 else fmt.DASH, "人/km²"),
+        _stat("人口密度", fmt.count(card["population_density"]), "人/km²"),
         _stat("小区", fmt.count(int(card["compounds"])), "个"),
         _stat("户数", fmt.count(int(card["households"])), "户"),
         _stat("楼栋", fmt.count(int(card["buildings"])), "栋"),
@@ -340,7 +341,7 @@ def profile_panel(card: pd.Series, gid: int) -> None:
 def activity_chart(act: pd.DataFrame) -> None:
     unit = act["unit"].iloc[0]
     unit_zh = "周" if unit == "week" else "月"
-    base_len = f"前{measures.BASELINE_WEEKS}周" if unit == "week" else f"前{measures.BASELINE_MONTHS}个月"
+    base_len = f"前{baseline.BASELINE_WEEKS}周" if unit == "week" else f"前{baseline.BASELINE_MONTHS}个月"
     sources = list(dict.fromkeys(act["source"]))
     note = plots.partial_note(window, ctx.now, unit)  # the last week/month still running: drawn apart
     fig = make_subplots(rows=len(sources), cols=1, shared_xaxes=True, vertical_spacing=0.07)
@@ -364,9 +365,9 @@ def activity_chart(act: pd.DataFrame) -> None:
             mean, low, high = float(d["mean"].iloc[0]), float(d["low"].iloc[0]), float(d["high"].iloc[0])
             fig.add_hrect(y0=low, y1=high, fillcolor="rgba(142,160,196,0.20)", line_width=0, layer="below", row=i, col=1)
             fig.add_hline(
-                y=mean, line=dict(color="#c3cfe8", width=2, dash="dash"), row=i, col=1,
+                y=mean, line=dict(color=GUIDE, width=2, dash="dash"), row=i, col=1,
                 annotation_text=f"基线 {mean:.1f}（正常 ≤{high:.1f}）", annotation_position="top left",
-                annotation_font=dict(size=13, color="#e8eefc"), annotation_bgcolor="rgba(10,16,32,0.75)",
+                annotation_font=dict(size=13, color=TEXT), annotation_bgcolor="rgba(10,16,32,0.75)",
             )
         fig.update_yaxes(title_text=label, rangemode="tozero", row=i, col=1, title_font=dict(size=15))
     if unit == "week" and len(act):
@@ -374,7 +375,7 @@ def activity_chart(act: pd.DataFrame) -> None:
         first_shown = act["first"].min()
         if start_local > first_shown:
             for i in range(1, len(sources) + 1):
-                label_args = dict(annotation_text="所选时段", annotation_position="top right", annotation_font=dict(size=13, color="#8ea0c4")) if i == 1 else {}
+                label_args = dict(annotation_text="所选时段", annotation_position="top right", annotation_font=dict(size=13, color=MUTED)) if i == 1 else {}
                 fig.add_vrect(
                     x0=pd.Timestamp(start_local) - timedelta(days=0.5), x1=pd.Timestamp(act["last"].max()) + timedelta(days=0.5),
                     fillcolor="rgba(63,182,255,0.10)", line_width=0, layer="below", row=i, col=1, **label_args,
@@ -396,13 +397,13 @@ def activity_chart(act: pd.DataFrame) -> None:
     st.html(
         f'<div class="jw-legend">{"；".join(notes)}</div>'
         f'<div class="jw-legend">每根柱为一{unit_zh}（最后一{unit_zh}截至所选时段末日）；虚线 = 基线（{base_len}平均每{unit_zh}）；'
-        f"灰带 = 正常范围 均值±2√均值；红柱 = 高于基线：超过 均值+2√均值 且至少 {measures.MIN_ABOVE_COUNT} 起</div>"
+        f"灰带 = 正常范围 均值±2√均值；红柱 = 高于基线：超过 均值+2√均值 且至少 {baseline.MIN_ABOVE_COUNT} 起</div>"
     )
 
 
 def tasks_panel(gid_filters) -> None:
     widgets.panel_title("在办派单 · 点击查看处置详情")
-    tk = cached(ctx, gp.open_tasks, gid_filters, ctx.now)
+    tk = cached(ctx, gp.before_feedback_tasks, gid_filters, ctx.now)
     if tk.empty:
         widgets.empty_state("该网格当前没有在办派单（待研判、已派发、处置中）")
         return

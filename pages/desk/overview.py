@@ -12,6 +12,7 @@ from dashboard import timeutil
 from dashboard.filters import PERIODS
 from dashboard.ui import fmt, maps, plots, widgets
 from dashboard.ui.frame import cached, context, drill, selection_key
+from dashboard.ui.palette import ACCENT, GRID, MUTED, PANEL, TEXT
 from queries import imports, overview
 
 ctx = context()
@@ -80,13 +81,13 @@ def trend_chart(trend: overview.DailyTrend, name: str) -> None:
     fig.add_trace(
         go.Scatter(
             x=df["day"], y=df["n_last_year"], name="去年同期", mode="lines",
-            line=dict(color="#8ea0c4", width=2, dash="dash"),
+            line=dict(color=MUTED, width=2, dash="dash"),
             hovertemplate="%{x|%m-%d} 去年同期 %{y} 起<extra></extra>",
         )
     )
     plots.series_line(
         fig, df["day"], df["n"], note, name=name, mode="lines+markers",
-        line=dict(color="#3fb6ff", width=3), marker=dict(size=6),
+        line=dict(color=ACCENT, width=3), marker=dict(size=6),
         hovertemplate="%{x|%m-%d} 警情 %{y} 起<extra></extra>",
     )
     if len(df):
@@ -99,10 +100,10 @@ def trend_chart(trend: overview.DailyTrend, name: str) -> None:
         plot_bgcolor="rgba(17,26,46,0.6)",
         font=dict(size=16, family="Noto Sans CJK SC, sans-serif"),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=16)),
-        xaxis=dict(tickformat="%m-%d", gridcolor="#22314f"),
-        yaxis=dict(title="警情（起）", gridcolor="#22314f", rangemode="tozero"),
+        xaxis=dict(tickformat="%m-%d", gridcolor=GRID),
+        yaxis=dict(title="警情（起）", gridcolor=GRID, rangemode="tozero"),
         hovermode="x unified",
-        hoverlabel=dict(font=dict(size=15, family="Noto Sans CJK SC, sans-serif", color="#e8eefc"), bgcolor="#16213a", bordercolor="#3fb6ff"),
+        hoverlabel=dict(font=dict(size=15, family="Noto Sans CJK SC, sans-serif", color=TEXT), bgcolor=PANEL, bordercolor=ACCENT),
     )
     plots.show(fig, key="overview-trend")
 

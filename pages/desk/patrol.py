@@ -7,7 +7,7 @@ minutes, incident hot spots outlined, hot spots no patrol reached filled red),
 the day/night split of patrol time in hot spots against their share of
 incidents and of area, and the grids ranked by the gap.
 
-Definitions live in ``queries.measures`` (section "patrol coverage"): hot
+Definitions live in ``queries.measures.hotspots``: hot
 pieces per 派出所 (the busiest H3 cells holding half of the station's
 incidents), reached = at least one GPS point of the shift, patrol minutes =
 GPS points × 2 minutes. GPS tracks are kept about 90 days; a period reaching
@@ -31,11 +31,12 @@ import streamlit as st
 from dashboard import timeutil
 from dashboard.ui import fmt, maps, plots, widgets
 from dashboard.ui.frame import cached, context, drill, selection_key
-from queries import imports, measures, patrol, places
+from dashboard.ui.palette import ACCENT, AMBER, MUTED, RED, rgba
+from queries import imports, patrol, places
+from queries.measures import hotspots
 
 SHIFTS = {"all": None, "day": "白", "night": "黑"}  # URL value → patrol_shifts.shift
 SHIFT_NAMES = {"all": "全部", "day": "白班（08–20时）", "night": "黑班（20–08时）"}
-RED, AMBER, ACCENT, MUTED = [255, 70, 70], [255, 176, 32], "#3fb6ff", "#8ea0c4"
 MAP_HEIGHT = 450
 # Patrol minutes per km² per day on a fixed police-blue scale (maps.PATROL_MINUTES).
 
@@ -119,8 +120,8 @@ def coverage_map(shapes: pd.DataFrame, cells: pd.DataFrame, key: str, days: floa
                 {
                     "hex": r.h3,
                     "grid_id": gid,
-                    "line": RED + [255] if r.unreached else AMBER + [255],
-                    "fill": RED + [170] if r.unreached else AMBER + [28],  # not 0: deck.gl does not pick transparent pixels
+                    "line": rgba(RED) if r.unreached else rgba(AMBER),
+                    "fill": rgba(RED, 170) if r.unreached else rgba(AMBER, 28),  # not 0: deck.gl does not pick transparent pixels
                     "title": "热点 · 巡逻未覆盖" if r.unreached else "热点 · 已覆盖",
                     "line1": where,
                     "line2": f"热点警情 {int(r.hot_incidents)} 起 · {minutes}",
@@ -177,7 +178,7 @@ def split_chart(split: pd.DataFrame) -> None:
     """Per shift: hot spots' share of area, of patrol time and of incidents."""
     labels = [f"<b>{r.label}</b><br><span style='font-size:13px'>未覆盖 {r.unreached}/{r.hot_cells}</span>" for r in split.itertuples()]
     fig = go.Figure()
-    for col, name, color in (("area_share", "面积占比", MUTED), ("patrol_share", "巡逻时间占比", ACCENT), ("incident_share", "警情占比", "#ffb020")):
+    for col, name, color in (("area_share", "面积占比", MUTED), ("patrol_share", "巡逻时间占比", ACCENT), ("incident_share", "警情占比", AMBER)):
         vals = [None if v is None or pd.isna(v) else float(v) * 100 for v in split[col]]
         fig.add_trace(
             go.Bar(
@@ -249,7 +250,7 @@ def ranking_table(rank: pd.DataFrame, key: str, total_grids: int) -> None:
         st.caption(f"共 {total_grids} 个网格，按覆盖差距列出前 {len(rank)} 个")
 
 
-def notes(wins: patrol.PatrolWindows, now: measures.PatrolCoverage | None) -> list[str]:
+def notes(wins: patrol.PatrolWindows, now: hotspots.PatrolCoverage | None) -> list[str]:
     """Plain statements about what the figures cover (tracks, bases, hot spots, categories)."""
     out = []
     first = timeutil.fmt_local(wins.track_start, "%Y-%m-%d") if wins.track_start else None
@@ -262,7 +263,7 @@ def notes(wins: patrol.PatrolWindows, now: measures.PatrolCoverage | None) -> li
         if wins.previous is None:
             out.append("环比的上一周期轨迹不全，显示“—”")
     if now is not None and now.hot_cells == 0:
-        out.append(f"本时段警情分散（每个单元不足{measures.HOT_MIN_INCIDENTS}起或未达集中标准），未形成热点" if now.incidents else "本时段无警情，未形成热点")
+        out.append(f"本时段警情分散（每个单元不足{hotspots.HOT_MIN_INCIDENTS}起或未达集中标准），未形成热点" if now.incidents else "本时段无警情，未形成热点")
     if f.categories:
         out.append("热点按所选警情类别（" + "、".join(f.categories) + "）计算")
     return out
@@ -275,14 +276,14 @@ shift = SHIFTS[key]
 w = f.window(ctx.now)
 loaded = False  # the coverage pieces every part below is drawn from
 with widgets.section():
-    first = cached(ctx, measures.patrol_track_start, live=False)
+    first = cached(ctx, hotspots.patrol_track_start, live=False)
     wins = patrol.comparison_windows(w, f.period, first)
 
     def coverage(win):
-        return None if win is None else cached(ctx, measures.coverage_pieces, f, win, live=False)
+        return None if win is None else cached(ctx, hotspots.coverage_pieces, f, win, live=False)
 
     pieces, pieces_prev, pieces_ly = coverage(wins.current), coverage(wins.previous), coverage(wins.last_year)
-    summary = lambda p: None if p is None else measures.summarize_coverage(p, shift)  # noqa: E731
+    summary = lambda p: None if p is None else hotspots.summarize_coverage(p, shift)  # noqa: E731
     on_duty = cached(ctx, patrol.on_duty_compared, f, ctx.now)
     current = summary(pieces)
     widgets.kpi_row(patrol.kpis(current, summary(pieces_prev), summary(pieces_ly), on_duty, w, f.period))
@@ -321,7 +322,7 @@ else:
             st.html(
                 '<div class="jw-note">热点：本派出所警情最集中的H3单元（每个约0.1平方公里，按网格切分），'
                 "从多到少累计达全所警情一半（同数并列计入，每个至少2起）；白班/黑班的热点按08–20时/20–08时的警情计。"
-                f"覆盖：时段内有该班次巡逻轨迹点经过。巡逻时长 = 轨迹点数 × 每点代表的分钟数（该班次轨迹的平均定位间隔；演示数据为 {measures.PATROL_POINT_MINUTES:g} 分钟）。</div>"
+                f"覆盖：时段内有该班次巡逻轨迹点经过。巡逻时长 = 轨迹点数 × 每点代表的分钟数（该班次轨迹的平均定位间隔；演示数据为 {hotspots.PATROL_POINT_MINUTES:g} 分钟）。</div>"
             )
         with right, widgets.section():
             widgets.panel_title("警力跟着警情走 · 热点的面积、巡逻时间与警情占比")

@@ -15,16 +15,8 @@ import streamlit as st
 
 from dashboard import mask, timeutil
 from dashboard.ui import fmt, plots, widgets
-from dashboard.ui.frame import (
-    MASKED,
-    Personal,
-    cached,
-    context,
-    drill,
-    id_param,
-    personal,
-    selection_key,
-)
+from dashboard.ui.frame import MASKED, Personal, cached, context, drill, id_param, personal, selection_key
+from dashboard.ui.palette import ACCENT, AMBER
 from queries import dispatch, imports, reports
 from queries.vocabulary import vocabulary
 
@@ -170,7 +162,7 @@ def category_chart(by: pd.DataFrame, picked: list[str]) -> None:
     cats = cats + [c for c in known if c not in counts]  # zero bars last
     cats = sorted(cats, key=lambda c: counts.get(c, 0))  # largest on top (plotly draws bottom-up)
     ns = [counts.get(c, 0) for c in cats]
-    colors = ["#ffb020" if c in picked else "#3fb6ff" for c in cats]
+    colors = [AMBER if c in picked else ACCENT for c in cats]
     fig = go.Figure(
         go.Bar(
             # drawn escaped (plots.esc); the click maps back through the raw customdata

@@ -18,8 +18,10 @@ import streamlit as st
 from dashboard import timeutil
 from dashboard.ui import fmt, plots, widgets
 from dashboard.ui.frame import cached, context, drill, selection_key
-from queries import imports, incidents, measures
-from queries.overview import Kpi
+from dashboard.ui.palette import ACCENT, AMBER, MUTED, PANEL_DARK, RAMP, TEXT
+from queries import imports, incidents
+from queries.kpi import Kpi
+from queries.measures import incident_stats
 from queries.vocabulary import vocabulary
 
 ctx = context()
@@ -29,7 +31,7 @@ VOCAB = cached(ctx, vocabulary, "incident_category", live=False)  # the station'
 CAT_COLORS = VOCAB.colours(plots.COLORS)
 NEUTRAL = {"求助"}  # more calls for help is not bad news by itself
 TOP_PLACES = 20  # bars in the response-time-by-place chart
-HEAT_SCALE = [[i / (len(widgets.RAMP) - 1), f"rgb({r},{g},{b})"] for i, (r, g, b, _a) in enumerate(widgets.RAMP)]
+HEAT_SCALE = [[i / (len(RAMP) - 1), f"rgb({r},{g},{b})"] for i, (r, g, b, _a) in enumerate(RAMP)]
 X_FORMATS = {  # tick and hover formats of the trend chart's time axis, per grain
     "hour": ("%H时", "%m-%d %H时"),
     "day": ("%m-%d", "%Y-%m-%d"),
@@ -39,7 +41,7 @@ X_FORMATS = {  # tick and hover formats of the trend chart's time axis, per grai
 
 
 def _color(cat: str) -> str:
-    return CAT_COLORS.get(cat, "#8ea0c4")
+    return CAT_COLORS.get(cat, MUTED)
 
 
 def _higher_is_better(cat: str) -> bool | None:
@@ -85,14 +87,14 @@ def _drill_category(cat: object) -> None:
         _drill_categories((cat,))
 
 
-def category_bar(comp: measures.CategoryComparison) -> None:
+def category_bar(comp: incidents.CategoryComparison) -> None:
     """本期 / 去年同期 / 上期 per category, horizontal; a click narrows to that category."""
     df = comp.frame()
     cats = list(df["category"])
     shown = [plots.esc(c) for c in cats]  # drawn escaped; a click maps back through the raw customdata
     fig = go.Figure()
     for col, name, color, opacity in (
-        ("n_last_year", "去年同期", "#8ea0c4", 0.55),
+        ("n_last_year", "去年同期", MUTED, 0.55),
         ("n_previous", "上期", "#5b6b8c", 0.75),
     ):
         vals = [None if pd.isna(v) else int(v) for v in df[col]]
@@ -120,7 +122,7 @@ def category_bar(comp: measures.CategoryComparison) -> None:
     _drill_category(_picked(event))
 
 
-def comparison_table(comp: measures.CategoryComparison) -> None:
+def comparison_table(comp: incidents.CategoryComparison) -> None:
     """Counts with 同比/环比 per category; a change is marked 显著 only when the Poisson test says so."""
     e = html.escape
     head = "".join(f"<th>{h}</th>" for h in ("类别", "本期", "去年同期", "同比", "上期", "环比"))
@@ -184,7 +186,7 @@ def trend_chart(series: pd.DataFrame, grain: str, note: str | None = None) -> No
         hovermode="x unified",
         legend=dict(font=dict(size=14)),
         # a unified hover box takes the (transparent) paper colour: give it the panel's
-        hoverlabel=dict(bgcolor="#111a2e", bordercolor="#3fb6ff", font=dict(color="#e8eefc")),
+        hoverlabel=dict(bgcolor=PANEL_DARK, bordercolor=ACCENT, font=dict(color=TEXT)),
     )
     fig.update_xaxes(tickformat=tick, hoverformat=hover)
     if grain == "week":  # ticks on the buckets' own starts (Mondays), not plotly's Sundays
@@ -221,7 +223,7 @@ def response_bars(df: pd.DataFrame, key: str, height: int) -> object:
     groups = list(df["group"])
     shown = [plots.esc(g) for g in groups]  # drawn escaped; a click maps back through the raw customdata
     fig = go.Figure()
-    for col, name, color in (("median_min", "中位数", "#3fb6ff"), ("p90_min", "九成用时", "#ffb020")):
+    for col, name, color in (("median_min", "中位数", ACCENT), ("p90_min", "九成用时", AMBER)):
         vals = [None if pd.isna(v) else round(float(v), 1) for v in df[col]]
         fig.add_trace(
             go.Bar(
@@ -239,8 +241,8 @@ def response_bars(df: pd.DataFrame, key: str, height: int) -> object:
     return plots.show(fig, key=selection_key(key), on_select="rerun")
 
 
-def response_by_category(comp: measures.CategoryComparison, w) -> None:
-    rt = cached(ctx, measures.response_times, f, w, "category", live=False)
+def response_by_category(comp: incidents.CategoryComparison, w) -> None:
+    rt = cached(ctx, incident_stats.response_times, f, w, "category", live=False)
     cats = [c for c, _ in comp.rows]
     df = pd.DataFrame({"group": cats}).merge(rt, on="group", how="left")
     df["n"] = df["n"].fillna(0).astype(int)
@@ -254,7 +256,7 @@ def response_by_category(comp: measures.CategoryComparison, w) -> None:
 def response_by_place(w) -> None:
     """By community for the whole area or a station; by grid once a community is chosen."""
     by = "community" if f.community_id is None else "grid"
-    rt = cached(ctx, measures.response_times, f, w, by, live=False)
+    rt = cached(ctx, incident_stats.response_times, f, w, by, live=False)
     if rt.empty:
         widgets.empty_state(f"{_scope_text()} 内无到场记录")
         return
@@ -277,7 +279,7 @@ def response_by_place(w) -> None:
             drill("grid" if f.grid_id is not None else None, grid_id=hits[0].id)
 
 
-def kpis(comp: measures.CategoryComparison) -> list[Kpi]:
+def kpis(comp: incidents.CategoryComparison) -> list[Kpi]:
     """警情总数 and the key categories (or the filter's categories) with 同比/环比."""
     shown = list(f.categories) if f.categories else [c for c in VOCAB.key_codes() if comp.get(c) is not None]
     tiles = []
@@ -305,7 +307,7 @@ if w is None:
 category_filter_bar()
 comp = None  # the by-category comparison several parts share: without it they wait for the retry
 with widgets.section():
-    comp = cached(ctx, measures.by_category_compared, f, w, f.period, live=False)
+    comp = cached(ctx, incidents.by_category_compared, f, w, f.period, live=False)
     widgets.kpi_row(kpis(comp), columns=6)
 with widgets.section():
     widgets.outside_caption(cached(ctx, imports.outside_rows, f, "incidents", w, live=False), "起警情")

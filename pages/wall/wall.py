@@ -47,21 +47,12 @@ from dashboard import mask, station, timeutil
 from dashboard.config import PROJECT_ROOT
 from dashboard.ui import fmt, frame, maps, widgets
 from dashboard.ui.frame import context
+from dashboard.ui.palette import GREEN, RED, rgba
 from dashboard.wall import acks, params, rotation, sound
 from dashboard.wall import layout as wl
 from dashboard.wall import markup as wh
 from dashboard.wall.live import every, live, stale_text, step
-from queries import (
-    dispatch,
-    disputes,
-    imports,
-    incidents,
-    overview,
-    patrol,
-    places,
-    reports,
-    wall,
-)
+from queries import dispatch, disputes, imports, incidents, overview, patrol, places, reports, wall
 
 CSS_PATH = PROJECT_ROOT / "assets" / "wall.css"
 KPI_EVERY_S, FEED_EVERY_S, QUEUE_EVERY_S, MAP_EVERY_S, TREND_EVERY_S = 3, 2, 3, 30, 60
@@ -255,8 +246,8 @@ def queue(rows: int = QUEUE_ROWS, cols: int = 1) -> None:
 
 # --- map -------------------------------------------------------------------------------
 
-INCIDENT_COLOR = [255, 90, 95, 220]
-PATROL_COLOR = [61, 220, 132, 255]
+INCIDENT_COLOR = rgba(RED, 220)
+PATROL_COLOR = rgba(GREEN)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=16)
@@ -649,10 +640,8 @@ def dispute_kinds() -> None:
     def render(df: pd.DataFrame) -> str:
         if df.empty:
             return wh.title("本月纠纷类型") + wh.none("本月暂无纠纷")
-        by_kind = df.groupby("kind", sort=False)["n"].sum()
-        lvl3 = df[df["level"] >= 3].groupby("kind", sort=False)["n"].sum()
-        rows = [(k, float(n), f"{int(n)}" + (f"（三级 {int(lvl3[k])}）" if k in lvl3 else "")) for k, n in by_kind.items()]
-        rows.sort(key=lambda r: -r[1])
+        kinds = disputes.kind_totals(df)  # most first
+        rows = [(r.kind, float(r.n), f"{r.n}" + (f"（三级 {r.escalated}）" if r.escalated else "")) for r in kinds.itertuples()]
         return wh.hbars_html(wh.title("本月纠纷类型", f"{wh.cut_span(len(rows), CATEGORY_ROWS + 1, '类')} · 多者在前 · 括号内为升至三级调处"), rows[:CATEGORY_ROWS + 1])
 
     live("dkinds", lambda: every(SIDE_REFRESH_S, now), lambda: disputes.by_kind_level(ctx.engine, mf, mf.window(now)), render, every_s=SIDE_EVERY_S)
@@ -661,7 +650,7 @@ def dispute_kinds() -> None:
 @st.fragment(run_every=SIDE_EVERY_S)
 def dispute_visits() -> None:
     """回访待办: the overdue visits longest overdue first, then the ones due within
-    7 days; the header's 超期 and the card's are one query (``measures.visit_backlog``)."""
+    7 days; the header's 超期 and the card's are one query (``mediation.visit_backlog``)."""
     now = wall_now()
 
     def render(lst: wall.VisitList) -> str:

@@ -65,7 +65,7 @@ from dashboard.timeutil import to_local
 from dashboard.writers.bulk import bulk_insert
 from dashboard.writers.load.mapping import CellError, Mapping
 from dashboard.writers.load.rows import LoadSummary, Places, Row, chunks, count_rows, parse_fields, stage_rows, too_long
-from queries.measures import DAY_SHIFT_HOURS, PATROL_POINT_MINUTES
+from queries.measures.hotspots import DAY_SHIFT_HOURS, PATROL_POINT_MINUTES
 
 DEFAULT_KIND = schema.PATROL_TEAM_KINDS[0]
 SHIFT_GRACE_HOURS = 1  # a crew setting out up to an hour before a shift change belongs to the shift it starts

@@ -41,12 +41,7 @@ from dashboard.db import schema
 from dashboard.geo import h3_cells
 from dashboard.writers.bulk import bulk_insert
 from dashboard.writers.load.gps import GpsWriter, parse_point
-from dashboard.writers.load.mapping import (
-    EVENT_TIME,
-    CellError,
-    Mapping,
-    MappingError,
-)
+from dashboard.writers.load.mapping import EVENT_TIME, CellError, Mapping, MappingError
 from dashboard.writers.load.rows import STATUS_ZH, LoadSummary, Places, Row, chunks, count_rows, parse_fields, stage_rows, too_long
 from dashboard.writers.load.sources import open_table, sha256_of
 

@@ -17,18 +17,7 @@ from sqlalchemy.engine import Connection
 from dashboard.db import schema
 from dashboard.geo import GridLocator
 from dashboard.writers.bulk import bulk_insert
-from dashboard.writers.load.mapping import (
-    REQUIRED,
-    TARGETS,
-    CellError,
-    Mapping,
-    MappingError,
-    parse_bool,
-    parse_int,
-    parse_number,
-    parse_time,
-    raw_value,
-)
+from dashboard.writers.load.mapping import REQUIRED, TARGETS, CellError, Mapping, MappingError, parse_bool, parse_int, parse_number, parse_time, raw_value
 
 STATUS_ZH = {
     "inserted": "新增",
