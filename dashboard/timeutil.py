@@ -76,8 +76,28 @@ def zone_note() -> str:
     return "" if name == station.DEFAULT_ZONE else f"（{name}）"
 
 
-def fmt_local(ts: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
-    return "—" if ts is None else to_local(ts).strftime(fmt)
+# The time formats of the screens, by name: every time shown goes through fmt_local.
+CLOCK = "%H:%M"
+CLOCK_S = "%H:%M:%S"
+SHORT = "%m-%d %H:%M"
+MINUTE = "%Y-%m-%d %H:%M"
+SECOND = "%Y-%m-%d %H:%M:%S"
+DAY = "%Y-%m-%d"
+MONTH_DAY = "%m-%d"
+
+
+def fmt_local(ts: object, fmt: str = SHORT) -> str:
+    """A stored UTC time (naive datetime, a pandas Timestamp, numpy datetime64 or ISO text)
+    in the station's zone; "—" when missing (None, NaT, NaN)."""
+    if ts is None or ts != ts:  # NaT and NaN are not equal to themselves
+        return "—"
+    if isinstance(ts, str):  # SQLite's text for an aggregate of a time column
+        ts = datetime.fromisoformat(ts)
+    elif hasattr(ts, "to_pydatetime"):  # pandas
+        ts = ts.to_pydatetime()
+    elif hasattr(ts, "astype") and hasattr(ts, "item"):  # numpy.datetime64
+        ts = ts.astype("datetime64[us]").item()
+    return to_local(ts).strftime(fmt)
 
 
 # SQLite has no time zones: engines register this function (dashboard.db.database)

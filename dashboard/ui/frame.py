@@ -234,7 +234,7 @@ def _retry_until_usable(wall: bool) -> None:
             f'<div class="jw-w-down" data-since="{since.isoformat()}" data-jw-real-ms="{int(time.time() * 1000)}">'
             f'<div class="jw-w-down-title">⚠ 数据源中断</div>'
             f'<div class="jw-w-down-msg">{html.escape(err.zh)}</div>'
-            f'<div class="jw-w-down-age">{timeutil.fmt_local(since, "%H:%M:%S")} 起无法取得数据，已中断 '
+            f'<div class="jw-w-down-age">{timeutil.fmt_local(since, timeutil.CLOCK_S)} 起无法取得数据，已中断 '
             f'<span data-jw-since-ms="{since_ms}">{gap}</span> 秒'
             f" · 每 {RETRY_EVERY_S} 秒自动重试，恢复后自动显示</div></div>"
         )
@@ -759,7 +759,7 @@ def page_header(cat: Catalogue, now: datetime, scope: str, ctx: Context | None =
     marks = ctx.marks() if ctx else []
     who = ident.label if ident else ""
     zone = timeutil.zone_note()
-    widgets.header(f"{station} · 综合指挥室", f"{scope} · 数据截至 {timeutil.fmt_local(now, '%Y-%m-%d %H:%M:%S')}{zone}", who=who, marks=marks)
+    widgets.header(f"{station} · 综合指挥室", f"{scope} · 数据截至 {timeutil.fmt_local(now, timeutil.SECOND)}{zone}", who=who, marks=marks)
     if ident is not None and ident.via == "oidc":
         st.button("退出登录", key="jw_logout", on_click=st.logout)
 

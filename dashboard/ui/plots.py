@@ -86,7 +86,7 @@ def partial_note(window: tuple[datetime, datetime] | None, now: datetime, grain:
     past is complete). ``now`` is naive UTC; the time shown is local."""
     if window is None or window[1] < now or window[1] <= window[0]:
         return None
-    return f"{BUCKET_NOW.get(grain, '本期')}截至 {timeutil.fmt_local(now, '%H:%M')}"
+    return f"{BUCKET_NOW.get(grain, '本期')}截至 {timeutil.fmt_local(now, timeutil.CLOCK)}"
 
 
 def _faded(color: str, alpha: float) -> str:

@@ -82,7 +82,7 @@ def banner_html(t: tiles.Tile) -> str:
             return f'<div class="jw-w-stale">{stale_text(t.ok_at)}</div>'
         return '<div class="jw-w-stale">数据源暂不可用，正在重试</div>'
     if t.has_data and t.ok_at is not None and t.busy_s() > SLOW_S:
-        return f'<div class="jw-w-stale jw-w-slow">数据库响应缓慢 · 数据更新于 {timeutil.fmt_local(t.ok_at, "%H:%M:%S")}（{age_html(t.ok_at)} 秒前）</div>'
+        return f'<div class="jw-w-stale jw-w-slow">数据库响应缓慢 · 数据更新于 {timeutil.fmt_local(t.ok_at, timeutil.CLOCK_S)}（{age_html(t.ok_at)} 秒前）</div>'
     return ""
 
 
@@ -108,7 +108,7 @@ def live(key: str, marker: Callable[[], Any], load: Callable[[], Any], render: C
 def stale_text(ok_at: datetime) -> str:
     """The red banner's words: when the data on screen was last good and how long
     ago (the seconds run on in the browser)."""
-    return f"数据更新于 {timeutil.fmt_local(ok_at, '%H:%M:%S')}，已中断 {age_html(ok_at)} 秒"
+    return f"数据更新于 {timeutil.fmt_local(ok_at, timeutil.CLOCK_S)}，已中断 {age_html(ok_at)} 秒"
 
 
 def every(seconds: int, at: datetime) -> int:

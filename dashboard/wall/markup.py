@@ -237,7 +237,7 @@ def feed_html(lst, *, rows: int, flashing: set[str] = frozenset(), cols: int = 1
         badge = f'<span class="jw-w-urg">{e(r.urgency)}</span>' if urgent else ""
         items.append(
             f'<li class="jw-w-report{" urgent" if urgent else ""}{" flash" if flash else ""}" data-report-id="{int(r.id)}">'
-            f'<div class="jw-w-report-head"><span class="jw-w-hhmm">{timeutil.fmt_local(r.reported_at, "%H:%M")}</span>'
+            f'<div class="jw-w-report-head"><span class="jw-w-hhmm">{timeutil.fmt_local(r.reported_at, timeutil.CLOCK)}</span>'
             f'<span class="jw-w-cat">{e(r.category)}</span>{badge}'
             f'<span class="jw-w-place">{e(r.community)} · {e(r.grid)}</span></div>'
             f'<div class="jw-w-text">{e(mask.text(r.text))}</div></li>'
@@ -300,7 +300,7 @@ def queue_html(lst, now: datetime, *, rows: int, flashing: set[str] = frozenset(
 def alarm_text(r) -> str:  # a row of queries.wall.alarms
     """One alarm in words: "14:02 特急上报 · 消防隐患 · 东湖社区第3网格" /
     "13:40 工单超期 · 设施损坏 · 北岸社区第5网格 · 张*"."""
-    at = timeutil.fmt_local(r.at.to_pydatetime() if hasattr(r.at, "to_pydatetime") else r.at, "%H:%M")
+    at = timeutil.fmt_local(r.at.to_pydatetime() if hasattr(r.at, "to_pydatetime") else r.at, timeutil.CLOCK)
     if r.kind == "report":
         return f"{at} {r.urgency}上报 · {r.category} · {r.grid}"
     who = assignee(r.officer, r.department)

@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 since = timeutil.day_start_utc(datetime.strptime(args.since, "%Y-%m-%d").date())
             df = accounts.audit_entries(engine, since=since, username=args.user, limit=args.limit)
             rows = [
-                [timeutil.fmt_local(r.at.to_pydatetime(), "%Y-%m-%d %H:%M:%S"), r.username, r.role or "", r.action,
+                [timeutil.fmt_local(r.at, timeutil.SECOND), r.username, r.role or "", r.action,
                  f"{r.object_type or ''} {r.object_id or ''}".strip(), r.client or "", (r.detail or "")[:80]]
                 for r in df.itertuples()
             ]

@@ -49,7 +49,7 @@ with widgets.section():
         )
         table = pd.DataFrame(
             {
-                "时间": [timeutil.fmt_local(t.to_pydatetime(), "%Y-%m-%d %H:%M:%S") for t in df["at"]],
+                "时间": [timeutil.fmt_local(t, timeutil.SECOND) for t in df["at"]],
                 "用户": df["username"],
                 "角色": df["role"].fillna(""),
                 "操作": df["action"].map(ACTIONS).fillna(df["action"]),

@@ -57,13 +57,6 @@ def _span(minutes: float) -> str:
     return f"{mm}分"
 
 
-def _when(ts, fmt_: str = "%m-%d %H:%M") -> str:
-    """A stored UTC time shown in the station's zone; "—" when missing."""
-    if ts is None or (not isinstance(ts, str) and pd.isna(ts)):
-        return "—"
-    return timeutil.fmt_local(pd.Timestamp(ts).to_pydatetime(), fmt_)
-
-
 def _assignee(officer, department, pm: Personal = MASKED) -> str:
     """Who holds the task: the community officer (name masked) or the department."""
     if isinstance(department, str) and department:
@@ -133,7 +126,7 @@ def queue_frame(df: pd.DataFrame) -> pd.DataFrame:
             "编号": df["id"].astype(int),
             "状态": df["state"],
             "时限": [_time_left(p, m, c, now) for p, m, c in zip(df["phase"], df["minutes_left"], df["created_at"])],
-            "反馈期限": [_when(t) for t in df["deadline_at"]],
+            "反馈期限": [timeutil.fmt_local(t) for t in df["deadline_at"]],
             "承办": [_assignee(o, d) for o, d in zip(df["officer"], df["department"])],
             "类别": df["category"],
             "紧急": df["urgency"],
@@ -436,18 +429,18 @@ def task_view(task_id: int) -> None:
             ("社区 / 网格", f"{d.community} / {d.grid}"),
             ("当前承办", _assignee(d.officer, d.department, pm)),
             ("转派次数", str(d.transfer_count)),
-            ("创建", _when(d.created_at, "%Y-%m-%d %H:%M")),
-            ("派发", _when(d.dispatched_at, "%Y-%m-%d %H:%M")),
-            ("反馈期限", _when(d.deadline_at, "%Y-%m-%d %H:%M")),
-            ("反馈", _when(d.feedback_at, "%Y-%m-%d %H:%M")),
-            ("办结", _when(d.closed_at, "%Y-%m-%d %H:%M")),
-            ("回访", f"{_when(d.visited_at, '%Y-%m-%d %H:%M')}（{satisfied}）" if d.visited_at else "—"),
+            ("创建", timeutil.fmt_local(d.created_at, timeutil.MINUTE)),
+            ("派发", timeutil.fmt_local(d.dispatched_at, timeutil.MINUTE)),
+            ("反馈期限", timeutil.fmt_local(d.deadline_at, timeutil.MINUTE)),
+            ("反馈", timeutil.fmt_local(d.feedback_at, timeutil.MINUTE)),
+            ("办结", timeutil.fmt_local(d.closed_at, timeutil.MINUTE)),
+            ("回访", f"{timeutil.fmt_local(d.visited_at, timeutil.MINUTE)}（{satisfied}）" if d.visited_at else "—"),
         ]
         st.html('<dl class="jw-dp-fields">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in fields) + "</dl>")
         widgets.panel_title("上报内容")
         if d.report_text:
             st.html(
-                f'<div class="jw-dp-report"><div class="jw-dp-meta">{e(_when(d.reported_at, "%Y-%m-%d %H:%M"))} · {e(pm.text(d.place))}</div>'
+                f'<div class="jw-dp-report"><div class="jw-dp-meta">{e(timeutil.fmt_local(d.reported_at, timeutil.MINUTE))} · {e(pm.text(d.place))}</div>'
                 f"{e(pm.text(d.report_text))}</div>"
             )
         else:
@@ -469,10 +462,10 @@ def timeline_html(hist: pd.DataFrame, pm: Personal = MASKED) -> str:
         if holder:
             bits.append(f'<span class="jw-dp-holder">承办：{e(holder)}</span>')
         if r.deadline_at is not None and not pd.isna(r.deadline_at):
-            bits.append(f'<span class="jw-dp-deadline">限时反馈 {e(_when(r.deadline_at, "%Y-%m-%d %H:%M"))}</span>')
+            bits.append(f'<span class="jw-dp-deadline">限时反馈 {e(timeutil.fmt_local(r.deadline_at, timeutil.MINUTE))}</span>')
         note = f'<div class="jw-dp-note">{e(pm.text(r.note))}</div>' if isinstance(r.note, str) and r.note else ""
         cls = ' class="jw-dp-transfer"' if r.event == "转派" else ""
-        items.append(f'<li{cls}><span class="jw-dp-time">{e(_when(r.at, "%Y-%m-%d %H:%M"))}</span>{"".join(bits)}{note}</li>')
+        items.append(f'<li{cls}><span class="jw-dp-time">{e(timeutil.fmt_local(r.at, timeutil.MINUTE))}</span>{"".join(bits)}{note}</li>')
     return f'<ol class="jw-dp-timeline">{"".join(items)}</ol>'
 
 

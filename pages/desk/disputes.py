@@ -10,7 +10,6 @@ went to level 3 and the follow-up visits due (click a row for the dispute).
 from __future__ import annotations
 
 import html
-from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -33,13 +32,6 @@ LEVEL_COLORS = {1: GREEN, 2: ACCENT, 3: AMBER}
 STATUS_COLORS = {"化解": GREEN, "调处中": ACCENT, "未化解": RED}
 LEVEL_LABEL = {lv: f"{disputes.LEVEL_SHORT[lv]} {name}" for lv, name in MEDIATION_LEVELS.items()}
 LEGEND = {1: "一级 网格员", 2: "二级 社区民警", 3: "三级 司法所/律师/调解员"}
-
-
-def _t(ts, pattern: str = "%m-%d %H:%M") -> str:
-    """A stored UTC time shown in the station's zone; "—" when missing."""
-    if ts is None or (not isinstance(ts, datetime) and pd.isna(ts)):
-        return fmt.DASH
-    return timeutil.fmt_local(pd.Timestamp(ts).to_pydatetime(), pattern)
 
 
 def _place(community: str, grid: str) -> str:
@@ -65,22 +57,22 @@ def dispute_detail(d: disputes.DisputeDetail) -> None:
     color = STATUS_COLORS.get(status, MUTED)
     sat = {True: "满意", False: "不满意"}.get(r["satisfied"], fmt.DASH)
     if r["visited_at"] is not None:
-        visit = f"{_t(r['visited_at'], '%Y-%m-%d %H:%M')} 已回访（{sat}）"
+        visit = f"{timeutil.fmt_local(r['visited_at'], timeutil.MINUTE)} 已回访（{sat}）"
     elif r["visit_due_at"] is not None:
         late = r["visit_due_at"] < ctx.now
-        visit = f"未回访，期限 {_t(r['visit_due_at'], '%Y-%m-%d %H:%M')}" + ("（已超期）" if late else "")
+        visit = f"未回访，期限 {timeutil.fmt_local(r['visit_due_at'], timeutil.MINUTE)}" + ("（已超期）" if late else "")
     else:
         visit = "办结后安排回访" if status == "调处中" else fmt.DASH
     source = f"网格上报 #{int(r['report_id'])}" if r["report_id"] is not None else "走访排查等其他途径"
     e = html.escape
     pm = personal("dispute", int(r["id"]), "纠纷概要和调处人姓名")
     facts = [
-        ("发现时间", _t(r["found_at"], "%Y-%m-%d %H:%M")),
+        ("发现时间", timeutil.fmt_local(r["found_at"], timeutil.MINUTE)),
         ("地点", _place(r["community"], r["grid"])),
         ("类型", r["kind"]),
         ("当事人", f"{int(r['parties'])} 方"),
         ("当前级别", LEVEL_LABEL.get(int(r["level"]), str(r["level"]))),
-        ("办结时间", _t(r["closed_at"], "%Y-%m-%d %H:%M")),
+        ("办结时间", timeutil.fmt_local(r["closed_at"], timeutil.MINUTE)),
         ("回访", visit),
         ("来源", source),
     ]
@@ -105,8 +97,8 @@ def dispute_detail(d: disputes.DisputeDetail) -> None:
                 {
                     "level": LEVEL_LABEL.get(int(s.level), str(s.level)),
                     "mediator": pm.name(s.mediator),
-                    "started": _t(s.started_at, "%Y-%m-%d %H:%M"),
-                    "ended": _t(ended, "%Y-%m-%d %H:%M"),
+                    "started": timeutil.fmt_local(s.started_at, timeutil.MINUTE),
+                    "ended": timeutil.fmt_local(ended, timeutil.MINUTE),
                     "took": took,
                     "outcome": outcome,
                 }
@@ -270,7 +262,7 @@ def _open_dispute(picked: int | None, df: pd.DataFrame) -> None:
 def escalated_table(df: pd.DataFrame, total: int) -> None:
     table = pd.DataFrame(
         {
-            "found": [_t(x) for x in df["found_at"]],
+            "found": [timeutil.fmt_local(x) for x in df["found_at"]],
             "kind": df["kind"],
             "place": [_place(c, g) for c, g in zip(df["community"], df["grid"])],
             "summary": [mask.text(s) for s in df["summary"]],
@@ -313,7 +305,7 @@ def visits_table(df: pd.DataFrame, backlog: mediation.VisitBacklog) -> None:
 
     table = pd.DataFrame(
         {
-            "due": [_t(x, "%Y-%m-%d") for x in df["visit_due_at"]],
+            "due": [timeutil.fmt_local(x, timeutil.DAY) for x in df["visit_due_at"]],
             "when": [when(d, bool(o)) for d, o in zip(df["visit_due_at"], df["overdue"])],
             "kind": df["kind"],
             "place": [_place(c, g) for c, g in zip(df["community"], df["grid"])],

@@ -246,7 +246,7 @@ def grid_map(card: pd.Series, near: pd.DataFrame, cams: pd.DataFrame, comps: pd.
                 **tip(
                     r.name,
                     f"{r.kind} · {'在线' if r.online else '离线'}",
-                    f"最近在线 {timeutil.fmt_local(r.last_seen_at, '%m-%d %H:%M') if pd.notna(r.last_seen_at) else '—'}",
+                    f"最近在线 {timeutil.fmt_local(r.last_seen_at, timeutil.SHORT) if pd.notna(r.last_seen_at) else '—'}",
                 ),
             }
             for r in cams.itertuples()
@@ -418,7 +418,7 @@ def tasks_panel(gid_filters) -> None:
             "紧急": tk["urgency"],
             "状态": tk["state"],
             "承办": assignee,
-            "反馈期限": [timeutil.fmt_local(t.to_pydatetime(), "%m-%d %H:%M") if pd.notna(t) else "—" for t in pd.to_datetime(tk["deadline_at"])],
+            "反馈期限": [timeutil.fmt_local(t, timeutil.SHORT) if pd.notna(t) else "—" for t in pd.to_datetime(tk["deadline_at"])],
             "超期": ["超期" if o else "" for o in tk["overdue"]],
         }
     )
@@ -447,7 +447,7 @@ def reports_panel(gid_filters) -> None:
         return
     table = pd.DataFrame(
         {
-            "时间": [timeutil.fmt_local(t.to_pydatetime(), "%m-%d %H:%M") for t in pd.to_datetime(rp["reported_at"])],
+            "时间": [timeutil.fmt_local(t, timeutil.SHORT) for t in pd.to_datetime(rp["reported_at"])],
             "类别": rp["category"],
             "紧急": rp["urgency"],
             "内容": [mask.text(t)[:60] for t in rp["text"]],

@@ -133,7 +133,7 @@ with right, widgets.section():
         widgets.empty_state(f"“{ctx.scope_label()}” {ctx.period_label()}及去年同期均无警情")
     else:
         trend_chart(trend, name)
-        last = f"去年同期 {fmt.count(t.yoy_base)} 起" if trend.yoy_covered else f"去年同期早于数据起始 {timeutil.fmt_local(trend.since, '%Y-%m-%d')}，不可比"
+        last = f"去年同期 {fmt.count(t.yoy_base)} 起" if trend.yoy_covered else f"去年同期早于数据起始 {timeutil.fmt_local(trend.since, timeutil.DAY)}，不可比"
         st.html(
             f'<div class="jw-legend" data-total="{int(t.value or 0)}">{name}共 {fmt.count(t.value)} 起，{last}，'
             f"同比 {widgets.change_html(t.yoy, sig=t.yoy_sig)}，环比 {widgets.change_html(t.pop, sig=t.pop_sig)}</div>"

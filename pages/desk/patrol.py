@@ -253,7 +253,7 @@ def ranking_table(rank: pd.DataFrame, key: str, total_grids: int) -> None:
 def notes(wins: patrol.PatrolWindows, now: hotspots.PatrolCoverage | None) -> list[str]:
     """Plain statements about what the figures cover (tracks, bases, hot spots, categories)."""
     out = []
-    first = timeutil.fmt_local(wins.track_start, "%Y-%m-%d") if wins.track_start else None
+    first = timeutil.fmt_local(wins.track_start, timeutil.DAY) if wins.track_start else None
     if wins.clipped and wins.current is not None:
         days = (wins.current[1] - wins.current[0]).total_seconds() / 86400
         out.append(f"轨迹数据仅保留近90天：本时段的巡逻与热点按 {first} 起有轨迹的约 {days:.0f} 天统计")
@@ -298,7 +298,7 @@ if not loaded:
 elif w is None or w[0] >= w[1]:
     widgets.empty_state(f"时段“{ctx.period_label()}”尚无数据")
 elif pieces is None:
-    since = f"（现存最早 {timeutil.fmt_local(first, '%Y-%m-%d')}）" if first else "（数据库中没有巡逻轨迹）"
+    since = f"（现存最早 {timeutil.fmt_local(first, timeutil.DAY)}）" if first else "（数据库中没有巡逻轨迹）"
     widgets.empty_state(f"时段“{ctx.period_label()}”内无巡逻轨迹：轨迹数据仅保留近90天{since}")
 else:
     shapes = None
@@ -311,7 +311,7 @@ else:
         with left, widgets.section():
             span = ctx.period_label()
             if wins.clipped:
-                span = f"有轨迹的 {timeutil.fmt_local(wins.current[0], '%m-%d')} 至 {timeutil.fmt_local(wins.current[1], '%m-%d')}"
+                span = f"有轨迹的 {timeutil.fmt_local(wins.current[0], timeutil.MONTH_DAY)} 至 {timeutil.fmt_local(wins.current[1], timeutil.MONTH_DAY)}"
             widgets.panel_title(f"巡逻轨迹与警情热点 · {SHIFT_NAMES[key]} · {span}")
             cells = patrol.map_cells(pieces, shift)
             if cells.empty:

@@ -38,10 +38,6 @@ e = html.escape
 PERIOD = f"{f.start:%Y-%m-%d} 至 {f.end:%Y-%m-%d}" if f.period == "custom" and f.start and f.end else ctx.period_label()
 
 
-def _when(ts) -> str:
-    return "—" if ts is None or pd.isna(ts) else timeutil.fmt_local(pd.Timestamp(ts).to_pydatetime(), "%Y-%m-%d %H:%M")
-
-
 def _urgency_badge(u: str) -> str:
     cls = "jw-rp-urg-hi" if u == "特急" else "jw-rp-urg-mid" if u == "紧急" else "jw-rp-urg-lo"
     return f'<span class="jw-rp-urg {cls}">{e(u)}</span>'
@@ -58,9 +54,9 @@ def _history_html(hist: pd.DataFrame, pm: Personal = MASKED) -> str:
         if who:
             bits.append(f"承办：{e(who)}")
         if r.deadline_at is not None and not pd.isna(r.deadline_at):
-            bits.append(f"限时反馈 {e(_when(r.deadline_at))}")
+            bits.append(f"限时反馈 {e(timeutil.fmt_local(r.deadline_at, timeutil.MINUTE))}")
         note = f'<div class="jw-rp-note">{e(pm.text(r.note))}</div>' if isinstance(r.note, str) and r.note else ""
-        items.append(f'<li><span class="jw-rp-time">{e(_when(r.at))}</span> {" · ".join(bits)}{note}</li>')
+        items.append(f'<li><span class="jw-rp-time">{e(timeutil.fmt_local(r.at, timeutil.MINUTE))}</span> {" · ".join(bits)}{note}</li>')
     return f'<ol class="jw-rp-history">{"".join(items)}</ol>'
 
 
@@ -76,7 +72,7 @@ def show_detail(report_id: int) -> None:
         with head:
             st.html(
                 f'<div class="jw-rp-title">上报 #{d.id} · {e(d.category)} {_urgency_badge(d.urgency)}'
-                f'<span class="jw-sub">　{e(_when(d.reported_at))} · {e(d.community)} · {e(d.grid)}</span></div>'
+                f'<span class="jw-sub">　{e(timeutil.fmt_local(d.reported_at, timeutil.MINUTE))} · {e(d.community)} · {e(d.grid)}</span></div>'
             )
         with close:
             if st.button("✕ 关闭详情", key="rp_close", width="stretch"):
@@ -90,7 +86,7 @@ def show_detail(report_id: int) -> None:
                 '<dl class="jw-rp-fields">'
                 f"<dt>上报内容</dt><dd class=\"jw-rp-text\">{e(pm.text(d.text))}</dd>"
                 f"<dt>地点</dt><dd>{e(pm.text(d.place))}</dd>"
-                f"<dt>时间</dt><dd>{e(_when(d.reported_at))}</dd>"
+                f"<dt>时间</dt><dd>{e(timeutil.fmt_local(d.reported_at, timeutil.MINUTE))}</dd>"
                 f"<dt>类别 / 紧急程度</dt><dd>{e(d.category)} · {_urgency_badge(d.urgency)}</dd>"
                 f"<dt>社区 / 网格</dt><dd>{e(d.community)} · {e(d.grid)}</dd>"
                 f"<dt>上报人</dt><dd>{e(reporter)}{kind} · 来源 {e(pm.text(d.source))}</dd>"
@@ -104,8 +100,8 @@ def show_detail(report_id: int) -> None:
             overdue = '<span class="jw-rp-overdue">已超期</span>' if d.overdue else ""
             st.html(
                 f'<div class="jw-rp-task"><b>派单 #{d.task_id}</b> · 当前状态 <b>{e(d.task_state or "—")}</b>{overdue}'
-                f"<br>当前承办：{e(assignee)} · 反馈期限：{e(_when(d.deadline_at))}"
-                f"<br>派发/转派：{e(_when(d.dispatched_at))} · 转派 {d.transfer_count or 0} 次</div>"
+                f"<br>当前承办：{e(assignee)} · 反馈期限：{e(timeutil.fmt_local(d.deadline_at, timeutil.MINUTE))}"
+                f"<br>派发/转派：{e(timeutil.fmt_local(d.dispatched_at, timeutil.MINUTE))} · 转派 {d.transfer_count or 0} 次</div>"
             )
             hist = cached(ctx, dispatch.task_history, d.task_id)
             widgets.panel_title(f"处置过程（{len(hist)} 步）")
@@ -192,7 +188,7 @@ def _table_view(df: pd.DataFrame) -> pd.DataFrame:
     """Screen columns: every typed text masked, times local, urgency marked."""
     return pd.DataFrame(
         {
-            "时间": [timeutil.fmt_local(pd.Timestamp(t).to_pydatetime(), "%m-%d %H:%M") for t in df["reported_at"]],
+            "时间": [timeutil.fmt_local(pd.Timestamp(t).to_pydatetime(), timeutil.SHORT) for t in df["reported_at"]],
             "紧急程度": [URGENCY_MARK.get(u, u) if isinstance(u, str) else "—" for u in df["urgency"]],
             "类别": df["category"].astype(str),
             "社区": df["community"].astype(str),

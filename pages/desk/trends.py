@@ -149,7 +149,7 @@ def comparison_table(comp: incidents.CategoryComparison) -> None:
     )
     st.html(f'<table class="jw-trend-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
     notes = [f"去年同期 {_days(comp.last_year)}", f"上期 {_days(comp.previous)}"]
-    since = f"{timeutil.fmt_local(comp.data_since, '%Y-%m-%d')}" if comp.data_since else "—"
+    since = f"{timeutil.fmt_local(comp.data_since, timeutil.DAY)}" if comp.data_since else "—"
     if not comp.yoy_complete:
         notes.append(f"去年同期早于数据起始 {since}，同比不可比（—）")
     if not comp.pop_complete:

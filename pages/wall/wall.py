@@ -162,7 +162,7 @@ def quiet_text(q: wall.QuietFeed) -> str:
     if q.since is None:
         return f"{q.feed}无数据接入"
     span = f"{q.minutes // 60}小时{q.minutes % 60}分" if q.minutes >= 60 else f"{q.minutes}分钟"
-    when = timeutil.fmt_local(q.since, "%m-%d %H:%M")
+    when = timeutil.fmt_local(q.since, timeutil.SHORT)
     return f"{q.feed}已静默{span}（末条 {when}）"
 
 
@@ -567,7 +567,7 @@ def patrol_side() -> None:
         head = wh.title("在岗巡逻力量", f"{fmt.count(lst.total)} 组 · 末次定位")
         if df.empty and not lst.total:
             return head + wh.none("当前无在岗巡逻")
-        rows = [[t, k, f"{s}班", timeutil.fmt_local(a.to_pydatetime() if hasattr(a, "to_pydatetime") else a, "%H:%M")]
+        rows = [[t, k, f"{s}班", timeutil.fmt_local(a.to_pydatetime() if hasattr(a, "to_pydatetime") else a, timeutil.CLOCK)]
                 for t, k, s, a in zip(df["team"], df["kind"], df["shift"], df["at"])]
         return wh.table_html(head, ["队组", "类别", "班次", "定位"], rows, num_from=3, foot=wh.more_html(lst, "组", "按队组名排序在后"))
 
@@ -712,7 +712,7 @@ def incident_list() -> None:
             grid = ctx.catalogue.by_id("grid", int(r.grid_id))
             items.append(
                 f'<li class="jw-w-task red" data-incident-id="{int(r.id)}"><div class="jw-w-task-head">'
-                f'<span class="jw-w-hhmm">{timeutil.fmt_local(r.received_at.to_pydatetime(), "%H:%M")}</span>'
+                f'<span class="jw-w-hhmm">{timeutil.fmt_local(r.received_at.to_pydatetime(), timeutil.CLOCK)}</span>'
                 f'<span class="jw-w-cat">{e(r.category)}</span></div>'
                 f'<div class="jw-w-task-sub">{e(grid.name if grid else "")}</div></li>'
             )
