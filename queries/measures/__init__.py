@@ -1,4 +1,4 @@
-"""Every measure of DOMAIN.md, each defined exactly once, one submodule per area.
+"""Every measure the screens show (办结率, 按时反馈率, 化解率, 满意率, 到场时间, 同比/环比, patrol coverage…), each defined exactly once, one submodule per area.
 
 Import the submodule you use (``from queries.measures import loop``); this
 package re-exports nothing.
