@@ -151,6 +151,11 @@ def report_categories() -> tuple[str, ...]:
     return cached(ctx, vocabulary, "report_category", live=False).codes()
 
 
+def report_urgencies() -> tuple[str, ...]:
+    """The station's urgency levels, in its order (``queries.vocabulary``)."""
+    return tuple(cached(ctx, vocabulary, "urgency", live=False).codes())
+
+
 def category_chart(by: pd.DataFrame, picked: list[str]) -> None:
     counts = dict(zip(by["category"], by["n"].astype(int)))
     known = report_categories()
@@ -226,7 +231,7 @@ def latest_table() -> None:
     title = st.container()
     c1, c2 = st.columns([3, 2])
     cats = c1.multiselect("上报类别", list(report_categories()), key=K_CATS, placeholder="全部类别（点击左侧柱条也可筛选）", label_visibility="collapsed")
-    urg = c2.multiselect("紧急程度", list(cached(ctx, vocabulary, "urgency", live=False).codes()), key=K_URG, placeholder="全部紧急程度", label_visibility="collapsed")
+    urg = c2.multiselect("紧急程度", list(report_urgencies()), key=K_URG, placeholder="全部紧急程度", label_visibility="collapsed")
     df = cached(ctx, reports.latest, f, w, tuple(cats) or None, tuple(urg) or None, LIMIT)
     with title:
         widgets.panel_title(f"最新上报 · {ctx.scope_label()}")
@@ -269,7 +274,7 @@ def latest_table() -> None:
 
 # --- the page ------------------------------------------------------------------------------------
 
-seed_from_url({K_CATS: report_categories(), K_URG: tuple(cached(ctx, vocabulary, "urgency", live=False).codes())})
+seed_from_url({K_CATS: report_categories(), K_URG: report_urgencies()})
 with widgets.section():
     widgets.kpi_row(cached(ctx, reports.kpis, f, ctx.now))
 report_id = id_param("report", "上报")
