@@ -96,6 +96,7 @@ def test_unreachable_database_gives_message(monkeypatch):
     assert any("数据库无法连接" in e.value for e in at.error)
 
 
+@pytest.mark.backend
 def test_empty_named_database_is_not_written(scratch, monkeypatch):
     from dashboard.database import make_writer
 

@@ -25,6 +25,8 @@ from tests.apptest import html_text, open_page
 from tests.browser import ROOT
 from tests.conftest import FIXTURE_END
 
+pytestmark = pytest.mark.backend
+
 NOW = FIXTURE_END
 
 

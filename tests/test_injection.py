@@ -324,6 +324,8 @@ import streamlit.config as config
 import streamlit.web.bootstrap as bootstrap
 bootstrap.run = lambda *a, **k: print("OPTION", config.get_option("client.showErrorDetails"))
 from dashboard import serve
+
+pytestmark = pytest.mark.backend
 serve.main([])
 """
 

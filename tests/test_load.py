@@ -36,6 +36,8 @@ from dashboard.load.sources import open_table, read_features
 from dashboard.migrate import upgrade
 from queries.imports import outside_rows
 
+pytestmark = pytest.mark.backend
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "dashboard" / "load" / "examples"
 X0, Y0, D = 119.50, 26.60, 0.01  # the station's south-west corner and a grid's size (degrees)
 LONG_CATEGORY = "Theft of property from a motor vehicle parked on a public st"  # 60 characters

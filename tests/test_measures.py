@@ -17,6 +17,8 @@ from queries import dispatch, incidents, measures, reports
 from queries.measures import Ratio, change, last_year_window, previous_window
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 ALL = Filters()
 C1 = Filters(community_id=H.C1)
 B1 = Filters(grid_id=H.B1)

@@ -41,6 +41,8 @@ from queries import disputes, measures
 from queries.measures import Ratio
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 D = H.D
 ALL = Filters()
 C1 = Filters(community_id=H.C1)

@@ -46,6 +46,8 @@ from queries import measures, reports as rq
 from queries.measures import Ratio
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 D = H.D
 NOW = H.NOW
 WEEK = Filters().with_period("7d", date(2026, 11, 20))

@@ -41,6 +41,8 @@ from queries import incidents, measures
 from queries.measures import last_year_window, poisson_p_value, previous_window, significant
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 D = H.D
 NOW = H.NOW
 W = H.MONTH

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+import pytest
 from sqlalchemy import inspect
 
 from dashboard.database import make_writer
 from dashboard.migrate import downgrade, head_revision, upgrade
 from dashboard.schema import ACCOUNT_TABLES, ALL_TABLES, IMPORT_TABLES, META_TABLES, metadata
+
+pytestmark = pytest.mark.backend
 
 
 def test_upgrade_matches_schema_and_downgrades(scratch):

@@ -19,6 +19,8 @@ from queries import dispatch, disputes, incidents, measures, overview, patrol, p
 from queries._common import fetch_scalar
 from tests.conftest import FIXTURE_END
 
+pytestmark = pytest.mark.backend
+
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)
 MONTH = overview.month_window(NOW)

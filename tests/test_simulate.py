@@ -27,7 +27,10 @@ from dashboard.geo import GridLocator, distance_km, h3_cell, polygon_geojson
 from dashboard.migrate import upgrade
 from dashboard.simulate import PATROL_STEP_S, Simulator, SimulatorRefused, TaskSnap
 from dashboard.timeutil import utcnow
+from tests import worlds
 from tests.conftest import backend_name
+
+pytestmark = pytest.mark.backend
 
 END = datetime(2026, 11, 20, 6, 30)  # the world's end: 14:30 in Asia/Shanghai
 SEED = 23
@@ -44,9 +47,8 @@ T_DAY = END + timedelta(hours=7)  # a day at speed 1
 
 @pytest.fixture(scope="module")
 def sim_world(scratch):
-    url = scratch.new("sim")
+    url = worlds.world(scratch, "sim", scale="station", seed=SEED, end=END, months=2)
     engine = make_writer(url)
-    demo.generate(engine, scale="station", seed=SEED, end=END, months=2)
     yield {"url": url, "engine": engine}
     engine.dispose()
 
