@@ -7,7 +7,8 @@ time, and copied from there afterwards. The file's name holds a hash of the
 generator's source: ``dashboard/demo.py`` and every ``dashboard`` module it
 imports, transitively, the migrations, this file, and the numpy and SQLAlchemy
 versions (numpy's random streams are part of the world), so an edit to any of
-them builds the world anew; ``rm -rf ~/.cache/jwrh-tests`` does the same.
+them builds the world anew; ``rm -rf ~/.cache/jwrh-tests`` does the same. Files
+of other sources that no session used for two days are removed.
 
 A file lock (``fcntl``) makes concurrent builders (pytest-xdist workers, two
 checkouts) wait for the one that builds; the file appears atomically.
@@ -109,6 +110,7 @@ def cached_sqlite(*, scale: str, seed: int, end: datetime, months: int) -> Path:
     stem = f"world-{scale}-s{seed}-{end:%Y%m%dT%H%M}-m{months}-{source_key()}"
     path = d / f"{stem}.sqlite"
     if path.exists():
+        os.utime(path)  # in use: kept by _prune
         return path
     with open(d / f"{stem}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be building it: wait for it
@@ -132,7 +134,19 @@ def cached_sqlite(*, scale: str, seed: int, end: datetime, months: int) -> Path:
         finally:
             con.close()
         os.replace(tmp, path)
+        _prune(d, keep=path)
     return path
+
+
+def _prune(d: Path, keep: Path, days: float = 2) -> None:
+    """Remove the worlds of other sources that no session used for ``days``."""
+    import time
+
+    old = time.time() - days * 86400
+    for f in d.glob("world-*.sqlite"):
+        if f != keep and f.stat().st_mtime < old:
+            f.unlink(missing_ok=True)
+            (d / f"{f.stem}.lock").unlink(missing_ok=True)
 
 
 def copy_into(src: Path, url: str) -> None:
