@@ -33,6 +33,8 @@ from tests import handmade as H
 from tests.apptest import open_page
 from tests.conftest import FIXTURE_END
 
+pytestmark = pytest.mark.backend
+
 # Markdown: a live link, an image the browser would fetch, a heading after a line break;
 # plotly pseudo-HTML: a live link, bold, italics, a huge span, superscript, an entity
 # that must stay literal. Within the schema's lengths (names 64, categories and kinds
@@ -324,8 +326,6 @@ import streamlit.config as config
 import streamlit.web.bootstrap as bootstrap
 bootstrap.run = lambda *a, **k: print("OPTION", config.get_option("client.showErrorDetails"))
 from dashboard import serve
-
-pytestmark = pytest.mark.backend
 serve.main([])
 """
 
