@@ -1,9 +1,13 @@
-"""Helpers for browser tests: a fresh Streamlit server and headless Debian chromium."""
+"""Helpers for browser tests: a fresh Streamlit server and headless Debian chromium.
+
+One chromium per test session (the ``chromium`` fixture in tests/conftest.py,
+``launched_chromium`` here); each test opens its own context and page in it
+(``Browser``), so nothing a test leaves (cookies, storage, open pages) reaches
+the next one."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -118,16 +122,28 @@ def is_benign_console(msg: str, url: str) -> bool:
     )
 
 
-class Browser:
-    """One headless chromium page that records console errors and off-machine requests."""
+@contextmanager
+def launched_chromium():
+    """Playwright and one headless Debian chromium, closed at the end."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
-    def __init__(self, pw, width: int = 1920, height: int = 1080, scale: float = 1.0):
-        self.profile = tempfile.mkdtemp(prefix="chromium-")
-        self.ctx = pw.chromium.launch_persistent_context(
-            self.profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": width, "height": height}, device_scale_factor=scale,
-        )
-        self.page = self.ctx.pages[0] if self.ctx.pages else self.ctx.new_page()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Browser:
+    """A fresh context and page in the session's ``chromium`` that records console
+    errors and off-machine requests; ``context`` options (``http_credentials``,
+    ``extra_http_headers``, ...) go to ``new_context``."""
+
+    def __init__(self, chromium, width: int = 1920, height: int = 1080, scale: float = 1.0, **context):
+        self.ctx = chromium.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale, **context)
+        self.page = self.ctx.new_page()
         self.external: list[str] = []
         self.console_errors: list[str] = []
         self.page.on("request", self._on_request)
@@ -171,4 +187,3 @@ class Browser:
 
     def close(self) -> None:
         self.ctx.close()
-        shutil.rmtree(self.profile, ignore_errors=True)

@@ -4,6 +4,25 @@ With ``DATABASE_URL`` unset the suite runs on SQLite files in a temporary
 folder; with ``DATABASE_URL=postgresql+psycopg://...`` it creates a database of
 its own on that server (``<name>_t<pid>``) and drops it at the end, so the
 named database itself is never touched. CI runs the suite once each way.
+
+Which tests run on PostgreSQL: the SQLite pass runs every test; the PostgreSQL
+pass runs only the tests marked ``backend`` (``pytestmark`` for a module, the
+decorator for single tests) and deselects the rest. The rule: a test is
+``backend`` when SQL runs and the answer it checks could change with the
+dialect: the query functions and measures, the engines and their time limits,
+outages, slow and vanished databases, migrations, the loader and importer,
+roles, sign-in and the audit trail, read-only, injection, and the writers (the
+demo generator, the simulator). Everything else runs on SQLite only: pure code
+(filters, geo, CRS, mask, labels, the wall's layout and rotation), AppTest page
+rendering (the page reads the demo world through query functions whose answers
+the ``backend`` tests check on both backends; the render itself does not depend
+on the dialect) and the browser tests of what the screen shows. A page test
+that compares its figures with a query is screen; a test that calls the query
+functions on the world itself is ``backend``.
+
+Demo worlds come from tests/worlds.py: generated once into a SQLite file in
+``~/.cache/jwrh-tests`` (keyed by the generator's source) and copied into the
+session's scratch database.
 """
 
 from __future__ import annotations
@@ -23,8 +42,9 @@ from dashboard.config import load_settings
 from dashboard.db import roles
 from dashboard.db.database import make_reader, make_writer
 from dashboard.wall import acks
-from dashboard.writers.demo import generate
 from queries import places
+from tests import worlds
+from tests.browser import launched_chromium, require_chromium, streamlit_server
 
 # The station's settings (dashboard.station) are the defaults in every test, and
 # in every server a test starts, whatever station.toml a developer's checkout
@@ -88,13 +108,8 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabas
 
 @pytest.fixture(scope="session")
 def world_url(scratch: ScratchDatabases) -> str:
-    """The demo world at station scale, built once per session (fixed seed and end)."""
-
-    url = scratch.new("world")
-    writer = make_writer(url)
-    generate(writer, scale="station", seed=FIXTURE_SEED, end=FIXTURE_END, months=14)
-    writer.dispose()
-    return url
+    """The demo world at station scale (fixed seed and end), copied once per session from the cache."""
+    return worlds.world(scratch, "world", scale="station", seed=FIXTURE_SEED, end=FIXTURE_END, months=14)
 
 
 def reader_url(url: str) -> str:
@@ -145,6 +160,25 @@ def cat(world):
     return places.catalogue(world)
 
 
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless chromium for the session (one per xdist worker); a test opens its
+    own context and page in it with ``tests.browser.Browser(chromium)``."""
+    with launched_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="session")
+def server(world_reader_url: str) -> Iterator[str]:
+    """The dashboard serving the session's demo world read-only, clock at FIXTURE_END; its base URL."""
+    require_chromium()
+    env = {"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": FIXTURE_END.isoformat()}
+    if (a := audit_url(world_reader_url)) is not None:
+        env["DASHBOARD_AUDIT_URL"] = a
+    with streamlit_server(env) as base:
+        yield base
+
+
 @pytest.fixture
 def app_env(world_reader_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point the app (run in AppTest) at the session's demo world, clock frozen at FIXTURE_END."""
@@ -155,14 +189,21 @@ def app_env(world_reader_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``layout`` tests (geometry, screenshots, tiles: nothing the backend changes)
-    run once, in the SQLite pass; the PostgreSQL pass skips them, saying so."""
+    """The PostgreSQL pass keeps the ``backend`` tests only (see the module's docstring);
+    the others ran in the SQLite pass and are deselected here, said in the header."""
     if backend_name() == "sqlite":
         return
-    skip = pytest.mark.skip(reason="layout test: runs in the SQLite pass (the screen does not depend on the backend)")
-    for item in items:
-        if "layout" in item.keywords:
-            item.add_marker(skip)
+    keep = [i for i in items if i.get_closest_marker("backend") is not None]
+    dropped = [i for i in items if i.get_closest_marker("backend") is None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if backend_name() == "sqlite":
+        return "backend: sqlite (every test)"
+    return f"backend: {backend_name()} (only tests marked `backend`; the others run in the SQLite pass and are deselected)"
 
 
 @pytest.fixture

@@ -98,6 +98,7 @@ def test_unreachable_database_gives_message(monkeypatch):
     assert any("数据库无法连接" in e.value for e in at.error)
 
 
+@pytest.mark.backend
 def test_empty_named_database_is_not_written(scratch, monkeypatch):
     url = scratch.new("appempty")
     with make_writer(url).connect():

@@ -39,6 +39,8 @@ from tests.apptest import APP, html_text, open_page
 from tests.browser import ROOT
 from tests.conftest import FIXTURE_END, audit_url
 
+pytestmark = pytest.mark.backend
+
 NOW = FIXTURE_END
 
 

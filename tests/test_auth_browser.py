@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -33,10 +32,10 @@ from dashboard.db.database import make_writer
 from dashboard.ui import frame
 from dashboard.writers import users
 from queries import accounts
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, Browser, free_port, require_chromium, streamlit_server
+from tests.browser import ROOT, Browser, free_port, require_chromium, streamlit_server
 from tests.conftest import FIXTURE_END, audit_url
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.backend, pytest.mark.browser]
 
 SECRET = "test-proxy-secret-0123456789"
 PASSWORD = "pw-for-tests"
@@ -133,42 +132,22 @@ http {{
             proc.wait(10)
 
 
-@pytest.fixture(scope="module")
-def pw():
-    require_chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
-    with sync_playwright() as p:
-        yield p
-
-
-def _browser(pw, user: str | None, headers: dict[str, str] | None = None) -> Browser:
-    b = Browser(pw)
-    if user is not None or headers:
-        # Browser() opened a persistent context; re-open with credentials and headers.
-        b.close()
-        b = Browser.__new__(Browser)
-
-
-        b.profile = tempfile.mkdtemp(prefix="chromium-")
-        b.ctx = pw.chromium.launch_persistent_context(
-            b.profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport={"width": 1920, "height": 1080},
-            http_credentials={"username": user, "password": PASSWORD} if user else None,
-            extra_http_headers=headers or None,
-        )
-        b.page = b.ctx.pages[0] if b.ctx.pages else b.ctx.new_page()
-        b.external, b.console_errors = [], []
-        b.page.on("request", b._on_request)
-    return b
+def _browser(chromium, user: str | None, headers: dict[str, str] | None = None) -> Browser:
+    return Browser(
+        chromium,
+        http_credentials={"username": user, "password": PASSWORD} if user else None,
+        extra_http_headers=headers or None,
+    )
 
 
 def _text(b: Browser) -> str:
     return b.page.locator('[data-testid="stApp"]').inner_text()
 
 
-def test_signed_in_user_sees_the_dashboard_under_their_name(stack, pw):
+def test_signed_in_user_sees_the_dashboard_under_their_name(stack, chromium):
     base, _ = stack
-    b = _browser(pw, "n_commander")
+    b = _browser(chromium, "n_commander")
     try:
         b.page.goto(f"{base}/overview")
         b.page.wait_for_selector(".jw-kpi", timeout=60_000)
@@ -182,9 +161,9 @@ def test_signed_in_user_sees_the_dashboard_under_their_name(stack, pw):
         b.close()
 
 
-def test_a_forged_identity_header_is_overwritten_by_nginx(stack, pw):
+def test_a_forged_identity_header_is_overwritten_by_nginx(stack, chromium):
     base, _ = stack
-    b = _browser(pw, "n_commander", {"X-Remote-User": "n_leader"})
+    b = _browser(chromium, "n_commander", {"X-Remote-User": "n_leader"})
     try:
         b.page.goto(f"{base}/overview")
         b.page.wait_for_selector(".jw-who", timeout=60_000)
@@ -195,9 +174,9 @@ def test_a_forged_identity_header_is_overwritten_by_nginx(stack, pw):
         b.close()
 
 
-def test_a_user_unknown_to_the_dashboard_is_refused(stack, pw):
+def test_a_user_unknown_to_the_dashboard_is_refused(stack, chromium):
     base, _ = stack
-    b = _browser(pw, "n_stranger")
+    b = _browser(chromium, "n_stranger")
     try:
         b.page.goto(f"{base}/overview")
         b.page.get_by_text("未在看板登记").wait_for(timeout=60_000)
@@ -215,9 +194,9 @@ def test_without_credentials_nginx_serves_nothing(stack):
     assert err.value.code == 401
 
 
-def test_bypassing_nginx_with_a_forged_header_is_refused(stack, pw):
+def test_bypassing_nginx_with_a_forged_header_is_refused(stack, chromium):
     _, app = stack
-    b = _browser(pw, None, {"X-Remote-User": "n_leader"})
+    b = _browser(chromium, None, {"X-Remote-User": "n_leader"})
     try:
         b.page.goto(f"{app}/overview")
         b.page.get_by_text("统一入口").wait_for(timeout=60_000)

@@ -9,26 +9,10 @@ from urllib.parse import unquote_plus
 import pytest
 
 from dashboard.ui import nav
-from tests.browser import Browser, require_chromium, streamlit_server
+from tests.browser import Browser, streamlit_server
 from tests.conftest import FIXTURE_END
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(world_reader_url):
-    require_chromium()
-    with streamlit_server({"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": FIXTURE_END.isoformat()}) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def pw():
-    require_chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
-
-    with sync_playwright() as p:
-        yield p
 
 
 def _check_overview(b: Browser) -> None:
@@ -50,8 +34,15 @@ def _check_overview(b: Browser) -> None:
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= vw + 1
 
 
-def test_deep_link_first_request_gets_frame_and_overview(server, pw):
-    b = Browser(pw)
+def test_deep_link_first_request_gets_frame_and_overview(world_reader_url, chromium):
+    # A server of its own: the shared one has seen other requests.
+    env = {"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": FIXTURE_END.isoformat()}
+    with streamlit_server(env) as server:
+        _deep_link(chromium, server)
+
+
+def _deep_link(chromium, server: str) -> None:
+    b = Browser(chromium)
     try:
         # The very first request this fresh server sees is a deep link with filters.
         b.page.goto(f"{server}/overview?community=WLT-C02&period=7d")
@@ -64,8 +55,8 @@ def test_deep_link_first_request_gets_frame_and_overview(server, pw):
         b.close()
 
 
-def test_overview_at_1920x1080_and_bad_param_warning(server, pw):
-    b = Browser(pw)
+def test_overview_at_1920x1080_and_bad_param_warning(server, chromium):
+    b = Browser(chromium)
     try:
         b.page.goto(f"{server}/")
         _check_overview(b)
@@ -105,8 +96,8 @@ def _open(b: Browser, url: str) -> None:
 
 
 @pytest.mark.parametrize("spec", nav.PAGES, ids=[p.key for p in nav.PAGES])
-def test_every_page_at_1920x1080(server, pw, spec):
-    b = Browser(pw)
+def test_every_page_at_1920x1080(server, chromium, spec):
+    b = Browser(chromium)
     try:
         _open(b, f"{server}/{spec.url_path}{PAGE_QUERY.get(spec.key, '')}")
         for sel in PAGE_PARTS[spec.key]:
@@ -123,8 +114,8 @@ def test_every_page_at_1920x1080(server, pw, spec):
         b.close()
 
 
-def test_menu_keeps_filters_and_back_button_restores_them(server, pw):
-    b = Browser(pw)
+def test_menu_keeps_filters_and_back_button_restores_them(server, chromium):
+    b = Browser(chromium)
     try:
         _open(b, f"{server}/overview?community=WLT-C02&period=7d")
         b.page.locator('[data-testid="stPageLink"] a', has_text="警情趋势").click()
@@ -146,8 +137,8 @@ def test_menu_keeps_filters_and_back_button_restores_them(server, pw):
         b.close()
 
 
-def test_clicking_the_overview_map_drills_down(server, pw):
-    b = Browser(pw)
+def test_clicking_the_overview_map_drills_down(server, chromium):
+    b = Browser(chromium)
     try:
         _open(b, f"{server}/overview")
         canvas = b.page.locator("canvas").first
@@ -194,11 +185,11 @@ def _pick(b: Browser, label: str, option: str) -> None:
     b.page.locator('[role="option"]').filter(has_text=option).first.click()
 
 
-def test_back_button_undoes_each_drill(server, pw):
+def test_back_button_undoes_each_drill(server, chromium):
     """Community, then grid, by the dropdowns: Back returns to the community, Back
     again to 全辖区. On 网格上报 a bar click puts its category in the URL and a row
     opens the detail; Back undoes each."""
-    b = Browser(pw)
+    b = Browser(chromium)
     try:
         _open(b, f"{server}/overview")
         _pick(b, "社区", "东湖社区")

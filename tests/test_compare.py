@@ -57,6 +57,8 @@ from tests import apptest, conftest
 from tests import handmade as H
 from tests.apptest import html_text
 
+pytestmark = pytest.mark.backend
+
 D = H.D
 NOW = H.NOW
 TODAY = date(2026, 11, 20)

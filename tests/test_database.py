@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-import time
 
 import pytest
 from sqlalchemy import text
@@ -20,6 +19,8 @@ from dashboard.db.migrate import upgrade
 from queries._common import fetch_scalar
 from tests.browser import ROOT
 from tests.conftest import backend_name, reader_url
+
+pytestmark = pytest.mark.backend
 
 
 def reader(url: str, timeout: float = 8):
@@ -66,11 +67,10 @@ def test_old_schema_version(scratch):
     assert "0000" in h.error.zh and "python -m dashboard.migrate" in h.error.en
 
 
-def test_unreachable_postgres_fails_fast_with_a_message():
+def test_unreachable_postgres_fails_with_a_message():
+    """How fast it fails is bench/timeouts.py's figure."""
     eng, s = reader("postgresql+psycopg://postgres@127.0.0.1:5999/nowhere")
-    t = time.monotonic()
     h = check_database(eng, s)
-    assert time.monotonic() - t < 10
     assert not h.ok and isinstance(h.error, DatabaseUnavailable)
     assert "数据库无法连接" in h.error.zh and "127.0.0.1:5999" in h.error.en
 
@@ -95,6 +95,8 @@ def test_sqlite_writer_uses_wal(scratch):
 
 
 def test_slow_query_times_out_with_a_clear_message(scratch):
+    """The time limit cuts a query that would run far longer (seconds on either
+    backend); how soon after the limit is bench/timeouts.py's figure."""
     url = scratch.new("slow")
     upgrade(make_writer(url))
     eng, _ = reader(reader_url(url), timeout=0.3)
@@ -102,10 +104,8 @@ def test_slow_query_times_out_with_a_clear_message(scratch):
         slow = text("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT count(*) FROM c")
     else:
         slow = text("SELECT pg_sleep(3)")
-    t = time.monotonic()
     with pytest.raises(QueryTimeout) as exc:
         fetch_scalar(eng, slow)
-    assert time.monotonic() - t < 2.5
     assert "查询超时" in exc.value.zh
     # the connection is usable again afterwards
     assert fetch_scalar(eng, text("SELECT 1")) == 1

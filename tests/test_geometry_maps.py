@@ -378,16 +378,15 @@ def test_400_grids_on_the_maps_with_legible_community_labels(tiled_env, page, la
 
 
 @pytest.mark.browser
-def test_the_hole_is_drawn_empty(shaped_url):
+def test_the_hole_is_drawn_empty(shaped_url, chromium):
     """The overview narrowed to 甲社区 (the host alone, the enclave belongs to 乙社区):
     a pixel in the hole shows the bare background, like the sea around the island,
     while the ring around it is filled."""
     require_chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     env = {"DATABASE_URL": conftest.reader_url(shaped_url), "DASHBOARD_NOW": H.NOW.isoformat()}
-    with streamlit_server(env) as base, sync_playwright() as pw:
-        b = Browser(pw)
+    with streamlit_server(env) as base:
+        b = Browser(chromium)
         try:
             b.page.goto(f"{base}/overview?community=TST-C01")
             b.page.wait_for_selector("canvas", timeout=60_000)

@@ -68,18 +68,14 @@ def server(world):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
-
-    with sync_playwright() as p:
-        b = Browser(p)
-        b.frames = []  # what the server sent over the websocket since the last page was opened
-        b.page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: b.frames.append(payload)))
-        try:
-            yield b
-        finally:
-            b.close()
+def browser(chromium):
+    b = Browser(chromium)
+    b.frames = []  # what the server sent over the websocket since the last page was opened
+    b.page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: b.frames.append(payload)))
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 @pytest.fixture(scope="module")

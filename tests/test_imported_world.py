@@ -30,6 +30,8 @@ from tests.apptest import html_text, open_page
 from tests.conftest import audit_url, reader_url
 from tests.test_load import EXAMPLES, LONG_CATEGORY, X0, Y0, D, _features
 
+pytestmark = pytest.mark.backend
+
 NOW = datetime(2026, 11, 20, 6, 30)  # UTC
 PAGES = ["overview", "reports", "dispatch", "patrol", "trends", "disputes", "grid"]
 CATEGORIES = ["Theft from Vehicle", LONG_CATEGORY, "盗窃", "治安", "电信诈骗"]

@@ -34,6 +34,8 @@ from tests import handmade as H
 from tests.apptest import html_text, open_page
 from tests.conftest import FIXTURE_END
 
+pytestmark = pytest.mark.backend
+
 # Markdown: a live link, an image the browser would fetch, a heading after a line break;
 # plotly pseudo-HTML: a live link, bold, italics, a huge span, superscript, an entity
 # that must stay literal. Within the schema's lengths (names 64, categories and kinds

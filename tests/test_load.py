@@ -43,6 +43,8 @@ from queries.measures import hotspots
 from queries.vocabulary import vocabulary
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "dashboard" / "writers" / "load" / "examples"
+pytestmark = pytest.mark.backend
+
 X0, Y0, D = 119.50, 26.60, 0.01  # the station's south-west corner and a grid's size (degrees)
 LONG_CATEGORY = "Theft of property from a motor vehicle parked on a public st"  # 60 characters
 assert len(LONG_CATEGORY) == 60

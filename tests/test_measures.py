@@ -21,6 +21,8 @@ from queries.measures.arithmetic import Ratio, change
 from queries.measures.windows import last_year_window, previous_window
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 ALL = Filters()
 C1 = Filters(community_id=H.C1)
 B1 = Filters(grid_id=H.B1)

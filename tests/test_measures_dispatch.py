@@ -37,6 +37,8 @@ from queries.measures.arithmetic import Ratio
 from tests import handmade as H
 from tests.conftest import FIXTURE_END
 
+pytestmark = pytest.mark.backend
+
 ALL = Filters()
 C1 = Filters(community_id=H.C1)
 C2 = Filters(community_id=H.C2)

@@ -41,6 +41,8 @@ from queries.measures import mediation
 from queries.measures.arithmetic import Ratio
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 D = H.D
 ALL = Filters()
 C1 = Filters(community_id=H.C1)

@@ -54,6 +54,8 @@ from queries.measures import arithmetic
 from queries.measures.baseline import Baseline, Bucket, above_band, activity_buckets, bucket_baseline, bucket_totals, poisson_baseline
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 D = H.D
 TODAY = date(2026, 11, 20)
 B1_30D = Filters(community_id=H.C2, grid_id=H.B1).with_period("30d", TODAY)

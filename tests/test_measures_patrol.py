@@ -48,6 +48,8 @@ from queries.measures import arithmetic, hotspots
 from queries.measures.arithmetic import Ratio
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 NOW = H.NOW  # 2026-11-20 06:30 UTC
 W = (datetime(2026, 11, 14, 16, 0), NOW)  # 2026-11-15 00:00 local .. now
 A1, A2, B1, D1 = H.A1, H.A2, H.B1, 4

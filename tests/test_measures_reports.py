@@ -47,6 +47,8 @@ from queries.measures import grid_reports, windows
 from queries.measures.arithmetic import Ratio
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 D = H.D
 NOW = H.NOW
 WEEK = Filters().with_period("7d", date(2026, 11, 20))

@@ -43,6 +43,8 @@ from queries.measures.arithmetic import poisson_p_value, significant
 from queries.measures.windows import last_year_window, previous_window
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 D = H.D
 NOW = H.NOW
 W = H.MONTH

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -9,6 +10,8 @@ from sqlalchemy import inspect, text
 from dashboard.db.database import make_writer
 from dashboard.db.migrate import downgrade, head_revision, upgrade
 from dashboard.db.schema import ACCOUNT_TABLES, ALL_TABLES, IMPORT_TABLES, META_TABLES, metadata
+
+pytestmark = pytest.mark.backend
 
 
 def test_upgrade_matches_schema_and_downgrades(scratch):

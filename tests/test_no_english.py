@@ -22,10 +22,9 @@ from sqlalchemy import text
 
 from dashboard.ui import nav
 from dashboard.wall import rotation
-from tests.browser import Browser, require_chromium, streamlit_server
-from tests.conftest import FIXTURE_END
+from tests.browser import Browser
 
-pytestmark = [pytest.mark.browser, pytest.mark.layout]
+pytestmark = [pytest.mark.browser]
 
 ALLOWED = {"km", "CSV", "GPS", "H3"}
 CODE = re.compile(r"^(?:[A-Z]{2,}(?:-[A-Z0-9]+)+|[0-9a-f]{15})$")  # WLT-C01-G02; an H3 cell id
@@ -81,22 +80,6 @@ def test_the_word_check_itself():
     assert english([["text", "巡逻h"]]) and english([["text", "P90"]])  # a word glued to Chinese counts
 
 
-@pytest.fixture(scope="module")
-def server(world_reader_url):
-    require_chromium()
-    with streamlit_server({"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": FIXTURE_END.isoformat()}) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def pw():
-    require_chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
-
-    with sync_playwright() as p:
-        yield p
-
-
 def _urls(world) -> list[str]:
     """Every desk page, then one item's detail view where a page has one."""
     with world.connect() as c:
@@ -116,8 +99,8 @@ def _open(b: Browser, url: str) -> None:
     b.settle()
 
 
-def test_no_english_on_any_desk_page(server, pw, world):
-    b = Browser(pw)
+def test_no_english_on_any_desk_page(server, chromium, world):
+    b = Browser(chromium)
     found = {}
     try:
         for url in _urls(world):
@@ -131,9 +114,9 @@ def test_no_english_on_any_desk_page(server, pw, world):
     assert not found, "\n".join(f"{u}:\n  " + "\n  ".join(v) for u, v in found.items())
 
 
-def test_no_english_on_any_wall_view(server, pw):
+def test_no_english_on_any_wall_view(server, chromium):
     """Every view of the LED wall, as an unattended screen shows it."""
-    b = Browser(pw)
+    b = Browser(chromium)
     found = {}
     try:
         for view in rotation.VIEWS:
@@ -151,12 +134,12 @@ def test_no_english_on_any_wall_view(server, pw):
     assert not found, "\n".join(f"{u}:\n  " + "\n  ".join(v) for u, v in found.items())
 
 
-def test_no_english_menu_on_a_table(server, pw):
+def test_no_english_menu_on_a_table(server, chromium):
     """Hover a table, its header and the header's menu corner, then click the
     header: Streamlit's toolbar and column menu stay hidden, nothing English shows
     (without style.css the hover alone shows Download as CSV, Search, Fullscreen,
     Show/hide columns). Then our own 下载 CSV gives the rows with Chinese headers."""
-    b = Browser(pw)
+    b = Browser(chromium)
     try:
         _open(b, f"{server}/dispatch")
         grid = b.page.locator('[data-testid="stDataFrame"]').first

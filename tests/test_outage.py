@@ -34,6 +34,8 @@ from tests.conftest import FIXTURE_END, backend_name
 from tests.outage import Outage
 from tests.tcpproxy import TcpProxy
 
+pytestmark = pytest.mark.backend
+
 WALL = "pages/wall/wall.py"
 STALE = re.compile(r"数据更新于 \d\d:\d\d:\d\d，已中断 (?:<span[^>]*>)?\d+(?:</span>)? 秒")
 pg_only = pytest.mark.skipif(backend_name() != "postgresql", reason="PostgreSQL through a TCP proxy")

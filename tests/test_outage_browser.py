@@ -27,13 +27,12 @@ from tests.browser import (
     Browser,
     StreamlitServer,
     free_port,
-    require_chromium,
     streamlit_server,
 )
 from tests.conftest import FIXTURE_END
 from tests.outage import Outage
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.backend, pytest.mark.browser]
 
 STALE = re.compile(r"^数据更新于 \d\d:\d\d:\d\d，已中断 \d+ 秒$")
 BACK_WITHIN_S = 10  # the issue: "returns to normal by itself within 10 s of the database coming back"
@@ -54,14 +53,6 @@ HEALTHY = """() => !document.querySelector('.jw-w-stale, .jw-w-stale-inline')
   && !!document.querySelector('.jw-w-report') && !!document.querySelector('.jw-w-task')"""
 CONNECTION_BAR = "() => getComputedStyle(document.querySelector('.stApp'), '::before').content"
 
-
-@pytest.fixture(scope="module")
-def pw():
-    require_chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
-
-    with sync_playwright() as p:
-        yield p
 
 
 def _env(url: str) -> dict[str, str]:
@@ -87,9 +78,9 @@ def _no_traceback(snap: dict) -> None:
     assert "Traceback" not in snap["text"] and 'File "' not in snap["text"]
 
 
-def test_wall_keeps_its_last_data_through_a_database_outage(world_reader_url, pw):
+def test_wall_keeps_its_last_data_through_a_database_outage(world_reader_url, chromium):
     with Outage(world_reader_url) as outage, streamlit_server(_env(outage.url)) as base:
-        b = Browser(pw)
+        b = Browser(chromium)
         try:
             _open_wall(b, f"{base}/?wall=1")
             page = b.page
@@ -123,13 +114,13 @@ def test_wall_keeps_its_last_data_through_a_database_outage(world_reader_url, pw
             b.close()
 
 
-def test_wall_comes_back_with_its_view_after_a_server_restart(world_reader_url, pw):
+def test_wall_comes_back_with_its_view_after_a_server_restart(world_reader_url, chromium):
     # a rotation too: the view on screen is the one the wall clock says, before and after
     params = {**WALL_PARAMS, "rotate": "overview:3000,dispatch:600"}
     steps, _ = rotation.parse_rotate(params["rotate"])
     server = StreamlitServer(_env(world_reader_url), port=free_port())
     base = server.start()
-    b = Browser(pw)
+    b = Browser(chromium)
     try:
         b.page.goto(f"{base}/?wall=1&{urlencode(params)}")
         b.page.wait_for_selector(".jw-w-kpi", timeout=60_000)
@@ -185,11 +176,11 @@ def test_wall_comes_back_with_its_view_after_a_server_restart(world_reader_url, 
         server.stop()
 
 
-def test_pages_opened_during_an_outage_come_up_by_themselves(world_reader_url, pw):
+def test_pages_opened_during_an_outage_come_up_by_themselves(world_reader_url, chromium):
     with Outage(world_reader_url) as outage:
         outage.cut()
         with streamlit_server(_env(outage.url)) as base:
-            b = Browser(pw)
+            b = Browser(chromium)
             try:
                 wall = b.page
                 wall.goto(f"{base}/?wall=1&community=WLT-C02")

@@ -38,6 +38,7 @@ def place_filters(cat):
 
 
 @pytest.mark.parametrize("name", ["all", "community", "grid"])
+@pytest.mark.backend
 def test_open_tasks_overdue_first_and_consistent(world, place_filters, name):
     f = place_filters[name]
     df = dispatch.unclosed_tasks(world, f, NOW, limit=100000)
@@ -67,6 +68,7 @@ def test_open_tasks_overdue_first_and_consistent(world, place_filters, name):
         assert len(late) > 0 and len(running) > 0
 
 
+@pytest.mark.backend
 def test_open_tasks_transfer_counts_match_the_event_log(world):
     df = dispatch.unclosed_tasks(world, Filters(), NOW, limit=100000)
     ids = [int(i) for i in df["id"]]
@@ -83,6 +85,7 @@ def test_open_tasks_transfer_counts_match_the_event_log(world):
     assert df.loc[df["transfer_count"] > 0, "department"].notna().all()
 
 
+@pytest.mark.backend
 def test_snapshot_counts_equal_the_single_counts(world, place_filters):
     for f in place_filters.values():
         for r in dispatch.snapshot_counts(world, f, windows.periods_of(f.with_period("month", TODAY), NOW)).to_dict("records"):
@@ -94,12 +97,14 @@ def test_snapshot_counts_equal_the_single_counts(world, place_filters):
     assert now["in_progress"] > 0 and now["overdue"] > 0
 
 
+@pytest.mark.backend
 def test_open_tasks_limit_keeps_the_overdue(world):
     n_late = loop.overdue_count(world, Filters(), NOW)
     top = dispatch.unclosed_tasks(world, Filters(), NOW, limit=n_late)
     assert len(top) == n_late and top["overdue"].all()
 
 
+@pytest.mark.backend
 def test_state_counts_of_the_period_and_loop_by(world, place_filters):
     for f in place_filters.values():
         w = f.with_period("30d", TODAY).window(NOW)
@@ -117,6 +122,7 @@ def test_state_counts_of_the_period_and_loop_by(world, place_filters):
     assert dispatch.state_counts(world, Filters(), (pd.Timestamp("2020-01-01").to_pydatetime(), pd.Timestamp("2020-02-01").to_pydatetime()))["n"].sum() == 0
 
 
+@pytest.mark.backend
 def test_task_detail_and_history_on_the_world(world):
     df = dispatch.unclosed_tasks(world, Filters(), NOW, limit=100000)
     tid = int(df.loc[df["transfer_count"] >= 2, "id"].iloc[0])
@@ -265,6 +271,7 @@ def _holder(officer, department) -> str:
 
 @pytest.mark.parametrize("name", ["all", "community"])
 @pytest.mark.parametrize("by", dispatch.OVERDUE_BY)
+@pytest.mark.backend
 def test_overdue_by_adds_up_to_the_overdue_count_and_matches_the_queue(world, place_filters, by, name):
     f = place_filters[name]
     od = dispatch.overdue_by(world, f, NOW, by)

@@ -41,6 +41,7 @@ def filter_sets(cat):
 # --- query functions on the demo world ---------------------------------------------------------
 
 
+@pytest.mark.backend
 def test_kind_level_and_funnel_add_up(world, filter_sets):
     for name, f in filter_sets.items():
         w = f.window(NOW)
@@ -59,6 +60,7 @@ def test_kind_level_and_funnel_add_up(world, filter_sets):
             assert found == 0 and kl.empty
 
 
+@pytest.mark.backend
 def test_most_disputes_are_resolved_at_levels_one_and_two(world, filter_sets):
     fun = disputes.level_funnel(world, filter_sets["year"], filter_sets["year"].window(NOW))
     low = disputes.grassroots_resolution(fun)
@@ -67,6 +69,7 @@ def test_most_disputes_are_resolved_at_levels_one_and_two(world, filter_sets):
     assert low.value >= 0.85  # 矛盾不上交
 
 
+@pytest.mark.backend
 def test_grouped_rates_equal_the_scalar_measures(world, filter_sets):
     for name, f in filter_sets.items():
         w = f.window(NOW)
@@ -85,12 +88,14 @@ def test_grouped_rates_equal_the_scalar_measures(world, filter_sets):
     assert len(disputes.rates_by_place(world, filter_sets["all"], filter_sets["all"].window(NOW), "community")) == 6
 
 
+@pytest.mark.backend
 def test_open_at_matches_status_at_the_worlds_end(world, filter_sets):
     for f in filter_sets.values():
         assert disputes.open_at(world, f, NOW) == disputes.open_count(world, f)
     assert disputes.open_at(world, Filters(), NOW) > 0
 
 
+@pytest.mark.backend
 def test_escalated_list(world, filter_sets):
     f = filter_sets["year"]
     w = f.window(NOW)
@@ -104,6 +109,7 @@ def test_escalated_list(world, filter_sets):
     assert one is not None and int(one.dispute["level"]) == 3 and one.steps["level"].tolist()[-1] == 3
 
 
+@pytest.mark.backend
 def test_visits_due_agree_with_the_backlog(world, filter_sets):
     for name in ("all", "community", "grid"):
         f = filter_sets[name]
@@ -116,6 +122,7 @@ def test_visits_due_agree_with_the_backlog(world, filter_sets):
     assert mediation.visit_backlog(world, Filters(), NOW).pending > 0
 
 
+@pytest.mark.backend
 def test_detail_and_missing(world):
     d = disputes.detail(world, 1)
     assert d is not None and d.dispute["id"] == 1 and len(d.steps) == int(d.dispute["level"])

@@ -43,6 +43,7 @@ def _filters(cat, params: dict[str, str]) -> Filters:
 # --- queries on the demo world -------------------------------------------------------------
 
 
+@pytest.mark.backend
 def test_static_profile_of_one_grid(world, cat, gid):
     card = gp.grid_card(world, gid)
     assert len(card) == 1 and card.iloc[0]["code"] == GRID and card.iloc[0]["community_id"] == cat.by_id("grid", gid).parent_id
@@ -71,6 +72,7 @@ def test_static_profile_of_one_grid(world, cat, gid):
     assert len(near) >= 3 and gid not in set(near["grid_id"])
 
 
+@pytest.mark.backend
 def test_unknown_grid_gives_empty_profile(world):
     assert gp.grid_card(world, 987654).empty and gp.neighbours(world, 987654).empty
     assert gp.workers(world, 987654).empty and gp.cameras(world, 987654).empty and gp.officers(world, 987654).empty
@@ -78,6 +80,7 @@ def test_unknown_grid_gives_empty_profile(world):
 
 
 @pytest.mark.parametrize("params", [{}, {"community": "WLT-C01"}, {"period": "7d", "cat": "盗窃,入室盗窃"}], ids=["all", "community", "theft7d"])
+@pytest.mark.backend
 def test_ranking_adds_up(world, cat, params):
     f = _filters(cat, params)
     w = f.window(NOW)
@@ -92,6 +95,7 @@ def test_ranking_adds_up(world, cat, params):
     assert list(df["incidents"]) == sorted(df["incidents"], reverse=True) and list(df["rank"]) == list(range(1, len(df) + 1))
 
 
+@pytest.mark.backend
 def test_kpis_match_their_counts(world, cat, gid):
     f = _filters(cat, {"grid": GRID})
     w = f.window(NOW)
@@ -108,6 +112,7 @@ def test_kpis_match_their_counts(world, cat, gid):
     assert k["cameras_online"].detail == f"{int(res['cameras_online'])}/{int(res['cameras'])}"
 
 
+@pytest.mark.backend
 def test_activity_agrees_with_counts(world, cat, gid):
     f = _filters(cat, {"grid": GRID})
     w = f.window(NOW)
@@ -132,6 +137,7 @@ def test_activity_agrees_with_counts(world, cat, gid):
     assert list(inc["above"]) == [baseline.above_band(int(n), b) for n in inc["n"]]
 
 
+@pytest.mark.backend
 def test_lists(world, cat, gid):
     f = _filters(cat, {"grid": GRID, "period": "quarter"})
     w = f.window(NOW)

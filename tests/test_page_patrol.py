@@ -35,6 +35,7 @@ def pieces_all(world, first):
     return hotspots.coverage_pieces(world, D30, hotspots.tracked_window(D30.window(NOW), first))
 
 
+@pytest.mark.backend
 def test_tracks_cover_the_last_90_days(first):
     assert first is not None
     assert NOW - first < pd.Timedelta(days=91)
@@ -42,6 +43,7 @@ def test_tracks_cover_the_last_90_days(first):
     assert hotspots.tracked_window(w, first) == w  # 近30天 is fully tracked
 
 
+@pytest.mark.backend
 def test_minutes_are_points_times_two(world, pieces_all, first):
     w = hotspots.tracked_window(D30.window(NOW), first)
     n = fetch_scalar(world, apply_filters(select(func.count()).select_from(patrol_points), D30, time_col=patrol_points.c.at, window=w))
@@ -54,6 +56,7 @@ def test_minutes_are_points_times_two(world, pieces_all, first):
 
 
 @pytest.mark.parametrize("shift", [None, "白", "黑"])
+@pytest.mark.backend
 def test_hot_set_is_the_smallest_holding_half(pieces_all, cat, shift):
     k = hotspots.shift_suffix(shift)
     station_of = {g.id: cat.by_id("community", g.parent_id).parent_id for g in cat.grids}
@@ -70,6 +73,7 @@ def test_hot_set_is_the_smallest_holding_half(pieces_all, cat, shift):
         assert not (~hot & (n >= lowest)).any()  # nothing as busy was left out
 
 
+@pytest.mark.backend
 def test_narrower_scopes_see_the_same_pieces(world, pieces_all, cat, first):
     w = hotspots.tracked_window(D30.window(NOW), first)
     c = cat.communities[0]
@@ -83,12 +87,14 @@ def test_narrower_scopes_see_the_same_pieces(world, pieces_all, cat, first):
         pd.testing.assert_frame_equal(narrow[cols].sort_values(key).reset_index(drop=True), wide[cols].sort_values(key).reset_index(drop=True))
 
 
+@pytest.mark.backend
 def test_piece_areas_add_up_to_grid_areas(world, pieces_all):
     shapes = places.grid_shapes(world, Filters())
     per_grid = pieces_all.groupby("grid_id")["area_km2"].sum()
     assert per_grid.to_dict() == pytest.approx(dict(zip(shapes["grid_id"], shapes["area_km2"])))
 
 
+@pytest.mark.backend
 def test_shaping_functions(world, pieces_all):
     shapes = places.grid_shapes(world, Filters())
     c = hotspots.summarize_coverage(pieces_all)
@@ -105,6 +111,7 @@ def test_shaping_functions(world, pieces_all):
     assert split["patrol_hours"].iloc[1] + split["patrol_hours"].iloc[2] == pytest.approx(split["patrol_hours"].iloc[0])
 
 
+@pytest.mark.backend
 def test_on_duty_and_kpis(world, first):
     od = patrol.on_duty_compared(world, D30, NOW)
     assert od.value == patrol.on_duty_count(world, Filters(), NOW)

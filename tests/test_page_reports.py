@@ -49,6 +49,7 @@ def _filters(cat, params: dict[str, str]) -> Filters:
 
 
 @pytest.mark.parametrize("params", [{}, {"community": "WLT-C01"}, {"grid": "WLT-C02-G01", "period": "7d"}, {"period": "quarter"}], ids=str)
+@pytest.mark.backend
 def test_latest_agrees_with_counts(world, cat, params):
     f = _filters(cat, params)
     w = f.window(NOW)
@@ -78,6 +79,7 @@ def test_latest_agrees_with_counts(world, cat, params):
     assert set(both["category"]) <= {"矛盾纠纷", "治安隐患"} and set(both["urgency"]) <= {"特急"}
 
 
+@pytest.mark.backend
 def test_dispatched_share_agrees_with_a_plain_join(world, cat):
     for params in ({}, {"community": "WLT-C03"}, {"period": "7d"}):
         f = _filters(cat, params)
@@ -94,6 +96,7 @@ def test_dispatched_share_agrees_with_a_plain_join(world, cat):
         assert r.numerator == int(fetch_one(world, stmt)[0])
 
 
+@pytest.mark.backend
 def test_detail_matches_latest_rows(world, cat):
     f = _filters(cat, {})
     df = reports.latest(world, f, f.window(NOW), limit=40)
@@ -109,6 +112,7 @@ def test_detail_matches_latest_rows(world, cat):
     assert reports.detail(world, 999_999_999, NOW) is None
 
 
+@pytest.mark.backend
 def test_page_kpis_match_their_parts(world, cat):
     f = _filters(cat, {"community": "WLT-C01"})
     w = f.window(NOW)

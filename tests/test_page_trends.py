@@ -43,6 +43,7 @@ PERIOD_SETS = [
 
 
 @pytest.mark.parametrize("params", PERIOD_SETS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "all")
+@pytest.mark.backend
 def test_series_and_heat_map_sum_to_count(world, cat, params):
     f = _filters(cat, params)
     w = f.window(FIXTURE_END)
@@ -70,6 +71,7 @@ def test_series_and_heat_map_sum_to_count(world, cat, params):
         assert comp.total.pop_base == incidents.count(world, f, comp.previous)
 
 
+@pytest.mark.backend
 def test_grains_follow_the_period(world, cat):
     grains = {p: incidents.trend_grain(_filters(cat, {"period": p}).window(FIXTURE_END)) for p in ("today", "7d", "30d", "month", "quarter", "year")}
     assert grains == {"today": "hour", "7d": "day", "30d": "day", "month": "day", "quarter": "week", "year": "month"}
@@ -82,6 +84,7 @@ def test_grains_follow_the_period(world, cat):
     assert months["bucket"].nunique() == 11 and months["label"].iloc[-1] == "2026年11月（1–20日）"
 
 
+@pytest.mark.backend
 def test_daily_grain_matches_daily_counts(world, cat):
     f = _filters(cat, {"community": "WLT-C03"})
     w = f.window(FIXTURE_END)
@@ -92,6 +95,7 @@ def test_daily_grain_matches_daily_counts(world, cat):
         assert int(per_day[day]) == int(n), day
 
 
+@pytest.mark.backend
 def test_year_base_before_the_data_is_not_compared(world, cat):
     # the fixture world holds 14 months: last year's 1 Jan is before its first record
     f = _filters(cat, {"period": "year"})
@@ -103,6 +107,7 @@ def test_year_base_before_the_data_is_not_compared(world, cat):
     assert comp.yoy_complete and comp.pop_complete and comp.total.yoy is not None
 
 
+@pytest.mark.backend
 def test_response_times_by_place_cover_the_arrivals(world, cat):
     f = _filters(cat, {"community": "WLT-C01"})
     w = f.window(FIXTURE_END)

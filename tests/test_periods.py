@@ -197,6 +197,7 @@ def test_wall_columns_mark_today_and_the_running_hour():
 # --- on the demo world ----------------------------------------------------------------------
 
 
+@pytest.mark.backend
 def test_overview_tiles_name_their_comparisons(world):
     k = {x.key: x for x in overview.kpis(world, Filters(), NOW)}
     assert (k["incidents_today"].yoy_basis, k["incidents_today"].pop_basis) == ("对比 去年同日同一时刻", "对比 昨日同一时刻")
@@ -205,12 +206,14 @@ def test_overview_tiles_name_their_comparisons(world):
     assert k["closure_month"].span == k["resolution_month"].span == "本月 20 天"
 
 
+@pytest.mark.backend
 def test_wall_month_rates_carry_the_day_count(world):
     k = {x.key: x for x in wall.kpis(world, Filters(), NOW)}
     assert k["closure_month"].note == k["resolution_month"].note == "本月 20 天"
     assert k["incidents_today"].note is None
 
 
+@pytest.mark.backend
 def test_dispute_tiles_equal_the_funnel_for_the_same_window(world):
     """本月化解率 on the overview, on the wall's strip and on the wall's 矛盾纠纷 cards (the
     disputes page's tiles for 本月) count the same resolved disputes as the funnel's 化解 stage."""

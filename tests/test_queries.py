@@ -20,6 +20,8 @@ from queries._common import fetch_scalar
 from queries.measures import incident_stats, loop, mediation
 from tests.conftest import FIXTURE_END
 
+pytestmark = pytest.mark.backend
+
 NOW = FIXTURE_END
 TODAY = timeutil.local_today(NOW)
 MONTH = overview.month_window(NOW)

@@ -27,6 +27,8 @@ from queries._common import fetch_df, fetch_scalar
 from tests.browser import ROOT
 from tests.conftest import backend_name, reader_url
 
+pytestmark = pytest.mark.backend
+
 sqlite_only = pytest.mark.skipif(backend_name() != "sqlite", reason="SQLite reader")
 pg_only = pytest.mark.skipif(backend_name() != "postgresql", reason="PostgreSQL roles")
 

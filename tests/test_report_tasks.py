@@ -17,6 +17,8 @@ from queries import grid_profile, reports
 from queries._common import Window
 from tests import handmade as H
 
+pytestmark = pytest.mark.backend
+
 WINDOW: Window = (datetime(2026, 11, 1), H.NOW)
 
 

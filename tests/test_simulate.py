@@ -25,10 +25,13 @@ from dashboard.db.database import make_writer
 from dashboard.db.migrate import upgrade
 from dashboard.geo import GridLocator, distance_km, h3_cell, polygon_geojson
 from dashboard.timeutil import utcnow
-from dashboard.writers import demo, world
+from dashboard.writers import world
 from dashboard.writers.bulk import reset_sequences
 from dashboard.writers.simulate import PATROL_STEP_S, Simulator, SimulatorRefused, TaskSnap
+from tests import worlds
 from tests.conftest import backend_name
+
+pytestmark = pytest.mark.backend
 
 END = datetime(2026, 11, 20, 6, 30)  # the world's end: 14:30 in Asia/Shanghai
 SEED = 23
@@ -45,9 +48,8 @@ T_DAY = END + timedelta(hours=7)  # a day at speed 1
 
 @pytest.fixture(scope="module")
 def sim_world(scratch):
-    url = scratch.new("sim")
+    url = worlds.world(scratch, "sim", scale="station", seed=SEED, end=END, months=2)
     engine = make_writer(url)
-    demo.generate(engine, scale="station", seed=SEED, end=END, months=2)
     yield {"url": url, "engine": engine}
     engine.dispose()
 

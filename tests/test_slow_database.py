@@ -81,6 +81,7 @@ def test_the_run_budget_bounds_waiting_for_first_data():
 # --- the wall in AppTest ----------------------------------------------------------------
 
 
+@pytest.mark.backend
 def test_a_tile_with_a_hung_query_does_not_hold_the_others(app_env, monkeypatch):
     """The trend strip's query hangs; the KPI strip, the feed and the queue still
     show their data, the strip says 数据加载中, and fills in once the query returns."""
@@ -118,34 +119,34 @@ def test_a_tile_with_a_hung_query_does_not_hold_the_others(app_env, monkeypatch)
 
 
 @pytest.mark.browser
-@pytest.mark.layout
-def test_the_wall_clock_runs_while_the_server_is_stopped(world_reader_url):
+def test_the_wall_clock_runs_while_the_server_is_stopped(world_reader_url, chromium):
     """SIGSTOP the Streamlit server (the worst a slow database can do to it): the
     clock in the browser keeps running, second by second."""
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
 
     require_chromium()
     server = StreamlitServer({"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": ""})
     base = server.start()
     try:
-        with sync_playwright() as pw:
-            b = Browser(pw)
+        b = Browser(chromium)
+        try:
+            b.page.goto(f"{base}/wall")
+            b.page.wait_for_selector(".jw-w-time", timeout=60_000)
+            b.settle()
+            os.kill(server.proc.pid, signal.SIGSTOP)
             try:
-                b.page.goto(f"{base}/wall")
-                b.page.wait_for_selector(".jw-w-time", timeout=60_000)
-                b.settle()
-                os.kill(server.proc.pid, signal.SIGSTOP)
-                try:
-                    seen = set()
-                    for _ in range(8):
-                        seen.add(b.page.locator(".jw-w-time").inner_text())
-                        time.sleep(0.5)
-                    assert len(seen) >= 3, f"the clock stood still while the server was stopped: {seen}"
-                finally:
-                    os.kill(server.proc.pid, signal.SIGCONT)
+                # Waited for, not slept: three different clock readings while the server is stopped.
+                seen = b.page.wait_for_function(
+                    """() => { const s = (window.__jwSeen = window.__jwSeen || new Set());
+                              s.add(document.querySelector('.jw-w-time').innerText);
+                              return s.size >= 3 ? [...s] : false; }""",
+                    polling=250, timeout=15_000,
+                ).json_value()
+                assert len(seen) >= 3, f"the clock stood still while the server was stopped: {seen}"
             finally:
-                b.close()
+                os.kill(server.proc.pid, signal.SIGCONT)
+        finally:
+            b.close()
     finally:
         server.stop()
 
@@ -154,7 +155,6 @@ def test_the_wall_clock_runs_while_the_server_is_stopped(world_reader_url):
 
 
 def _timeout(*a, **k):
-
     raise QueryTimeout("statement timeout", "查询超时：数据库繁忙或筛选范围过大，已取消本次查询。请缩小时段或稍后重试。")
 
 
@@ -169,6 +169,7 @@ def _timeout(*a, **k):
         ("pages/desk/grid.py", ("queries.grid_profile", "grid_ranking"), []),
     ],
 )
+@pytest.mark.backend
 def test_a_timed_out_query_blanks_its_own_part_and_the_page_retries(app_env, monkeypatch, page, broken, still_there):
     frame._cached_live.clear()
     frame._cached_history.clear()
@@ -199,11 +200,11 @@ def test_retry_later_reruns_only_after_its_interval():
 
 @pytest.mark.browser
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="a real lock on a PostgreSQL table")
-def test_desk_page_opened_during_a_slow_query_recovers_by_itself(world_url, world_reader_url):
+@pytest.mark.backend
+def test_desk_page_opened_during_a_slow_query_recovers_by_itself(world_url, world_reader_url, chromium):
     """PostgreSQL: another session holds a lock on ``tasks``, so the overview's
     KPI query runs into its time limit (查询超时) while the map and the trend
     draw; the lock goes, and the KPIs appear without a reload."""
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
 
     require_chromium()
@@ -212,8 +213,8 @@ def test_desk_page_opened_during_a_slow_query_recovers_by_itself(world_url, worl
     if a := audit_url(world_reader_url):
         env["DASHBOARD_AUDIT_URL"] = a
     locker = psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, dbname=u.database)
-    with streamlit_server(env) as base, sync_playwright() as pw:
-        b = Browser(pw)
+    with streamlit_server(env) as base:
+        b = Browser(chromium)
         try:
             locker.execute("LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE")
             b.page.goto(f"{base}/overview?community=WLT-C02")

@@ -29,6 +29,8 @@ from dashboard.writers.load.records import load_records
 from queries import dispatch, disputes, incidents
 from tests.test_load import X0, Y0, _features
 
+pytestmark = pytest.mark.backend
+
 # UTC instants around both of Vancouver's 2026 clock changes (8 March, 1 November)
 # and a midnight in Kolkata (+5:30) and Shanghai (+8).
 TIMES = [datetime(2026, 3, 8, h, m) for h in (7, 8, 9, 10, 11) for m in (0, 40)] + [

@@ -297,10 +297,8 @@ def _tile_coloured_pixels(b: Browser) -> int:
 
 
 @pytest.mark.browser
-@pytest.mark.layout
-def test_tiles_from_the_intranet_server_on_a_desk_map_and_the_wall(world_reader_url, tile_server):
+def test_tiles_from_the_intranet_server_on_a_desk_map_and_the_wall(world_reader_url, tile_server, chromium):
     require_chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
 
     env = {
         "DATABASE_URL": world_reader_url,
@@ -308,8 +306,8 @@ def test_tiles_from_the_intranet_server_on_a_desk_map_and_the_wall(world_reader_
         "DASHBOARD_TILE_URL": tile_server.url,
         "DASHBOARD_TILE_BRIGHTNESS": str(BRIGHTNESS),
     }
-    with streamlit_server(env) as base, sync_playwright() as pw:
-        b = Browser(pw)
+    with streamlit_server(env) as base:
+        b = Browser(chromium)
         try:
             for path, name in (("/overview", "tiles-overview"), ("/?wall=1", "tiles-wall")):
                 before = len(tile_server.hits)

@@ -42,6 +42,7 @@ def _community(cat, code: str = "WLT-C02") -> Filters:
 # --- queries ---------------------------------------------------------------------------
 
 
+@pytest.mark.backend
 def test_latest_event_id_is_the_newest_event(world):
     with world.connect() as conn:
         top = conn.execute(select(task_events.c.id).order_by(task_events.c.id.desc()).limit(1)).scalar()
@@ -49,6 +50,7 @@ def test_latest_event_id_is_the_newest_event(world):
 
 
 @pytest.mark.parametrize("scope", ["all", "community"])
+@pytest.mark.backend
 def test_live_positions_one_latest_point_per_on_duty_shift(world, cat, scope):
     f = Filters() if scope == "all" else _community(cat)
     at = FIXTURE_END
@@ -75,10 +77,12 @@ def test_live_positions_one_latest_point_per_on_duty_shift(world, cat, scope):
             assert r.team and r.shift in ("白", "黑")
 
 
+@pytest.mark.backend
 def test_live_positions_none_long_before_the_tracks(world):
     assert patrol.live_positions(world, Filters(), datetime(2001, 1, 1)).empty
 
 
+@pytest.mark.backend
 def test_hourly_and_points_add_up_to_the_counts(world, cat):
     for f in (Filters(), _community(cat)):
         at = FIXTURE_END
@@ -255,6 +259,7 @@ def test_a_failing_query_keeps_the_last_data_with_a_banner(app_env, monkeypatch)
 # --- "the feed has gone quiet" -------------------------------------------------------------
 
 
+@pytest.mark.backend
 def test_feed_times_are_the_newest_rows_at_or_before_the_instant(world):
     at = FIXTURE_END - timedelta(hours=5)
     with world.connect() as conn:

@@ -28,15 +28,6 @@ REGIONS = (".st-key-wall-head", ".st-key-wall-kpi", ".st-key-wall-main", ".st-ke
 
 
 @pytest.fixture(scope="module")
-def pw():
-    require_chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
-
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
 def server(world_reader_url):
     require_chromium()
     # alarms over six hours: the fixture world then has some to flash at FIXTURE_END
@@ -76,10 +67,9 @@ GEOMETRY = """() => {
 }"""
 
 
-@pytest.mark.layout
 @pytest.mark.parametrize("width, height, dsf", SIZES, ids=[f"{w}x{h}" for w, h, _ in SIZES])
-def test_wall_fits_the_screen(server, pw, width, height, dsf):
-    b = Browser(pw, width // dsf, height // dsf, dsf)
+def test_wall_fits_the_screen(server, chromium, width, height, dsf):
+    b = Browser(chromium, width // dsf, height // dsf, dsf)
     try:
         _open_wall(b, f"{server}/?wall=1&community=WLT-C02" if width == 5760 else f"{server}/?wall=1")
         page = b.page
@@ -102,8 +92,8 @@ def test_wall_fits_the_screen(server, pw, width, height, dsf):
         assert page.locator('[data-testid="stException"]').count() == 0
         if width == 1920:
             first = page.locator(".jw-w-time").inner_text()
-            page.wait_for_timeout(2500)
-            assert page.locator(".jw-w-time").inner_text() != first, "the clock does not tick"
+            # the clock ticks: waited for (a few seconds at most), not slept
+            page.wait_for_function("(first) => document.querySelector('.jw-w-time').innerText !== first", arg=first, timeout=10_000)
         b.screenshot(f"wall-{width}x{height}")
         assert b.external == [], b.external
         assert b.console_errors == [], b.console_errors
@@ -111,25 +101,21 @@ def test_wall_fits_the_screen(server, pw, width, height, dsf):
         b.close()
 
 
-def test_a_new_report_shows_on_the_wall_within_5s(scratch, pw):
-    """A live world (real "now"): another writer adds a report; the open wall shows it without a reload."""
-
+def test_a_new_report_shows_on_the_wall_without_a_reload(scratch, chromium):
+    """A live world (real "now"): another writer adds a report; the open wall shows it
+    without a reload. How soon is bench/wall_latency.py's figure, not this test's."""
     url = scratch.new("wall_live")
     writer = make_writer(url)
     generate(writer, scale="station", seed=3, months=1)
     with streamlit_server({"DATABASE_URL": reader_url(url), "DASHBOARD_NOW": ""}) as base:
-        b = Browser(pw)
+        b = Browser(chromium)
         try:
             _open_wall(b, f"{base}/?wall=1")
             navigations = []
             b.page.on("framenavigated", lambda fr: navigations.append(fr.url) if fr == b.page.main_frame else None)
             rid = Simulator(writer, seed=5, patrol=False).new_report(timeutil.utcnow())
-            t0 = time.monotonic()
             item = b.page.locator(f'.jw-w-report[data-report-id="{rid}"]')
-            item.wait_for(timeout=5_000)
-            latency = time.monotonic() - t0
-            print(f"report #{rid} on the wall after {latency:.2f} s")
-            assert latency < 5.0
+            item.wait_for(timeout=60_000)
             reader = make_reader(load_settings({"DATABASE_URL": url}))
             detail = reports.detail(reader, rid)
             reader.dispose()
@@ -163,9 +149,8 @@ def _view_now(page) -> str:
     return page.evaluate("() => document.querySelector('.jw-w-head')?.dataset.view || ''")
 
 
-@pytest.mark.layout
-def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_itself(server, pw):
-    b = Browser(pw, 1920, 1080, 1)
+def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_itself(server, chromium):
+    b = Browser(chromium, 1920, 1080, 1)
     flashing = []
     try:
         for view in rotation.VIEWS:
@@ -243,13 +228,12 @@ LIST_GEOMETRY = """() => {
 }"""
 
 
-@pytest.mark.layout
 @pytest.mark.parametrize("scale", ["1", "1.5"])
-def test_every_list_row_passed_is_on_screen(server, pw, scale):
+def test_every_list_row_passed_is_on_screen(server, chromium, scale):
     """The row budget is the rows on screen: every item of every wall list lies
     inside its list and the viewport, the footer "另 N 件未显示" under it (so its
     figure is true); at scale 1 no item is clipped inside its row either."""
-    b = Browser(pw, 1920, 1080, 1)
+    b = Browser(chromium, 1920, 1080, 1)
     try:
         for view in ("overview", "reports", "dispatch", "patrol", "disputes"):
             b.page.goto(f"{server}/wall?view={view}&scale={scale}")

@@ -217,6 +217,7 @@ def test_visits_show_the_most_overdue_and_agree_with_the_card(app_env, world, ca
     assert foot["hidden"] == len(hidden)
 
 
+@pytest.mark.backend
 def test_the_fixture_world_hides_overdue_visits(world):
     """The visit order test bites: the world's overdue visits outnumber the list's rows (7)."""
     assert sum(v["overdue"] for v in _visits(world, FIXTURE_END, None)) > 7

@@ -23,15 +23,10 @@ from dashboard.wall import rotation
 from tests.apptest import open_page
 from tests.browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     LOCAL_HOSTS,
-    require_chromium,
-    streamlit_server,
 )
-from tests.conftest import FIXTURE_END
 
-SCREEN = [pytest.mark.browser, pytest.mark.layout]
+SCREEN = [pytest.mark.browser]
 SIZES = [(1920, 1080, 1), (3840, 2160, 2)]
 SCALES = ["1", "1.5", "2"]
 GRID = "WLT-C01-G03"
@@ -76,19 +71,12 @@ def test_map_labels_grow_with_the_scale(app_env):
 # --- the browser --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(world_reader_url):
-    require_chromium()
-    env = {"DATABASE_URL": world_reader_url, "DASHBOARD_NOW": FIXTURE_END.isoformat()}
-    with streamlit_server(env) as base:
-        yield base
-
-
 class Screens:
-    """One chromium for the module; one page per (width, height, device scale factor)."""
+    """The session's chromium; one context and page per (width, height, device scale factor) for the module."""
 
-    def __init__(self, pw):
-        self.browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    def __init__(self, chromium):
+        self.browser = chromium
+        self.contexts: list = []
         self.pages: dict[tuple, object] = {}
         self.external: list[str] = []
 
@@ -96,6 +84,7 @@ class Screens:
         key = (width, height, dsf)
         if key not in self.pages:
             ctx = self.browser.new_context(viewport={"width": width // dsf, "height": height // dsf}, device_scale_factor=dsf)
+            self.contexts.append(ctx)
             page = ctx.new_page()
             page.on("request", lambda r: self.external.append(r.url) if not r.url.startswith(("data:", "blob:"))
                     and r.url.split("/")[2].split(":")[0] not in LOCAL_HOSTS else None)
@@ -103,20 +92,17 @@ class Screens:
         return self.pages[key]
 
     def close(self) -> None:
-        self.browser.close()
+        for ctx in self.contexts:
+            ctx.close()
 
 
 @pytest.fixture(scope="module")
-def screens():
-    require_chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: a browser test skips with a reason without playwright
-
-    with sync_playwright() as p:
-        s = Screens(p)
-        try:
-            yield s
-        finally:
-            s.close()
+def screens(chromium):
+    s = Screens(chromium)
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 READY = """([view, scale, map]) => {
@@ -210,7 +196,6 @@ def _open(page, base: str, view: str, scale: str, extra: str = "") -> None:
 @pytest.mark.parametrize("scale", SCALES)
 @pytest.mark.parametrize("view", list(rotation.VIEWS))
 @pytest.mark.browser
-@pytest.mark.layout
 def test_every_view_reflows_at_a_larger_scale(server, screens, view, scale, width, height, dsf):
     page = screens.page(width, height, dsf)
     _open(page, server, view, scale)
@@ -242,7 +227,6 @@ WIDE = """() => {
 @pytest.mark.parametrize("view", ["overview", "patrol"])
 @pytest.mark.parametrize("scale", ["1", "2"])
 @pytest.mark.browser
-@pytest.mark.layout
 def test_the_map_takes_its_share_of_a_spliced_5760_wall(server, screens, view, scale):
     page = screens.page(5760, 1080, 1)
     _open(page, server, view, scale)
@@ -269,7 +253,6 @@ COVER = """() => {
 
 @pytest.mark.parametrize("view", list(rotation.VIEWS))
 @pytest.mark.browser
-@pytest.mark.layout
 def test_a_wall_narrowed_to_one_grid_leaves_no_empty_half(server, screens, view):
     """?grid=: the main row's columns cover its width, and no column wider than a
     third of it stays (nearly) empty: a one-grid queue of one task no longer
@@ -308,7 +291,6 @@ DESK = """() => {
 
 @pytest.mark.parametrize("path", ["overview", "reports", "dispatch", "patrol", "trends", "disputes", f"grid?grid={GRID}"])
 @pytest.mark.browser
-@pytest.mark.layout
 def test_desk_kpi_tiles_fit_a_1366_laptop(server, screens, path):
     page = screens.page(1366, 768, 1)
     page.goto(f"{server}/{path}")
