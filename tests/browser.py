@@ -7,6 +7,7 @@ the next one."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -136,6 +138,23 @@ def launched_chromium():
             browser.close()
 
 
+# True once the script is idle, the fonts are in, every visible plotly chart has drawn
+# its SVG and every visible deck.gl canvas has its container's width (deck.gl starts
+# at the default 300x150 and sizes the canvas on its first frame).
+DRAWN = """() => {
+  if (document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]')) return false;
+  const shown = el => el.offsetParent !== null && el.getBoundingClientRect().width > 0;
+  for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+    if (shown(c) && !c.querySelector('.main-svg')) return false;
+  for (const d of document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')) {
+    if (!shown(d)) continue;
+    const c = d.querySelector('canvas');
+    if (!c || c.getBoundingClientRect().width < 0.9 * d.getBoundingClientRect().width) return false;
+  }
+  return document.fonts.status === 'loaded';
+}"""
+
+
 class Browser:
     """A fresh context and page in the session's ``chromium`` that records console
     errors and off-machine requests; ``context`` options (``http_credentials``,
@@ -178,6 +197,26 @@ class Browser:
                 return
             time.sleep(0.25)
         raise TimeoutError("page did not settle")
+
+    def drawn(self, timeout: float = 60.0) -> None:
+        """Settle, then wait until the charts and maps on screen have drawn (``DRAWN``)."""
+        self.settle(timeout)
+        self.page.wait_for_function(DRAWN, timeout=timeout * 1000, polling=100)
+
+    def map_drawn(self, canvas=None, timeout: float = 30.0) -> None:
+        """Wait until a deck.gl canvas (the first on the page by default) shows something
+        and has stopped changing: two screenshots 300 ms apart alike and not one colour.
+        A WebGL canvas keeps no pixels for script to read, so the screen is looked at."""
+        canvas = canvas if canvas is not None else self.page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+        end, last = time.monotonic() + timeout, None
+        while time.monotonic() < end:
+            box = canvas.bounding_box()  # a clip of the page: no wait for the element to hold still
+            shot = self.page.screenshot(clip=box) if box and box["width"] > 0 else None
+            if shot is not None and shot == last and any(lo != hi for lo, hi in Image.open(io.BytesIO(shot)).getextrema()):
+                return
+            last = shot
+            time.sleep(0.3)
+        raise TimeoutError("the map did not finish drawing")
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,10 @@ import pytest
 from sqlalchemy import inspect
 from streamlit.testing.v1 import AppTest
 
-from dashboard.db.database import make_writer
-from tests.apptest import APP, html_text
+from dashboard.db.database import QueryTimeout, make_writer
+from dashboard.ui import frame
+from queries.vocabulary import vocabulary
+from tests.apptest import APP, html_text, open_page
 from tests.conftest import reader_url
 
 
@@ -89,6 +91,24 @@ def test_widget_change_updates_url(app_env):
     # the grid list now holds only that community's grids
     grid = at.selectbox(key="jw_grid")
     assert len(grid.options) > 2 and all(o == "全部网格" or o.startswith(grid.options[1][:3]) for o in grid.options)
+
+
+def test_an_error_no_part_of_the_page_caught_is_said_by_the_router(app_env, monkeypatch):
+    """streamlit_app.py runs every page inside ``widgets.section``: a query that
+    times out at the top of a page (outside any section of its own) gives the
+    Chinese message and its retry note, not a traceback."""
+    real = frame.cached
+
+    def timing_out(ctx, fn, *args, **kw):
+        if fn is vocabulary:
+            raise QueryTimeout("canceling statement due to statement timeout")
+        return real(ctx, fn, *args, **kw)
+
+    monkeypatch.setattr(frame, "cached", timing_out)  # the page imports it by name on every run
+    at = open_page("pages/desk/trends.py")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["查询超时"]
+    assert any("自动重试" in c.value for c in at.caption)
 
 
 def test_unreachable_database_gives_message(monkeypatch):

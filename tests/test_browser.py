@@ -1,6 +1,7 @@
 """What only a browser shows: a deep link as the very first request to a fresh
 server gets the whole frame, the overview draws its tiles, map and chart at
-1920×1080, no console errors, and no request leaves the machine."""
+1920×1080, every page draws with no English on it, no console errors, and no
+request leaves the machine."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from dashboard.ui import nav
 from tests.browser import Browser, streamlit_server
 from tests.conftest import FIXTURE_END
+from tests.zh import english_on
 
 pytestmark = pytest.mark.browser
 
@@ -102,8 +104,10 @@ def test_every_page_at_1920x1080(server, chromium, spec):
         _open(b, f"{server}/{spec.url_path}{PAGE_QUERY.get(spec.key, '')}")
         for sel in PAGE_PARTS[spec.key]:
             b.page.wait_for_selector(sel, timeout=30_000)
-        b.settle()
+        b.drawn()
         assert b.page.locator('[data-testid="stException"]').count() == 0
+        b.page.mouse.move(1, 1)  # hover nothing
+        assert english_on(b.page) == []  # no English a person can see (tests/zh.py)
         # the frame ran on this page: header, menu and filter bar
         assert b.page.locator('[data-testid="stPageLink"]').count() == len(nav.PAGES)
         assert b.page.get_by_text("社区", exact=True).count() >= 1
@@ -142,7 +146,7 @@ def test_clicking_the_overview_map_drills_down(server, chromium):
     try:
         _open(b, f"{server}/overview")
         canvas = b.page.locator("canvas").first
-        b.page.wait_for_timeout(1500)  # deck.gl draws after the script settles
+        b.map_drawn(canvas)
         box = canvas.bounding_box()
         assert box
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -150,12 +154,11 @@ def test_clicking_the_overview_map_drills_down(server, chromium):
         b.page.wait_for_url("**community=*", timeout=30_000)
         b.settle()
         assert "grid=" not in b.page.url
-        b.page.wait_for_timeout(1500)
+        b.map_drawn()
         box = b.page.locator("canvas").first.bounding_box()
         b.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         b.page.wait_for_url("**grid=*", timeout=30_000)
-        b.settle()
-        b.page.wait_for_timeout(1500)
+        b.map_drawn()
         box = b.page.locator("canvas").first.bounding_box()
         b.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         b.page.wait_for_url("**/grid?*", timeout=30_000)

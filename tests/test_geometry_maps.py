@@ -391,8 +391,8 @@ def test_the_hole_is_drawn_empty(shaped_url, chromium):
             b.page.goto(f"{base}/overview?community=TST-C01")
             b.page.wait_for_selector("canvas", timeout=60_000)
             b.settle()
-            b.page.wait_for_timeout(2000)  # deck.gl draws after the script settles
             canvas = b.page.locator("canvas").first
+            b.map_drawn(canvas)
             box = canvas.bounding_box()
             assert box
             path = b.screenshot("geometry-hole-overview")

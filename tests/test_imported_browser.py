@@ -94,7 +94,8 @@ def _open(b: Browser, url: str, maps: int, hidden: bool = False) -> str:
     b.settle()
     if maps:
         b.page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=30_000, state="attached" if hidden else "visible")
-        b.page.wait_for_timeout(1000)  # deck.gl draws after the script settles
+        if not hidden:
+            b.map_drawn()
     assert b.page.locator('[data-testid="stException"]').count() == 0
     text = b.page.inner_text("body")
     assert not [w for w in BROKEN if w in text], text[:3000]

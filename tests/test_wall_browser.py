@@ -20,6 +20,7 @@ from dashboard.writers.simulate import Simulator
 from queries import reports
 from tests.browser import Browser, require_chromium, streamlit_server
 from tests.conftest import FIXTURE_END, reader_url
+from tests.zh import english_on
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +45,7 @@ def _open_wall(b: Browser, url: str) -> None:
     b.page.wait_for_selector(".jw-w-trends", timeout=30_000)
     b.page.wait_for_selector(".st-key-wall-map canvas", timeout=30_000)
     b.settle()
-    b.page.wait_for_timeout(1500)  # deck.gl draws after the script settles
+    b.map_drawn(b.page.locator(".st-key-wall-map canvas"))
 
 
 GEOMETRY = """() => {
@@ -157,7 +158,8 @@ def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_its
             b.page.goto(f"{server}/wall?view={view}")
             b.page.wait_for_selector(f'.jw-w-head[data-view="{view}"]', timeout=60_000)
             b.page.wait_for_selector(".jw-w-kpi", timeout=30_000)
-            b.settle()
+            b.drawn()
+            b.page.wait_for_selector(".st-key-wall-alarm .jw-w-alarm", timeout=30_000)  # drawn by its own fragment
             if view == "reports" and not flashing:  # rows are marked on the feed's next poll (2 s)
                 b.page.wait_for_selector(".flash", timeout=8_000)
             g = b.page.evaluate(VIEW_GEOMETRY)
@@ -165,6 +167,7 @@ def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_its
             assert g["kpis"] == 8 and g["kpisInside"], g
             assert g["stale"] == 0, g
             assert b.page.locator('[data-testid="stException"]').count() == 0
+            assert english_on(b.page) == [], view  # no English on an unattended screen (tests/zh.py)
             # alarms (six hours of them at FIXTURE_END) flash in a bar inside the screen
             assert g["alarm"] and g["alarm"]["inside"] and g["alarm"]["anim"] == "jw-w-pulse-bar" and g["alarm"]["n"] >= 1, g
             assert set(g["flashing"]) <= {"jw-w-pulse"}, g
@@ -177,10 +180,13 @@ def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_its
         assert b.page.locator(".flash").count() == 0 or b.page.wait_for_selector(".flash", state="detached", timeout=10_000) is None
 
         # rotation: two views of 10 s each, switched in place (no navigation), filters
-        # kept; then the daily self-reload (set to fire 20 s from now) comes back to
-        # the same URL, and the rotation goes on
+        # kept; then the daily self-reload (set to fire 30 s from now) comes back to
+        # the same URL, and the rotation goes on. 30 s leaves a loaded machine time to
+        # open the wall first: a reload time already past when the wall starts is tomorrow's.
 
-        reload_at = timeutil.to_local(timeutil.utcnow() + timedelta(seconds=20))
+        reload_wait = 30
+        reload_at = timeutil.to_local(timeutil.utcnow() + timedelta(seconds=reload_wait))
+        reload_by = time.monotonic() + reload_wait + 20
         b.page.goto(f"{server}/?wall=1&community=WLT-C02&rotate=overview:10,dispatch:10&reload={reload_at:%H:%M:%S}")
         b.page.wait_for_selector(".jw-w-kpi", timeout=60_000)
         b.settle()
@@ -199,7 +205,7 @@ def test_every_view_fits_the_rotation_switches_in_place_and_the_wall_reloads_its
         assert sorted(seen) == ["dispatch", "overview"], seen
         assert events == [], events  # switched in place
         assert "东湖社区" in b.page.locator(".jw-w-scope").inner_text()
-        while not any(k == "load" for k, _ in events) and time.monotonic() - t0 < 45:
+        while not any(k == "load" for k, _ in events) and time.monotonic() < reload_by:
             b.page.wait_for_timeout(250)
         assert ("load", url) in events, events  # reloaded itself, same address
         b.page.wait_for_selector(".jw-w-kpi", timeout=60_000)
