@@ -115,16 +115,18 @@ def tests_of(daily: pd.DataFrame, source: str, grid_ids: list[int], today: date,
     return out
 
 
-def acknowledgements(engine: Engine, since: datetime) -> pd.DataFrame:
-    """Warning acknowledgements in the audit trail since ``since``.
+def acknowledgements(engine: Engine, since: datetime | None) -> pd.DataFrame:
+    """Warning acknowledgements in the audit trail since ``since`` (None: all).
 
     Grain: one row per entry, newest first. Columns: key, at (naive UTC), username, note.
     """
     stmt = (
         select(audit_log.c.object_id.label("key"), audit_log.c.at, audit_log.c.username, audit_log.c.detail.label("note"))
-        .where(audit_log.c.action == ACK_ACTION, audit_log.c.object_type == ACK_OBJECT, audit_log.c.at >= since)
+        .where(audit_log.c.action == ACK_ACTION, audit_log.c.object_type == ACK_OBJECT)
         .order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
     )
+    if since is not None:
+        stmt = stmt.where(audit_log.c.at >= since)
     return fetch_df(engine, stmt)
 
 

@@ -65,7 +65,8 @@ def legend() -> None:
     st.html(
         f'<div class="jw-legend">基线：各网格自身前 {wm.BASELINE_WEEKS} 周（{BASE[0].first:%m-%d}至{BASE[-1].last:%m-%d}，'
         f"本周之前 {wm.GUARD_WEEKS} 周不计入，以免正在发生的聚集抬高基线）；泊松检验，基线周间波动过大时用负二项；"
-        f"本期至少 {wm.MIN_COUNT} 起（件）才可能预警；全辖区所有检验一并做错误发现率控制（Benjamini–Hochberg，q ≤ {wm.FDR_Q}）</div>"
+        f"本期至少 {wm.MIN_COUNT} 起（件）才可能预警；全辖区所有检验一并校正，错误发现率不超过 {wm.FDR_Q:.0%}；"
+        "偶然概率 = 按基线偶然达到本期数的概率，校正后 = 经错误发现率校正的同一概率</div>"
     )
 
 
@@ -80,8 +81,8 @@ def table(df: pd.DataFrame) -> None:
             "窗口": df["scope_label"],
             "本期": df["count"].astype(int),
             "基线": df["mean"].round(2),
-            "p": df["p"],
-            "q": df["q"],
+            "偶然概率": df["p"],
+            "校正后": df["q"],
             "模型": df["model"].map(wm.MODEL_WORDS),
             "状态": [_state(r, mine) for r in df.itertuples()],
             "原因": df["reason"],
@@ -97,8 +98,8 @@ def table(df: pd.DataFrame) -> None:
         column_config={
             "本期": st.column_config.NumberColumn("本期", format="%d"),
             "基线": st.column_config.NumberColumn("基线", format="%.2f", help=f"前{wm.BASELINE_WEEKS}周平均每周（今日：平均每天）"),
-            "p": st.column_config.NumberColumn("p", format="%.2e"),
-            "q": st.column_config.NumberColumn("q", format="%.3f", help="Benjamini–Hochberg 校正后"),
+            "偶然概率": st.column_config.NumberColumn("偶然概率", format="%.2e", help="按本网格基线，偶然达到本期数或更多的概率"),
+            "校正后": st.column_config.NumberColumn("校正后", format="%.3f", help="经错误发现率校正（全辖区所有检验一并计算）"),
             "原因": st.column_config.TextColumn("原因", width="large"),
         },
     )
@@ -181,7 +182,7 @@ with widgets.section():
     else:
         left, right = st.columns([1.35, 1], gap="medium")
         with left, widgets.section():
-            widgets.panel_title("预警列表 · 按 p 值排序")
+            widgets.panel_title("预警列表 · 按偶然概率排序")
             table(df)
             ack_form(df)
         with right, widgets.section():
