@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.engine import make_url
 
 from dashboard.db.schema import audit_log, grids, incidents
+from dashboard.ui.widgets import md_escape
 from tests import apptest
 from tests.apptest import html_text
 
@@ -78,7 +79,7 @@ def test_outbreak_is_listed_mapped_and_acknowledged(outbreak_env):
     at.text_area(key="warning-ack-note").input("已通知社区民警加强巡逻")
     submit()
     assert not at.exception, at.exception
-    assert [s.value for s in at.success] == ["已确认：" + table.iloc[0]["原因"] + "（已记入审计日志）"]
+    assert [s.value for s in at.success] == [md_escape("已确认：" + table.iloc[0]["原因"] + "（已记入审计日志）")]
     assert list(at.dataframe[0].value["状态"]) == ["已确认（刚刚）"]
     eng = create_engine(outbreak_env)
     with eng.connect() as conn:

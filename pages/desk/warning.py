@@ -57,7 +57,7 @@ def summary(r: wq.Run, df: pd.DataFrame) -> None:
         f'<div class="jw-gp-summary" data-headline="warning">“{E(SCOPE)}” · 本周 {WIN.first:%m-%d}至{WIN.last:%m-%d}（今日截至 '
         f'{timeutil.fmt_local(ctx.now, "%H:%M")}）：预警 <b data-kpi="预警">{len(df)}</b> 项，其中待确认 '
         f'<b class="{"jw-target-miss" if len(df) - n_ack else ""}">{len(df) - n_ack}</b> 项'
-        f"；本次共检验 {r.tests:,} 项（{r.grids} 个网格 × 类别 × 本周/今日）</div>"
+        f"；本次共检验 {r.tests:,} 项（{r.grids} 个网格 × 类别 × 本周/今日）。预警只看本周和今日，不随“时段”筛选变化</div>"
     )
 
 
@@ -74,18 +74,18 @@ def table(df: pd.DataFrame) -> None:
     mine = st.session_state.get(JUST_ACKED, {})
     view = pd.DataFrame(
         {
-            "网格": df["grid"],
-            "社区": df["community"],
-            "来源": df["source_label"],
-            "类别": df["category"],
-            "窗口": df["scope_label"],
+            "原因": df["reason"],
+            "状态": [_state(r, mine) for r in df.itertuples()],
             "本期": df["count"].astype(int),
             "基线": df["mean"].round(2),
             "偶然概率": df["p"],
             "校正后": df["q"],
             "模型": df["model"].map(wm.MODEL_WORDS),
-            "状态": [_state(r, mine) for r in df.itertuples()],
-            "原因": df["reason"],
+            "网格": df["grid"],
+            "社区": df["community"],
+            "来源": df["source_label"],
+            "类别": df["category"],
+            "窗口": df["scope_label"],
         }
     )
     row = widgets.table(
@@ -134,7 +134,10 @@ def warning_map(df: pd.DataFrame, shapes: pd.DataFrame) -> None:
     layers = [maps.grid_outline_layer(shapes, layer_id="warn-all", pickable=True, extra=base_recs)]
     if warn_recs:
         layers.append(maps.shaded_grid_layer(maps.part_rows(warn_shapes, warn_recs), "warn-grids"))
-    layers.append(maps.grid_label_layer(shapes, view, "warn-labels", 12))
+    stations = {p.id: p.name for p in ctx.catalogue.stations}
+    layers += maps.place_label_layers(shapes, stations, view, narrowed=f.community_id is not None or f.grid_id is not None, size=15)
+    names = [{"label": w[0].grid, "centroid_lon": float(w[0].lon), "centroid_lat": float(w[0].lat)} for w in by_grid.values()]
+    layers.append(maps.label_layer(names, "warn-labels", 13))  # the warned grids by name, over the community names
     event = st.pydeck_chart(maps.deck(layers, view, TOOLTIP), height=500, key=selection_key("warn-map"), on_select="rerun", selection_mode="single-object")
     try:
         objs = (event.selection["objects"] or {}).get("warn-grids") or []
@@ -171,7 +174,7 @@ def ack_form(df: pd.DataFrame) -> None:
 
 
 if (said := st.session_state.pop(FLASH, None)) is not None:
-    st.success(said)
+    st.success(widgets.md_escape(said))
 with widgets.section():
     r = cached(ctx, wq.run, f, ctx.now)
     df = r.warnings
