@@ -159,10 +159,11 @@ def run(engine: Engine, f: Filters, now: datetime) -> Run:
         tests += tests_of(daily_counts(engine, source, fam, first_day, now), source, grid_ids, today, data_start)
     judged = wm.fdr(tests)
     info = shapes.set_index("grid_id")
-    allowed = set(int(g) for g in places.grid_shapes(engine, f.places_only())["grid_id"]) if (f.grid_id or f.community_id) else None
     rows = []
     for t in judged:
-        if not t.warn or (allowed is not None and t.grid_id not in allowed):
+        if not t.warn or (f.grid_id is not None and t.grid_id != f.grid_id):
+            continue
+        if f.community_id is not None and int(info.loc[t.grid_id, "community_id"]) != f.community_id:
             continue
         if t.source == "incidents" and f.categories and t.category not in f.categories:
             continue
