@@ -404,7 +404,7 @@ def activity_chart(act: pd.DataFrame) -> None:
 
 def warnings_panel() -> None:
     """The grid's early warnings (预警, this week and today), small; acknowledged on the 预警 page."""
-    w = cached(ctx, warning_q.warnings, f, ctx.now)
+    w = cached(ctx, warning_q.warnings, f, ctx.now.replace(second=0, microsecond=0), live=False)  # as the 预警 page judges it
     if w.empty:
         st.html('<div class="jw-legend" data-warnings="0">预警：本网格本周及今日无预警（与本网格自身基线对比）</div>')
         return

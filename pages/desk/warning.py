@@ -176,7 +176,9 @@ def ack_form(df: pd.DataFrame) -> None:
 if (said := st.session_state.pop(FLASH, None)) is not None:
     st.success(widgets.md_escape(said))
 with widgets.section():
-    r = cached(ctx, wq.run, f, ctx.now)
+    # Weekly windows: judged at the minute and kept up to two minutes (about 2 s a run
+    # for a 400-grid district); this session sees its own 确认 at once (JUST_ACKED).
+    r = cached(ctx, wq.run, f, ctx.now.replace(second=0, microsecond=0), live=False)
     df = r.warnings
     summary(r, df)
     legend()
