@@ -80,6 +80,10 @@ def call(fn, engine, f: Filters, now: datetime):
             kwargs[p.name] = None
         elif p.name == "rows":  # a wall list's row budget
             kwargs[p.name] = 8
+        elif p.name == "source":  # warning.daily_counts: a source table
+            kwargs[p.name] = "incidents"
+        elif p.name == "first_day":  # warning.daily_counts: the first local day counted
+            kwargs[p.name] = timeutil.local_today(now) - timedelta(days=98)
         elif p.name == "kind":  # imports.outside_rows: a record kind; vocabulary: a vocabulary kind
             kwargs[p.name] = "incidents" if fn.__name__ == "outside_rows" else "incident_category"
         elif p.default is inspect.Parameter.empty:

@@ -87,6 +87,7 @@ PAGE_PARTS = {
     "trends": [".js-plotly-plot"],
     "disputes": [".js-plotly-plot"],
     "grid": ["canvas", ".js-plotly-plot"],
+    "warning": ['[data-headline="warning"]', ".jw-empty"],  # the demo world raises no warning
 }
 PAGE_QUERY = {"grid": "?grid=WLT-C02-G01"}
 

@@ -574,7 +574,7 @@ audit_log = Table(  # append-only: triggers refuse UPDATE and DELETE on both bac
     # No INSERT … RETURNING id: the audit role may insert but not read the trail.
     implicit_returning=False,
 )
-AUDIT_ACTIONS = ("unmask", "sign_in", "denied", "user_admin", "wall_ack")
+AUDIT_ACTIONS = ("unmask", "sign_in", "denied", "user_admin", "wall_ack", "warning_ack")
 
 # Tables in dependency order (parents first), for bulk loads and resets.
 ALL_TABLES = [

@@ -26,6 +26,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("trends", "pages/desk/trends.py", "警情趋势", ":material/trending_up:", "trends"),
     PageSpec("disputes", "pages/desk/disputes.py", "矛盾纠纷", ":material/handshake:", "disputes"),
     PageSpec("grid", "pages/desk/grid.py", "网格画像", ":material/grid_view:", "grid"),
+    PageSpec("warning", "pages/desk/warning.py", "预警", ":material/warning:", "warning"),
 )
 BY_KEY = {p.key: p for p in PAGES}
 HOME = PageSpec("home", "pages/desk/home.py", "首页", ":material/home:", "home")

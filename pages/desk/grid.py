@@ -24,6 +24,7 @@ from dashboard.ui.frame import cached, context, drill, personal, selection_key
 from dashboard.ui.palette import ACCENT, AMBER, GREEN, GUIDE, MUTED, RED, TEXT, rgba
 from queries import grid_profile as gp
 from queries import imports, places
+from queries import warning as warning_q
 from queries.measures import baseline
 
 ctx = context()
@@ -401,6 +402,18 @@ def activity_chart(act: pd.DataFrame) -> None:
     )
 
 
+def warnings_panel() -> None:
+    """The grid's early warnings (预警, this week and today), small; acknowledged on the 预警 page."""
+    w = cached(ctx, warning_q.warnings, f, ctx.now.replace(second=0, microsecond=0), live=False)  # as the 预警 page judges it
+    if w.empty:
+        st.html('<div class="jw-legend" data-warnings="0">预警：本网格本周及今日无预警（与本网格自身基线对比）</div>')
+        return
+    items = "".join(
+        f'<li class="jw-target-miss">{E(r.reason)}{"" if pd.isna(r.acked_at) else f"（已确认：{E(str(r.acked_by))}）"}</li>' for r in w.itertuples()
+    )
+    st.html(f'<div class="jw-legend" data-warnings="{len(w)}">预警 {len(w)} 项（在“预警”页确认）：<ul>{items}</ul></div>')
+
+
 def tasks_panel(gid_filters) -> None:
     widgets.panel_title("在办派单 · 点击查看处置详情")
     tk = cached(ctx, gp.before_feedback_tasks, gid_filters, ctx.now)
@@ -499,6 +512,7 @@ def profile_view(gid: int) -> None:
             widgets.empty_state(f"该网格在时段 {PERIOD} 及之前的对比期内无警情、上报和纠纷")
         else:
             activity_chart(act)
+        warnings_panel()
 
     a, b = st.columns([1, 1.15], gap="medium")
     with a, widgets.section():

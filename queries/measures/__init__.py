@@ -19,6 +19,8 @@ package re-exports nothing.
 * ``incident_stats``: incidents: 到场时间, counts per category with 同比/环比.
 * ``grid_reports``: grid reports (网格上报): 已派单占比.
 * ``baseline``: the grid profile's own baseline (buckets, Poisson band, 高于基线).
+* ``warning``: 预警, the early warning: windows with a guard band, Poisson and
+  negative-binomial tails, the over-dispersion test, Benjamini–Hochberg, the words.
 * ``hotspots``: patrol coverage (巡逻覆盖): hot pieces, 热点覆盖率, patrol minutes.
 
 Conventions: windows are half-open UTC intervals [start, end); "as of" means
