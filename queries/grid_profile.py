@@ -282,7 +282,7 @@ def kpis(engine: Engine, f: Filters, now: datetime) -> list[Kpi]:
         Kpi("incidents", "警情", "count", counted(incidents_q.count, f, since.incidents)),
         Kpi("reports", "上报", "count", counted(reports_q.count, po, since.reports), higher_is_better=None),
         Kpi("disputes", "纠纷", "count", counted(disputes_q.found_count, po, since.disputes)),
-        Kpi("open_tasks", "在办派单", "count", snapshot(before_feedback_count)),
+        Kpi("before_feedback", "在办派单", "count", snapshot(before_feedback_count)),
         Kpi("overdue", "超期", "count", overdue, alarm=bool(overdue.value)),
         Kpi(
             "cameras_online",
@@ -443,7 +443,7 @@ def grid_ranking(engine: Engine, f: Filters, window: Window, now: datetime) -> p
     Grain: one row per grid in the places of ``f`` (grids without any have
     zeros). Columns: rank, grid_id, code, name, community, population,
     area_km2, incidents (categories of ``f`` apply), reports, disputes (found
-    in ``window``), open_tasks (在办 at ``now``), overdue (超期 at ``now``).
+    in ``window``), before_feedback (在办 at ``now``), overdue (超期 at ``now``).
     """
     po = f.places_only()
 
@@ -466,7 +466,7 @@ def grid_ranking(engine: Engine, f: Filters, window: Window, now: datetime) -> p
     task_grid = (tasks.c.grid_id + 0).label("grid_id")
     t = select(
         task_grid,
-        func.sum(case((loop.before_feedback_condition(now), 1), else_=0)).label("open_tasks"),
+        func.sum(case((loop.before_feedback_condition(now), 1), else_=0)).label("before_feedback"),
         func.sum(case((loop.overdue_condition(now), 1), else_=0)).label("overdue"),
     ).where(or_(tasks.c.closed_at.is_(None), tasks.c.closed_at > now))
     t = apply_filters(t, po, grid_col=tasks.c.grid_id).group_by(task_grid).subquery("t")
@@ -483,12 +483,12 @@ def grid_ranking(engine: Engine, f: Filters, window: Window, now: datetime) -> p
         grids.c.population,
         grids.c.area_km2,
         *counts,
-        func.coalesce(t.c.open_tasks, 0).label("open_tasks"),
+        func.coalesce(t.c.before_feedback, 0).label("before_feedback"),
         func.coalesce(t.c.overdue, 0).label("overdue"),
     ).select_from(src)
     stmt = apply_filters(stmt, po, grid_col=grids.c.id).order_by(counts[0].desc(), counts[1].desc(), grids.c.code)
     df = fetch_df(engine, stmt)
-    for c in ("incidents", "reports", "disputes", "open_tasks", "overdue", "population"):
+    for c in ("incidents", "reports", "disputes", "before_feedback", "overdue", "population"):
         df[c] = df[c].astype(int)
     df.insert(0, "rank", range(1, len(df) + 1))
     return df

@@ -3,10 +3,10 @@ grid's own baseline (the arithmetic, the windows and the constants are in
 ``queries.measures.warning``), and their acknowledgements.
 
 The family of tests (what the false-discovery-rate control counts) is every
-grid the person may see (the filter's station and ``Filters.scope``), whatever
-community or grid the filter narrows to: the filter narrows the list shown,
-never the test, so a grid's warning is the same on the 预警 page, in its
-profile and for a community. ``Filters.categories`` (incident categories)
+grid of the filter's station, whatever community or grid the filter narrows to
+and whatever the person's scope: the filter and ``Filters.scope`` narrow the
+list shown, never the test, so a grid's warning is the same on the 预警 page,
+in its profile, for a community and for every person who may see the grid. ``Filters.categories`` (incident categories)
 narrows the incident warnings shown the same way. The period of the filter
 does not apply: the windows are always 本周 and 今日 at ``now``.
 
@@ -55,8 +55,8 @@ COLUMNS = [
 
 
 def family_filters(f: Filters) -> Filters:
-    """The places every test of a run is drawn from: the filter's station within the person's scope."""
-    return Filters(station_id=f.station_id, scope=f.scope)
+    """The places every test of a run is drawn from: the filter's whole station."""
+    return Filters(station_id=f.station_id)
 
 
 def warning_key(source: str, grid_id: int, scope: str, category: str) -> str:
@@ -163,7 +163,10 @@ def run(engine: Engine, f: Filters, now: datetime) -> Run:
     for t in judged:
         if not t.warn or (f.grid_id is not None and t.grid_id != f.grid_id):
             continue
-        if f.community_id is not None and int(info.loc[t.grid_id, "community_id"]) != f.community_id:
+        community = int(info.loc[t.grid_id, "community_id"])
+        if f.community_id is not None and community != f.community_id:
+            continue
+        if f.scope is not None and community not in f.scope:
             continue
         if t.source == "incidents" and f.categories and t.category not in f.categories:
             continue

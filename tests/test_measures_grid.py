@@ -217,9 +217,9 @@ def test_ranking_and_counts_by_hand(engine):
     df = gp.grid_ranking(engine, Filters().with_period("30d", TODAY), WINDOW, H.NOW)
     assert list(df["grid_id"]) == [H.B1, H.A1, H.A2] and list(df["rank"]) == [1, 2, 3]
     by = df.set_index("grid_id")
-    assert by.loc[H.B1, ["incidents", "reports", "disputes", "open_tasks", "overdue"]].tolist() == [12, 2, 1, 0, 0]
-    assert by.loc[H.A1, ["incidents", "reports", "disputes", "open_tasks", "overdue"]].tolist() == [4, 2, 1, 3, 1]
-    assert by.loc[H.A2, ["incidents", "reports", "disputes", "open_tasks", "overdue"]].tolist() == [2, 0, 1, 0, 0]
+    assert by.loc[H.B1, ["incidents", "reports", "disputes", "before_feedback", "overdue"]].tolist() == [12, 2, 1, 0, 0]
+    assert by.loc[H.A1, ["incidents", "reports", "disputes", "before_feedback", "overdue"]].tolist() == [4, 2, 1, 3, 1]
+    assert by.loc[H.A2, ["incidents", "reports", "disputes", "before_feedback", "overdue"]].tolist() == [2, 0, 1, 0, 0]
     c1 = gp.grid_ranking(engine, Filters(community_id=H.C1), WINDOW, H.NOW)
     assert list(c1["grid_id"]) == [H.A1, H.A2]
     assert gp.before_feedback_count(engine, Filters(grid_id=H.A1), H.NOW) == 3
@@ -245,7 +245,7 @@ def test_kpis_by_hand(engine):
     assert k["reports"].compared.value == 2 and k["disputes"].compared.value == 1
     a1 = {x.key: x for x in gp.kpis(engine, Filters(community_id=H.C1, grid_id=H.A1).with_period("30d", TODAY), H.NOW)}
     # 在办派单 now T3 T4 T5; one period (30 days) back, 10-21 06:30: none of A1's tasks existed yet
-    assert (a1["open_tasks"].compared.value, a1["open_tasks"].compared.pop_base, a1["open_tasks"].compared.pop) == (3, 0, None)
+    assert (a1["before_feedback"].compared.value, a1["before_feedback"].compared.pop_base, a1["before_feedback"].compared.pop) == (3, 0, None)
     assert gp.before_feedback_count(engine, Filters(grid_id=H.A1), H.D("2026-10-21 06:30")) == 0
     assert a1["overdue"].compared.value == 1 and a1["overdue"].alarm
     assert a1["cameras_online"].compared.value is None  # no cameras in the tiny world: "—"

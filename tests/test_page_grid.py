@@ -90,7 +90,7 @@ def test_ranking_adds_up(world, cat, params):
     assert int(df["incidents"].sum()) == incidents.count(world, f, w)
     assert int(df["reports"].sum()) == reports.count(world, po, w)
     assert int(df["disputes"].sum()) == disputes.found_count(world, po, w)
-    assert int(df["open_tasks"].sum()) == gp.before_feedback_count(world, po, NOW)
+    assert int(df["before_feedback"].sum()) == gp.before_feedback_count(world, po, NOW)
     assert int(df["overdue"].sum()) == loop.overdue_count(world, po, NOW)
     assert list(df["incidents"]) == sorted(df["incidents"], reverse=True) and list(df["rank"]) == list(range(1, len(df) + 1))
 
@@ -100,13 +100,13 @@ def test_kpis_match_their_counts(world, cat, gid):
     f = _filters(cat, {"grid": GRID})
     w = f.window(NOW)
     k = {x.key: x for x in gp.kpis(world, f, NOW)}
-    assert list(k) == ["incidents", "reports", "disputes", "open_tasks", "overdue", "cameras_online"]
+    assert list(k) == ["incidents", "reports", "disputes", "before_feedback", "overdue", "cameras_online"]
     inc = k["incidents"].compared
     assert inc.value == incidents.count(world, f, w)
     assert inc.yoy_base == incidents.count(world, f, windows.last_year_window(w))
     assert inc.pop_base == incidents.count(world, f, windows.previous_window(w, f.period))
     assert k["reports"].compared.value == reports.count(world, f.places_only(), w)
-    assert k["open_tasks"].compared.value == gp.before_feedback_count(world, f, NOW)
+    assert k["before_feedback"].compared.value == gp.before_feedback_count(world, f, NOW)
     assert k["overdue"].compared.value == loop.overdue_count(world, f, NOW)
     res = places.grid_resources(world, Filters(grid_id=gid)).iloc[0]
     assert k["cameras_online"].detail == f"{int(res['cameras_online'])}/{int(res['cameras'])}"

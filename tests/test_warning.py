@@ -230,9 +230,11 @@ def test_hand_world_filters_narrow_the_list_not_the_family(hand):
     assert len(wq.warnings(eng, Filters(community_id=H.C2, grid_id=H.B1), H.NOW)) == 3
     only = wq.warnings(eng, Filters(categories=("盗窃",)), H.NOW)
     assert list(only["category"]) == ["盗窃"]
-    # a person who may see community C1 only: B1 is not in the family at all
+    # a person who may see community C1 only: the same family (the whole station), B1's warnings not shown
     scoped = wq.run(eng, Filters(scope=(H.C1,)), H.NOW)
-    assert scoped.grids == 2 and scoped.warnings.empty
+    assert scoped.grids == wq.run(eng, Filters(), H.NOW).grids and scoped.tests == c2.tests
+    assert scoped.warnings.empty
+    assert len(wq.warnings(eng, Filters(scope=(H.C2,)), H.NOW)) == len(full)
 
 
 @pytest.mark.backend

@@ -32,6 +32,10 @@ class WallParams:
     reload_at: dt_time | None = None
     sound: bool = False
 
+    def position(self, at_epoch_s: float) -> rotation.Position:
+        """The view the wall shows at ``at_epoch_s`` (``rotation.position``)."""
+        return rotation.position(list(self.steps), self.pinned, at_epoch_s)
+
 
 def _scale(raw: str | None) -> tuple[float, str | None]:
     if raw in (None, ""):

@@ -105,11 +105,11 @@ def ranking_view() -> None:
     if df.empty:
         widgets.empty_state(f"筛选条件“{SCOPE}”下没有网格")
         return
-    totals = {c: int(df[c].sum()) for c in ("incidents", "reports", "disputes", "open_tasks", "overdue")}
+    totals = {c: int(df[c].sum()) for c in ("incidents", "reports", "disputes", "before_feedback", "overdue")}
     st.html(
         f'<div class="jw-gp-summary" data-headline="ranking">“{E(SCOPE)}” · {E(PERIOD)}：共 <b>{len(df)}</b> 个网格，'
         f'警情 <b data-kpi="警情合计">{fmt.count(totals["incidents"])}</b> 起，上报 <b>{fmt.count(totals["reports"])}</b> 件，'
-        f'纠纷 <b>{fmt.count(totals["disputes"])}</b> 起；当前在办派单 <b>{fmt.count(totals["open_tasks"])}</b> 件，'
+        f'纠纷 <b>{fmt.count(totals["disputes"])}</b> 起；当前在办派单 <b>{fmt.count(totals["before_feedback"])}</b> 件，'
         f'其中超期 <b class="{"jw-target-miss" if totals["overdue"] else ""}">{fmt.count(totals["overdue"])}</b> 件</div>'
     )
     for kind, ff, noun in (("incidents", f, "起警情"), ("reports", f.places_only(), "件网格上报"), ("disputes", f.places_only(), "起矛盾纠纷")):
@@ -129,7 +129,7 @@ def ranking_view() -> None:
                 "incidents": "警情",
                 "reports": "上报",
                 "disputes": "纠纷",
-                "open_tasks": "在办派单",
+                "before_feedback": "在办派单",
                 "overdue": "超期",
             }
         )

@@ -111,7 +111,7 @@ def station_title() -> str:
 def reload_due() -> bool:
     """True once the wall's daily self-reload instant (after this session opened) has passed."""
     opened = st.session_state.setdefault("_wall_opened", timeutil.utcnow())
-    due = rotation.next_reload(opened, RELOAD_AT)
+    due = rotation.next_reload(opened, PARAMS.reload_at)
     if due is None or timeutil.utcnow() < due:
         return False
     last = st.session_state.get("_wall_reload_sent")
@@ -130,7 +130,7 @@ def fmt_left(seconds: int) -> str:
 def clock() -> None:
     """The clock, and the wall's sense of time: switches the view when the
     rotation says so (a full rerun), and reloads the page at the daily instant."""
-    pos = rotation.position(STEPS, PINNED, time.time())
+    pos = PARAMS.position(time.time())
     if pos.view != VIEW:
         st.rerun()
     if reload_due():
@@ -445,7 +445,7 @@ def alarms() -> None:
     with st.container(key="wall-alarm", horizontal=True):
         st.html(wh.alarm_html(active))
         st.button("已知悉", key="wall-ack", on_click=_acknowledge, args=(tuple(active["key"]),))
-    if SOUND:
+    if PARAMS.sound:
         heard = st.session_state.setdefault("_wall_heard", {})
         _forget_older(heard, real, 2 * ALARM_S)
         fresh = [k for k in active["key"] if k not in heard]
@@ -808,10 +808,7 @@ assert list(VIEW_PAGES) == list(rotation.VIEWS)
 
 # --- the page --------------------------------------------------------------------------
 
-STEPS, PINNED = list(PARAMS.steps), PARAMS.pinned
-VIEW = rotation.position(STEPS, PINNED, time.time()).view
-RELOAD_AT = PARAMS.reload_at
-SOUND = PARAMS.sound
+VIEW = PARAMS.position(time.time()).view
 ALARM_S = ctx.settings.alarm_seconds
 
 st.html(f"<style>{CSS_PATH.read_text(encoding='utf-8')}\n{LAYOUT.css_vars()}</style>")
