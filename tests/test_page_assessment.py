@@ -98,6 +98,7 @@ def test_demo_world_renders(app_env):
     at = apptest.open_page(PAGE, {"community": "WLT-C01"})
     text = _clean(at)
     assert 'data-headline="assessment"' in text and "2026年10月" in text
+    assert "所选月份无此类记录" in text  # the demo world closes no task it did not dispatch
     view = at.dataframe[0].value
     assert set(view["社区"]) == {view["社区"].iloc[0]} and len(view) > 10
     assert view["排名"].iloc[0] == f"1/{len(view)}"

@@ -93,9 +93,9 @@ def legend(df: pd.DataFrame) -> None:
         f"上报隐患：类别以“{am.HAZARD_SUFFIX}”结尾的上报（{'、'.join(am.HAZARD_CATEGORIES)}）",
         f"重复上报：同一 H3 单元、同一类别在此前 {am.DUPLICATE_HOURS} 小时内已有上报（不论谁报）",
         "不予受理：上报生成的任务未经派发或转派即办结；未生成任务的上报不计（数据无法区分不予受理与仅作登记）"
-        + ("；本月无此类记录" if df.empty or df["rejected"].sum() == 0 else ""),
-        "按时反馈：其上报所生成任务中，反馈期限在本月的任务按期限反馈的件数（与派单队列的按时反馈率同一口径）",
-        "发现纠纷：本月发现、由其上报引出的纠纷；已化解：其中月底前化解的",
+        + ("；所选月份无此类记录" if df.empty or df["rejected"].sum() == 0 else ""),
+        "按时反馈：其上报所生成任务中，反馈期限在当月的任务按期限反馈的件数（与派单队列的按时反馈率同一口径）",
+        "发现纠纷：当月发现、由其上报引出的纠纷；已化解：其中月底前化解的",
     ]
     st.html('<div class="jw-legend" style="flex-direction: column; align-items: flex-start">' + "".join(f"<span>{E(r)}</span>" for r in rules) + "</div>")
 
