@@ -163,7 +163,7 @@ def funnel(df: pd.DataFrame, names) -> None:
                     name=f"{z}控制限", legendgroup=z, showlegend=show, hoverinfo="skip",
                 )
             )
-    fig.add_hline(y=p_bar, line=dict(color=GUIDE, width=1), annotation_text=f"平均 {fmt.pct(p_bar)}", annotation_position="top left")
+    fig.add_hline(y=p_bar, line=dict(color=GUIDE, width=1), annotation_text=f"平均 {fmt.pct(p_bar)}", annotation_position="bottom right")
     bands = [am.funnel_band(k, n, p_bar) for k, n in zip(d[num], d[den])]
     custom = [[plots.esc(names(n)), plots.esc(c), int(k), int(m), b] for n, c, k, m, b in zip(d["name"], d["community"], d[num], d[den], bands)]
     fig.add_trace(
