@@ -11,9 +11,11 @@ from datetime import datetime
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import create_engine, select
 
 from dashboard.db.database import make_writer
 from dashboard.db.migrate import upgrade
+from dashboard.db.schema import audit_log
 from dashboard.ui import xlsx
 from dashboard.ui.widgets import md_escape
 from tests import apptest
@@ -132,3 +134,17 @@ def test_the_page_offers_the_workbook(assess_url, monkeypatch):
     _clean(at)
     buttons = at.get("download_button")
     assert len(buttons) == 2  # the table's CSV and the sheet
+
+
+def test_the_sheet_is_unmasked_only_through_the_audit_trail(assess_url, monkeypatch):
+    _env(monkeypatch, assess_url)
+    at = apptest.open_page(PAGE, {})
+    assert "李红" not in set(at.dataframe[0].value["姓名"])
+    at = next(b for b in at.button if b.label == "显示明文").click().run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["姓名"]) == ["李红", "王小明", "赵一", "孙三", "周四", "吴五"]
+    eng = create_engine(assess_url)
+    with eng.connect() as conn:
+        row = conn.execute(select(audit_log).where(audit_log.c.action == "unmask")).mappings().one()
+    eng.dispose()
+    assert (row["object_type"], row["object_id"]) == ("assessment", "2026-10")
