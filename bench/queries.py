@@ -86,6 +86,8 @@ def call(fn, engine, f: Filters, now: datetime):
             kwargs[p.name] = timeutil.local_today(now) - timedelta(days=98)
         elif p.name == "kind":  # imports.outside_rows: a record kind; vocabulary: a vocabulary kind
             kwargs[p.name] = "incidents" if fn.__name__ == "outside_rows" else "incident_category"
+        elif p.name == "month":  # assessment.monthly: a calendar month (the last whole one)
+            kwargs[p.name] = (timeutil.local_today(now).replace(day=1) - timedelta(days=1)).replace(day=1)
         elif p.default is inspect.Parameter.empty:
             raise TypeError(f"don't know how to fill {p.name} of {fn.__name__}")
     return fn(engine, **kwargs)

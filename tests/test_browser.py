@@ -88,6 +88,7 @@ PAGE_PARTS = {
     "disputes": [".js-plotly-plot"],
     "grid": ["canvas", ".js-plotly-plot"],
     "warning": ['[data-headline="warning"]', ".jw-empty"],  # the demo world raises no warning
+    "assessment": ['[data-headline="assessment"]', ".js-plotly-plot", '[data-testid="stDataFrame"]'],
 }
 PAGE_QUERY = {"grid": "?grid=WLT-C02-G01"}
 

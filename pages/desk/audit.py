@@ -17,7 +17,7 @@ from dashboard.ui.frame import cached, context
 from queries import accounts
 
 ACTIONS = {"unmask": "查看明文", "sign_in": "登录", "denied": "拒绝访问", "user_admin": "账号管理", "wall_ack": "大屏告警已知悉", "warning_ack": "预警确认"}
-OBJECTS = {"report": "上报", "task": "派单", "dispute": "纠纷", "grid": "网格", "user": "账号", "warning": "预警"}
+OBJECTS = {"report": "上报", "task": "派单", "dispute": "纠纷", "grid": "网格", "user": "账号", "warning": "预警", "assessment": "量化考核表"}
 LIMIT = 500
 
 ctx = context()

@@ -22,6 +22,8 @@ package re-exports nothing.
 * ``warning``: 预警, the early warning: windows with a guard band, Poisson and
   negative-binomial tails, the over-dispersion test, Benjamini–Hochberg, the words.
 * ``hotspots``: patrol coverage (巡逻覆盖): hot pieces, 热点覆盖率, patrol minutes.
+* ``assessment``: 量化考核, the grid workers' month: hazards, duplicates, 不予受理, the
+  score and its weights, ranks within a community, the funnel plot's control limits.
 
 Conventions: windows are half-open UTC intervals [start, end); "as of" means
 judged at the window's end; a measure that cannot be computed is ``None``

@@ -273,6 +273,22 @@ def on_time_feedback_rate_by(engine: Engine, f: Filters, window: Window, by: str
     return df
 
 
+def on_time_feedback_counts(window: Window, key, from_=tasks, where=None):
+    """按时反馈率's parts per ``key`` (a per-task expression over ``from_``, e.g. the
+    reporter of the task's report for 量化考核): a SELECT of key, due (tasks whose
+    feedback deadline fell in ``window``) and on_time (of those, feedback by the
+    deadline), grouped by key; the same population and flag as
+    ``on_time_feedback_rate``, with the places left to the caller (``where``)."""
+    stmt = (
+        select(key.label("key"), func.count().label("due"), func.coalesce(func.sum(_on_time_flag()), 0).label("on_time"))
+        .select_from(from_)
+        .where(tasks.c.deadline_at >= window[0], tasks.c.deadline_at < window[1])
+    )
+    if where is not None:
+        stmt = stmt.where(where)
+    return stmt.group_by(key)
+
+
 def closure_rate_by(engine: Engine, f: Filters, window: Window, by: str = "department") -> pd.DataFrame:
     """办结率 per group: ``closure_rate`` computed within each group.
 
