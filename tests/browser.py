@@ -210,13 +210,24 @@ class Browser:
         canvas = canvas if canvas is not None else self.page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
         end, last = time.monotonic() + timeout, None
         while time.monotonic() < end:
-            box = canvas.bounding_box()  # a clip of the page: no wait for the element to hold still
-            shot = self.page.screenshot(clip=box) if box and box["width"] > 0 else None
+            shot = self._visible_clip(canvas)
             if shot is not None and shot == last and any(lo != hi for lo, hi in Image.open(io.BytesIO(shot)).getextrema()):
                 return
             last = shot
             time.sleep(0.3)
         raise TimeoutError("the map did not finish drawing")
+
+    def _visible_clip(self, element) -> bytes | None:
+        """A screenshot of the part of ``element`` inside the viewport (None if none is),
+        taken as a clip of the page: no wait for the element to hold still."""
+        box, vp = element.bounding_box(), self.page.viewport_size
+        if not box:
+            return None
+        x0, y0 = max(box["x"], 0), max(box["y"], 0)
+        x1, y1 = min(box["x"] + box["width"], vp["width"]), min(box["y"] + box["height"], vp["height"])
+        if x1 - x0 < 1 or y1 - y0 < 1:
+            return None
+        return self.page.screenshot(clip={"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0})
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
