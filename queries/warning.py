@@ -159,14 +159,11 @@ def run(engine: Engine, f: Filters, now: datetime) -> Run:
         tests += tests_of(daily_counts(engine, source, fam, first_day, now), source, grid_ids, today, data_start)
     judged = wm.fdr(tests)
     info = shapes.set_index("grid_id")
+    # the list shown: the grids the filter's places and the person's scope leave (the shared filter)
+    shown = set(info.index) if f.places_only() == fam else {int(g) for g in places.grid_shapes(engine, f.places_only())["grid_id"]}
     rows = []
     for t in judged:
-        if not t.warn or (f.grid_id is not None and t.grid_id != f.grid_id):
-            continue
-        community = int(info.loc[t.grid_id, "community_id"])
-        if f.community_id is not None and community != f.community_id:
-            continue
-        if f.scope is not None and community not in f.scope:
+        if not t.warn or t.grid_id not in shown:
             continue
         if t.source == "incidents" and f.categories and t.category not in f.categories:
             continue
