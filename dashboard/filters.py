@@ -29,6 +29,7 @@ PERIODS: dict[str, str] = {
     "last_week": "上周",
     "last_month": "上月",
     "last_quarter": "上季度",
+    "last_year": "上年",
     "custom": "自定义",
 }
 # Whole calendar periods that ended before today (``resolve_period``): their
@@ -78,8 +79,8 @@ class Filters:
 
 def resolve_period(period: str, today: date, start: date | None = None, end: date | None = None) -> tuple[date, date]:
     """Local first and last day (inclusive) of a preset period: one ending today
-    (今日 … 本年), or the whole previous ISO week (Monday–Sunday), calendar month
-    or quarter (上周, 上月, 上季度), or the custom dates."""
+    (今日 … 本年), or the whole previous ISO week (Monday–Sunday), calendar month,
+    quarter or year (上周, 上月, 上季度, 上年), or the custom dates."""
     if period == "today":
         return today, today
     if period == "7d":
@@ -103,6 +104,8 @@ def resolve_period(period: str, today: date, start: date | None = None, end: dat
         first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
         last = first - timedelta(days=1)
         return date(last.year, 3 * ((last.month - 1) // 3) + 1, 1), last
+    if period == "last_year":
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
     if period == "custom" and start is not None and end is not None:
         return start, end
     return resolve_period(DEFAULT_PERIOD, today)
@@ -196,6 +199,8 @@ def period_name(period: str, start: date | None, end: date | None) -> str:
         return f"{name} · {start.year}年第{(start.month - 1) // 3 + 1}季度"
     if period == "last_week":
         return f"{name} · {start:%m-%d} 至 {end:%m-%d}"
+    if period == "last_year":
+        return f"{name} · {start.year}年"
     if start.year != end.year:
         return f"{name}（{start:%Y-%m-%d} 至 {end:%Y-%m-%d}）"
     return f"{name}（{start:%m-%d} 至 {end:%m-%d}）"

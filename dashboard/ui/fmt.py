@@ -36,6 +36,11 @@ def target(x: float) -> str:
     return f"{round(x * 100, 4):g}%"
 
 
+def kpi_value(kind: str, x: float | None) -> str:
+    """A tile's figure: a rate as "96.2%", every other kind as ``count``."""
+    return pct(x) if kind == "rate" else count(x)
+
+
 def change(x: float | None, kind: str = "count") -> str:
     """A 同比/环比 value: relative for counts ("↑12.5%"), points for rates ("↑1.2个百分点")."""
     if _unknown(x):

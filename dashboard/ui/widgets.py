@@ -124,7 +124,7 @@ def kpi_row(kpis, columns: int | None = None) -> None:  # list[queries.overview.
     tiles = []
     for k in kpis:
         c = k.compared
-        value = fmt.pct(c.value) if k.kind == "rate" else fmt.count(c.value)
+        value = fmt.kpi_value(k.kind, c.value)
         tiles.append(
             kpi_tile(
                 k.label,

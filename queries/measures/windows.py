@@ -39,12 +39,12 @@ def previous_window(w: Window, period: str | None = None) -> Window:
     """环比's base: the period just before, of the same length.
 
     Calendar periods step back by calendar months (本月 1–23 Nov → 1–23 Oct,
-    本季度 by three months; 上月 November → October, 上季度 Q3 → Q2); every
+    本季度 by three months; 上月 November → October, 上季度 Q3 → Q2, 上年 2025 → 2024); every
     other window steps back by its own length in whole days, so today until
     14:30 compares with yesterday until 14:30 (and 上周 with the week before).
     """
-    if period in ("month", "quarter", "last_month", "last_quarter"):
-        months = 1 if period in ("month", "last_month") else 3
+    if period in ("month", "quarter", "last_month", "last_quarter", "last_year"):
+        months = {"month": 1, "last_month": 1, "quarter": 3, "last_quarter": 3, "last_year": 12}[period]
         start_local, end_local = timeutil.to_local(w[0]), timeutil.to_local(w[1])
         s = datetime.combine(timeutil.shift_months(start_local.date(), -months), start_local.time())
         e = datetime.combine(timeutil.shift_months(end_local.date(), -months), end_local.time())
