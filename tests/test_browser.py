@@ -89,6 +89,7 @@ PAGE_PARTS = {
     "grid": ["canvas", ".js-plotly-plot"],
     "warning": ['[data-headline="warning"]', ".jw-empty"],  # the demo world raises no warning
     "assessment": ['[data-headline="assessment"]', ".js-plotly-plot", '[data-testid="stDataFrame"]'],
+    "briefing": [".jw-brief-summary", ".js-plotly-plot", '[data-testid="stDataFrame"]', ".jw-brief-map img"],
 }
 PAGE_QUERY = {"grid": "?grid=WLT-C02-G01"}
 

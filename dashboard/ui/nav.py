@@ -28,6 +28,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("grid", "pages/desk/grid.py", "网格画像", ":material/grid_view:", "grid"),
     PageSpec("warning", "pages/desk/warning.py", "预警", ":material/warning:", "warning"),
     PageSpec("assessment", "pages/desk/assessment.py", "量化考核", ":material/military_tech:", "assessment"),
+    PageSpec("briefing", "pages/desk/briefing.py", "领导汇报", ":material/summarize:", "briefing"),
 )
 BY_KEY = {p.key: p for p in PAGES}
 HOME = PageSpec("home", "pages/desk/home.py", "首页", ":material/home:", "home")
