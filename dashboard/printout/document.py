@@ -78,7 +78,7 @@ td.l {{ text-align: left; }}
 .note {{ color: #555; font-size: 8.5pt; margin: 0 0 6pt; }}
 .legend {{ font-size: 8.5pt; color: #333; }}
 .sw {{ display: inline-block; width: 10pt; height: 8pt; margin: 0 2pt 0 6pt; vertical-align: middle; border: 0.5pt solid #888; }}
-.sw.warn {{ background: #fff; border: 2pt solid #ff5a5f; }}
+.sw.warn {{ background: #fff; border: 2pt solid #d0021b; }}
 .empty {{ color: #555; font-style: italic; }}
 @media screen {{ body {{ padding: 16px; }} }}
 """
@@ -91,7 +91,7 @@ def _img(svg: str, alt: str) -> str:
 
 def _table_html(t: tables.Table) -> str:
     e = html.escape
-    shown = t.display()
+    shown = t.display(printed=True)
     if shown.empty:
         body = f'<p class="empty">{e(t.name)}：无</p>'
     else:

@@ -17,9 +17,9 @@ import pandas as pd
 
 from dashboard import geo
 from dashboard.ui import maps
-from dashboard.ui.palette import RED
 
 WIDTH, HEIGHT = 680, 460  # px: the document's text width
+WARN = "#d0021b"  # the warned grids' outline: a deep red that stands out on the density ramp
 PAD = 12
 
 
@@ -48,23 +48,26 @@ def density_svg(density: pd.DataFrame, days: float, warned: set[int] | frozenset
     xy = _project(lons, lats)
     scale = maps.INCIDENT_DENSITY
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="Noto Sans CJK SC, sans-serif">']
-    labels = []
-    numbered = 0
+    labels, outlines = [], []
     for r, parts in shapes:
         rate = maps.per_km2_day(r.n, r.area_km2, days)
         c = scale.color(rate)
         d = " ".join("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in (xy(lon, lat) for lon, lat in ring)) + " Z" for part in parts for ring in part)
-        hot = int(r.grid_id) in warned
-        stroke = f'stroke="{RED}" stroke-width="2.5"' if hot else 'stroke="#ffffff" stroke-width="0.8"'
-        out.append(f'<path d="{d}" fill="rgb({c[0]},{c[1]},{c[2]})" fill-opacity="0.85" fill-rule="evenodd" {stroke}><title>{html.escape(str(r.name))}</title></path>')
-        if hot:
-            numbered += 1
+        out.append(
+            f'<path d="{d}" fill="rgb({c[0]},{c[1]},{c[2]})" fill-opacity="0.85" fill-rule="evenodd" stroke="#ffffff" stroke-width="0.8">'
+            f"<title>{html.escape(str(r.name))}</title></path>"
+        )
+        if int(r.grid_id) in warned:  # drawn last, over the neighbours' white edges
+            outlines.append(f'<path d="{d}" fill="none" fill-rule="evenodd" stroke="{WARN}" stroke-width="3.5" stroke-linejoin="round"/>')
             lat, lon = geo.label_point(r.boundary_geojson)
             x, y = xy(lon, lat)
+            name = html.escape(str(r.name))
+            w = 12 * len(str(r.name)) + 8  # CJK glyphs are one em wide
             labels.append(
-                f'<text x="{x:.1f}" y="{y:.1f}" font-size="12" font-weight="bold" text-anchor="middle" fill="#ffffff" '
-                f'stroke="#000000" stroke-width="2.5" paint-order="stroke">{html.escape(str(r.name))}</text>'
+                f'<rect x="{x - w / 2:.1f}" y="{y - 10:.1f}" width="{w}" height="18" rx="3" fill="#ffffff" fill-opacity="0.9"/>'
+                f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="12" font-weight="bold" text-anchor="middle" fill="#1d2433">{name}</text>'
             )
+    out += outlines
     out += labels
     out.append("</svg>")
     return "".join(out)

@@ -16,6 +16,7 @@ from dashboard.printout import words
 from dashboard.ui import fmt
 from queries import patrol
 from queries.briefing import SHIFTS, Briefing
+from queries.measures import warning as wm
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,13 @@ class Table:
     percent: tuple[str, ...] = ()  # columns of rates in 0..1
     hours: tuple[str, ...] = ()  # columns of hours (one decimal)
     note: str | None = None
+    printed: tuple[str, ...] | None = None  # the columns the page and the document show (None: all; Excel has all)
 
-    def display(self) -> pd.DataFrame:
-        """The frame as text, as the screen writes it."""
+    def display(self, printed: bool = False) -> pd.DataFrame:
+        """The frame as text, as the screen writes it (``printed``: only the printed columns)."""
         out = self.frame.copy()
+        if printed and self.printed:
+            out = out[list(self.printed)]
         for c in out.columns:
             if c in self.percent:
                 out[c] = [fmt.pct(None if pd.isna(v) else float(v)) for v in out[c]]
@@ -169,12 +173,12 @@ def warnings(b: Briefing) -> Table:
             "时段": w["scope_label"],
             "计数": w["count"],
             "基线": w["mean"].round(1),
-            "p值": w["p"].map(lambda v: f"{v:.2g}"),
+            "p值": w["p"].map(wm.p_text),
             "原因": w["reason"],
             "已确认": ["是" if pd.notna(a) else "否" for a in w["acked_at"]],
         }
     )
-    return Table("网格预警（当前）", out, note=f"每个网格、每个类别与其自身基线比较，全辖区 {b.warning_tests} 项检验按错误发现率 5% 控制")
+    return Table("网格预警（当前）", out, printed=("网格", "类别", "原因", "已确认"), note=f"每个网格、每个类别与其自身基线比较，全辖区 {b.warning_tests} 项检验按错误发现率 5% 控制")
 
 
 def all_tables(b: Briefing) -> list[Table]:

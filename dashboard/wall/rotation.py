@@ -25,6 +25,7 @@ VIEWS: dict[str, str] = {
     "patrol": "巡逻防控",
     "trends": "警情态势",
     "disputes": "矛盾纠纷",
+    "warning": "网格预警",  # the early warning (queries.warning): not in the first list, last in rotate=all
 }
 DEFAULT_VIEW = "overview"
 DEFAULT_DWELL_S = 60

@@ -4,7 +4,7 @@ A fixed frame that fills the screen without scrolling (sizes in vh/vw, see
 assets/wall.css): a header with the station, the view's name and a live clock,
 the KPI strip, and below it one of the wall's views (``dashboard.wall.rotation``):
 综合态势 (report feed, map with today's incidents and live patrols, dispatch
-queue, hourly strips), 网格上报, 派单调度, 巡逻防控, 警情态势, 矛盾纠纷. No
+queue, hourly strips), 网格上报, 派单调度, 巡逻防控, 警情态势, 矛盾纠纷, 网格预警. No
 widgets but the alarm's 已知悉 button: the wall is never touched. Parameters
 come from the URL only (decoded once into ``dashboard.wall.params.WallParams``):
 
@@ -52,7 +52,8 @@ from dashboard.wall import acks, params, rotation, sound
 from dashboard.wall import layout as wl
 from dashboard.wall import markup as wh
 from dashboard.wall.live import every, live, stale_text, step
-from queries import dispatch, disputes, imports, incidents, overview, patrol, places, reports, wall
+from queries import dispatch, disputes, imports, incidents, overview, patrol, places, reports, wall, warning
+from queries.measures import warning as wm
 
 CSS_PATH = PROJECT_ROOT / "assets" / "wall.css"
 KPI_EVERY_S, FEED_EVERY_S, QUEUE_EVERY_S, MAP_EVERY_S, TREND_EVERY_S = 3, 2, 3, 30, 60
@@ -693,6 +694,53 @@ def dispute_places() -> None:
     live("dplaces", lambda: every(SIDE_REFRESH_S, now), load, lambda d: render(*d), every_s=TREND_EVERY_S)
 
 
+@st.fragment(run_every=SIDE_EVERY_S)
+def warning_list() -> None:
+    """网格预警: the early warning's list at the wall's now (``warning.run``), smallest
+    p first, two columns; a warning acknowledged on the desk shows as 已确认."""
+    now = wall_now()
+    rows = QUEUE_ROWS * 2
+
+    def render(run: warning.Run) -> str:
+        df = run.warnings
+        lst = wall.WallList(df.head(rows), len(df), now)
+        head = wh.title("网格预警", f"{wh.cut_span(len(df), lst.shown, '项')} · 本周与今日高于本网格基线 · p 值小者在前")
+        if df.empty:
+            return head + wh.none(f"当前无预警 · 共检验 {fmt.count(run.tests)} 项（{fmt.count(run.grids)} 个网格）")
+        items = []
+        for r in lst.rows.itertuples():
+            acked = r.acked_at is not None and not pd.isna(r.acked_at)
+            noun = warning.SOURCE_NOUNS[r.source]
+            what = r.category if r.source == "incidents" else f"上报·{r.category}"
+            items.append(
+                f'<li class="jw-w-task {"wait" if acked else "red"}" data-warning="{e(r.key)}"><div class="jw-w-task-head">'
+                f'<span class="jw-w-cat">{e(r.grid)} · {e(what)}</span>'
+                f'<span class="jw-w-left">{e(r.scope_label)} {int(r.count)} {noun} / 基线 {r.mean:.1f}</span></div>'
+                f'<div class="jw-w-task-sub">{e(r.community)} · {wm.p_text(r.p)}<span class="jw-w-who">{"已确认" if acked else "待确认"}</span></div></li>'
+            )
+        return head + wh.list_open("queue", rows, 2) + "".join(items) + "</ul>" + wh.more_html(lst, "项", "p 值较大")
+
+    live("wwarn", lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
+
+
+@st.fragment(run_every=SIDE_EVERY_S)
+def warning_side() -> None:
+    """预警 by category (incidents and reports apart), and the rule in words."""
+    now = wall_now()
+
+    def render(run: warning.Run) -> str:
+        df = run.warnings
+        head = wh.title("预警类别", f"共检验 {fmt.count(run.tests)} 项 · 错误发现率 5%")
+        if df.empty:
+            return head + wh.none("当前无预警")
+        what = [c if s == "incidents" else f"上报·{c}" for s, c in zip(df["source"], df["category"])]
+        counts = pd.Series(what).value_counts()
+        bars = [(str(c), float(n), f"{int(n)} 项") for c, n in counts.head(CATEGORY_ROWS).items()]
+        return wh.hbars_html(head, bars)
+
+    live("wwside", lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
+
+
 # --- the views -------------------------------------------------------------------------
 
 HIDDEN = 0.001  # the weight of the map column on views without a map (CSS hides it)
@@ -796,6 +844,12 @@ def view_disputes() -> None:
         dispute_places()
 
 
+def view_warning() -> None:
+    main_row([2.1, HIDDEN, 1], [("wall-queue", warning_list), ("wall-side", warning_side)], "off")
+    with st.container(key="wall-trend"):
+        trends()
+
+
 VIEW_PAGES: dict[str, Callable[[], None]] = {
     "overview": view_overview,
     "reports": view_reports,
@@ -803,6 +857,7 @@ VIEW_PAGES: dict[str, Callable[[], None]] = {
     "patrol": view_patrol,
     "trends": view_trends,
     "disputes": view_disputes,
+    "warning": view_warning,
 }
 assert list(VIEW_PAGES) == list(rotation.VIEWS)
 
