@@ -20,7 +20,7 @@ warning still standing shows again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -47,6 +47,7 @@ ACK_ACTION = "warning_ack"
 ACK_OBJECT = "warning"
 KEY_MAX = 64  # audit_log.object_id
 
+GRID_CHECK_COLUMNS = ["source", "source_label", "category", "count", "mean", "p", "q", "warn"]
 COLUMNS = [
     "key", "source", "source_label", "grid_id", "grid_code", "grid", "community_id", "community", "category", "scope",
     "scope_label", "count", "mean", "baseline_n", "model", "p", "q", "reason", "lat", "lon",
@@ -142,6 +143,9 @@ class Run:
     warnings: pd.DataFrame
     tests: int
     grids: int
+    # A filter narrowed to one grid: every test of that grid's week (warning or not),
+    # smallest p first. Columns: GRID_CHECK_COLUMNS. Empty otherwise.
+    grid_checks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GRID_CHECK_COLUMNS))
 
 
 def run(engine: Engine, f: Filters, now: datetime) -> Run:
@@ -196,7 +200,12 @@ def run(engine: Engine, f: Filters, now: datetime) -> Run:
     df = pd.DataFrame(rows, columns=[c for c in COLUMNS if not c.startswith("ack")])
     df = _with_acks(engine, df, today)
     df = df.sort_values(["p", "grid_code", "category", "scope"], kind="stable").reset_index(drop=True)
-    return Run(df, len(tests), len(grid_ids))
+    mine = [t for t in judged if f.grid_id is not None and t.grid_id == f.grid_id and t.scope == "week" and t.grid_id in shown]
+    checks = pd.DataFrame(
+        [(t.source, SOURCE_LABELS[t.source], t.category, t.count, t.mean, t.p, t.q, t.warn) for t in sorted(mine, key=lambda t: (t.p, t.source, t.category))],
+        columns=GRID_CHECK_COLUMNS,
+    )
+    return Run(df, len(tests), len(grid_ids), checks)
 
 
 def _with_acks(engine: Engine, df: pd.DataFrame, today: date) -> pd.DataFrame:

@@ -173,7 +173,7 @@ def test_desk_page_in_a_browser(server, browser, shots, grid_ids, page):
 
 @pytest.mark.parametrize("view", list(rotation.VIEWS))
 def test_wall_view_in_a_browser(server, browser, shots, grid_ids, view):
-    shown = view in ("overview", "patrol")  # the views with a map; the others keep it mounted, hidden
+    shown = view in rotation.MAP_VIEWS  # the views with a map; the others keep it mounted, hidden
     text = _open(browser, f"{server}/wall?view={view}", 1, hidden=not shown)
     assert browser.page.locator(f'.jw-w-head[data-view="{view}"]').count() == 1
     # the wall's one map stays mounted on every view (hidden on those without a map)

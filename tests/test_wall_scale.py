@@ -192,7 +192,7 @@ MEASURE = """() => {
 
 def _open(page, base: str, view: str, scale: str, extra: str = "") -> None:
     page.goto(f"{base}/wall?view={view}&scale={scale}{extra}")
-    has_map = view in ("overview", "patrol") or "grid=" in extra and view in ("reports", "dispatch")
+    has_map = view in rotation.MAP_VIEWS or "grid=" in extra and view in ("reports", "dispatch")
     page.wait_for_function(READY, arg=[view, scale, has_map], timeout=60_000, polling=200)
 
 

@@ -27,6 +27,9 @@ VIEWS: dict[str, str] = {
     "disputes": "矛盾纠纷",
     "warning": "网格预警",  # the early warning (queries.warning): not in the first list, last in rotate=all
 }
+# The views whose main row shows the map (the others keep it mounted, hidden); narrowed to
+# one grid, 网格上报 and 派单调度 show it too (pages/wall/wall.py ``narrowed``).
+MAP_VIEWS = ("overview", "patrol", "warning")
 DEFAULT_VIEW = "overview"
 DEFAULT_DWELL_S = 60
 MIN_DWELL_S, MAX_DWELL_S = 10, 3600

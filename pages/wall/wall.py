@@ -697,14 +697,14 @@ def dispute_places() -> None:
 @st.fragment(run_every=SIDE_EVERY_S)
 def warning_list() -> None:
     """网格预警: the early warning's list at the wall's now (``warning.run``), smallest
-    p first, two columns; a warning acknowledged on the desk shows as 已确认."""
+    p first; a warning acknowledged on the desk shows as 已确认."""
     now = wall_now()
-    rows = QUEUE_ROWS * 2
+    rows = QUEUE_ROWS
 
     def render(run: warning.Run) -> str:
         df = run.warnings
         lst = wall.WallList(df.head(rows), len(df), now)
-        head = wh.title("网格预警", f"{wh.cut_span(len(df), lst.shown, '项')} · 本周与今日高于本网格基线 · p 值小者在前")
+        head = wh.title("网格预警", f"{wh.cut_span(len(df), lst.shown, '项')} · 本周与今日高于本网格基线 · 最显著者在前")
         if df.empty:
             return head + wh.none(f"当前无预警 · 共检验 {fmt.count(run.tests)} 项（{fmt.count(run.grids)} 个网格）")
         items = []
@@ -718,7 +718,7 @@ def warning_list() -> None:
                 f'<span class="jw-w-left">{e(r.scope_label)} {int(r.count)} {noun} / 基线 {r.mean:.1f}</span></div>'
                 f'<div class="jw-w-task-sub">{e(r.community)} · {wm.p_text(r.p)}<span class="jw-w-who">{"已确认" if acked else "待确认"}</span></div></li>'
             )
-        return head + wh.list_open("queue", rows, 2) + "".join(items) + "</ul>" + wh.more_html(lst, "项", "p 值较大")
+        return head + wh.list_open("queue", rows, 1) + "".join(items) + "</ul>" + wh.more_html(lst, "项", "p 值较大")
 
     live("wwarn", lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
 
@@ -739,6 +739,24 @@ def warning_side() -> None:
         return wh.hbars_html(head, bars)
 
     live("wwside", lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
+
+
+@st.fragment(run_every=SIDE_EVERY_S)
+def warning_grid() -> None:
+    """One grid: its week, category by category, against its own baseline (warning or not)."""
+    now = wall_now()
+
+    def render(run: warning.Run) -> str:
+        df = run.grid_checks
+        head = wh.title("本网格本周 · 各类别与基线", f"{wh.cut_span(len(df), min(len(df), TABLE_ROWS * 2), '项')} · 最显著者在前")
+        if df.empty:
+            return head + wh.none("本网格近12周无可比的警情与上报")
+        df = df.head(TABLE_ROWS * 2)
+        rows = [[f"{lab}·{c}", fmt.count(n), f"{m:.1f}", wm.p_text(p)] for lab, c, n, m, p in zip(df["source_label"], df["category"], df["count"], df["mean"], df["p"])]
+        bad = [[False, bool(w), False, bool(w)] for w in df["warn"]]
+        return wh.table_html(head, ["类别", "本周", "基线", "显著性"], rows, bad=bad)
+
+    live("wwgrid", lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
 
 
 # --- the views -------------------------------------------------------------------------
@@ -845,7 +863,12 @@ def view_disputes() -> None:
 
 
 def view_warning() -> None:
-    main_row([2.1, HIDDEN, 1], [("wall-queue", warning_list), ("wall-side", warning_side)], "off")
+    # the map of today's incidents and patrols beside the list: where a warned grid's week is going on;
+    # one grid (a few warnings at most): its categories' week against the baseline, warning or not
+    if narrowed():
+        main_row([1.05, 1.9, 1.05], [("wall-queue", warning_list), ("wall-side", warning_grid)], "today")
+    else:
+        main_row([1.05, 1.9, 1.05], [("wall-queue", warning_list), ("wall-side", warning_side)], "today")
     with st.container(key="wall-trend"):
         trends()
 
