@@ -16,7 +16,9 @@ WARNINGS_NAMED = 3  # the summary names at most this many warnings
 
 
 def value(k: Kpi) -> str:
-    """A tile's figure as the tile shows it ("523", "89.1%")."""
+    """A tile's figure as the tile shows it ("523", "89.1%"; hours with one decimal, "56.7", as 派单队列's tile)."""
+    if k.kind == "hours":
+        return fmt.DASH if k.compared.value is None else f"{k.compared.value:.1f}"
     return fmt.kpi_value(k.kind, k.compared.value)
 
 
@@ -134,7 +136,7 @@ def patrol_sentence(b: Briefing) -> str:
 def warnings_sentence(b: Briefing) -> str:
     w = b.warnings
     if w.empty:
-        return f"预警：当前无网格预警（共检验 {b.warning_tests} 项，错误发现率控制在 5%）。"
+        return f"预警：当前无网格预警（共检验 {b.warning_tests:,} 项，错误发现率控制在 5%）。"
     named = "；".join(str(r) for r in w["reason"].head(WARNINGS_NAMED))
     more = f"等（共 {len(w)} 条）" if len(w) > WARNINGS_NAMED else ""
     return f"预警：当前 {w['grid_id'].nunique()} 个网格处于预警，{named}{more}。"
