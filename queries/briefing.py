@@ -73,7 +73,7 @@ class Briefing:
     loop: tuple[Kpi, ...]
     loop_by_department: pd.DataFrame
     loop_by_community: pd.DataFrame
-    overdue_by_department: pd.DataFrame  # dispatch.overdue_by at now
+    overdue_by_department: pd.DataFrame  # dispatch.overdue_by at now, keyed as loop_by (overdue_as_loop)
     overdue_by_community: pd.DataFrame
     close_times: loop.CloseTimes  # of the tasks closed in the period (派单队列's 处置时长)
     dispute_kpis: tuple[Kpi, ...]
@@ -103,6 +103,20 @@ def movers(comp: incidents.CategoryComparison) -> Movers:
     rose = df[df["diff"] > 0].sort_values(["diff", "category"], ascending=[False, True]).head(MOVERS)
     fell = df[df["diff"] < 0].sort_values(["diff", "category"], ascending=[True, True]).head(MOVERS)
     return Movers(basis, rose.reset_index(drop=True), fell.reset_index(drop=True))
+
+
+def overdue_as_loop(od: pd.DataFrame) -> pd.DataFrame:
+    """``dispatch.overdue_by(..., "department")`` with the officers' and the unheld
+    tasks under ``dispatch.loop_by``'s keys and names (``loop.UNIT_OFFICER`` 社区民警,
+    ``loop.UNIT_NONE`` 未派发), so the two join on (key, group) into one row each:
+    overdue_by writes them as OFFICERS_KEY (-1) and UNASSIGNED_KEY (-2, 未指派)."""
+    if od.empty:
+        return od
+    out = od.copy()
+    officers, unheld = out["key"] == dispatch.OFFICERS_KEY, out["key"] == dispatch.UNASSIGNED_KEY
+    out.loc[officers, ["key", "group"]] = [loop.UNIT_OFFICER, "社区民警"]
+    out.loc[unheld, ["key", "group"]] = [loop.UNIT_NONE, "未派发"]
+    return out
 
 
 def station_name(engine: Engine, f: Filters) -> str:
@@ -176,7 +190,7 @@ def briefing(engine: Engine, f: Filters, now: datetime | None = None) -> Briefin
         by_key["hot_coverage"],
         by_key["overdue"],
     )
-    od = dispatch.overdue_by(engine, places_only, now, "department")
+    od = overdue_as_loop(dispatch.overdue_by(engine, places_only, now, "department"))
     return Briefing(
         filters=f,
         now=now,

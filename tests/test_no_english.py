@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser]
 
 
 def test_the_word_check_itself():
-    assert english([["text", "九成用时 12分钟 · WLT-C01-G02 · 面积（km²） · 下载 CSV · 8930e1d8c2fffff"]]) == []
+    assert english([["text", "九成用时 12分钟 · WLT-C01-G02 · 面积（km²） · 下载 CSV · 下载 PDF · 下载可打印 HTML · 下载 Excel · 8930e1d8c2fffff"]]) == []
     assert english([["text", "Download as CSV"]]) and english([["aria-label", "Sort ascending"]])
     assert english([["text", "巡逻h"]]) and english([["text", "P90"]])  # a word glued to Chinese counts
 

@@ -3,8 +3,9 @@
 A page is walked for Latin words in what a person can see: visible text nodes
 (HTML and plotly's SVG) and the title / aria-label / placeholder / alt
 attributes of visible elements. Allowed (``ALLOWED`` and ``CODE``, kept small on
-purpose): units and terms the station uses as they are (km², CSV, GPS, H3), and
-codes (WLT-C01-G02, H3 cell ids). Material icons are drawn from their English
+purpose): units and terms the station uses as they are (km², GPS, H3, and the
+file formats a download button names: CSV, PDF, HTML, Excel), and codes
+(WLT-C01-G02, H3 cell ids). Material icons are drawn from their English
 ligature names (``:material/dashboard:``): the font shows a picture, not the
 word, so those spans are skipped. Text drawn inside a canvas (the table cells,
 the map) is not in the DOM; the table cells show our own Chinese frames, and
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-ALLOWED = {"km", "CSV", "GPS", "H3"}
+ALLOWED = {"km", "CSV", "PDF", "HTML", "Excel", "GPS", "H3"}
 CODE = re.compile(r"^(?:[A-Z]{2,}(?:-[A-Z0-9]+)+|[0-9a-f]{15})$")  # WLT-C01-G02; an H3 cell id
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 LATIN = re.compile(r"[A-Za-z]{2,}")  # the brief's definition of a word; single letters are caught too (below)

@@ -74,7 +74,10 @@ def disputes(b: Briefing) -> go.Figure:
             go.Bar(x=names, y=df[col], name=name, marker_color=colour, text=[fmt.pct(v if v == v else None) for v in df[col]], textposition="outside")
         )
     t = b.targets.resolution
-    fig.add_hline(y=t, line=dict(color=RED, width=2, dash="dash"), annotation_text=f"目标 {fmt.target(t)}", annotation_position="bottom right")
+    line = dict(color=RED, width=2, dash="dash")
+    fig.add_hline(y=t, line=line)
+    # named in the legend: a label on the line would sit on the last bars' figures
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=line, name=f"目标 {fmt.target(t)}", hoverinfo="skip"))
     fig.update_layout(barmode="group", yaxis=dict(tickformat=".0%", range=[0, 1.12]))
     return fig
 

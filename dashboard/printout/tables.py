@@ -57,7 +57,7 @@ def headline(b: Briefing) -> Table:
                 "对比口径": " / ".join(x.removeprefix("对比 ") for x in (k.yoy_basis, k.pop_basis) if x),
             }
         )
-    return Table("核心指标", pd.DataFrame(rows), note="同比、环比为计数的相对变化（标“显著”者经泊松检验 p<0.05），比率的变化以百分点计")
+    return Table("核心指标", pd.DataFrame(rows), note="同比、环比为计数的相对变化（标“显著”者经泊松检验，由随机波动造成的概率低于5%），比率的变化以百分点计")
 
 
 def categories(b: Briefing) -> Table:

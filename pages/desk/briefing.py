@@ -77,7 +77,7 @@ with widgets.section():
     st.html(f'<div class="jw-note">{E(document.dates_text(b))}；待派单、超期、调处中与预警为此刻数</div>')
     downloads()
 with widgets.section():
-    widgets.panel_title("汇报摘要", "由下方各项数字自动生成；“显著”为泊松检验 p<0.05")
+    widgets.panel_title("汇报摘要", "由下方各项数字自动生成；“显著”指经泊松检验，这样的变化由随机波动造成的概率低于5%")
     st.html('<div class="jw-brief-summary">' + "".join(f"<p>{E(s)}</p>" for s in words.summary(b)) + "</div>")
     widgets.kpi_row(list(b.headline), columns=4)
 
