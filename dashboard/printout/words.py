@@ -16,9 +16,7 @@ WARNINGS_NAMED = 3  # the summary names at most this many warnings
 
 
 def value(k: Kpi) -> str:
-    """A tile's figure as the tile shows it ("523", "89.1%"; hours with one decimal, "56.7", as 派单队列's tile)."""
-    if k.kind == "hours":
-        return fmt.DASH if k.compared.value is None else f"{k.compared.value:.1f}"
+    """A tile's figure as the tile shows it ("523", "89.1%"; hours with one decimal, "56.7")."""
     return fmt.kpi_value(k.kind, k.compared.value)
 
 

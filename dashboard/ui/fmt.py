@@ -37,8 +37,13 @@ def target(x: float) -> str:
 
 
 def kpi_value(kind: str, x: float | None) -> str:
-    """A tile's figure: a rate as "96.2%", every other kind as ``count``."""
-    return pct(x) if kind == "rate" else count(x)
+    """A tile's figure: a rate as "96.2%", hours (平均处置时长) with one decimal
+    ("56.7"), every other kind as ``count``."""
+    if kind == "rate":
+        return pct(x)
+    if kind == "hours":
+        return DASH if _unknown(x) else f"{x:.1f}"
+    return count(x)
 
 
 def change(x: float | None, kind: str = "count") -> str:

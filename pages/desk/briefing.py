@@ -48,7 +48,7 @@ def chart(key: str) -> None:
 
 def show_table(t: tables.Table) -> None:
     widgets.panel_title(t.name, t.note)
-    shown = t.display()
+    shown = t.display(printed=True)
     if shown.empty:
         widgets.empty_state(f"{t.name}：无")
     else:
@@ -91,21 +91,17 @@ with right, widgets.section():
 with widgets.section():
     show_table(tables.categories(b))
 
-with widgets.section():
+left, right = st.columns(2, gap="medium")
+with left, widgets.section():
     widgets.panel_title(titles["loop"])
     chart("loop")
-left, right = st.columns(2, gap="medium")
-with left, widgets.section():
-    show_table(tables.loop_by_department(b))
 with right, widgets.section():
-    show_table(tables.loop_by_community(b))
-
-left, right = st.columns(2, gap="medium")
-with left, widgets.section():
     widgets.panel_title(titles["disputes"])
     chart("disputes")
-with right, widgets.section():
-    show_table(tables.disputes(b))
+# the tables are wide (up to ten columns): each gets the page's width
+for make in (tables.loop_by_department, tables.loop_by_community, tables.disputes):
+    with widgets.section():
+        show_table(make(b))
 
 left, right = st.columns(2, gap="medium")
 with left, widgets.section():

@@ -85,36 +85,6 @@ def _transfers(n: int) -> str:
     return "1次" if n == 1 else ""
 
 
-# --- KPI tiles ------------------------------------------------------------------------------
-
-
-def kpi_tiles(kpis) -> None:  # list[queries.kpi.Kpi]
-    """Like ``widgets.kpi_row``, plus kind "hours" (平均处置时长: one decimal, 小时)."""
-    tiles = []
-    for k in kpis:
-        c = k.compared
-        if k.kind == "rate":
-            value, change_kind = fmt.pct(c.value), "rate"
-        elif k.kind == "hours":
-            value, change_kind = (fmt.DASH if c.value is None else f"{c.value:.1f}"), "count"
-        else:
-            value, change_kind = fmt.count(c.value), "count"
-        tiles.append(
-            widgets.kpi_tile(
-                k.label,
-                value,
-                yoy=widgets.change_html(c.yoy, change_kind, k.higher_is_better, c.yoy_sig),
-                pop=widgets.change_html(c.pop, change_kind, k.higher_is_better, c.pop_sig),
-                detail=k.detail,
-                alarm=k.alarm,
-                yoy_basis=k.yoy_basis,
-                pop_basis=k.pop_basis,
-                span=k.span,
-            )
-        )
-    st.html(widgets.kpi_row_html(tiles))
-
-
 # --- the queue -----------------------------------------------------------------------------
 
 
@@ -486,7 +456,7 @@ if held_by is not None:
 kpis = None
 with widgets.section():
     kpis = cached(ctx, dispatch.loop_kpis, f, ctx.now)
-    kpi_tiles(kpis)
+    widgets.kpi_row(kpis)
     st.html(
         f'<div class="jw-note">待派单、处置中、超期为此刻数；按时反馈率、办结率、平均处置时长为 {e(ctx.period_label())}。'
         "同比/环比：比率按百分点；时刻数与去年同一时刻、上一周期的同一时刻（今日为昨日此刻）相比；"

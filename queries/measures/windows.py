@@ -186,6 +186,10 @@ _CALENDAR_BASIS = {
     # period: (同比 of a window, 环比 of a window, 环比 of a snapshot instant)
     "month": ("去年同月同期", "上月同期", "上月同一时刻"),
     "quarter": ("去年同季同期", "上季度同期", "上季度同一时刻"),
+    # whole periods that ended: 上月 November → November last year / October
+    "last_month": ("去年同月", "前一个月", "一个月前同一时刻"),
+    "last_quarter": ("去年同季度", "前一个季度", "三个月前同一时刻"),
+    "last_year": ("前一年", "前一年", "一年前同一时刻"),
 }
 
 
@@ -223,7 +227,9 @@ def basis_texts(period: str | None, window: Window, instants: bool = False) -> t
 
     ``instants``: a snapshot (待派单… at an instant) rather than a count over
     the window. Today: 去年同日同一时刻 / 昨日同一时刻; 本月: 去年同月同期 /
-    上月同期 (a snapshot: 去年同一时刻 / 上月同一时刻); 本季度 likewise;
+    上月同期 (a snapshot: 去年同一时刻 / 上月同一时刻); 本季度 likewise; 上月:
+    去年同月 / 前一个月 (上季度, 上年 likewise: their ``previous_window`` steps by
+    calendar months);
     every other window (近7天, 近30天, 本年, a custom period):
     去年同期 / 上一等长时段（前 N 天）."""
     if period == "today":
