@@ -256,7 +256,7 @@ def test_pdf_carries_the_pages_figures(cli_files, tiles):
     assert f"上月化解率{shown['上月化解率']}" in flat
     for heading in ("一、总体情况", "二、警情态势", "三、派单闭环", "四、矛盾纠纷", "五、巡逻防控", "六、网格预警与警情分布"):
         assert heading in flat
-    assert "图表未能生成" not in flat  # the charts were drawn (chromium through kaleido)
+    assert "图表未能生成" not in flat, re.findall(r"图表未能生成（[^）]*）", flat)  # the charts were drawn (chromium through kaleido)
 
 
 def test_pdf_embeds_the_cjk_fonts(cli_files):

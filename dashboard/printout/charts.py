@@ -51,46 +51,41 @@ def categories(b: Briefing) -> go.Figure:
     return fig
 
 
+def _rate_bars(names: list[str], series: tuple[tuple[object, str, str], ...]) -> go.Figure:
+    """Grouped bars of rates (0..1) per place: ``series`` is (values, name, colour)."""
+    fig = go.Figure()
+    for values, name, colour in series:
+        vals = [None if v is None or v != v else float(v) for v in values]  # NaN: nothing to rate
+        fig.add_trace(go.Bar(x=names, y=vals, name=name, marker_color=colour, text=[fmt.pct(v) for v in vals], textposition="outside"))
+    fig.update_layout(barmode="group", yaxis=dict(tickformat=".0%", range=[0, 1.12]))
+    return fig
+
+
 def loop_by_community(b: Briefing) -> go.Figure:
     """按时反馈率 and 办结率 per community."""
     df = b.loop_by_community
-    names = [_esc(g) for g in df["group"]]
-    fig = go.Figure()
-    for col, name, colour in (("on_time_rate", "按时反馈率", ACCENT), ("closure_rate", "办结率", GREEN)):
-        fig.add_trace(
-            go.Bar(x=names, y=df[col], name=name, marker_color=colour, text=[fmt.pct(v if v == v else None) for v in df[col]], textposition="outside")
-        )
-    fig.update_layout(barmode="group", yaxis=dict(tickformat=".0%", range=[0, 1.12]))
-    return fig
+    return _rate_bars([_esc(g) for g in df["group"]], ((df["on_time_rate"], "按时反馈率", ACCENT), (df["closure_rate"], "办结率", GREEN)))
 
 
 def disputes(b: Briefing) -> go.Figure:
     """化解率 and 满意率 per community against the station's targets."""
     df = b.disputes_by_community
-    names = [_esc(n) for n in df["name"]]
-    fig = go.Figure()
-    for col, name, colour in (("resolution_rate", "化解率", GREEN), ("satisfaction_rate", "满意率", ACCENT)):
-        fig.add_trace(
-            go.Bar(x=names, y=df[col], name=name, marker_color=colour, text=[fmt.pct(v if v == v else None) for v in df[col]], textposition="outside")
-        )
+    fig = _rate_bars([_esc(n) for n in df["name"]], ((df["resolution_rate"], "化解率", GREEN), (df["satisfaction_rate"], "满意率", ACCENT)))
     t = b.targets.resolution
     line = dict(color=RED, width=2, dash="dash")
     fig.add_hline(y=t, line=line)
     # named in the legend: a label on the line would sit on the last bars' figures
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=line, name=f"目标 {fmt.target(t)}", hoverinfo="skip"))
-    fig.update_layout(barmode="group", yaxis=dict(tickformat=".0%", range=[0, 1.12]))
     return fig
 
 
 def patrol_shifts(b: Briefing) -> go.Figure:
     """热点覆盖率 and 热点巡逻占比 for all day, the day shift and the night shift."""
+    def values(key: str) -> list[float | None]:
+        return [next(k for k in b.patrol[s] if k.key == key).compared.value for s in SHIFTS]
+
     names = [patrol.SHIFT_LABELS[s] for s in SHIFTS]
-    fig = go.Figure()
-    for key, name, colour in (("hot_coverage", "热点覆盖率", ACCENT), ("hot_patrol_share", "热点巡逻占比", AMBER)):
-        vals = [next(k for k in b.patrol[s] if k.key == key).compared.value for s in SHIFTS]
-        fig.add_trace(go.Bar(x=names, y=vals, name=name, marker_color=colour, text=[fmt.pct(v) for v in vals], textposition="outside"))
-    fig.update_layout(barmode="group", yaxis=dict(tickformat=".0%", range=[0, 1.12]))
-    return fig
+    return _rate_bars(names, ((values("hot_coverage"), "热点覆盖率", ACCENT), (values("hot_patrol_share"), "热点巡逻占比", AMBER)))
 
 
 # (key, title, builder, height on paper in px at 96 dpi): the order of the document

@@ -63,16 +63,25 @@ def chart_svgs(figs: dict[str, tuple[go.Figure, int | None]]) -> dict[str, str]:
     if browser is None:
         raise ExportError("未找到 chromium 浏览器，无法把图表转成图片（请安装 Debian 的 chromium 软件包）")
     os.environ.setdefault("BROWSER_PATH", browser)
-    out = {}
     with _lock:
-        if not _server["up"]:
-            kaleido.start_sync_server(page_generator=page_generator(), silence_warnings=True)
-            _server["up"] = True
-            atexit.register(_stop)
-        for key, (fig, height) in figs.items():
-            paper = charts.paper(fig, height)
-            data = kaleido.calc_fig_sync(paper, opts=dict(format="svg", width=paper.layout.width, height=paper.layout.height))
-            out[key] = data.decode("utf-8") if isinstance(data, bytes) else str(data)
+        try:
+            return _draw(figs)
+        except Exception:  # kaleido and chromium fail in many ways (a crashed or slow browser): start afresh once
+            log.warning("briefing charts failed; restarting kaleido and trying once more", exc_info=True)
+            _stop()
+            return _draw(figs)
+
+
+def _draw(figs: dict[str, tuple[go.Figure, int | None]]) -> dict[str, str]:
+    if not _server["up"]:
+        kaleido.start_sync_server(page_generator=page_generator(), silence_warnings=True)
+        _server["up"] = True
+        atexit.register(_stop)
+    out = {}
+    for key, (fig, height) in figs.items():
+        paper = charts.paper(fig, height)
+        data = kaleido.calc_fig_sync(paper, opts=dict(format="svg", width=paper.layout.width, height=paper.layout.height))
+        out[key] = data.decode("utf-8") if isinstance(data, bytes) else str(data)
     return out
 
 
@@ -96,7 +105,7 @@ def rendered(b: Briefing, figs: dict[str, go.Figure] | None = None) -> Rendered:
         err = None
     except ExportError as exc:
         svgs, err = {}, str(exc)
-    except (RuntimeError, OSError, ValueError) as exc:  # kaleido/chromium failing: the document goes out without charts
+    except Exception as exc:  # kaleido/chromium failing twice: the document goes out without charts, saying so
         log.exception("briefing charts failed")
         svgs, err = {}, f"图表引擎出错：{type(exc).__name__}"
     return Rendered(document.render(b, svgs, err), err)

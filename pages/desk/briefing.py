@@ -46,6 +46,14 @@ def chart(key: str) -> None:
     plots.show(plots.style(go.Figure(fig), height=int(fig.layout.height or 380)), key=f"briefing-{key}")
 
 
+def chart_pair(first: str, second: str) -> None:
+    """Two of the charts side by side, each under its title."""
+    for col, key in zip(st.columns(2, gap="medium"), (first, second)):
+        with col, widgets.section():
+            widgets.panel_title(titles[key])
+            chart(key)
+
+
 def show_table(t: tables.Table) -> None:
     widgets.panel_title(t.name, t.note)
     shown = t.display(printed=True)
@@ -81,23 +89,11 @@ with widgets.section():
     st.html('<div class="jw-brief-summary">' + "".join(f"<p>{E(s)}</p>" for s in words.summary(b)) + "</div>")
     widgets.kpi_row(list(b.headline), columns=4)
 
-left, right = st.columns(2, gap="medium")
-with left, widgets.section():
-    widgets.panel_title(titles["trend"])
-    chart("trend")
-with right, widgets.section():
-    widgets.panel_title(titles["categories"])
-    chart("categories")
+chart_pair("trend", "categories")
 with widgets.section():
     show_table(tables.categories(b))
 
-left, right = st.columns(2, gap="medium")
-with left, widgets.section():
-    widgets.panel_title(titles["loop"])
-    chart("loop")
-with right, widgets.section():
-    widgets.panel_title(titles["disputes"])
-    chart("disputes")
+chart_pair("loop", "disputes")
 # the tables are wide (up to ten columns): each gets the page's width
 for make in (tables.loop_by_department, tables.loop_by_community, tables.disputes):
     with widgets.section():

@@ -694,6 +694,11 @@ def dispute_places() -> None:
     live("dplaces", lambda: every(SIDE_REFRESH_S, now), load, lambda d: render(*d), every_s=TREND_EVERY_S)
 
 
+def warning_tile(key: str, now: datetime, render: Callable[[warning.Run], str]) -> None:
+    """A tile of the 网格预警 view: the early warning at ``now``, re-run every SIDE_REFRESH_S."""
+    live(key, lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
+
+
 @st.fragment(run_every=SIDE_EVERY_S)
 def warning_list() -> None:
     """网格预警: the early warning's list at the wall's now (``warning.run``), smallest
@@ -718,9 +723,9 @@ def warning_list() -> None:
                 f'<span class="jw-w-left">{e(r.scope_label)} {int(r.count)} {noun} / 基线 {r.mean:.1f}</span></div>'
                 f'<div class="jw-w-task-sub">{e(r.community)} · {wm.p_text(r.p)}<span class="jw-w-who">{"已确认" if acked else "待确认"}</span></div></li>'
             )
-        return head + wh.list_open("queue", rows, 1) + "".join(items) + "</ul>" + wh.more_html(lst, "项", "p 值较大")
+        return head + wh.list_open("queue", rows, 1) + "".join(items) + "</ul>" + wh.more_html(lst, "项", "显著性较低")
 
-    live("wwarn", lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
+    warning_tile("wwarn", now, render)
 
 
 @st.fragment(run_every=SIDE_EVERY_S)
@@ -738,7 +743,7 @@ def warning_side() -> None:
         bars = [(str(c), float(n), f"{int(n)} 项") for c, n in counts.head(CATEGORY_ROWS).items()]
         return wh.hbars_html(head, bars)
 
-    live("wwside", lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
+    warning_tile("wwside", now, render)
 
 
 @st.fragment(run_every=SIDE_EVERY_S)
@@ -756,7 +761,7 @@ def warning_grid() -> None:
         bad = [[False, bool(w), False, bool(w)] for w in df["warn"]]
         return wh.table_html(head, ["类别", "本周", "基线", "显著性"], rows, bad=bad)
 
-    live("wwgrid", lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
+    warning_tile("wwgrid", now, render)
 
 
 # --- the views -------------------------------------------------------------------------
