@@ -141,3 +141,22 @@ def test_first_run_generates_demo_data(tmp_path, monkeypatch):
     assert not at.error
     assert (tmp_path / "first.sqlite").exists()
     assert "今日警情" in html_text(at)
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize(
+    "page, params, needle",
+    [
+        ("pages/desk/warning.py", {}, 'data-headline="warning"'),
+        ("pages/desk/assessment.py", {"month": "2026-10"}, 'data-headline="assessment"'),
+        ("pages/desk/briefing.py", {"period": "last_month"}, "共接报警情"),
+    ],
+    ids=["warning", "assessment", "briefing"],
+)
+def test_the_analysis_pages_on_the_sessions_backend(app_env, page, params, needle):
+    """预警, 量化考核 and 领导汇报 on the backend the session runs on (PostgreSQL in CI's
+    second pass; their own tests, with exact figures, run in the SQLite pass)."""
+    at = open_page(page, params)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert needle in html_text(at)
