@@ -22,7 +22,7 @@ above this layer (``dashboard.printout``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -57,10 +57,13 @@ class Movers:
 
 @dataclass(frozen=True)
 class Briefing:
-    """One briefing. ``filters`` (places and period) and ``now`` made it; the
-    window is the period's, cut at ``now``."""
+    """One briefing, made at ``now`` for a period (``first``..``last``, local days)
+    and a place; the window is the period's, cut at ``now``. Nothing of the
+    person's scope is kept: it narrows the figures, as on every page, and two
+    filters that give the same figures give the same briefing."""
 
-    filters: Filters
+    first: date
+    last: date
     now: datetime
     window: Window
     station: str  # the station's name (or the names, several stations in scope)
@@ -192,7 +195,8 @@ def briefing(engine: Engine, f: Filters, now: datetime | None = None) -> Briefin
     )
     od = overdue_as_loop(dispatch.overdue_by(engine, places_only, now, "department"))
     return Briefing(
-        filters=f,
+        first=f.start,
+        last=f.end,
         now=now,
         window=w,
         station=station_name(engine, f),

@@ -147,5 +147,4 @@ def files(b: Briefing, kinds: tuple[str, ...] = ("pdf", "html", "xlsx"), figs: d
 
 def file_name(b: Briefing, kind: str) -> str:
     """领导汇报_五里亭派出所_全辖区_2026-11-01_2026-11-30.pdf"""
-    f = b.filters
-    return f"领导汇报_{b.station}_{b.place.replace(' · ', '_')}_{f.start}_{f.end}.{kind}".replace("/", "_")
+    return f"领导汇报_{b.station}_{b.place.replace(' · ', '_')}_{b.first}_{b.last}.{kind}".replace("/", "_")
