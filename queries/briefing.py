@@ -139,7 +139,7 @@ def place_name(engine: Engine, f: Filters) -> str:
     cat = places.catalogue(engine)
     if f.grid_id is not None and (g := cat.by_id("grid", f.grid_id)):
         c = cat.by_id("community", g.parent_id)
-        return f"{c.name} · {g.name}" if c else g.name
+        return f"{c.name} · {g.name}" if c and not g.name.startswith(c.name) else g.name  # "东湖社区第1网格" names its community
     if f.community_id is not None and (c := cat.by_id("community", f.community_id)):
         return c.name
     if f.station_id is not None and (s := cat.by_id("station", f.station_id)):
