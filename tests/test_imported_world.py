@@ -33,7 +33,7 @@ from tests.test_load import EXAMPLES, LONG_CATEGORY, X0, Y0, D, _features
 pytestmark = pytest.mark.backend
 
 NOW = datetime(2026, 11, 20, 6, 30)  # UTC
-PAGES = ["overview", "reports", "dispatch", "patrol", "trends", "disputes", "grid", "warning", "assessment"]
+PAGES = ["overview", "reports", "dispatch", "patrol", "trends", "disputes", "grid", "warning", "assessment", "briefing"]
 CATEGORIES = ["Theft from Vehicle", LONG_CATEGORY, "盗窃", "治安", "电信诈骗"]
 FAR = (X0 + 10 * D, Y0 + D / 2)  # east of every grid
 GPS_START = NOW - timedelta(hours=3)  # the imported patrol track: a fix every 2 minutes since, across grid C

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.ui import fmt
@@ -39,13 +40,18 @@ def trend(b: Briefing) -> go.Figure:
 
 
 def categories(b: Briefing) -> go.Figure:
-    """Incidents per category, this period against last year's (or the previous period's)."""
+    """Incidents per category, this period against the base the movers use
+    (last year's where the data cover it, else the previous period's, else none)."""
+    base = {"yoy": ("n_last_year", "去年同期"), "pop": ("n_previous", "上期")}.get(b.movers.basis)
     df = b.categories.frame()
-    df = df[(df["n"] > 0) | (df["n_last_year"].fillna(0) > 0)].sort_values("n")
-    base_col, base_name = ("n_last_year", "去年同期") if b.categories.yoy_complete else ("n_previous", "上期")
+    shown = df["n"] > 0
+    if base:
+        shown |= pd.to_numeric(df[base[0]]).fillna(0) > 0
+    df = df[shown].sort_values("n")
     names = [_esc(c) for c in df["category"]]
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=names, x=df[base_col], name=base_name, orientation="h", marker_color=MUTED))
+    if base:
+        fig.add_trace(go.Bar(y=names, x=df[base[0]], name=base[1], orientation="h", marker_color=MUTED))
     fig.add_trace(go.Bar(y=names, x=df["n"], name="本期", orientation="h", marker_color=ACCENT, text=df["n"], textposition="outside"))
     fig.update_layout(barmode="group", xaxis=dict(title="警情（起）"), height=max(320, 34 * len(df) + 120))
     return fig

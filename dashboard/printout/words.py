@@ -39,7 +39,8 @@ def changes(c: Compared, kind: str) -> str:
 
 
 def _with_detail(k: Kpi) -> str:
-    return f"{value(k)}（{k.detail}）" if k.kind == "rate" and k.detail else value(k)
+    """A rate with its parts ("93.0%（1099/1182）"); "—" alone when there is nothing to rate."""
+    return f"{value(k)}（{k.detail}）" if k.kind == "rate" and k.detail and k.compared.value is not None else value(k)
 
 
 def incidents_sentence(b: Briefing) -> str:
@@ -94,15 +95,15 @@ def disputes_sentence(b: Briefing) -> str:
     found, res, sat = k["found"], k["resolution"], k["satisfaction"]
     t = b.targets
 
-    def against(kpi: Kpi, target: float) -> str:
+    def against(kpi: Kpi, target: float, nothing: str) -> str:
         if kpi.compared.value is None:
-            return "无已办结纠纷"
+            return nothing
         return f"{'未达到' if kpi.alarm else '达到'} {fmt.target(target)} 目标"
 
     text = (
         f"矛盾纠纷：新发现 {value(found)} 起，{changes(found.compared, 'count')}；"
-        f"{res.label} {_with_detail(res)}，{against(res, t.resolution)}；"
-        f"{sat.label} {_with_detail(sat)}，{against(sat, t.satisfaction)}"
+        f"{res.label} {_with_detail(res)}，{against(res, t.resolution, '无已办结纠纷')}；"
+        f"{sat.label} {_with_detail(sat)}，{against(sat, t.satisfaction, '无回访')}"
     )
     below = []
     for r in b.disputes_by_community.itertuples():
