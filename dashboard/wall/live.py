@@ -93,7 +93,17 @@ def live(key: str, marker: Callable[[], Any], load: Callable[[], Any], render: C
     under a red banner "数据更新于 …，已中断 N 秒"; any other error (a bug) is
     logged and keeps the last data too, under its own banner: the wall never
     shows a traceback."""
-    t = step(key, marker, load, every_s)
+    _draw(key, step(key, marker, load, every_s), render)
+
+
+def follow(key: str, source: str, render: Callable[[Any], str]) -> None:
+    """A tile drawn from another live tile's data (``source``, stepped earlier in
+    the same run of the view): one query serves several panels, which show the
+    source's data, its banner and its waiting alike."""
+    _draw(key, tile(source), render)
+
+
+def _draw(key: str, t: tiles.Tile, render: Callable[[Any], str]) -> None:
     body = '<div class="jw-w-wait">数据加载中…</div>'
     banner = banner_html(t)
     if t.has_data:

@@ -51,7 +51,7 @@ from dashboard.ui.palette import GREEN, RED, rgba
 from dashboard.wall import acks, params, rotation, sound
 from dashboard.wall import layout as wl
 from dashboard.wall import markup as wh
-from dashboard.wall.live import every, live, stale_text, step
+from dashboard.wall.live import every, follow, live, stale_text, step
 from queries import dispatch, disputes, imports, incidents, overview, patrol, places, reports, wall, warning
 from queries.measures import warning as wm
 
@@ -694,11 +694,6 @@ def dispute_places() -> None:
     live("dplaces", lambda: every(SIDE_REFRESH_S, now), load, lambda d: render(*d), every_s=TREND_EVERY_S)
 
 
-def warning_tile(key: str, now: datetime, render: Callable[[warning.Run], str]) -> None:
-    """A tile of the 网格预警 view: the early warning at ``now``, re-run every SIDE_REFRESH_S."""
-    live(key, lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
-
-
 @st.fragment(run_every=SIDE_EVERY_S)
 def warning_list() -> None:
     """网格预警: the early warning's list at the wall's now (``warning.run``), smallest
@@ -725,13 +720,12 @@ def warning_list() -> None:
             )
         return head + wh.list_open("queue", rows, 1) + "".join(items) + "</ul>" + wh.more_html(lst, "项", "显著性较低")
 
-    warning_tile("wwarn", now, render)
+    live("wwarn", lambda: every(SIDE_REFRESH_S, now), lambda: warning.run(ctx.engine, f, now), render, every_s=SIDE_EVERY_S)
 
 
 @st.fragment(run_every=SIDE_EVERY_S)
 def warning_side() -> None:
-    """预警 by category (incidents and reports apart), and the rule in words."""
-    now = wall_now()
+    """预警 by category (incidents and reports apart), from the list's run."""
 
     def render(run: warning.Run) -> str:
         df = run.warnings
@@ -743,13 +737,12 @@ def warning_side() -> None:
         bars = [(str(c), float(n), f"{int(n)} 项") for c, n in counts.head(CATEGORY_ROWS).items()]
         return wh.hbars_html(head, bars)
 
-    warning_tile("wwside", now, render)
+    follow("wwside", "wwarn", render)  # the list's run: one early warning for the view
 
 
 @st.fragment(run_every=SIDE_EVERY_S)
 def warning_grid() -> None:
-    """One grid: its week, category by category, against its own baseline (warning or not)."""
-    now = wall_now()
+    """One grid: its week, category by category, against its own baseline (warning or not), from the list's run."""
 
     def render(run: warning.Run) -> str:
         df = run.grid_checks
@@ -761,7 +754,7 @@ def warning_grid() -> None:
         bad = [[False, bool(w), False, bool(w)] for w in df["warn"]]
         return wh.table_html(head, ["类别", "本周", "基线", "显著性"], rows, bad=bad)
 
-    warning_tile("wwgrid", now, render)
+    follow("wwgrid", "wwarn", render)
 
 
 # --- the views -------------------------------------------------------------------------
