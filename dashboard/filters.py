@@ -159,6 +159,18 @@ class Catalogue:
 _PLURAL = {"station": "stations", "community": "communities", "grid": "grids"}
 
 
+def place_label(catalogue: Catalogue, f: Filters) -> str:
+    """The place filter in words: the grid's, the community's or the station's
+    name, or 全辖区 (the pages' scope label; the briefing's title)."""
+    if f.grid_id is not None and (g := catalogue.by_id("grid", f.grid_id)):
+        return g.name
+    if f.community_id is not None and (c := catalogue.by_id("community", f.community_id)):
+        return c.name
+    if f.station_id is not None and (s := catalogue.by_id("station", f.station_id)):
+        return s.name
+    return "全辖区"
+
+
 # --- codec ------------------------------------------------------------------------
 
 

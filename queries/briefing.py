@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from dashboard import station, timeutil
-from dashboard.filters import Filters, period_name
+from dashboard.filters import Filters, period_name, place_label
 from queries import dispatch, disputes, incidents, overview, patrol, places, reports, warning
 from queries._common import Window
 from queries.kpi import Kpi
@@ -122,29 +122,24 @@ def overdue_as_loop(od: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def station_name(engine: Engine, f: Filters) -> str:
-    """The name of the station the briefing is for (several in scope: their names joined)."""
-    names = places.station_header(engine, f)["name"].tolist()
-    if f.community_id is not None or f.grid_id is not None:
-        cat = places.catalogue(engine)
-        community = cat.by_id("community", f.community_id) or cat.by_id("community", getattr(cat.by_id("grid", f.grid_id), "parent_id", None))
-        st = cat.by_id("station", getattr(community, "parent_id", None))
-        if st is not None:
-            return st.name
-    return "、".join(names[:3]) + ("等" if len(names) > 3 else "") if names else "—"
+def names(engine: Engine, f: Filters) -> tuple[str, str]:
+    """(the station's name, the place in words) for the briefing's title.
 
-
-def place_name(engine: Engine, f: Filters) -> str:
-    """The place filter in words: 全辖区, a station, a community or "社区 · 网格" (as the pages' scope label)."""
+    The station is the one the place belongs to; for the whole district, the
+    stations in scope (three names, then 等). The place is the pages' scope
+    label (``filters.place_label``), a grid prefixed with its community unless its
+    name already says it ("东湖社区第1网格")."""
     cat = places.catalogue(engine)
-    if f.grid_id is not None and (g := cat.by_id("grid", f.grid_id)):
-        c = cat.by_id("community", g.parent_id)
-        return f"{c.name} · {g.name}" if c and not g.name.startswith(c.name) else g.name  # "东湖社区第1网格" names its community
-    if f.community_id is not None and (c := cat.by_id("community", f.community_id)):
-        return c.name
-    if f.station_id is not None and (s := cat.by_id("station", f.station_id)):
-        return s.name
-    return "全辖区"
+    place = place_label(cat, f)
+    grid = cat.by_id("grid", f.grid_id)
+    community = cat.by_id("community", grid.parent_id if grid else f.community_id)
+    if grid and community and not grid.name.startswith(community.name):
+        place = f"{community.name} · {place}"
+    home = cat.by_id("station", community.parent_id if community else f.station_id)
+    if home is not None:
+        return home.name, place
+    stations = [s.name for s in cat.stations]
+    return ("、".join(stations[:3]) + ("等" if len(stations) > 3 else "") if stations else "—"), place
 
 
 def briefing(engine: Engine, f: Filters, now: datetime | None = None) -> Briefing:
@@ -194,13 +189,14 @@ def briefing(engine: Engine, f: Filters, now: datetime | None = None) -> Briefin
         by_key["overdue"],
     )
     od = overdue_as_loop(dispatch.overdue_by(engine, places_only, now, "department"))
+    title_station, place = names(engine, f)
     return Briefing(
         first=f.start,
         last=f.end,
         now=now,
         window=w,
-        station=station_name(engine, f),
-        place=place_name(engine, f),
+        station=title_station,
+        place=place,
         period=period_name(f.period, f.start, f.end),
         headline=headline,
         categories=comp,

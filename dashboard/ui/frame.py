@@ -24,7 +24,7 @@ from dashboard.db import audit
 from dashboard.db.database import DatabaseEmpty, DatabaseVanished, DataError, forget_held, log_error, make_reader, make_writer, mark_held, vanished
 from dashboard.db.health import Health, check_database
 from dashboard.db.schema import INCIDENT_CATEGORIES
-from dashboard.filters import PERIODS, URL_KEYS, Catalogue, Filters, decode, encode, period_name, resolve_period
+from dashboard.filters import PERIODS, URL_KEYS, Catalogue, Filters, decode, encode, period_name, place_label, resolve_period
 from dashboard.ui import nav, recovery, widgets
 from dashboard.writers.demo import generate
 from queries import accounts, dispatch, places
@@ -62,19 +62,8 @@ class Context:
         return out
 
     def scope_label(self) -> str:
-        """Human description of the place filter, e.g. "五里亭社区 · 第3网格"."""
-        c = self.catalogue
-        f = self.filters
-        parts = []
-        if f.grid_id is not None and (g := c.by_id("grid", f.grid_id)):
-            parts.append(g.name)
-        elif f.community_id is not None and (cm := c.by_id("community", f.community_id)):
-            parts.append(cm.name)
-        elif f.station_id is not None and (s := c.by_id("station", f.station_id)):
-            parts.append(s.name)
-        else:
-            parts.append("全辖区")
-        return " · ".join(parts)
+        """Human description of the place filter, e.g. "五里亭社区第3网格" (``filters.place_label``)."""
+        return place_label(self.catalogue, self.filters)
 
     def period_label(self) -> str:
         f = self.filters

@@ -35,6 +35,10 @@ def last_year_window(w: Window) -> Window:
     return timeutil.to_utc(s), timeutil.to_utc(e)
 
 
+# The periods whose 环比 steps back by calendar months, and by how many.
+CALENDAR_STEP_MONTHS = {"month": 1, "last_month": 1, "quarter": 3, "last_quarter": 3, "last_year": 12}
+
+
 def previous_window(w: Window, period: str | None = None) -> Window:
     """环比's base: the period just before, of the same length.
 
@@ -43,8 +47,8 @@ def previous_window(w: Window, period: str | None = None) -> Window:
     other window steps back by its own length in whole days, so today until
     14:30 compares with yesterday until 14:30 (and 上周 with the week before).
     """
-    if period in ("month", "quarter", "last_month", "last_quarter", "last_year"):
-        months = {"month": 1, "last_month": 1, "quarter": 3, "last_quarter": 3, "last_year": 12}[period]
+    months = CALENDAR_STEP_MONTHS.get(period or "")
+    if months:
         start_local, end_local = timeutil.to_local(w[0]), timeutil.to_local(w[1])
         s = datetime.combine(timeutil.shift_months(start_local.date(), -months), start_local.time())
         e = datetime.combine(timeutil.shift_months(end_local.date(), -months), end_local.time())
