@@ -77,7 +77,7 @@ def main() -> int:
         t = time.perf_counter()
         svgs = export.chart_svgs({k: (fig, heights.get(k)) for k, fig in charts.figures(b).items()})
         t_charts = time.perf_counter() - t
-        doc = export.Rendered(document.render(b, svgs), None)
+        doc = document.render(b, svgs)
         timings = {}
         for kind, make in (("pdf", lambda: export.to_pdf(doc)), ("html", lambda: export.to_html(doc)), ("xlsx", lambda: export.to_xlsx(b))):
             t = time.perf_counter()

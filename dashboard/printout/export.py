@@ -16,7 +16,6 @@ import logging
 import os
 import shutil
 import threading
-from dataclasses import dataclass
 
 import kaleido
 import plotly.graph_objects as go
@@ -90,14 +89,9 @@ def _fetcher() -> URLFetcher:
     return URLFetcher(allowed_protocols=("data",))
 
 
-@dataclass(frozen=True)
-class Rendered:
-    html: str
-    chart_error: str | None  # why the charts are missing (None: all drawn)
-
-
-def rendered(b: Briefing, figs: dict[str, go.Figure] | None = None) -> Rendered:
-    """The document with its charts (the page passes the figures it drew)."""
+def rendered(b: Briefing, figs: dict[str, go.Figure] | None = None) -> str:
+    """The document's HTML with its charts (the page passes the figures it drew);
+    charts that could not be drawn are replaced by the reason, in words."""
     figs = figs or charts.figures(b)
     heights = {key: h for key, _t, _b, h in charts.CHARTS}
     try:
@@ -108,15 +102,15 @@ def rendered(b: Briefing, figs: dict[str, go.Figure] | None = None) -> Rendered:
     except Exception as exc:  # kaleido/chromium failing twice: the document goes out without charts, saying so
         log.exception("briefing charts failed")
         svgs, err = {}, f"图表引擎出错：{type(exc).__name__}"
-    return Rendered(document.render(b, svgs, err), err)
+    return document.render(b, svgs, err)
 
 
-def to_html(doc: Rendered) -> bytes:
-    return doc.html.encode("utf-8")
+def to_html(doc: str) -> bytes:
+    return doc.encode("utf-8")
 
 
-def to_pdf(doc: Rendered) -> bytes:
-    return HTML(string=doc.html, url_fetcher=_fetcher()).write_pdf()
+def to_pdf(doc: str) -> bytes:
+    return HTML(string=doc, url_fetcher=_fetcher()).write_pdf()
 
 
 def to_xlsx(b: Briefing) -> bytes:

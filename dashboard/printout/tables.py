@@ -34,10 +34,9 @@ class Table:
         if printed and self.printed:
             out = out[list(self.printed)]
         for c in out.columns:
-            if c in self.percent:
-                out[c] = [fmt.pct(None if pd.isna(v) else float(v)) for v in out[c]]
-            elif c in self.hours:
-                out[c] = [fmt.DASH if pd.isna(v) else f"{float(v):.1f}" for v in out[c]]
+            if c in self.percent or c in self.hours:
+                kind = "rate" if c in self.percent else "hours"
+                out[c] = [fmt.kpi_value(kind, None if pd.isna(v) else float(v)) for v in out[c]]
             else:
                 out[c] = [fmt.DASH if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in out[c]]
         return out
@@ -122,7 +121,7 @@ def disputes(b: Briefing) -> Table:
     df = b.disputes_by_community
 
     def mark(rate: float, n: int, target: float) -> str:
-        return "—" if not n or pd.isna(rate) else ("达标" if rate >= target else "未达标")
+        return fmt.DASH if not n or pd.isna(rate) else ("达标" if rate >= target else "未达标")
 
     out = pd.DataFrame(
         {
