@@ -224,6 +224,9 @@ def test_desk_page_opened_during_a_slow_query_recovers_by_itself(world_url, worl
             b.screenshot("desk-slow-query")
             locker.rollback()  # the lock goes
             b.page.wait_for_selector(".jw-kpi", timeout=40_000)  # RETRY_SLOW_S and a query later
+            # the tiles draw mid-run; the last run's message goes when that run ends (Streamlit
+            # clears stale elements then): under load that can be a moment after the tiles
+            b.page.get_by_text("查询超时").first.wait_for(state="detached", timeout=30_000)
             assert b.page.get_by_text("查询超时").count() == 0
             assert b.page.locator('[data-testid="stException"]').count() == 0
         finally:
